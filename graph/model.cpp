@@ -1,0 +1,193 @@
+// capgraph/graph/model.cpp — compiling a ModelSpec into an immutable Model.
+#include "graph/model.hpp"
+
+#include <algorithm>
+#include <boost/graph/depth_first_search.hpp>
+#include <boost/graph/topological_sort.hpp>
+#include <cmath>
+#include <iterator>
+#include <unordered_map>
+
+namespace capgraph {
+
+namespace {
+
+CapabilityGraph build_graph(const ModelSpec& spec) {
+  CapabilityGraph g(spec.nodes.size());
+  for (std::size_t v = 0; v < spec.nodes.size(); ++v) {
+    const NodeSpec& n = spec.nodes[v];
+    if (!n.is_task) continue;
+    for (const Use& u : n.uses) {
+      if (u.node >= spec.nodes.size())
+        throw ModelError("task `" + n.id + "` refers to node index " + std::to_string(u.node) + " out of range", u.loc);
+      boost::add_edge(v, u.node, UseEdge{u.count}, g);
+    }
+  }
+  return g;
+}
+
+// DFS visitor that stops at the first back edge (a cycle) and remembers it.
+struct CycleFinder : boost::default_dfs_visitor {
+  std::vector<std::size_t>* pred;
+  std::vector<std::size_t>* cycle;
+  struct Found {};
+  void tree_edge(boost::graph_traits<CapabilityGraph>::edge_descriptor e, const CapabilityGraph& g) const {
+    (*pred)[boost::target(e, g)] = boost::source(e, g);
+  }
+  void back_edge(boost::graph_traits<CapabilityGraph>::edge_descriptor e, const CapabilityGraph& g) const {
+    const std::size_t from = boost::source(e, g), to = boost::target(e, g);
+    // The path to -> ... -> from follows the DFS tree; then the edge from -> to.
+    std::vector<std::size_t> path{from};
+    for (std::size_t v = from; v != to; v = (*pred)[v]) path.push_back((*pred)[v]);
+    std::reverse(path.begin(), path.end());
+    path.push_back(to);
+    *cycle = std::move(path);
+    throw Found{};
+  }
+};
+
+std::vector<std::size_t> find_cycle_in(const CapabilityGraph& g) {
+  std::vector<std::size_t> pred(boost::num_vertices(g)), cycle;
+  std::vector<boost::default_color_type> color(boost::num_vertices(g));
+  CycleFinder vis;
+  vis.pred = &pred;
+  vis.cycle = &cycle;
+  try {
+    boost::depth_first_search(
+        g, boost::visitor(vis).color_map(boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, g))));
+  } catch (const CycleFinder::Found&) {
+  }
+  return cycle;
+}
+
+bool is_probability(double p) { return std::isfinite(p) && p >= 0 && p <= 1; }
+
+void check_node(const ModelSpec& spec, const NodeSpec& n) {
+  auto fail = [&](const std::string& what) { throw ModelError("node `" + n.id + "`: " + what, n.loc); };
+  if (!n.is_task) {
+    if (!is_probability(n.floor) || !is_probability(n.ceiling) || n.floor > n.ceiling)
+      fail("floor and ceiling must satisfy 0 <= floor <= ceiling <= 1");
+    const Curve& c = n.curve;
+    switch (c.kind) {
+      case CurveKind::logistic:
+        if (!(c.mid > 0) || !std::isfinite(c.mid) || !std::isfinite(c.slope)) fail("logistic needs mid > 0 and a finite slope");
+        break;
+      case CurveKind::power_law:
+        if (!(c.c > 0) || !(c.alpha > 0) || !std::isfinite(c.c) || !std::isfinite(c.alpha)) fail("power_law needs c > 0 and alpha > 0");
+        break;
+      case CurveKind::chinchilla:
+        if (!(c.weight > 0) || !std::isfinite(c.weight)) fail("chinchilla needs weight > 0");
+        break;
+      case CurveKind::points:
+        if (c.knots.empty()) fail("points needs at least one point");
+        for (std::size_t i = 0; i < c.knots.size(); ++i) {
+          const auto& [N, p] = c.knots[i];
+          if (!(N > 0) || !std::isfinite(N) || !(p > 0 && p < 1)) fail("points need N > 0 and 0 < p < 1");
+          if (i > 0 && !(N > c.knots[i - 1].first)) fail("points must be strictly increasing in N");
+        }
+        break;
+      case CurveKind::constant:
+        if (!is_probability(c.value)) fail("constant must be in [0, 1]");
+        break;
+    }
+    return;
+  }
+  if (n.uses.empty()) fail(std::string("gate `") + gate_kind_name(n.gate) + "` has no references");
+  if (!(n.guess >= 0 && n.guess < 1)) fail("guess must be in [0, 1)");
+  if (n.threshold && !is_probability(*n.threshold)) fail("threshold must be in [0, 1]");
+  double total = 0;
+  for (const Use& u : n.uses) {
+    if (!std::isfinite(u.count)) fail("use counts must be finite");
+    if (n.gate == GateKind::mean ? !(u.count > 0) : !(u.count >= 1)) fail("use count out of range");
+    if (n.gate == GateKind::at_least && u.count != std::floor(u.count)) fail("at_least needs integer uses");
+    total += u.count;
+  }
+  if (n.gate == GateKind::at_least && (n.k < 1 || n.k > total)) fail("at_least needs 1 <= k <= number of uses");
+  if (n.gate == GateKind::best_of && (n.uses.size() != 1 || n.uses[0].count != 1 || n.best_n < 1))
+    fail("best_of needs one reference and n >= 1");
+  for (const Metric& m : n.metrics) {
+    if (m.kind == MetricKind::multiple_choice && m.k < 2) fail("multiple_choice needs K >= 2");
+    if (m.kind == MetricKind::pass_at && m.k < 1) fail("pass_at needs k >= 1");
+  }
+  (void)spec;
+}
+
+}  // namespace
+
+std::vector<std::size_t> find_cycle(const ModelSpec& spec) {
+  return find_cycle_in(build_graph(spec));
+}
+
+Model::Model(ModelSpec spec) : spec_(std::move(spec)), axis_(spec_.scale) {}
+
+Model Model::compile(ModelSpec spec) {
+  Model m(std::move(spec));
+  const ModelSpec& s = m.spec_;
+  const std::size_t n = s.nodes.size();
+  if (n == 0) throw ModelError("the model has no nodes");
+  if (!(s.scale.from > 0) || !(s.scale.to >= s.scale.from) || !std::isfinite(s.scale.to) || s.scale.points < 1)
+    throw ModelError("scale range must satisfy 0 < from <= to and points >= 1");
+  if (!(s.scale.tokens_per_param > 0) || (s.scale.data_limit && !(*s.scale.data_limit > 0)))
+    throw ModelError("tokens_per_param and data_limit must be positive");
+  for (const NodeSpec& node : s.nodes) check_node(s, node);
+
+  m.graph_ = build_graph(s);
+  if (auto cycle = find_cycle_in(m.graph_); !cycle.empty()) {
+    std::string path;
+    for (std::size_t i = 0; i < cycle.size(); ++i) path += (i ? " -> " : "") + s.nodes[cycle[i]].id;
+    throw ModelError("cycle: " + path, s.nodes[cycle.front()].loc);
+  }
+  // topological_sort writes reverse topological order of task -> prerequisite
+  // edges: prerequisites first, which is the evaluation order we want.
+  m.order_.reserve(n);
+  boost::topological_sort(m.graph_, std::back_inserter(m.order_));
+
+  m.use_offset_.assign(n + 1, 0);
+  for (std::size_t v = 0; v < n; ++v) m.use_offset_[v + 1] = m.use_offset_[v] + (s.nodes[v].is_task ? s.nodes[v].uses.size() : 0);
+  m.use_child_.reserve(m.use_offset_[n]);
+  m.use_count_.reserve(m.use_offset_[n]);
+  for (std::size_t v = 0; v < n; ++v) {
+    if (!s.nodes[v].is_task) continue;
+    for (const Use& u : s.nodes[v].uses) {
+      m.use_child_.push_back(u.node);
+      m.use_count_.push_back(u.count);
+    }
+  }
+
+  m.steps_.assign(n, 1.0);
+  m.depth_.assign(n, 0);
+  for (std::size_t v : m.order_) {
+    const NodeSpec& node = s.nodes[v];
+    if (!node.is_task) {
+      m.has_shared_ = m.has_shared_ || node.shared;
+      continue;
+    }
+    m.tasks_.push_back(v);
+    int depth = 0;
+    double steps = 0;
+    for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
+      depth = std::max(depth, m.depth_[m.use_child_[u]]);
+      steps += m.use_count_[u] * m.steps_[m.use_child_[u]];
+    }
+    m.depth_[v] = depth + 1;
+    if (node.gate == GateKind::all) m.steps_[v] = steps;
+  }
+  std::sort(m.tasks_.begin(), m.tasks_.end());
+  m.default_metrics_ = default_metrics();
+  return m;
+}
+
+std::optional<std::size_t> Model::find(const std::string& id) const {
+  for (std::size_t v = 0; v < spec_.nodes.size(); ++v)
+    if (spec_.nodes[v].id == id) return v;
+  return std::nullopt;
+}
+
+const std::vector<Metric>& Model::metrics(std::size_t v) const {
+  const auto& own = spec_.nodes[v].metrics;
+  return own.empty() ? default_metrics_ : own;
+}
+
+double Model::threshold(std::size_t v) const { return spec_.nodes[v].threshold.value_or(spec_.threshold); }
+
+}  // namespace capgraph

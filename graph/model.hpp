@@ -1,0 +1,106 @@
+// capgraph/graph/model.hpp — the compiled, immutable capability model.
+//
+// Model::compile checks a ModelSpec's structure (indices in range, one gate
+// per task, no cycle: Boost.Graph depth-first search) and lays it out for
+// evaluation: a Boost.Graph adjacency_list (edge task -> prerequisite, with
+// the use count), a topological order (prerequisites first), and flat
+// compressed arrays of uses. Spec-level validation with source positions is
+// the spec layer's job (specs/validate.hpp); compile() throws ModelError
+// for anything it cannot evaluate, so library users who build a ModelSpec
+// by hand get a clear message too.
+//
+// Complexity: O(nodes + uses). Errors: ModelError.
+#pragma once
+
+#include <boost/graph/adjacency_list.hpp>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "graph/model_spec.hpp"
+#include "graph/scale_axis.hpp"
+
+namespace capgraph {
+
+/// The model cannot be compiled or evaluated as declared.
+class ModelError : public std::runtime_error {
+ public:
+  ModelError(const std::string& message, SourceLoc loc = {})
+      : std::runtime_error(message), loc_(loc) {}
+  SourceLoc loc() const { return loc_; }
+
+ private:
+  SourceLoc loc_;
+};
+
+/// Edge property: how many independent uses (or the mean weight).
+struct UseEdge {
+  double count = 1;
+};
+
+using CapabilityGraph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property, UseEdge>;
+
+/// A cycle in the declared dependencies, as node indices a -> b -> ... -> a
+/// (first element repeated at the end). Empty if the graph is acyclic.
+/// Found with boost::depth_first_search (back edge), in spec order, so the
+/// same spec always reports the same cycle.
+std::vector<std::size_t> find_cycle(const ModelSpec& spec);
+
+class Model {
+ public:
+  /// Compiles a declaration. Throws ModelError on a cycle, an out-of-range
+  /// index, a value outside its domain, or a feature not yet supported.
+  static Model compile(ModelSpec spec);
+
+  const ModelSpec& spec() const { return spec_; }
+  std::size_t size() const { return spec_.nodes.size(); }
+  const NodeSpec& node(std::size_t i) const { return spec_.nodes[i]; }
+  const ScaleAxis& axis() const { return axis_; }
+  const CapabilityGraph& graph() const { return graph_; }
+
+  /// Node index by id, or nullopt.
+  std::optional<std::size_t> find(const std::string& id) const;
+
+  /// Every node, prerequisites before the tasks that use them.
+  const std::vector<std::size_t>& topological_order() const { return order_; }
+
+  /// The uses of node v: children [use_begin(v), use_end(v)) in use_child/use_count.
+  std::size_t use_begin(std::size_t v) const { return use_offset_[v]; }
+  std::size_t use_end(std::size_t v) const { return use_offset_[v + 1]; }
+  std::size_t use_child(std::size_t u) const { return use_child_[u]; }
+  double use_count(std::size_t u) const { return use_count_[u]; }
+
+  /// Atomic step count s (DESIGN.md 3.2): leaf 1; `all` sum n_i s_i; other gates 1.
+  double steps(std::size_t v) const { return steps_[v]; }
+  /// Dependency depth: 0 for skills, 1 + max over children for tasks.
+  int depth(std::size_t v) const { return depth_[v]; }
+  /// Metrics a task reports (its own list, or default_metrics()).
+  const std::vector<Metric>& metrics(std::size_t v) const;
+  /// The emergence threshold of a task (its own, else the spec's).
+  double threshold(std::size_t v) const;
+  /// Indices of all tasks, in spec order.
+  const std::vector<std::size_t>& tasks() const { return tasks_; }
+  /// True if any skill is declared `shared: true`.
+  bool has_shared() const { return has_shared_; }
+
+ private:
+  explicit Model(ModelSpec spec);
+
+  ModelSpec spec_;
+  ScaleAxis axis_;
+  CapabilityGraph graph_;
+  std::vector<std::size_t> order_;
+  std::vector<std::size_t> use_offset_;
+  std::vector<std::size_t> use_child_;
+  std::vector<double> use_count_;
+  std::vector<double> steps_;
+  std::vector<int> depth_;
+  std::vector<std::size_t> tasks_;
+  std::vector<Metric> default_metrics_;
+  bool has_shared_ = false;
+};
+
+}  // namespace capgraph
