@@ -17,17 +17,15 @@
 #include <thread>
 
 #include "graph/curve_eval.hpp"
+#include "graph/node_kernels.hpp"
 
 namespace capgraph {
 
 namespace {
-
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+}  // namespace
 
-struct Workspace {
-  std::vector<double> acc;   // one block of points
-  std::vector<double> dist;  // at_least DP
-};
+namespace detail {
 
 // Leaf row over points [j0, j1).
 void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, double* row,
@@ -137,7 +135,11 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
   for (std::size_t j = j0; j < j1; ++j) row[j] = std::min(row[j], 0.0);  // rounding never above P = 1
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::eval_leaf;
+using detail::eval_task;
+using detail::Workspace;
 
 double Evaluation::p(std::size_t v, std::size_t j) const { return std::exp(log_p(v, j)); }
 

@@ -1,0 +1,134 @@
+// capgraph eval SPEC --at X [--nodes a,b] — every node's P and metrics at one point.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "graph/evaluation.hpp"
+
+namespace capgraph::cli {
+
+namespace {
+
+struct EvalOpts {
+  std::string spec;
+  std::string at;
+  std::string nodes;
+  CommonOptions common;
+};
+
+std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gate) : "skill"; }
+
+// JSON cannot hold -inf: ln 0 is written as null (DESIGN.md 3.2).
+nlohmann::ordered_json jnum(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); }
+
+std::string render(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& nodes, Format fmt,
+                   const std::string& spec_path) {
+  const ScalePoint& pt = ev.points()[0];
+  std::ostringstream os;
+  if (fmt == Format::json) {
+    nlohmann::ordered_json j;
+    j["spec"] = model.spec().name;
+    j["axis"] = model.spec().scale.axis == Axis::params ? "params" : "compute";
+    j["point"] = {{"x", pt.x}, {"N", pt.N}, {"D", pt.D}, {"C", pt.C}, {"data_limited", pt.data_limited}};
+    auto arr = nlohmann::ordered_json::array();
+    for (std::size_t v : nodes) {
+      const NodeSpec& n = model.node(v);
+      nlohmann::ordered_json e;
+      e["id"] = n.id;
+      e["kind"] = kind_of(n);
+      e["p"] = ev.p(v, 0);
+      e["log_p"] = jnum(ev.log_p(v, 0));
+      e["partial_credit"] = ev.partial_credit(v, 0);
+      e["steps"] = model.steps(v);
+      if (n.is_task) {
+        nlohmann::ordered_json mj;
+        for (const Metric& m : model.metrics(v)) {
+          mj[metric_label(m)] = jnum(ev.metric(v, m, 0));
+          if (m.kind == MetricKind::log_likelihood) mj["log_likelihood_per_step"] = jnum(ev.log_likelihood_per_step(v, 0));
+        }
+        e["metrics"] = mj;
+      }
+      arr.push_back(e);
+    }
+    j["nodes"] = arr;
+    os << j.dump(2) << '\n';
+  } else if (fmt == Format::csv) {
+    os << "x,node,kind,quantity,value\n";
+    const std::string x = num(pt.x);
+    auto row = [&](const NodeSpec& n, const std::string& q, double val) {
+      os << x << ',' << n.id << ',' << kind_of(n) << ',' << q << ',' << num(val) << '\n';
+    };
+    for (std::size_t v : nodes) {
+      const NodeSpec& n = model.node(v);
+      row(n, "p", ev.p(v, 0));
+      row(n, "log_p", ev.log_p(v, 0));
+      row(n, "partial_credit", ev.partial_credit(v, 0));
+      row(n, "steps", model.steps(v));
+      if (!n.is_task) continue;
+      for (const Metric& m : model.metrics(v)) {
+        row(n, metric_label(m), ev.metric(v, m, 0));
+        if (m.kind == MetricKind::log_likelihood) row(n, "log_likelihood_per_step", ev.log_likelihood_per_step(v, 0));
+      }
+    }
+  } else {
+    os << spec_path << " — " << model.spec().name << " at " << describe_point(model, pt) << "\n\n";
+    TextTable t({"node", "kind", "P", "ln P", "partial", "steps"});
+    for (std::size_t v : nodes) {
+      const NodeSpec& n = model.node(v);
+      t.row({n.id, kind_of(n), num_short(ev.p(v, 0)), num_short(ev.log_p(v, 0)), num_short(ev.partial_credit(v, 0)),
+             num_short(model.steps(v), 6)});
+    }
+    os << t.str();
+    TextTable mt({"task", "metric", "value"});
+    bool any = false;
+    for (std::size_t v : nodes) {
+      const NodeSpec& n = model.node(v);
+      if (!n.is_task) continue;
+      for (const Metric& m : model.metrics(v)) {
+        mt.row({n.id, metric_label(m), num_short(ev.metric(v, m, 0))});
+        if (m.kind == MetricKind::log_likelihood)
+          mt.row({n.id, "log_likelihood_per_step", num_short(ev.log_likelihood_per_step(v, 0))});
+        any = true;
+      }
+    }
+    if (any) os << "\nmetrics\n" << mt.str();
+  }
+  return os.str();
+}
+
+}  // namespace
+
+void add_eval(CLI::App& app, Action& run) {
+  auto o = std::make_shared<EvalOpts>();
+  auto* sub = app.add_subcommand("eval", "Every node's success probability and metrics at one scale point");
+  sub->add_option("SPEC", o->spec, "Spec file (- for standard input)")->required();
+  sub->add_option("--at", o->at, "Scale point on the spec's axis (parameters, or FLOPs on the compute axis), e.g. 1e10")
+      ->required();
+  sub->add_option("--nodes", o->nodes, "Only these nodes (comma-separated ids); default all, in spec order");
+  o->common.add_to(*sub);
+  sub->callback([o, &run] {
+    run = [o] {
+      Timings t(o->common.timings);
+      const double x = parse_positive("--at", o->at);
+      const Model model = load_model(o->spec, o->common, t);
+      std::vector<std::size_t> nodes;
+      if (o->nodes.empty())
+        for (std::size_t v = 0; v < model.size(); ++v) nodes.push_back(v);
+      else
+        nodes = resolve_ids(model, split_list(o->nodes), false);
+      t.start();
+      const std::vector<double> xs{x};
+      const Evaluation ev = evaluate(model, xs);
+      t.stop("evaluate");
+      const std::string text = render(model, ev, nodes, o->common.fmt(), o->spec);
+      write_output(text, o->common);
+      t.stop("write");
+      t.print();
+      return kOk;
+    };
+  });
+}
+
+}  // namespace capgraph::cli

@@ -1,0 +1,20 @@
+// capgraph/cli/commands.hpp — one function per subcommand registers it.
+//
+// Each add_* adds a CLI11 subcommand whose callback stores in `run` the
+// action to perform after parsing; main() runs it and maps Failure to an
+// exit code (DESIGN.md section 4).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace capgraph::cli {
+
+using Action = std::function<int()>;
+
+void add_check(CLI::App& app, Action& run);
+void add_eval(CLI::App& app, Action& run);
+void add_sweep(CLI::App& app, Action& run);
+void add_budget(CLI::App& app, Action& run);
+
+}  // namespace capgraph::cli

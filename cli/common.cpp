@@ -1,0 +1,240 @@
+// capgraph/cli/common.cpp
+#include "cli/common.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "specs/suggest.hpp"
+
+namespace capgraph::cli {
+
+Format CommonOptions::fmt() const {
+  if (format == "csv") return Format::csv;
+  if (format == "json") return Format::json;
+  return Format::table;
+}
+
+void CommonOptions::add_to(CLI::App& app, bool with_output) {
+  app.add_option("--format", format, "Output format")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  if (with_output)
+    app.add_option("-o,--output", output, "Write to this file (whole or not at all) instead of standard output");
+  app.add_flag("--timings", timings, "Print each phase's wall-clock time to standard error");
+  app.add_option("--max-bytes", max_bytes, "Largest spec file accepted, in bytes")->capture_default_str();
+  app.add_option("--max-nodes", max_nodes, "Most skills + tasks accepted in one spec")->capture_default_str();
+}
+
+void Timings::stop(const std::string& phase) {
+  const auto t1 = std::chrono::steady_clock::now();
+  phases_.emplace_back(phase, std::chrono::duration<double>(t1 - t0_).count());
+  t0_ = t1;
+}
+
+void Timings::print() const {
+  if (!enabled_) return;
+  double total = 0;
+  for (const auto& [name, s] : phases_) {
+    std::fprintf(stderr, "timing: %-9s %10.6f s\n", name.c_str(), s);
+    total += s;
+  }
+  std::fprintf(stderr, "timing: %-9s %10.6f s\n", "total", total);
+}
+
+Model load_model(const std::string& path, const CommonOptions& opts, Timings& timings) {
+  specs::LoadOptions lo;
+  lo.max_bytes = opts.max_bytes;
+  lo.max_nodes = opts.max_nodes;
+  specs::LoadResult r;
+  if (path == "-") {
+    std::string text;
+    char buf[1 << 16];
+    std::size_t got;
+    while ((got = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+      text.append(buf, got);
+      if (text.size() > lo.max_bytes) break;  // the loader reports the limit
+    }
+    if (std::ferror(stdin)) throw Failure(kIo, "<stdin>: error: cannot read standard input");
+    r = specs::load_spec_text(text, "<stdin>", lo);
+  } else {
+    r = specs::load_spec_file(path, lo);
+  }
+  timings.add("read", r.timings.read);
+  timings.add("load", r.timings.parse);
+  timings.add("validate", r.timings.validate);
+  if (!r.ok()) {
+    for (const auto& d : r.errors) std::cerr << d.to_string() << '\n';
+    throw Failure(r.io_error ? kIo : kInvalid, "");
+  }
+  timings.start();
+  try {
+    Model m = Model::compile(std::move(*r.spec));
+    timings.stop("compile");
+    return m;
+  } catch (const ModelError& e) {
+    const std::string file = path == "-" ? "<stdin>" : path;
+    throw Failure(kInvalid, file + ":" + std::to_string(e.loc().line) + ":" + std::to_string(e.loc().column) +
+                                ": error: " + e.what());
+  }
+}
+
+void write_output(const std::string& text, const CommonOptions& opts) {
+  if (opts.output.empty() || opts.output == "-") {
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+      if (errno == EPIPE) return;  // reader went away (| head): end quietly
+      throw Failure(kIo, "error: cannot write to standard output");
+    }
+    return;
+  }
+  namespace fs = std::filesystem;
+  const fs::path target(opts.output);
+  fs::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  std::string tmpl = (dir / ("." + target.filename().string() + ".tmpXXXXXX")).string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw Failure(kIo, opts.output + ": error: cannot write: " + std::strerror(errno));
+  bool ok = true;
+  std::size_t done = 0;
+  while (ok && done < text.size()) {
+    const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
+    if (w <= 0) ok = false;
+    else done += static_cast<std::size_t>(w);
+  }
+  ok = ::fsync(fd) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || std::rename(tmpl.c_str(), opts.output.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmpl.c_str());
+    throw Failure(kIo, opts.output + ": error: cannot write: " + why);
+  }
+  // mkstemp creates 0600; give the file the usual permissions (umask applies).
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(opts.output.c_str(), 0666 & ~mask);
+}
+
+std::string num(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
+
+std::string num_short(double v, int digits) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+double parse_positive(const std::string& flag, const std::string& text) {
+  double v = 0;
+  const char* b = text.data();
+  const char* e = b + text.size();
+  auto res = std::from_chars(b, e, v);
+  if (res.ec != std::errc() || res.ptr != e || !std::isfinite(v) || !(v > 0))
+    throw Failure(kUsage, "error: " + flag + " expects a positive number such as 1e10, got `" + text + "`");
+  return v;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+std::vector<std::size_t> resolve_ids(const Model& model, const std::vector<std::string>& ids, bool tasks_only) {
+  std::vector<std::size_t> out;
+  for (const auto& id : ids) {
+    auto v = model.find(id);
+    if (v && (!tasks_only || model.node(*v).is_task)) {
+      out.push_back(*v);
+      continue;
+    }
+    std::vector<std::string_view> names;
+    for (std::size_t i = 0; i < model.size(); ++i)
+      if (!tasks_only || model.node(i).is_task) names.push_back(model.node(i).id);
+    std::string msg = "error: no " + std::string(tasks_only ? "task" : "node") + " `" + id + "` in the spec";
+    if (v && tasks_only) msg += " (`" + id + "` is a skill)";
+    const std::string hint = specs::did_you_mean(id, names);
+    if (!hint.empty()) msg += "; " + hint;
+    throw Failure(kUsage, msg);
+  }
+  return out;
+}
+
+std::string TextTable::str() const {
+  std::vector<std::size_t> w(header_.size(), 0);
+  auto widen = [&](const std::vector<std::string>& r) {
+    for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+  };
+  widen(header_);
+  for (const auto& r : rows_) widen(r);
+  auto numeric = [](const std::string& s) {
+    if (s.empty()) return false;
+    const char c = s[0];
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || s == "inf" || s == "n/a";
+  };
+  std::ostringstream os;
+  auto line = [&](const std::vector<std::string>& r, bool head) {
+    std::string out;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      const std::size_t pad = w[i] - r[i].size();
+      const bool right = !head && i > 0 && numeric(r[i]);
+      if (i) out += "  ";
+      if (right) out += std::string(pad, ' ') + r[i];
+      else out += r[i] + (i + 1 < r.size() ? std::string(pad, ' ') : "");
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    os << out << '\n';
+  };
+  line(header_, true);
+  std::vector<std::string> rule;
+  for (std::size_t x : w) rule.push_back(std::string(x, '-'));
+  line(rule, true);
+  for (const auto& r : rows_) line(r, false);
+  return os.str();
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string describe_point(const Model& model, const ScalePoint& pt) {
+  std::string s;
+  if (model.spec().scale.axis == Axis::compute) s = "C = " + num_short(pt.C) + " FLOP (N = " + num_short(pt.N);
+  else s = "N = " + num_short(pt.N) + " params (C = " + num_short(pt.C) + " FLOP";
+  s += ", D = " + num_short(pt.D) + " tokens" + (pt.data_limited ? ", data-limited" : "") + ")";
+  return s;
+}
+
+}  // namespace capgraph::cli

@@ -1,0 +1,98 @@
+// capgraph/cli/common.hpp — what every subcommand shares: loading a spec with
+// its errors printed, output formats, number formatting, whole-or-nothing
+// output files, phase timings, exit codes (DESIGN.md section 4).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "graph/model.hpp"
+#include "specs/load.hpp"
+
+namespace capgraph::cli {
+
+enum ExitCode : int { kOk = 0, kInvalid = 1, kUsage = 2, kIo = 3 };
+
+/// Thrown by subcommands to end with a message and an exit code.
+struct Failure : std::runtime_error {
+  int code;
+  Failure(int c, const std::string& message) : std::runtime_error(message), code(c) {}
+};
+
+enum class Format { table, csv, json };
+
+/// Options most subcommands take.
+struct CommonOptions {
+  std::string format = "table";
+  std::string output;  ///< empty or "-" = standard output
+  bool timings = false;
+  std::size_t max_bytes = std::size_t{64} << 20;
+  std::size_t max_nodes = 2'000'000;
+
+  Format fmt() const;
+  /// Adds --format, -o/--output, --timings, --max-bytes, --max-nodes.
+  void add_to(CLI::App& app, bool with_output = true);
+};
+
+/// Phase timings printed to standard error with --timings.
+class Timings {
+ public:
+  explicit Timings(bool enabled) : enabled_(enabled) {}
+  void start() { t0_ = std::chrono::steady_clock::now(); }
+  void stop(const std::string& phase);
+  void add(const std::string& phase, double seconds) { phases_.emplace_back(phase, seconds); }
+  void print() const;
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point t0_;
+  std::vector<std::pair<std::string, double>> phases_;
+};
+
+/// Loads, validates and compiles a spec ("-" = standard input). Prints every
+/// diagnostic to standard error and throws Failure(1) if invalid, Failure(3)
+/// if unreadable.
+Model load_model(const std::string& path, const CommonOptions& opts, Timings& timings);
+
+/// Writes `text` to opts.output (whole or not at all: temporary + rename) or
+/// to standard output. Throws Failure(3) on an I/O error.
+void write_output(const std::string& text, const CommonOptions& opts);
+
+/// Shortest text that reads back as the same double ("-inf", "inf", "nan" for
+/// the non-finite). Deterministic.
+std::string num(double v);
+/// A short human form for tables: 4 significant digits.
+std::string num_short(double v, int digits = 4);
+/// Parses a positive finite number from a flag value like "1e10"; Failure(2) otherwise.
+double parse_positive(const std::string& flag, const std::string& text);
+
+/// Splits "a,b,c".
+std::vector<std::string> split_list(const std::string& text);
+
+/// Node indices for ids given on the command line; Failure(2) with a
+/// did-you-mean hint for an unknown id.
+std::vector<std::size_t> resolve_ids(const Model& model, const std::vector<std::string>& ids, bool tasks_only);
+
+/// A plain-text table with aligned columns (numbers right-aligned).
+class TextTable {
+ public:
+  explicit TextTable(std::vector<std::string> header) : header_(std::move(header)) {}
+  void row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  std::string str() const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+/// CSV field quoting (RFC 4180).
+std::string csv_field(const std::string& s);
+
+/// "params" / "compute" and a description of a scale point for titles.
+std::string describe_point(const Model& model, const ScalePoint& pt);
+
+}  // namespace capgraph::cli

@@ -1,0 +1,27 @@
+// capgraph/graph/node_kernels.hpp — internal: one node's ln P over a block of
+// scale points, shared by the sweep (evaluation.cpp) and the bottleneck
+// query's re-evaluations (importance.cpp). Not part of the public API.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "graph/model.hpp"
+
+namespace capgraph::detail {
+
+struct Workspace {
+  std::vector<double> acc;   // one block of points
+  std::vector<double> dist;  // at_least DP
+};
+
+/// ln P of a leaf at points [j0, j1) into row[j0..j1).
+void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, double* row,
+               std::size_t j0, std::size_t j1);
+
+/// ln P of task v at points [j0, j1) into row[j0..j1), reading child c's
+/// ln P at logp[c * stride + j]. ws.acc must hold at least j1 - j0 values.
+void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t stride, double* row, std::size_t j0,
+               std::size_t j1, Workspace& ws);
+
+}  // namespace capgraph::detail
