@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   add_check(app, run);
   add_eval(app, run);
   add_sweep(app, run);
+  add_bottleneck(app, run);
   add_budget(app, run);
   try {
     app.parse(argc, argv);

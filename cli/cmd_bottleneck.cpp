@@ -1,0 +1,214 @@
+// capgraph bottleneck SPEC --task T --at X — ranked prerequisites of a task,
+// every measure of DESIGN.md 3.5, and the critical path; --over reports at
+// which scale the top bottleneck changes hands across a sweep.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "graph/importance.hpp"
+
+namespace capgraph::cli {
+
+namespace {
+
+struct BottleneckOpts {
+  std::string spec;
+  std::string task;
+  std::string at;
+  std::string by = "potential";
+  std::size_t top = 0;
+  bool over = false;
+  bool skills = false;
+  std::string from, to;
+  int points = 0;
+  CommonOptions common;
+};
+
+ImportanceOrder order_of(const std::string& by) {
+  if (by == "birnbaum") return ImportanceOrder::birnbaum;
+  if (by == "criticality") return ImportanceOrder::criticality;
+  if (by == "drive") return ImportanceOrder::drive;
+  return ImportanceOrder::potential;
+}
+
+nlohmann::ordered_json jnum(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gate) : "skill"; }
+
+std::string path_text(const Model& model, const std::vector<std::size_t>& path) {
+  std::string s;
+  for (std::size_t i = 0; i < path.size(); ++i) s += (i ? " -> " : "") + model.node(path[i]).id;
+  return s;
+}
+
+std::string render_table(const Model& model, const ImportanceTable& t, const BottleneckOpts& o) {
+  std::ostringstream os;
+  const std::size_t shown = o.top ? std::min(o.top, t.rows.size()) : t.rows.size();
+  switch (o.common.fmt()) {
+    case Format::json: {
+      nlohmann::ordered_json j;
+      j["task"] = model.node(t.task).id;
+      j["point"] = {{"x", t.point.x}, {"N", t.point.N}, {"D", t.point.D}, {"C", t.point.C}};
+      j["p_task"] = t.p_task;
+      j["dp_task_dlog10x"] = t.dp_task_dlog10x;
+      j["ranked_by"] = o.by;
+      auto rows = nlohmann::ordered_json::array();
+      for (std::size_t i = 0; i < shown; ++i) {
+        const auto& r = t.rows[i];
+        nlohmann::ordered_json e;
+        e["rank"] = i + 1;
+        e["node"] = model.node(r.node).id;
+        e["kind"] = kind_of(model.node(r.node));
+        e["p"] = r.p;
+        e["uses"] = r.uses;
+        e["birnbaum"] = jnum(r.birnbaum);
+        e["criticality"] = jnum(r.criticality);
+        e["improvement_potential"] = jnum(r.improvement);
+        e["scale_drive"] = r.drive ? jnum(*r.drive) : nlohmann::ordered_json(nullptr);
+        rows.push_back(e);
+      }
+      j["prerequisites"] = rows;
+      auto path = nlohmann::ordered_json::array();
+      for (std::size_t v : t.critical_path) path.push_back(model.node(v).id);
+      j["critical_path"] = path;
+      os << j.dump(2) << '\n';
+      break;
+    }
+    case Format::csv:
+      os << "rank,node,kind,p,uses,birnbaum,criticality,improvement_potential,scale_drive\n";
+      for (std::size_t i = 0; i < shown; ++i) {
+        const auto& r = t.rows[i];
+        os << i + 1 << ',' << model.node(r.node).id << ',' << kind_of(model.node(r.node)) << ',' << num(r.p) << ','
+           << num(r.uses) << ',' << num(r.birnbaum) << ',' << num(r.criticality) << ',' << num(r.improvement) << ','
+           << (r.drive ? num(*r.drive) : "") << '\n';
+      }
+      break;
+    case Format::table: {
+      os << "bottlenecks of `" << model.node(t.task).id << "` at " << describe_point(model, t.point) << "\n"
+         << "P = " << num_short(t.p_task) << ", dP/dlog10(" << (model.spec().scale.axis == Axis::compute ? "C" : "N")
+         << ") = " << num_short(t.dp_task_dlog10x) << " per decade; ranked by " << o.by << "\n\n";
+      TextTable tab({"#", "prerequisite", "kind", "P", "uses", "Birnbaum", "critical.", "improve", "drive"});
+      for (std::size_t i = 0; i < shown; ++i) {
+        const auto& r = t.rows[i];
+        tab.row({std::to_string(i + 1), model.node(r.node).id, kind_of(model.node(r.node)), num_short(r.p),
+                 num_short(r.uses), num_short(r.birnbaum), num_short(r.criticality), num_short(r.improvement),
+                 r.drive ? num_short(*r.drive) : ""});
+      }
+      os << tab.str();
+      if (shown < t.rows.size()) os << "(" << t.rows.size() - shown << " more; --top 0 shows all)\n";
+      os << "\ncritical path: " << path_text(model, t.critical_path) << '\n';
+      os << "\nBirnbaum dP_T/dP_i; criticality B P_i / P_T; improve = P_T with P_i = 1, minus P_T;\n"
+            "drive = B dP_i/dlog10(scale) per decade (skills). See docs/measures.md.\n";
+      break;
+    }
+  }
+  return os.str();
+}
+
+void keep_skills(const Model& model, ImportanceTable& t) {
+  std::erase_if(t.rows, [&](const Prerequisite& r) { return model.node(r.node).is_task; });
+}
+
+// Runs of the sweep where the top-ranked prerequisite stays the same.
+std::string render_over(const Model& model, std::size_t task, const std::vector<double>& xs, const BottleneckOpts& o) {
+  struct Run {
+    double from, to;
+    std::size_t node;
+    double value;
+  };
+  std::vector<Run> runs;
+  const ImportanceOrder ord = order_of(o.by);
+  for (double x : xs) {
+    ImportanceTable t = importance(model, task, x, ord);
+    if (o.skills) keep_skills(model, t);
+    if (t.rows.empty()) continue;
+    const auto& r = t.rows.front();
+    const double val = ord == ImportanceOrder::birnbaum      ? r.birnbaum
+                       : ord == ImportanceOrder::criticality ? r.criticality
+                       : ord == ImportanceOrder::drive       ? r.drive.value_or(0)
+                                                             : r.improvement;
+    if (!runs.empty() && runs.back().node == r.node) {
+      runs.back().to = x;
+    } else {
+      runs.push_back({x, x, r.node, val});
+    }
+  }
+  std::ostringstream os;
+  switch (o.common.fmt()) {
+    case Format::json: {
+      auto arr = nlohmann::ordered_json::array();
+      for (const auto& r : runs) arr.push_back({{"from", r.from}, {"to", r.to}, {"bottleneck", model.node(r.node).id}});
+      nlohmann::ordered_json j;
+      j["task"] = model.node(task).id;
+      j["ranked_by"] = o.by;
+      j["runs"] = arr;
+      os << j.dump(2) << '\n';
+      break;
+    }
+    case Format::csv:
+      os << "from,to,bottleneck\n";
+      for (const auto& r : runs) os << num(r.from) << ',' << num(r.to) << ',' << model.node(r.node).id << '\n';
+      break;
+    case Format::table: {
+      os << "top bottleneck of `" << model.node(task).id << "` by " << o.by << " over " << xs.size() << " points\n\n";
+      TextTable t({"from", "to", "bottleneck"});
+      for (const auto& r : runs) t.row({num_short(r.from, 3), num_short(r.to, 3), model.node(r.node).id});
+      os << t.str();
+      break;
+    }
+  }
+  return os.str();
+}
+
+}  // namespace
+
+void add_bottleneck(CLI::App& app, Action& run) {
+  auto o = std::make_shared<BottleneckOpts>();
+  auto* sub = app.add_subcommand("bottleneck", "Which prerequisites hold a task back: importance measures and critical path");
+  sub->add_option("SPEC", o->spec, "Spec file (- for standard input)")->required();
+  sub->add_option("--task", o->task, "The task to analyse")->required();
+  sub->add_option("--at", o->at, "Scale point (parameters, or FLOPs on the compute axis); required unless --over");
+  sub->add_option("--by", o->by, "Ranking measure")
+      ->check(CLI::IsMember({"potential", "birnbaum", "criticality", "drive"}))
+      ->capture_default_str();
+  sub->add_option("--top", o->top, "Show only the first K prerequisites (0 = all)")->capture_default_str();
+  sub->add_flag("--skills", o->skills, "List skills (leaves) only, not intermediate tasks");
+  sub->add_flag("--over", o->over, "Across the sweep: at which scale the top bottleneck changes hands");
+  sub->add_option("--from", o->from, "With --over: first scale point (default: the spec's range)");
+  sub->add_option("--to", o->to, "With --over: last scale point (default: the spec's range)");
+  sub->add_option("--points", o->points, "With --over: number of points (default: the spec's)")->check(CLI::Range(1, 100000));
+  o->common.add_to(*sub);
+  sub->callback([o, &run] {
+    run = [o] {
+      Timings tm(o->common.timings);
+      if (!o->over && o->at.empty()) throw Failure(kUsage, "error: bottleneck needs --at X (or --over for a sweep)");
+      const std::optional<double> x = o->at.empty() ? std::nullopt : std::optional(parse_positive("--at", o->at));
+      const Model model = load_model(o->spec, o->common, tm);
+      const std::size_t task = resolve_ids(model, {o->task}, true).front();
+      tm.start();
+      std::string text;
+      if (o->over) {
+        const ScaleSpec& sc = model.spec().scale;
+        const double a = o->from.empty() ? sc.from : parse_positive("--from", o->from);
+        const double b = o->to.empty() ? sc.to : parse_positive("--to", o->to);
+        if (!(a < b)) throw Failure(kUsage, "error: the sweep range must increase");
+        text = render_over(model, task, ScaleAxis::log_spaced(a, b, o->points > 0 ? o->points : sc.points), *o);
+      } else {
+        ImportanceTable t = importance(model, task, *x, order_of(o->by));
+        if (o->skills) keep_skills(model, t);
+        text = render_table(model, t, *o);
+      }
+      tm.stop("evaluate");
+      write_output(text, o->common);
+      tm.stop("write");
+      tm.print();
+      return kOk;
+    };
+  });
+}
+
+}  // namespace capgraph::cli

@@ -1,0 +1,276 @@
+// tests/test_cli.cpp — the command line as a user meets it: exit codes,
+// round trips of every output format against the engine, determinism,
+// whole-or-nothing output files, standard input.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "graph/evaluation.hpp"
+#include "graph/importance.hpp"
+#include "specs/load.hpp"
+
+using namespace capgraph;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;
+};
+
+// Runs the capgraph binary with `args` (shell syntax), capturing stdout.
+Run run_cli(const std::string& args) {
+  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + " 2>/dev/null";
+  Run r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+Run run_cli_stderr(const std::string& args) {
+  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + " 2>&1 >/dev/null";
+  Run r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+Model load(const std::string& rel) {
+  auto r = specs::load_spec_file(std::string(CAPGRAPH_SOURCE_DIR) + "/" + rel);
+  REQUIRE(r.ok());
+  return Model::compile(std::move(*r.spec));
+}
+
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream is(text);
+  std::string line;
+  while (std::getline(is, line)) {
+    std::vector<std::string> cells;
+    std::string cell;
+    std::istringstream ls(line);
+    while (std::getline(ls, cell, ',')) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+double parse_num(const std::string& s) {
+  if (s == "-inf") return -std::numeric_limits<double>::infinity();
+  return std::stod(s);
+}
+
+}  // namespace
+
+TEST_CASE("eval JSON and CSV round-trip to the engine's exact doubles", "[cli]") {
+  const Model m = load("examples/emoji_movie.yaml");
+  const std::vector<double> xs{1e10};
+  const Evaluation ev = evaluate(m, xs);
+
+  const Run js = run_cli("eval examples/emoji_movie.yaml --at 1e10 --format json");
+  REQUIRE(js.code == 0);
+  const auto j = nlohmann::json::parse(js.out);
+  REQUIRE(j["nodes"].size() == m.size());
+  for (std::size_t v = 0; v < m.size(); ++v) {
+    const auto& e = j["nodes"][v];
+    CHECK(e["id"] == m.node(v).id);
+    CHECK(e["p"].get<double>() == ev.p(v, 0));
+    CHECK(e["log_p"].get<double>() == ev.log_p(v, 0));
+    CHECK(e["partial_credit"].get<double>() == ev.partial_credit(v, 0));
+  }
+  CHECK(j["point"]["N"].get<double>() == 1e10);
+  CHECK(j["point"]["D"].get<double>() == 2e11);
+
+  const Run cs = run_cli("eval examples/emoji_movie.yaml --at 1e10 --format csv");
+  REQUIRE(cs.code == 0);
+  const auto rows = parse_csv(cs.out);
+  REQUIRE(rows.front() == std::vector<std::string>{"x", "node", "kind", "quantity", "value"});
+  int matched = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto v = *m.find(rows[i][1]);
+    double expected = 0;
+    if (rows[i][3] == "p") expected = ev.p(v, 0);
+    else if (rows[i][3] == "log_p") expected = ev.log_p(v, 0);
+    else if (rows[i][3] == "pass_at:10") expected = ev.metric(v, {MetricKind::pass_at, 10}, 0);
+    else continue;
+    CHECK(parse_num(rows[i][4]) == expected);
+    ++matched;
+  }
+  CHECK(matched == 2 * static_cast<int>(m.size()) + 1);
+}
+
+TEST_CASE("sweep CSV and JSON round-trip, and the table names every task and metric", "[cli]") {
+  const Model m = load("examples/multistep_arithmetic.yaml");
+  const auto xs = ScaleAxis::log_spaced(1e8, 1e13, 61);
+  const Evaluation ev = evaluate(m, xs);
+  const Run cs = run_cli("sweep examples/multistep_arithmetic.yaml --format csv");
+  REQUIRE(cs.code == 0);
+  const auto rows = parse_csv(cs.out);
+  REQUIRE(rows.front() == std::vector<std::string>{"task", "metric", "x", "N", "D", "C", "value"});
+  std::size_t checked = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i][1] != "exact_match") continue;
+    const std::size_t v = *m.find(rows[i][0]);
+    const std::size_t jx = (i - 1) % 61;
+    CHECK(parse_num(rows[i][2]) == xs[jx]);
+    CHECK(parse_num(rows[i][6]) == ev.p(v, jx));
+    ++checked;
+  }
+  CHECK(checked == 61 * m.tasks().size());
+
+  const Run js = run_cli("sweep examples/multistep_arithmetic.yaml --format json");
+  REQUIRE(js.code == 0);
+  const auto j = nlohmann::json::parse(js.out);
+  CHECK(j["points"].size() == 61);
+  for (const auto& s : j["series"]) {
+    if (s["metric"] != "pass_at:10") continue;
+    const std::size_t v = *m.find(s["task"].get<std::string>());
+    for (std::size_t jx = 0; jx < 61; ++jx)
+      CHECK(s["values"][jx].get<double>() == ev.metric(v, {MetricKind::pass_at, 10}, jx));
+  }
+  const Run tb = run_cli("sweep examples/multistep_arithmetic.yaml");
+  REQUIRE(tb.code == 0);
+  for (std::size_t t : m.tasks()) CHECK(tb.out.find(m.node(t).id) != std::string::npos);
+  CHECK(tb.out.find("pass_at:10") != std::string::npos);
+}
+
+TEST_CASE("bottleneck JSON matches the library", "[cli]") {
+  const Model m = load("examples/emoji_movie.yaml");
+  const auto t = importance(m, *m.find("emoji_movie"), 1e10);
+  const Run js = run_cli("bottleneck examples/emoji_movie.yaml --task emoji_movie --at 1e10 --format json");
+  REQUIRE(js.code == 0);
+  const auto j = nlohmann::json::parse(js.out);
+  REQUIRE(j["prerequisites"].size() == t.rows.size());
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    CHECK(j["prerequisites"][i]["node"] == m.node(t.rows[i].node).id);
+    CHECK(j["prerequisites"][i]["birnbaum"].get<double>() == t.rows[i].birnbaum);
+    CHECK(j["prerequisites"][i]["improvement_potential"].get<double>() == t.rows[i].improvement);
+  }
+  CHECK(j["critical_path"].size() == t.critical_path.size());
+}
+
+TEST_CASE("every output is byte-identical across runs", "[cli][determinism]") {
+  for (const std::string args :
+       {"sweep examples/emoji_movie.yaml", "sweep examples/mirage.yaml --format csv", "sweep examples/data_wall.yaml --format json",
+        "eval examples/multistep_arithmetic.yaml --at 3e10 --format json",
+        "bottleneck examples/emoji_movie.yaml --task emoji_movie --at 1e11 --format csv",
+        "budget --params 1e14 --format json"}) {
+    const Run a = run_cli(args), b = run_cli(args);
+    INFO(args);
+    CHECK(a.code == 0);
+    CHECK(!a.out.empty());
+    CHECK(a.out == b.out);
+  }
+}
+
+TEST_CASE("exit codes: 0 ok, 1 invalid spec, 2 usage, 3 I/O", "[cli]") {
+  CHECK(run_cli("check examples/emoji_movie.yaml").code == 0);
+  CHECK(run_cli("check tests/bad/cycle.yaml").code == 1);
+  CHECK(run_cli("eval examples/emoji_movie.yaml").code == 2);                  // --at missing
+  CHECK(run_cli("eval examples/emoji_movie.yaml --at -5").code == 2);          // not positive
+  CHECK(run_cli("eval examples/emoji_movie.yaml --at 1e9 --format xml").code == 2);
+  CHECK(run_cli("eval examples/emoji_movie.yaml --at 1e9 --nodes emoji_semantic").code == 2);
+  CHECK(run_cli("frobnicate").code == 2);
+  CHECK(run_cli("check examples/no_such_file.yaml").code == 3);
+  CHECK(run_cli("sweep examples/emoji_movie.yaml -o /nonexistent/dir/out.csv").code == 3);
+  CHECK(run_cli("bottleneck examples/emoji_movie.yaml --task emoji_semantics --at 1e9").code == 2);
+  const Run hint = run_cli_stderr("eval examples/emoji_movie.yaml --at 1e9 --nodes emoji_semantic");
+  CHECK(hint.out.find("did you mean `emoji_semantics`?") != std::string::npos);
+  for (const char* sub : {"check", "eval", "sweep", "bottleneck", "budget"})
+    CHECK(run_cli(std::string(sub) + " --help").code == 0);
+}
+
+TEST_CASE("an output file is written whole or not at all", "[cli]") {
+  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path out = dir / "curves.csv";
+  REQUIRE(run_cli("sweep examples/emoji_movie.yaml --format csv -o '" + out.string() + "'").code == 0);
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  CHECK(ss.str() == run_cli("sweep examples/emoji_movie.yaml --format csv").out);
+  // an invalid spec leaves the existing file untouched, and no temporary behind
+  CHECK(run_cli("sweep tests/bad/cycle.yaml --format csv -o '" + out.string() + "'").code == 1);
+  std::ifstream again(out);
+  std::stringstream s2;
+  s2 << again.rdbuf();
+  CHECK(s2.str() == ss.str());
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
+  CHECK(files == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a spec can come from standard input", "[cli]") {
+  const Run a = run_cli("eval - --at 1e10 --format csv < examples/emoji_movie.yaml");
+  const Run b = run_cli("eval examples/emoji_movie.yaml --at 1e10 --format csv");
+  CHECK(a.code == 0);
+  CHECK(a.out == b.out);
+  const Run e = run_cli_stderr("check - < tests/bad/cycle.yaml");
+  CHECK(e.code == 1);
+  CHECK(e.out.rfind("<stdin>:", 0) == 0);
+}
+
+TEST_CASE("budget --params 1e14 shows the seed arithmetic", "[cli]") {
+  const Run r = run_cli("budget --params 1e14 --format json --check-bytes 180e15");
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["tokens"].get<double>() == 2e15);                 // 20 tokens per parameter
+  CHECK(j["text_bytes"].get<double>() == 8e15);             // 8 PB at 4 bytes per token
+  CHECK(j["compute_flop"].get<double>() == Approx(1.2e30)); // 6 N D
+  CHECK(j["claimed_bytes_implied_bytes_per_token"].get<double>() == Approx(90.0));
+  const double loss = 1.69 + 406.4 / std::pow(1e14, 0.34) + 410.7 / std::pow(2e15, 0.28);
+  CHECK(j["loss_nats_per_token"].get<double>() == Approx(loss).epsilon(1e-12));
+  CHECK(j["tokens_over_stock"].get<double>() == Approx(2e15 / 3e14));
+  const Run t = run_cli("budget --params 1e14");
+  CHECK(t.out.find("8 PB") != std::string::npos);
+}
+
+TEST_CASE("the examples show what their comments claim", "[examples]") {
+  // mirage: exact match narrower than partial credit for L >= 2, narrower the
+  // longer the answer; far higher breakthroughness for long answers.
+  const Run r = run_cli("sweep examples/mirage.yaml --format json");
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, nlohmann::json> em, pc;
+  for (const auto& s : j["series"]) {
+    if (s["metric"] == "exact_match") em[s["task"]] = s["emergence"];
+    if (s["metric"] == "partial_credit") pc[s["task"]] = s["emergence"];
+  }
+  double prev_width = 1e9;
+  for (int L = 1; L <= 10; ++L) {
+    const std::string t = "answer_" + std::to_string(L);
+    const double we = em[t]["transition_width_decades"], wp = pc[t]["transition_width_decades"];
+    if (L >= 2) CHECK(we < wp);
+    CHECK(we < prev_width);
+    prev_width = we;
+    if (L >= 6) CHECK(em[t]["breakthroughness"].get<double>() > 2 * pc[t]["breakthroughness"].get<double>());
+  }
+  // data wall: after the data limit the curves flatten — the rise per decade
+  // of compute in the last decade is a fraction of the rise before the wall.
+  const Model m = load("examples/data_wall.yaml");
+  const auto xs = ScaleAxis::log_spaced(1e21, 1e31, 101);
+  const Evaluation ev = evaluate(m, xs);
+  const std::size_t t = *m.find("research_summary");
+  const double before = ev.p(t, 50) - ev.p(t, 40);  // 1e26 vs 1e25
+  const double after = ev.p(t, 100) - ev.p(t, 90);  // 1e31 vs 1e30
+  CHECK(ev.points()[100].data_limited);
+  CHECK_FALSE(ev.points()[40].data_limited);
+  CHECK(after < 0.25 * before);
+}
