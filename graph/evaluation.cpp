@@ -18,6 +18,7 @@
 
 #include "graph/curve_eval.hpp"
 #include "graph/node_kernels.hpp"
+#include "graph/shared.hpp"
 
 namespace capgraph {
 
@@ -179,10 +180,13 @@ double Evaluation::metric(std::size_t v, const Metric& m, std::size_t j) const {
 }
 
 Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOptions& options) {
-  if (model.has_shared())
-    throw ModelError(
-        "this model declares shared skills (shared: true); their exact evaluation is not implemented yet — "
-        "remove `shared: true` to treat every use as independent");
+  detail::SharedPlan plan;
+  if (model.has_shared()) {
+    detail::SharedLimits limits;
+    limits.max_work = options.max_shared_work;
+    limits.max_expanded = options.max_shared_expanded;
+    plan = detail::plan_shared(model, xs.size(), limits);
+  }
   Evaluation ev;
   ev.model_ = &model;
   ev.num_nodes_ = model.size();
@@ -220,12 +224,16 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   auto run = [&](std::size_t j0, std::size_t j1) {
     Workspace ws;
     ws.acc.resize(j1 - j0);
+    std::vector<double> scratch;
     for (std::size_t v : order) {
       double* row = ev.log_p_.data() + v * m;
       if (model.node(v).is_task)
         eval_task(model, v, ev.log_p_.data(), m, row, j0, j1, ws);
       else
         eval_leaf(model.node(v), law, ev.points_, row, j0, j1);
+      if (!plan.index.empty() && plan.index[v] >= 0)
+        detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[v])], ev.log_p_.data(), m, j0,
+                              j1, ws, scratch);
       if (ev.pc_row_[v] < 0) continue;
       double* pc = ev.pc_.data() + static_cast<std::size_t>(ev.pc_row_[v]) * m;
       std::fill(pc + j0, pc + j1, 0.0);

@@ -26,6 +26,12 @@ struct EvalOptions {
   /// Worker threads over blocks of scale points (0 = hardware concurrency,
   /// capped by the number of points / 64).
   unsigned threads = 1;
+  /// Exact evaluation of shared skills (DESIGN.md 3.3, shared.hpp): the most
+  /// shared skills one task may correlate, and the most node evaluations the
+  /// Shannon expansion may take (over all tasks and points). Past either,
+  /// evaluate() throws ModelError pointing to Monte Carlo.
+  int max_shared_expanded = 24;
+  double max_shared_work = 2e9;
 };
 
 class Evaluation {
@@ -64,8 +70,9 @@ class Evaluation {
 };
 
 /// Evaluates every node at the axis values xs (each > 0, finite). The Model
-/// must outlive the Evaluation. Throws ModelError if the model has shared
-/// skills (exact shared evaluation: see shared.hpp once it exists).
+/// must outlive the Evaluation. Shared skills are evaluated exactly by
+/// Shannon expansion (shared.hpp); throws ModelError when that would exceed
+/// the limits in `options`.
 Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOptions& options = {});
 
 /// A reported series name for a metric: "exact_match", "partial_credit",

@@ -26,6 +26,7 @@
 #include "graph/curve_eval.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/node_kernels.hpp"
+#include "graph/shared.hpp"
 
 namespace capgraph {
 
@@ -100,6 +101,20 @@ double log_local_partial(const Model& m, std::size_t v, std::size_t u, const std
   return kNegInf;
 }
 
+// ln B_i for every node of the cone (given in reverse topological order, T
+// first) from the ln P values `lp`, by one reverse pass.
+void adjoint_pass(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
+                  const std::vector<double>& lp, std::vector<double>& lnB) {
+  lnB[task] = 0;
+  for (std::size_t v : cone) {
+    if (!model.node(v).is_task || lnB[v] == kNegInf) continue;
+    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
+      const std::size_t c = model.use_child(u);
+      lnB[c] = logaddexp(lnB[c], lnB[v] + log_local_partial(model, v, u, lp));
+    }
+  }
+}
+
 double measure(const Prerequisite& p, ImportanceOrder order) {
   switch (order) {
     case ImportanceOrder::potential: return p.improvement;
@@ -136,20 +151,72 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) in_cone[model.use_child(u)] = 1;
   }
 
-  // Adjoint pass: ln B, and the number of uses (paths weighted by counts).
-  std::vector<double> lnB(n, kNegInf), uses(n, 0.0);
-  lnB[task] = 0;
+  // Number of uses (paths weighted by counts; best_of n: n attempts of its
+  // one reference; mean: weights are not uses).
+  std::vector<double> uses(n, 0.0);
   uses[task] = 1;
   for (std::size_t v : cone) {
     if (!model.node(v).is_task) continue;
-    // best_of n: n attempts of its one reference; mean: weights are not uses.
     const GateKind g = model.node(v).gate;
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
-      const std::size_t c = model.use_child(u);
       const double times = g == GateKind::best_of ? model.node(v).best_n : g == GateKind::mean ? 1.0 : model.use_count(u);
-      uses[c] += uses[v] * times;
-      if (lnB[v] == kNegInf) continue;
-      lnB[c] = logaddexp(lnB[c], lnB[v] + log_local_partial(model, v, u, lp));
+      uses[model.use_child(u)] += uses[v] * times;
+    }
+  }
+
+  // Shared skills that T correlates (DESIGN.md 3.3): expand over them.
+  std::optional<detail::SharedExpansion> expansion;
+  if (model.has_shared()) {
+    detail::SharedPlan plan = detail::plan_shared(model, 1, {});
+    if (plan.index[task] >= 0) expansion = plan.expansions[static_cast<std::size_t>(plan.index[task])];
+  }
+
+  std::vector<double> lnB(n, kNegInf);
+  std::vector<double> p_if_one(n, -1.0);  // exact P_T with P_i := 1, where computed here
+  if (!expansion) {
+    adjoint_pass(model, task, cone, lp, lnB);
+  } else {
+    // P_T = sum_a w(a) P(T | a); for i outside K, dP_T/dP_i = sum_a w(a) dP(T|a)/dP_i
+    // (the conditional model is independent); for s in K, B_s = P(T|s=1) - P(T|s=0).
+    const auto& e = *expansion;
+    const std::size_t k = e.shared.size();
+    std::vector<double> cond = lp, lnBa(n), B(n, 0.0), p1(k, 0.0), p0(k, 0.0);
+    detail::Workspace ws;
+    ws.acc.resize(1);
+    auto conditional = [&](std::uint64_t a, std::ptrdiff_t forced) {
+      for (std::size_t i = 0; i < k; ++i) cond[e.shared[i]] = (a >> i) & 1 ? 0.0 : kNegInf;
+      if (forced >= 0) cond[static_cast<std::size_t>(forced)] = 0.0;
+      for (auto it = cone.rbegin(); it != cone.rend(); ++it)
+        if (model.node(*it).is_task && static_cast<std::ptrdiff_t>(*it) != forced)
+          detail::eval_task(model, *it, cond.data(), 1, &cond[*it], 0, 1, ws);
+      const double result = cond[task];
+      if (forced >= 0) cond[static_cast<std::size_t>(forced)] = lp[static_cast<std::size_t>(forced)];
+      return result;
+    };
+    for (std::uint64_t a = 0; a < (std::uint64_t{1} << k); ++a) {
+      const double lw = detail::log_weight(e, a, lp.data(), 1, 0);
+      const double lpt = conditional(a, -1);
+      std::fill(lnBa.begin(), lnBa.end(), kNegInf);
+      adjoint_pass(model, task, cone, cond, lnBa);
+      for (std::size_t v : cone) B[v] += std::exp(lw + lnBa[v]);
+      for (std::size_t i = 0; i < k; ++i) {
+        double lw_i = 0;  // the weight without s_i's own factor
+        for (std::size_t q = 0; q < k; ++q)
+          if (q != i) lw_i += (a >> q) & 1 ? lp[e.shared[q]] : log1mexp(lp[e.shared[q]]);
+        ((a >> i) & 1 ? p1 : p0)[i] += std::exp(lw_i + lpt);
+      }
+    }
+    for (std::size_t v : cone) lnB[v] = B[v] > 0 ? std::log(B[v]) : kNegInf;
+    for (std::size_t i = 0; i < k; ++i) {
+      lnB[e.shared[i]] = p1[i] > p0[i] ? std::log(p1[i] - p0[i]) : kNegInf;
+      p_if_one[e.shared[i]] = p1[i];
+    }
+    for (std::size_t v : cone) {  // improvement potential: re-expand with P_v := 1
+      if (v == task || p_if_one[v] >= 0) continue;
+      double acc = 0;
+      for (std::uint64_t a = 0; a < (std::uint64_t{1} << k); ++a)
+        acc += std::exp(detail::log_weight(e, a, lp.data(), 1, 0) + conditional(a, static_cast<std::ptrdiff_t>(v)));
+      p_if_one[v] = acc;
     }
   }
 
@@ -166,6 +233,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   std::vector<char> mark(n, 0);
   std::vector<std::size_t> anc;
   auto improvement = [&](std::size_t i) {
+    if (p_if_one[i] >= 0) return std::max(0.0, p_if_one[i] - table.p_task);
     const double p_i = std::exp(lp[i]);
     if (uses[i] == 1.0) return std::exp(lnB[i]) * (1 - p_i);  // affine in P_i
     anc.clear();

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <random>
 
 #include "graph/curve_eval.hpp"
@@ -173,11 +174,21 @@ namespace {
 struct BruteForce {
   const ModelSpec& spec;
   std::vector<double> probs;  // one per trial
+  std::map<std::size_t, std::size_t> shared_trial;  // shared skill -> its one trial
 
   // Builds a boolean function over trial outcomes.
   std::function<bool(const std::vector<char>&)> expand(std::size_t v) {
     const NodeSpec& n = spec.nodes[v];
     if (!n.is_task) {
+      if (n.shared) {
+        auto it = shared_trial.find(v);
+        if (it == shared_trial.end()) {
+          probs.push_back(n.curve.value);
+          it = shared_trial.emplace(v, probs.size() - 1).first;
+        }
+        const std::size_t i = it->second;
+        return [i](const std::vector<char>& o) { return o[i] != 0; };
+      }
       probs.push_back(n.curve.value);
       const std::size_t i = probs.size() - 1;
       return [i](const std::vector<char>& o) { return o[i] != 0; };
@@ -212,6 +223,7 @@ struct BruteForce {
 
   double probability(std::size_t v) {
     probs.clear();
+    shared_trial.clear();
     auto f = expand(v);
     const std::size_t t = probs.size();
     REQUIRE(t <= 20);
@@ -231,14 +243,18 @@ struct BruteForce {
 
 }  // namespace
 
-TEST_CASE("all/any/at_least/best_of/guess agree with enumeration on random small models", "[gate][bruteforce]") {
-  std::mt19937_64 rng(20261126);
+namespace {
+int brute_force_trials(double shared_fraction, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unif(0.02, 0.98);
   int checked = 0;
   for (int trial = 0; trial < 300; ++trial) {
     Builder b;
     const int leaves = 2 + static_cast<int>(rng() % 3);
-    for (int i = 0; i < leaves; ++i) b.constant("s" + std::to_string(i), unif(rng));
+    for (int i = 0; i < leaves; ++i) {
+      b.constant("s" + std::to_string(i), unif(rng));
+      b.spec.nodes.back().shared = unif(rng) < shared_fraction;
+    }
     const int tasks = 1 + static_cast<int>(rng() % 3);
     for (int t = 0; t < tasks; ++t) {
       const std::size_t avail = b.spec.nodes.size();
@@ -265,13 +281,63 @@ TEST_CASE("all/any/at_least/best_of/guess agree with enumeration on random small
     for (std::size_t v : m.tasks()) {
       // keep enumeration small
       bf.probs.clear();
+      bf.shared_trial.clear();
       bf.expand(v);
       if (bf.probs.size() > 18) continue;
-      { const double bp = bf.probability(v); INFO("diff " << (e.p(v, 0) - bp) << " gate " << int(b.spec.nodes[v].gate)); CHECK_THAT(e.p(v, 0), WithinAbs(bp, 1e-12)); }
+      const double bp = bf.probability(v);
+      INFO("gate " << gate_kind_name(b.spec.nodes[v].gate) << ", difference " << (e.p(v, 0) - bp));
+      CHECK_THAT(e.p(v, 0), WithinAbs(bp, 1e-12));
       ++checked;
     }
   }
-  CHECK(checked > 300);
+  return checked;
+}
+}  // namespace
+
+TEST_CASE("all/any/at_least/best_of/guess agree with enumeration on random small models", "[gate][bruteforce]") {
+  CHECK(brute_force_trials(0.0, 20261126) > 300);
+}
+
+TEST_CASE("shared skills: exact Shannon expansion agrees with enumeration", "[shared][bruteforce]") {
+  CHECK(brute_force_trials(0.5, 424242) > 300);
+  CHECK(brute_force_trials(1.0, 99) > 300);
+}
+
+TEST_CASE("shared skills: hand-computed cases", "[shared]") {
+  Builder b;
+  const auto s = b.constant("s", 0.3), t = b.constant("t", 0.6);
+  b.spec.nodes[s].shared = true;
+  const auto both = b.task("both", GateKind::all, {{s, 1}, {s, 1}});
+  const auto three = b.task("three", GateKind::any, {{s, 3}});
+  const auto vote = b.task("vote", GateKind::at_least, {{s, 2}, {t, 1}}, 0, 2);
+  const auto pair = b.task("pair", GateKind::all, {{s, 1}, {t, 1}});
+  const auto best = b.task("best", GateKind::best_of, {{pair, 1}}, 0, 0, 3);
+  const auto top = b.task("top", GateKind::all, {{pair, 2}, {three, 1}}, 0.1);
+  const Model m = Model::compile(b.spec);
+  const auto e = eval_at(m, {1e9});
+  CHECK_THAT(P(e, both), WithinRel(0.3, 1e-14));
+  CHECK_THAT(P(e, three), WithinRel(0.3, 1e-14));
+  CHECK_THAT(P(e, vote), WithinRel(0.3, 1e-14));  // s's two uses succeed or fail together
+  CHECK_THAT(P(e, pair), WithinRel(0.18, 1e-14));
+  CHECK_THAT(P(e, best), WithinRel(0.3 * (1 - 0.4 * 0.4 * 0.4), 1e-14));
+  CHECK_THAT(P(e, top), WithinRel(0.1 + 0.9 * 0.3 * 0.36, 1e-14));
+}
+
+TEST_CASE("shared skills: the limit is enforced with a message that points to Monte Carlo", "[shared]") {
+  Builder b;
+  std::vector<std::pair<std::size_t, double>> uses;
+  for (int i = 0; i < 8; ++i) {
+    uses.push_back({b.constant("s" + std::to_string(i), 0.5), 2});
+    b.spec.nodes.back().shared = true;
+  }
+  b.task("t", GateKind::all, uses);
+  const Model m = Model::compile(b.spec);
+  EvalOptions o;
+  o.max_shared_expanded = 7;
+  const std::vector<double> xs{1e9};
+  CHECK_THROWS_WITH(evaluate(m, xs, o), Catch::Contains("8 shared skills") && Catch::Contains("--monte-carlo"));
+  o.max_shared_expanded = 8;
+  CHECK_THAT(evaluate(m, xs, o).p(8, 0), WithinRel(std::pow(0.5, 8), 1e-14));
 }
 
 // ---- scale axis -------------------------------------------------------------

@@ -78,14 +78,18 @@ TEST_CASE("pure all chain: the leaf with the smallest P^uses has the largest imp
   }
 }
 
-TEST_CASE("Birnbaum equals a finite difference and IP a re-evaluation on random models", "[importance]") {
-  std::mt19937_64 rng(11);
+namespace {
+int check_random_models(double shared_fraction, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unif(0.05, 0.95);
   int checked = 0;
   for (int trial = 0; trial < 60; ++trial) {
     Builder b;
     const int leaves = 3 + static_cast<int>(rng() % 3);
-    for (int i = 0; i < leaves; ++i) b.constant("s" + std::to_string(i), unif(rng));
+    for (int i = 0; i < leaves; ++i) {
+      b.constant("s" + std::to_string(i), unif(rng));
+      b.spec.nodes.back().shared = unif(rng) < shared_fraction;
+    }
     for (int t = 0; t < 4; ++t) {
       const std::size_t avail = b.spec.nodes.size();
       std::vector<std::pair<std::size_t, double>> uses;
@@ -120,7 +124,17 @@ TEST_CASE("Birnbaum equals a finite difference and IP a re-evaluation on random 
       ++checked;
     }
   }
-  CHECK(checked > 100);
+  return checked;
+}
+}  // namespace
+
+TEST_CASE("Birnbaum equals a finite difference and IP a re-evaluation on random models", "[importance]") {
+  CHECK(check_random_models(0.0, 11) > 100);
+}
+
+TEST_CASE("with shared skills too: B_s = P(T|s=1) - P(T|s=0), IP by exact re-evaluation", "[importance][shared]") {
+  CHECK(check_random_models(0.5, 12) > 100);
+  CHECK(check_random_models(1.0, 13) > 100);
 }
 
 TEST_CASE("scale drive over the leaves sums to dP_T/dlog10(x)", "[importance]") {

@@ -1,0 +1,159 @@
+// capgraph/graph/shared.cpp — Shannon expansion over shared skills (DESIGN.md 3.3).
+#include "graph/shared.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "graph/curve_eval.hpp"
+
+namespace capgraph::detail {
+
+namespace {
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+}
+
+double SharedExpansion::cost() const { return std::ldexp(static_cast<double>(affected.size()), static_cast<int>(shared.size())); }
+
+SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits) {
+  const std::size_t n = model.size();
+  SharedPlan plan;
+  plan.index.assign(n, -1);
+  const auto& order = model.topological_order();
+  std::vector<std::size_t> pos(n);
+  for (std::size_t i = 0; i < n; ++i) pos[order[i]] = i;
+
+  // Which nodes have a shared skill at or below them.
+  std::vector<char> below(n, 0);
+  for (std::size_t v : order) {
+    const NodeSpec& node = model.node(v);
+    if (!node.is_task) {
+      below[v] = node.shared;
+      continue;
+    }
+    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) below[v] |= below[model.use_child(u)];
+  }
+
+  std::vector<double> count(n, 0.0);  // use paths from v, saturated at 2
+  std::vector<char> seen(n, 0), mark(n, 0);
+  std::vector<std::size_t> cone, stack;
+  double work = 0;
+  for (std::size_t v : order) {
+    if (!model.node(v).is_task || !below[v]) continue;
+    // The part of v's cone that leads to shared skills.
+    cone.clear();
+    stack.assign(1, v);
+    seen[v] = 1;
+    while (!stack.empty()) {
+      const std::size_t x = stack.back();
+      stack.pop_back();
+      cone.push_back(x);
+      if (!model.node(x).is_task) continue;
+      for (std::size_t u = model.use_begin(x); u < model.use_end(x); ++u) {
+        const std::size_t c = model.use_child(u);
+        if (below[c] && !seen[c]) {
+          seen[c] = 1;
+          stack.push_back(c);
+        }
+      }
+    }
+    std::sort(cone.begin(), cone.end(), [&](std::size_t a, std::size_t b) { return pos[a] > pos[b]; });  // v first
+    count[v] = 1;
+    for (std::size_t x : cone) {
+      if (!model.node(x).is_task) continue;
+      const NodeSpec& xn = model.node(x);
+      for (std::size_t u = model.use_begin(x); u < model.use_end(x); ++u) {
+        const std::size_t c = model.use_child(u);
+        if (!below[c]) continue;
+        const double times = xn.gate == GateKind::best_of ? xn.best_n : model.use_count(u);
+        count[c] = std::min(2.0, count[c] + count[x] * (times > 1 ? 2.0 : 1.0));
+      }
+    }
+    SharedExpansion e;
+    e.task = v;
+    for (std::size_t x : cone)
+      if (!model.node(x).is_task && count[x] >= 2) e.shared.push_back(x);
+    std::sort(e.shared.begin(), e.shared.end());
+    if (!e.shared.empty()) {
+      for (std::size_t s : e.shared) mark[s] = 1;
+      for (auto it = cone.rbegin(); it != cone.rend(); ++it) {  // prerequisites first
+        const std::size_t x = *it;
+        if (!model.node(x).is_task) continue;
+        for (std::size_t u = model.use_begin(x); u < model.use_end(x); ++u) mark[x] |= mark[model.use_child(u)];
+        if (mark[x]) e.affected.push_back(x);
+      }
+      for (std::size_t x : e.affected)
+        for (std::size_t u = model.use_begin(x); u < model.use_end(x); ++u) {
+          const std::size_t c = model.use_child(u);
+          if (!mark[c]) {
+            mark[c] = 2;  // an input, recorded once
+            e.inputs.push_back(c);
+          }
+        }
+      for (std::size_t x : e.inputs) mark[x] = 0;
+      for (std::size_t x : e.affected) mark[x] = 0;
+      for (std::size_t s : e.shared) mark[s] = 0;
+      auto too_much = [&](const std::string& why) {
+        std::string names;
+        for (std::size_t i = 0; i < e.shared.size() && i < 6; ++i) names += (i ? ", " : "") + model.node(e.shared[i]).id;
+        if (e.shared.size() > 6) names += ", ...";
+        throw ModelError("exact evaluation of shared skills is too costly: task `" + model.node(v).id + "` correlates " +
+                             std::to_string(e.shared.size()) + " shared skills (" + names + "), " + why +
+                             "; estimate it with --monte-carlo N, or raise --max-shared-work",
+                         model.node(v).loc);
+      };
+      if (static_cast<int>(e.shared.size()) > limits.max_expanded)
+        too_much("more than the " + std::to_string(limits.max_expanded) + " that can be expanded exactly");
+      work += e.cost() * static_cast<double>(points);
+      if (work > limits.max_work)
+        too_much("the expansion needs about " + std::to_string(static_cast<long long>(work)) +
+                 " node evaluations, over the limit of " + std::to_string(static_cast<long long>(limits.max_work)));
+      plan.index[v] = static_cast<std::ptrdiff_t>(plan.expansions.size());
+      plan.expansions.push_back(std::move(e));
+    }
+    for (std::size_t x : cone) {
+      seen[x] = 0;
+      count[x] = 0;
+    }
+  }
+  return plan;
+}
+
+double log_weight(const SharedExpansion& e, std::uint64_t a, const double* rows, std::size_t stride, std::size_t j) {
+  double lw = 0;
+  for (std::size_t i = 0; i < e.shared.size(); ++i) {
+    const double l = rows[e.shared[i] * stride + j];
+    lw += (a >> i) & 1 ? l : log1mexp(l);
+  }
+  return lw;
+}
+
+void expand_shared(const Model& model, const SharedExpansion& e, double* rows, std::size_t stride, std::size_t j0,
+                   std::size_t j1, Workspace& ws, std::vector<double>& scratch) {
+  constexpr std::size_t kBlock = 64;
+  const std::size_t B = std::min(kBlock, j1 - j0);
+  if (B == 0) return;
+  scratch.resize(model.size() * B);
+  if (ws.acc.size() < B) ws.acc.resize(B);
+  double* S = scratch.data();
+  const std::uint64_t assignments = std::uint64_t{1} << e.shared.size();
+  std::vector<double> acc(B);
+  for (std::size_t a0 = j0; a0 < j1; a0 += B) {
+    const std::size_t len = std::min(B, j1 - a0);
+    for (std::size_t c : e.inputs) std::copy(rows + c * stride + a0, rows + c * stride + a0 + len, S + c * B);
+    std::fill(acc.begin(), acc.end(), kNegInf);
+    for (std::uint64_t a = 0; a < assignments; ++a) {
+      for (std::size_t i = 0; i < e.shared.size(); ++i)
+        std::fill(S + e.shared[i] * B, S + e.shared[i] * B + len, (a >> i) & 1 ? 0.0 : kNegInf);
+      for (std::size_t u : e.affected) eval_task(model, u, S, B, S + u * B, 0, len, ws);
+      const double* cond = S + e.task * B;
+      for (std::size_t j = 0; j < len; ++j) {
+        const double lw = log_weight(e, a, rows, stride, a0 + j);
+        if (lw != kNegInf && cond[j] != kNegInf) acc[j] = logaddexp(acc[j], lw + cond[j]);
+      }
+    }
+    for (std::size_t j = 0; j < len; ++j) rows[e.task * stride + a0 + j] = std::min(acc[j], 0.0);
+  }
+}
+
+}  // namespace capgraph::detail

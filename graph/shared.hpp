@@ -1,0 +1,63 @@
+// capgraph/graph/shared.hpp — internal: exact evaluation of shared skills
+// (DESIGN.md 3.3) by Shannon expansion, used by evaluate() and importance().
+//
+// A shared skill has one outcome per instance of the task being evaluated.
+// Given the outcomes of all shared skills, every use is again an independent
+// trial, so P(v | a) follows the ordinary gate formulas and
+//   P_v = sum over assignments a of w(a) P(v | a).
+// Only the shared skills that reach v by two or more use paths (counting
+// multiplicities and best_of attempts) need expanding — a skill used once
+// behaves like an independent one — so v's expansion set K(v) holds just
+// those; and K(u) is a subset of K(v) for every u below v, so expanding v
+// over K(v) with the ordinary formulas below is exact. Nodes of v's cone
+// with no member of K(v) below them are not re-evaluated (they are modules
+// independent of the expansion).
+//
+// Cost: sum over tasks v with K(v) nonempty of 2^|K(v)| * |affected(v)| * points.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "graph/model.hpp"
+#include "graph/node_kernels.hpp"
+
+namespace capgraph::detail {
+
+/// The expansion of one task.
+struct SharedExpansion {
+  std::size_t task = 0;
+  std::vector<std::size_t> shared;    ///< K(v): shared skills to expand, ascending
+  std::vector<std::size_t> affected;  ///< tasks of the cone with a K member below, topological, ending with v
+  std::vector<std::size_t> inputs;    ///< other children of affected tasks (read, not recomputed)
+  double cost() const;                ///< 2^|K| * |affected|
+};
+
+struct SharedPlan {
+  std::vector<std::ptrdiff_t> index;        ///< node -> position in expansions, or -1
+  std::vector<SharedExpansion> expansions;  ///< in topological order of their tasks
+};
+
+/// Limits of exact shared evaluation.
+struct SharedLimits {
+  int max_expanded = 24;          ///< largest |K(v)| (2^24 assignments)
+  double max_work = 2e9;          ///< sum of cost() * points
+};
+
+/// Builds the plan; throws ModelError naming the task, the shared skills and
+/// the limit when exactness would cost too much (the message points to
+/// --monte-carlo and --max-shared-work).
+SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits);
+
+/// Overwrites rows[e.task] over points [j0, j1) with the exact ln P, given
+/// exact rows for every node below (stride = row length). `scratch` is
+/// resized as needed (nodes * block).
+void expand_shared(const Model& model, const SharedExpansion& e, double* rows, std::size_t stride, std::size_t j0,
+                   std::size_t j1, Workspace& ws, std::vector<double>& scratch);
+
+/// ln w(a) for assignment bits `a` over e.shared at one point: sum of ln p_s
+/// (bit set) or ln(1 - p_s) (bit clear), from the skills' rows.
+double log_weight(const SharedExpansion& e, std::uint64_t a, const double* rows, std::size_t stride, std::size_t j);
+
+}  // namespace capgraph::detail
