@@ -123,7 +123,7 @@ std::string render_over(const Model& model, std::size_t task, const std::vector<
   std::vector<Run> runs;
   const ImportanceOrder ord = order_of(o.by);
   for (double x : xs) {
-    ImportanceTable t = importance(model, task, x, ord);
+    ImportanceTable t = importance(model, task, x, ord, o.common.engine());
     if (o.skills) keep_skills(model, t);
     if (t.rows.empty()) continue;
     const auto& r = t.rows.front();
@@ -198,7 +198,7 @@ void add_bottleneck(CLI::App& app, Action& run) {
         if (!(a < b)) throw Failure(kUsage, "error: the sweep range must increase");
         text = render_over(model, task, ScaleAxis::log_spaced(a, b, o->points > 0 ? o->points : sc.points), *o);
       } else {
-        ImportanceTable t = importance(model, task, *x, order_of(o->by));
+        ImportanceTable t = importance(model, task, *x, order_of(o->by), o->common.engine());
         if (o->skills) keep_skills(model, t);
         text = render_table(model, t, *o);
       }

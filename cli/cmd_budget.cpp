@@ -124,7 +124,7 @@ void add_budget(CLI::App& app, Action& run) {
           break;
         case Format::table: {
           os << "budget under " << law_name << "\n\n";
-          TextTable t({"quantity", "value", "how"});
+          TextTable t({"quantity", "value", "how"}, "lrl");
           t.row({"parameters N", num_short(pt.N, 4),
                  ss.axis == Axis::params ? "given" : "compute-optimal: G (C/6)^a" + std::string(pt.data_limited ? ", then C/(6D)" : "")});
           t.row({"training tokens D", num_short(pt.D, 4),

@@ -120,7 +120,7 @@ void add_eval(CLI::App& app, Action& run) {
         nodes = resolve_ids(model, split_list(o->nodes), false);
       t.start();
       const std::vector<double> xs{x};
-      const Evaluation ev = evaluate(model, xs);
+      const Evaluation ev = evaluate(model, xs, o->common.engine());
       t.stop("evaluate");
       const std::string text = render(model, ev, nodes, o->common.fmt(), o->spec);
       write_output(text, o->common);

@@ -181,9 +181,7 @@ void add_sweep(CLI::App& app, Action& run) {
       if (tasks.empty()) throw Failure(kUsage, "error: the spec has no tasks to sweep");
       t.start();
       const auto xs = ScaleAxis::log_spaced(a, b, n);
-      EvalOptions eo;
-      eo.threads = o->threads;
-      const Evaluation ev = evaluate(model, xs, eo);
+      const Evaluation ev = evaluate(model, xs, o->common.engine(o->threads));
       const auto series = collect(model, ev, tasks);
       t.stop("evaluate");
       write_output(render(model, ev, series, *o), o->common);

@@ -26,6 +26,14 @@ Format CommonOptions::fmt() const {
   return Format::table;
 }
 
+EvalOptions CommonOptions::engine(unsigned threads) const {
+  EvalOptions o;
+  o.threads = threads;
+  o.max_shared_expanded = max_shared_expanded;
+  o.max_shared_work = max_shared_work;
+  return o;
+}
+
 void CommonOptions::add_to(CLI::App& app, bool with_output) {
   app.add_option("--format", format, "Output format")
       ->check(CLI::IsMember({"table", "csv", "json"}))
@@ -35,6 +43,13 @@ void CommonOptions::add_to(CLI::App& app, bool with_output) {
   app.add_flag("--timings", timings, "Print each phase's wall-clock time to standard error");
   app.add_option("--max-bytes", max_bytes, "Largest spec file accepted, in bytes")->capture_default_str();
   app.add_option("--max-nodes", max_nodes, "Most skills + tasks accepted in one spec")->capture_default_str();
+  app.add_option("--max-shared-expanded", max_shared_expanded,
+                 "Most shared skills one task may correlate for exact evaluation")
+      ->check(CLI::Range(0, 40))
+      ->capture_default_str();
+  app.add_option("--max-shared-work", max_shared_work, "Most node evaluations the exact shared-skill expansion may take")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 void Timings::stop(const std::string& phase) {
@@ -194,16 +209,18 @@ std::string TextTable::str() const {
   widen(header_);
   for (const auto& r : rows_) widen(r);
   auto numeric = [](const std::string& s) {
-    if (s.empty()) return false;
-    const char c = s[0];
-    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || s == "inf" || s == "n/a";
+    if (s == "inf" || s == "-inf" || s == "n/a" || s == "nan") return true;
+    double v;
+    const auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+    return res.ec == std::errc() && res.ptr == s.data() + s.size();
   };
   std::ostringstream os;
   auto line = [&](const std::vector<std::string>& r, bool head) {
     std::string out;
     for (std::size_t i = 0; i < r.size(); ++i) {
       const std::size_t pad = w[i] - r[i].size();
-      const bool right = !head && i > 0 && numeric(r[i]);
+      const char a = i < align_.size() ? align_[i] : 'a';
+      const bool right = !head && (a == 'r' || (a == 'a' && i > 0 && numeric(r[i])));
       if (i) out += "  ";
       if (right) out += std::string(pad, ' ') + r[i];
       else out += r[i] + (i + 1 < r.size() ? std::string(pad, ' ') : "");

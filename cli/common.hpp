@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/evaluation.hpp"
 #include "graph/model.hpp"
 #include "specs/load.hpp"
 
@@ -33,7 +34,12 @@ struct CommonOptions {
   std::size_t max_bytes = std::size_t{64} << 20;
   std::size_t max_nodes = 2'000'000;
 
+  int max_shared_expanded = 24;
+  double max_shared_work = 2e9;
+
   Format fmt() const;
+  /// Engine options from the flags (threads as given).
+  EvalOptions engine(unsigned threads = 1) const;
   /// Adds --format, -o/--output, --timings, --max-bytes, --max-nodes.
   void add_to(CLI::App& app, bool with_output = true);
 };
@@ -80,12 +86,16 @@ std::vector<std::size_t> resolve_ids(const Model& model, const std::vector<std::
 /// A plain-text table with aligned columns (numbers right-aligned).
 class TextTable {
  public:
-  explicit TextTable(std::vector<std::string> header) : header_(std::move(header)) {}
+  /// `align` gives one letter per column: 'l', 'r', or 'a' (auto: right if
+  /// the cell is a number). Missing letters mean 'a'.
+  explicit TextTable(std::vector<std::string> header, std::string align = "")
+      : header_(std::move(header)), align_(std::move(align)) {}
   void row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
   std::string str() const;
 
  private:
   std::vector<std::string> header_;
+  std::string align_;
   std::vector<std::vector<std::string>> rows_;
 };
 

@@ -127,11 +127,12 @@ double measure(const Prerequisite& p, ImportanceOrder order) {
 
 }  // namespace
 
-ImportanceTable importance(const Model& model, std::size_t task, double x, ImportanceOrder order) {
+ImportanceTable importance(const Model& model, std::size_t task, double x, ImportanceOrder order,
+                           const EvalOptions& options) {
   if (task >= model.size() || !model.node(task).is_task)
     throw ModelError("bottleneck needs a task, and `" + model.node(task).id + "` is a skill", model.node(task).loc);
   const std::vector<double> xs{x};
-  const Evaluation ev = evaluate(model, xs);
+  const Evaluation ev = evaluate(model, xs, options);
   const std::size_t n = model.size();
   std::vector<double> lp(n);
   for (std::size_t v = 0; v < n; ++v) lp[v] = ev.log_p(v, 0);
@@ -167,7 +168,10 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   // Shared skills that T correlates (DESIGN.md 3.3): expand over them.
   std::optional<detail::SharedExpansion> expansion;
   if (model.has_shared()) {
-    detail::SharedPlan plan = detail::plan_shared(model, 1, {});
+    detail::SharedLimits limits;
+    limits.max_expanded = options.max_shared_expanded;
+    limits.max_work = options.max_shared_work;
+    detail::SharedPlan plan = detail::plan_shared(model, 1, limits);
     if (plan.index[task] >= 0) expansion = plan.expansions[static_cast<std::size_t>(plan.index[task])];
   }
 

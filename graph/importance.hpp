@@ -15,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "graph/evaluation.hpp"
 #include "graph/model.hpp"
 #include "graph/scale_axis.hpp"
 
@@ -46,7 +47,8 @@ struct ImportanceTable {
 /// (descending; ties by spec order). O(cone nodes + cone uses) for Birnbaum
 /// and drive, plus one forward pass over the cone per prerequisite for the
 /// improvement potential. Throws ModelError for a skill (not a task).
+/// `options` carries the shared-skill limits (see EvalOptions).
 ImportanceTable importance(const Model& model, std::size_t task, double x,
-                           ImportanceOrder order = ImportanceOrder::potential);
+                           ImportanceOrder order = ImportanceOrder::potential, const EvalOptions& options = {});
 
 }  // namespace capgraph

@@ -37,7 +37,7 @@ std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t node, std::uint64_t 
 
 std::string format_count(double x) {
   std::ostringstream os;
-  os.precision(3);
+  os.precision(6);
   os << x;
   return os.str();
 }
