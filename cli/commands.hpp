@@ -17,5 +17,6 @@ void add_eval(CLI::App& app, Action& run);
 void add_sweep(CLI::App& app, Action& run);
 void add_budget(CLI::App& app, Action& run);
 void add_bottleneck(CLI::App& app, Action& run);
+void add_render(CLI::App& app, Action& run);
 
 }  // namespace capgraph::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   add_eval(app, run);
   add_sweep(app, run);
   add_bottleneck(app, run);
+  add_render(app, run);
   add_budget(app, run);
   try {
     app.parse(argc, argv);

@@ -39,8 +39,16 @@ struct LoadOptions {
   double max_uses = 1e6;                          ///< largest count in one reference
 };
 
+/// Wall-clock seconds of the loading phases (for `--timings`).
+struct LoadTimings {
+  double read = 0;      ///< reading the file
+  double parse = 0;     ///< YAML events -> tree
+  double validate = 0;  ///< tree -> ModelSpec, references, domains, cycles
+};
+
 struct LoadResult {
   std::optional<ModelSpec> spec;        ///< set iff errors is empty
+  LoadTimings timings;
   std::vector<Diagnostic> errors;
   bool io_error = false;                ///< the file could not be read (exit code 3)
   bool ok() const { return spec.has_value(); }

@@ -1,0 +1,104 @@
+// capgraph render SPEC --at X -o map.svg — the hierarchical capability map.
+#include <iostream>
+#include <unistd.h>
+
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "graph/importance.hpp"
+#include "render/map.hpp"
+
+namespace capgraph::cli {
+
+namespace {
+
+struct RenderOpts {
+  std::string spec;
+  std::string at;
+  std::string format = "svg";
+  std::string direction = "BT";
+  std::string task;
+  std::string measure = "potential";
+  std::string focus;
+  int depth = -1;
+  std::size_t node_limit = 1500;
+  std::size_t max_map_nodes = 15000;
+  bool no_clusters = false;
+  bool no_legend = false;
+  std::string title;
+  CommonOptions common;
+};
+
+}  // namespace
+
+void add_render(CLI::App& app, Action& run) {
+  auto o = std::make_shared<RenderOpts>();
+  auto* sub = app.add_subcommand("render", "Draw the hierarchical capability map at one scale point (SVG, DOT or PNG)");
+  sub->add_option("SPEC", o->spec, "Spec file (- for standard input)")->required();
+  sub->add_option("--at", o->at, "Scale point (parameters, or FLOPs on the compute axis), e.g. 1e10")->required();
+  sub->add_option("-o,--output", o->common.output, "Output file (default: standard output)");
+  sub->add_option("--format", o->format, "Map format")->check(CLI::IsMember({"svg", "dot", "png"}))->capture_default_str();
+  sub->add_option("--direction", o->direction, "Where prerequisites go: BT (below), TB, LR, RL")
+      ->check(CLI::IsMember({"BT", "TB", "LR", "RL", "bt", "tb", "lr", "rl"}))
+      ->capture_default_str();
+  sub->add_option("--task", o->task, "Highlight this task's bottlenecks: edge widths and the critical path");
+  sub->add_option("--measure", o->measure, "With --task: what edge widths show")
+      ->check(CLI::IsMember({"potential", "birnbaum"}))
+      ->capture_default_str();
+  sub->add_option("--focus", o->focus, "Draw only this node's cone (it and its prerequisites)");
+  sub->add_option("--depth", o->depth, "With --focus: levels of prerequisites to draw (-1 = all)")->capture_default_str();
+  sub->add_option("--node-limit", o->node_limit, "Above this many nodes, collapse groups or switch to sfdp")
+      ->capture_default_str();
+  sub->add_option("--max-map-nodes", o->max_map_nodes, "Refuse maps larger than this (after collapsing)")
+      ->capture_default_str();
+  sub->add_flag("--no-clusters", o->no_clusters, "Do not box nodes by group");
+  sub->add_flag("--no-legend", o->no_legend, "Leave out the colour legend");
+  sub->add_option("--title", o->title, "Title above the map (default: spec name and scale)");
+  sub->add_flag("--timings", o->common.timings, "Print each phase's time to standard error");
+  sub->add_option("--max-bytes", o->common.max_bytes, "Largest spec file accepted, in bytes")->capture_default_str();
+  sub->add_option("--max-nodes", o->common.max_nodes, "Most skills + tasks in one spec")->capture_default_str();
+  sub->callback([o, &run] {
+    run = [o] {
+      Timings t(o->common.timings);
+      const double x = parse_positive("--at", o->at);
+      if (o->format == "png" && (o->common.output.empty() || o->common.output == "-") && isatty(1))
+        throw Failure(kUsage, "error: refusing to write PNG bytes to a terminal; use -o map.png");
+      const Model model = load_model(o->spec, o->common, t);
+      render::MapOptions mo;
+      mo.format = *render::parse_map_format(o->format);
+      mo.direction = *render::parse_map_direction(o->direction);
+      mo.focus_depth = o->depth;
+      mo.node_limit = o->node_limit;
+      mo.max_nodes = o->max_map_nodes;
+      mo.clusters = !o->no_clusters;
+      mo.legend = !o->no_legend;
+      mo.title = o->title;
+      mo.evaluation = o->common.engine();
+      if (!o->focus.empty()) mo.focus = resolve_ids(model, {o->focus}, false).front();
+      t.start();
+      if (!o->task.empty()) {
+        const std::size_t task = resolve_ids(model, {o->task}, true).front();
+        const auto measure = *render::parse_bottleneck_measure(o->measure);
+        mo.overlay = render::overlay_from_importance(importance(model, task, x, ImportanceOrder::potential, mo.evaluation),
+                                                     measure, model.size());
+      }
+      render::MapResult r;
+      try {
+        r = render::render_map(model, x, mo);
+      } catch (const render::MapTooLarge& e) {
+        throw Failure(kInvalid, std::string("error: ") + e.what());
+      } catch (const render::GraphvizError& e) {
+        throw Failure(kIo, std::string("error: ") + e.what());
+      }
+      t.stop("render");
+      for (const auto& note : r.notes) std::cerr << "note: " << note << '\n';
+      write_output(r.data, o->common);
+      t.stop("write");
+      t.print();
+      return kOk;
+    };
+  });
+}
+
+}  // namespace capgraph::cli

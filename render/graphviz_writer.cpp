@@ -1,0 +1,264 @@
+// capgraph/render/graphviz_writer.cpp — see graphviz_writer.hpp.
+#include "render/graphviz_writer.hpp"
+
+#include <dlfcn.h>
+#include <graphviz/cgraph.h>
+#include <graphviz/graphviz_version.h>
+#include <graphviz/gvc.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <memory>
+#include <mutex>
+
+#ifndef CAPGRAPH_GRAPHVIZ_PLUGIN_DIR
+#define CAPGRAPH_GRAPHVIZ_PLUGIN_DIR "/usr/lib/x86_64-linux-gnu/graphviz"
+#endif
+
+// The plugin libraries we link explicitly (they live in the graphviz plugin
+// folder, not on the default library path: the build sets an rpath).
+extern "C" {
+extern gvplugin_library_t gvplugin_core_LTX_library;
+extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
+extern gvplugin_library_t gvplugin_neato_layout_LTX_library;
+}
+
+namespace capgraph::render {
+
+namespace {
+
+// Our own "lt_preloaded_symbols": with these, gvContextPlugins() needs no
+// config6a file and loads nothing from disk.
+const lt_symlist_t kBuiltins[] = {
+    {"gvplugin_core_LTX_library", &gvplugin_core_LTX_library},
+    {"gvplugin_dot_layout_LTX_library", &gvplugin_dot_layout_LTX_library},
+    {"gvplugin_neato_layout_LTX_library", &gvplugin_neato_layout_LTX_library},
+    {nullptr, nullptr},
+};
+
+// Every Graphviz call in the process goes through this mutex (Graphviz keeps
+// global state: error handler, static buffers, layout globals).
+std::mutex& graphviz_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// Messages Graphviz reports while we hold the mutex (agseterrf callback).
+std::string* g_messages = nullptr;
+
+int capture_message(char* text) {
+  if (g_messages && text) *g_messages += text;
+  return 0;
+}
+
+// Holds the mutex and routes Graphviz messages to `messages` for its lifetime.
+class GraphvizSession {
+ public:
+  GraphvizSession() : lock_(graphviz_mutex()) {
+    g_messages = &messages;
+    previous_handler_ = agseterrf(capture_message);
+    previous_level_ = agseterr(AGWARN);
+    agreseterrors();
+  }
+  ~GraphvizSession() {
+    agreseterrors();
+    agseterr(previous_level_);
+    agseterrf(previous_handler_);
+    g_messages = nullptr;
+  }
+  GraphvizSession(const GraphvizSession&) = delete;
+  GraphvizSession& operator=(const GraphvizSession&) = delete;
+
+  bool had_error() const { return agerrors() >= AGERR; }
+
+  std::string messages;
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  agusererrf previous_handler_ = nullptr;
+  agerrlevel_t previous_level_ = AGWARN;
+};
+
+// The C API takes char*: hand it a private, writable copy.
+class CStr {
+ public:
+  explicit CStr(const std::string& s) : buf_(s.begin(), s.end()) { buf_.push_back('\0'); }
+  char* get() { return buf_.data(); }
+
+ private:
+  std::vector<char> buf_;
+};
+
+void set_attr(void* obj, const std::string& name, const std::string& value) {
+  CStr n(name), v(value), empty("");
+  agsafeset(obj, n.get(), v.get(), empty.get());
+}
+
+// The cairo renderer (PNG), loaded on first use; nullptr if unavailable.
+gvplugin_library_t* cairo_plugin(std::string& why) {
+  static void* handle = nullptr;
+  static std::string error;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    const char* candidates[] = {"libgvplugin_pango.so.6", CAPGRAPH_GRAPHVIZ_PLUGIN_DIR "/libgvplugin_pango.so.6"};
+    for (const char* path : candidates) {
+      handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+      if (handle) break;
+      const char* e = dlerror();
+      error = e ? e : "dlopen failed";
+    }
+  }
+  if (!handle) {
+    why = error;
+    return nullptr;
+  }
+  auto* lib = static_cast<gvplugin_library_t*>(dlsym(handle, "gvplugin_pango_LTX_library"));
+  if (!lib) why = "libgvplugin_pango has no gvplugin_pango_LTX_library";
+  return lib;
+}
+
+std::string trim_messages(const std::string& text) {
+  std::string out = text;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (line.rfind("Warning: ", 0) == 0) line.erase(0, 9);
+    if (!line.empty()) lines.push_back(std::move(line));
+    start = end + 1;
+  }
+  return lines;
+}
+
+struct ContextDeleter {
+  void operator()(GVC_t* gvc) const { gvFreeContext(gvc); }
+};
+struct GraphDeleter {
+  void operator()(Agraph_t* g) const { agclose(g); }
+};
+
+Agraph_t* build(const GvGraph& graph) {
+  CStr name("capgraph");
+  Agraph_t* g = agopen(name.get(), Agdirected, nullptr);
+  if (!g) throw GraphvizError("Graphviz: cannot create a graph");
+  for (const auto& [k, v] : graph.graph_attrs) set_attr(g, k, v);
+  for (const auto& [k, v] : graph.node_defaults) {
+    CStr ks(k), vs(v);
+    agattr(g, AGNODE, ks.get(), vs.get());
+  }
+  for (const auto& [k, v] : graph.edge_defaults) {
+    CStr ks(k), vs(v);
+    agattr(g, AGEDGE, ks.get(), vs.get());
+  }
+  std::vector<Agnode_t*> nodes;
+  nodes.reserve(graph.nodes.size());
+  for (const GvNode& n : graph.nodes) {
+    CStr nn(n.name);
+    Agnode_t* node = agnode(g, nn.get(), 1);
+    for (const auto& [k, v] : n.attrs) set_attr(node, k, v);
+    nodes.push_back(node);
+  }
+  for (std::size_t i = 0; i < graph.clusters.size(); ++i) {
+    CStr cn("cluster_" + std::to_string(i));
+    Agraph_t* sub = agsubg(g, cn.get(), 1);
+    for (const auto& [k, v] : graph.clusters[i].attrs) set_attr(sub, k, v);
+    for (std::size_t v : graph.clusters[i].nodes) agsubnode(sub, nodes.at(v), 1);
+  }
+  for (std::size_t i = 0; i < graph.ranks.size(); ++i) {
+    CStr rn("rank_" + std::to_string(i));
+    Agraph_t* sub = agsubg(g, rn.get(), 1);
+    set_attr(sub, "rank", graph.ranks[i].rank);
+    for (std::size_t v : graph.ranks[i].nodes) agsubnode(sub, nodes.at(v), 1);
+  }
+  for (const GvEdge& e : graph.edges) {
+    Agedge_t* edge = agedge(g, nodes.at(e.tail), nodes.at(e.head), nullptr, 1);
+    for (const auto& [k, v] : e.attrs) set_attr(edge, k, v);
+  }
+  return g;
+}
+
+std::string write_dot(Agraph_t* g) {
+  char* buf = nullptr;
+  std::size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  if (!f) throw GraphvizError("cannot open a memory stream for DOT output");
+  const int rc = agwrite(g, f);
+  std::fclose(f);
+  std::string out(buf ? buf : "", len);
+  std::free(buf);
+  if (rc != 0) throw GraphvizError("Graphviz: writing DOT failed");
+  return out;
+}
+
+}  // namespace
+
+GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOutput output) {
+  GraphvizSession session;
+  auto fail = [&](const std::string& what) -> GraphvizError {
+    std::string msg = "Graphviz " + what;
+    const std::string detail = trim_messages(session.messages);
+    if (!detail.empty()) msg += ": " + detail;
+    return GraphvizError(msg);
+  };
+
+  // PNG: the cairo plugin joins the built-ins before the context is made,
+  // so that its text layout (pango) is selected for the layout too.
+  std::vector<lt_symlist_t> builtins(std::begin(kBuiltins), std::end(kBuiltins));
+  if (output == GvOutput::png) {
+    std::string why;
+    gvplugin_library_t* lib = cairo_plugin(why);
+    if (!lib)
+      throw GraphvizError(
+          "PNG output is unavailable: Graphviz's cairo renderer (libgvplugin_pango.so.6, Debian package "
+          "libgvc6) could not be loaded (" + why + "); write SVG instead and convert it, e.g. "
+          "`rsvg-convert -o map.png map.svg`");
+    builtins.insert(builtins.end() - 1, lt_symlist_t{"gvplugin_pango_LTX_library", lib});
+  }
+  std::unique_ptr<GVC_t, ContextDeleter> gvc(gvContextPlugins(builtins.data(), 0));
+  if (!gvc) throw fail("context could not be created");
+
+  std::unique_ptr<Agraph_t, GraphDeleter> g(build(graph));
+  if (session.had_error()) throw fail("could not build the graph");
+  set_attr(g.get(), "layout", engine);
+
+  GvRendered out;
+  if (output == GvOutput::dot) {
+    out.data = write_dot(g.get());
+  } else {
+    if (gvLayout(gvc.get(), g.get(), engine.c_str()) != 0 || session.had_error()) {
+      gvFreeLayout(gvc.get(), g.get());
+      throw fail("layout with `" + engine + "` failed");
+    }
+    char* data = nullptr;
+    unsigned int length = 0;
+    const char* format = output == GvOutput::svg ? "svg" : "png:cairo";
+    const int rc = gvRenderData(gvc.get(), g.get(), format, &data, &length);
+    if (data) {
+      out.data.assign(data, length);
+      gvFreeRenderData(data);
+    }
+    gvFreeLayout(gvc.get(), g.get());
+    if (rc != 0 || session.had_error()) throw fail(std::string("rendering ") + format + " failed");
+  }
+  out.warnings = split_lines(session.messages);
+  return out;
+}
+
+bool graphviz_png_available() {
+  std::lock_guard<std::mutex> lock(graphviz_mutex());
+  std::string why;
+  return cairo_plugin(why) != nullptr;
+}
+
+std::string graphviz_version() { return PACKAGE_VERSION; }
+
+}  // namespace capgraph::render

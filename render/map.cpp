@@ -1,0 +1,710 @@
+// capgraph/render/map.cpp — the traversal side of a capability map: which
+// nodes and edges are drawn, with which facts; the large-map strategy; the
+// legend. Looks come from MapStyle, layout from graphviz_writer.
+#include "render/map.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "render/escape.hpp"
+
+namespace capgraph::render {
+
+namespace {
+
+// ---- small helpers ----------------------------------------------------------
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
+  return std::string(buf, res.ptr);
+}
+
+bool is_spec_id(const std::string& s) {
+  if (s.empty()) return false;
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (!alpha(s[0])) return false;
+  for (char c : s)
+    if (!alpha(c) && !(c >= '0' && c <= '9') && c != '.' && c != '-') return false;
+  return true;
+}
+
+std::string label_attr(const std::vector<std::string>& lines) {
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) out += (i ? "\\n" : "") + gv_label_text(lines[i]);
+  return out;
+}
+
+std::string scale_text(const Model& m, const ScalePoint& pt) {
+  if (m.axis().spec().axis == Axis::compute)
+    return "C = " + short_number(pt.C, 3) + " FLOPs (N = " + short_number(pt.N, 3) + ")";
+  return "N = " + short_number(pt.N, 3);
+}
+
+const char* rankdir(MapDirection d) {
+  switch (d) {
+    case MapDirection::bottom_to_top: return "BT";
+    case MapDirection::top_to_bottom: return "TB";
+    case MapDirection::left_to_right: return "LR";
+    case MapDirection::right_to_left: return "RL";
+  }
+  return "BT";
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+// ---- what is drawn ------------------------------------------------------------
+
+// One drawn box: a model node, or a collapsed group of model nodes.
+struct Box {
+  std::optional<std::size_t> node;  // model node, or nullopt for a group
+  std::string group;                // group name (collapsed group)
+  std::vector<std::size_t> members; // collapsed group members
+  int depth = 0;
+  std::size_t hidden = 0;
+};
+
+struct Link {
+  std::size_t tail = 0, head = 0;  // boxes: prerequisite -> task
+  double uses = 0;
+  std::size_t merged = 0;
+  std::size_t task_node = 0;       // model task (first reference, for the gate)
+  std::size_t child_node = 0;      // model prerequisite (first reference)
+};
+
+struct Scene {
+  std::vector<Box> boxes;
+  std::vector<Link> links;
+  bool collapsed = false;
+};
+
+// The model nodes in the focus cone (or all), and per node how many of its
+// prerequisites are not drawn.
+std::vector<char> select_nodes(const Model& m, const MapOptions& o, std::vector<std::size_t>& hidden) {
+  const std::size_t n = m.size();
+  std::vector<char> sel(n, 0);
+  hidden.assign(n, 0);
+  if (!o.focus) {
+    std::fill(sel.begin(), sel.end(), 1);
+    return sel;
+  }
+  std::vector<int> dist(n, -1);
+  std::deque<std::size_t> queue{*o.focus};
+  dist[*o.focus] = 0;
+  while (!queue.empty()) {
+    const std::size_t v = queue.front();
+    queue.pop_front();
+    if (o.focus_depth >= 0 && dist[v] >= o.focus_depth) continue;
+    for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
+      const std::size_t c = m.use_child(u);
+      if (dist[c] < 0) {
+        dist[c] = dist[v] + 1;
+        queue.push_back(c);
+      }
+    }
+  }
+  for (std::size_t v = 0; v < n; ++v) sel[v] = dist[v] >= 0;
+  for (std::size_t v = 0; v < n; ++v) {
+    if (!sel[v]) continue;
+    std::set<std::size_t> cut;
+    for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u)
+      if (!sel[m.use_child(u)]) cut.insert(m.use_child(u));
+    hidden[v] = cut.size();
+  }
+  return sel;
+}
+
+Scene full_scene(const Model& m, const std::vector<char>& sel, const std::vector<std::size_t>& hidden) {
+  Scene s;
+  std::vector<std::size_t> box_of(m.size(), SIZE_MAX);
+  for (std::size_t v = 0; v < m.size(); ++v) {
+    if (!sel[v]) continue;
+    box_of[v] = s.boxes.size();
+    Box b;
+    b.node = v;
+    b.depth = m.depth(v);
+    b.hidden = hidden[v];
+    s.boxes.push_back(std::move(b));
+  }
+  for (std::size_t v = 0; v < m.size(); ++v) {
+    if (!sel[v] || !m.node(v).is_task) continue;
+    std::map<std::size_t, std::size_t> link_of_child;  // merge repeated references
+    for (const Use& u : m.node(v).uses) {
+      if (!sel[u.node]) continue;
+      auto [it, fresh] = link_of_child.try_emplace(u.node, s.links.size());
+      if (fresh) s.links.push_back(Link{box_of[u.node], box_of[v], 0, 0, v, u.node});
+      s.links[it->second].uses += u.count;
+      s.links[it->second].merged += 1;
+    }
+  }
+  for (Link& l : s.links) l.merged = 1;  // one reference target: show the summed count
+  return s;
+}
+
+Scene collapsed_scene(const Model& m, const std::vector<char>& sel, const std::vector<std::size_t>& hidden) {
+  Scene s;
+  s.collapsed = true;
+  std::vector<std::size_t> box_of(m.size(), SIZE_MAX);
+  std::unordered_map<std::string, std::size_t> group_box;
+  for (std::size_t v = 0; v < m.size(); ++v) {
+    if (!sel[v]) continue;
+    const std::string& g = m.node(v).group;
+    if (g.empty()) {
+      box_of[v] = s.boxes.size();
+      Box b;
+      b.node = v;
+      b.depth = m.depth(v);
+      b.hidden = hidden[v];
+      s.boxes.push_back(std::move(b));
+      continue;
+    }
+    auto [it, fresh] = group_box.try_emplace(g, s.boxes.size());
+    if (fresh) {
+      Box b;
+      b.group = g;
+      s.boxes.push_back(std::move(b));
+    }
+    s.boxes[it->second].members.push_back(v);
+    box_of[v] = it->second;
+  }
+  for (Box& b : s.boxes) {
+    if (b.node) continue;
+    std::vector<double> depths;
+    for (std::size_t v : b.members) depths.push_back(m.depth(v));
+    b.depth = static_cast<int>(std::lround(median(std::move(depths))));
+  }
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t> link_of;
+  for (std::size_t v = 0; v < m.size(); ++v) {
+    if (!sel[v] || !m.node(v).is_task) continue;
+    for (const Use& u : m.node(v).uses) {
+      if (!sel[u.node]) continue;
+      const std::size_t t = box_of[u.node], h = box_of[v];
+      if (t == h) continue;  // inside one group
+      auto [it, fresh] = link_of.try_emplace({t, h}, s.links.size());
+      if (fresh) s.links.push_back(Link{t, h, 0, 0, v, u.node});
+      s.links[it->second].uses += u.count;
+      s.links[it->second].merged += 1;
+    }
+  }
+  return s;
+}
+
+// An edge of a collapsed scene that goes against the depth order (groups
+// can depend on each other both ways) does not constrain the ranking.
+bool constrains(const Scene& s, const Link& l) {
+  return !s.collapsed || s.boxes[l.tail].depth < s.boxes[l.head].depth;
+}
+
+// dot's work: nodes, plus per edge one unit and one virtual node per rank
+// it crosses (boxes are ranked by dependency depth).
+std::size_t dot_work(const Scene& s) {
+  std::size_t work = s.boxes.size();
+  for (const Link& l : s.links) {
+    const int span = std::abs(s.boxes[l.head].depth - s.boxes[l.tail].depth);
+    work += static_cast<std::size_t>(std::max(0, span - 1)) + 1;
+  }
+  return work;
+}
+
+bool has_groups(const Model& m, const std::vector<char>& sel) {
+  for (std::size_t v = 0; v < m.size(); ++v)
+    if (sel[v] && !m.node(v).group.empty()) return true;
+  return false;
+}
+
+// ---- building the Graphviz graph ------------------------------------------
+
+struct Built {
+  GvGraph graph;
+  std::size_t clusters = 0;
+};
+
+void add_look(GvAttrs& a, const NodeLook& look) {
+  a.emplace_back("label", label_attr(look.label_lines));
+  a.emplace_back("tooltip", gv_tooltip_text(look.tooltip));
+  a.emplace_back("shape", look.shape);
+  a.emplace_back("style", look.style);
+  a.emplace_back("fillcolor", look.fill.hex());
+  a.emplace_back("fontcolor", look.font_color.hex());
+  a.emplace_back("color", look.outline.hex());
+  a.emplace_back("penwidth", fixed(look.penwidth, 2));
+  if (!look.css_class.empty()) a.emplace_back("class", look.css_class);
+}
+
+struct Context {
+  const Evaluation& ev;
+  std::size_t j;
+  const MapOptions& o;
+  std::string scale;
+};
+
+Built build_graph(const Context& cx, const Scene& s, const std::string& engine, bool legend_nodes,
+                  const std::string& title) {
+  const Model& m = cx.ev.model();
+  const MapStyle& st = cx.o.style;
+  const bool dot = engine == "dot";
+  const BottleneckOverlay* ov = (cx.o.overlay && !s.collapsed) ? &*cx.o.overlay : nullptr;
+
+  Built b;
+  GvGraph& g = b.graph;
+  const std::string fs = fixed(st.font_size, 1);
+  g.graph_attrs = {{"fontname", st.font}, {"fontsize", fixed(st.font_size + 3, 1)}, {"label", gv_label_text(title)},
+                   {"labelloc", "t"}, {"outputorder", "edgesfirst"}, {"pad", "0.2"}};
+  if (dot) {
+    g.graph_attrs.insert(g.graph_attrs.end(), {{"rankdir", rankdir(cx.o.direction)}, {"newrank", "true"},
+                                               {"nodesep", "0.22"}, {"ranksep", "0.45"}});
+    if (s.collapsed) g.graph_attrs.emplace_back("splines", "line");
+    const std::size_t work = dot_work(s);
+    if (!s.collapsed && work > 1500) {
+      // Cheaper crossing minimisation and positioning for big drawings
+      // (measured: 1,000 deep nodes 5 s -> 0.9 s), straight edge segments.
+      const double f = std::clamp(1500.0 / static_cast<double>(work), 0.1, 1.0);
+      g.graph_attrs.insert(g.graph_attrs.end(), {{"mclimit", fixed(f, 2)}, {"nslimit", fixed(f, 2)},
+                                                 {"nslimit1", fixed(f, 2)}, {"splines", "polyline"}});
+    }
+  } else {
+    g.graph_attrs.insert(g.graph_attrs.end(), {{"overlap", "prism"}, {"splines", "false"}, {"outputorder", "edgesfirst"}});
+  }
+  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", "0.10,0.04"}, {"height", "0.3"}};
+  g.edge_defaults = {{"fontname", st.font}, {"fontsize", fixed(st.font_size - 1, 1)}, {"arrowsize", "0.6"},
+                     {"fontcolor", "#333333"}};
+
+  // Overlay lookup.
+  std::vector<char> on_path(m.size(), 0);
+  std::set<std::pair<std::size_t, std::size_t>> path_edges;  // (child, task)
+  double measure_max = 0;
+  auto measure_of = [&](std::size_t v) -> std::optional<double> {
+    if (!ov) return std::nullopt;
+    const auto& vec = ov->measure == BottleneckMeasure::birnbaum ? ov->birnbaum : ov->improvement;
+    return vec[v];
+  };
+  if (ov) {
+    for (std::size_t i = 0; i < ov->critical_path.size(); ++i) {
+      on_path[ov->critical_path[i]] = 1;
+      if (i + 1 < ov->critical_path.size()) path_edges.insert({ov->critical_path[i + 1], ov->critical_path[i]});
+    }
+    for (const Box& bx : s.boxes)
+      if (bx.node)
+        if (auto mv = measure_of(*bx.node)) measure_max = std::max(measure_max, std::abs(*mv));
+    if (measure_max == 0) measure_max = 1;  // keep the overlay active (all zero)
+  }
+
+  // Node names: the spec id when it is a valid id, else a generated one.
+  std::unordered_set<std::string> used;
+  auto unique_name = [&](std::string want) {
+    std::string name = want;
+    for (int k = 2; !used.insert(name).second; ++k) name = want + "_" + std::to_string(k);
+    return name;
+  };
+
+  std::map<std::string, std::vector<std::size_t>> cluster_members;
+  std::vector<std::string> cluster_order;
+  for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) {
+    const Box& bx = s.boxes[bi];
+    NodeFacts f;
+    f.scale_text = cx.scale;
+    GvNode gn;
+    if (bx.node) {
+      const std::size_t v = *bx.node;
+      const NodeSpec& n = m.node(v);
+      f.index = v;
+      f.spec = &n;
+      f.p = cx.ev.p(v, cx.j);
+      f.log_p = cx.ev.log_p(v, cx.j);
+      f.group = n.group;
+      f.hidden_children = bx.hidden;
+      if (n.is_task) {
+        for (const Metric& mt : m.metrics(v)) {
+          f.metrics.emplace_back(metric_label(mt), cx.ev.metric(v, mt, cx.j));
+          if (mt.kind == MetricKind::log_likelihood)
+            f.metrics.emplace_back("log_likelihood per step", cx.ev.log_likelihood_per_step(v, cx.j));
+        }
+        f.threshold = m.threshold(v);
+        for (const Use& u : n.uses) {
+          std::string c = m.node(u.node).display_name();
+          if (u.count != 1) c += (n.gate == GateKind::mean ? " (w " : " (\u00d7") + short_number(u.count, 4) + ")";
+          f.children.push_back(std::move(c));
+        }
+      }
+      if (ov) {
+        f.overlay_task = v == ov->task;
+        f.on_critical_path = on_path[v] != 0;
+        f.birnbaum = ov->birnbaum[v];
+        f.improvement = ov->improvement[v];
+      }
+      gn.name = unique_name(is_spec_id(n.id) ? n.id : "_node" + std::to_string(v));
+      if (dot && cx.o.clusters && !n.group.empty()) {
+        auto [it, fresh] = cluster_members.try_emplace(n.group);
+        if (fresh) cluster_order.push_back(n.group);
+        it->second.push_back(bi);
+      }
+    } else {
+      std::vector<double> ps;
+      for (std::size_t v : bx.members) ps.push_back(cx.ev.p(v, cx.j));
+      f.p = median(ps);
+      f.p_min = *std::min_element(ps.begin(), ps.end());
+      f.p_max = *std::max_element(ps.begin(), ps.end());
+      f.group = bx.group;
+      f.members = bx.members.size();
+      gn.name = unique_name("_group" + std::to_string(bi));
+    }
+    add_look(gn.attrs, st.node(f));
+    g.nodes.push_back(std::move(gn));
+  }
+
+  for (const Link& l : s.links) {
+    EdgeFacts f;
+    const Box& tb = s.boxes[l.tail];
+    const Box& hb = s.boxes[l.head];
+    f.task = hb.node ? &m.node(*hb.node) : nullptr;
+    f.uses = l.uses;
+    f.merged = l.merged;
+    f.tail_name = tb.node ? m.node(*tb.node).display_name() : tb.group;
+    f.head_name = hb.node ? m.node(*hb.node).display_name() : hb.group;
+    f.between_groups = !tb.node || !hb.node;
+    if (ov && tb.node && hb.node) {
+      const std::size_t c = *tb.node, t = *hb.node;
+      f.measure_max = measure_max;
+      f.measure = measure_of(c);
+      f.in_overlay = f.measure.has_value() && (t == ov->task || measure_of(t).has_value());
+      f.on_critical_path = path_edges.count({c, t}) > 0;
+    } else if (ov) {
+      f.measure_max = measure_max;
+    }
+    const EdgeLook look = st.edge(f);
+    GvEdge e{l.tail, l.head, {}};
+    // Edge labels are extra nodes for dot (and xlabels for sfdp): only on
+    // full layered maps; elsewhere the text stays in the tooltip.
+    if (!look.label.empty() && dot && !s.collapsed) e.attrs.emplace_back("label", gv_label_text(look.label));
+    if (dot && !constrains(s, l)) e.attrs.emplace_back("constraint", "false");
+    e.attrs.emplace_back("tooltip", gv_tooltip_text(look.tooltip));
+    e.attrs.emplace_back("color", look.color.hex());
+    e.attrs.emplace_back("penwidth", fixed(look.penwidth, 2));
+    if (!look.style.empty()) e.attrs.emplace_back("style", look.style);
+    if (!look.css_class.empty()) e.attrs.emplace_back("class", look.css_class);
+    g.edges.push_back(std::move(e));
+  }
+
+  for (const std::string& name : cluster_order) {
+    GvCluster c;
+    c.attrs = {{"label", gv_label_text(name)}, {"style", "rounded"}, {"color", st.cluster_color.hex()},
+               {"fontcolor", "#555555"}, {"fontsize", fs}, {"labeljust", "l"},
+               // rankdir=BT turns "b" into the top edge of the box
+               {"labelloc", cx.o.direction == MapDirection::bottom_to_top ? "b" : "t"}, {"class", "group"}};
+    c.nodes = cluster_members[name];
+    g.clusters.push_back(std::move(c));
+  }
+  b.clusters = g.clusters.size();
+
+  if (dot) {  // tasks ranked by dependency depth
+    std::map<int, std::vector<std::size_t>> by_depth;
+    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) by_depth[s.boxes[bi].depth].push_back(bi);
+    for (auto& [d, nodes] : by_depth) {
+      // Skills share the bottom row only while that row stays readable;
+      // beyond, each settles just below the first task that uses it.
+      if (d == 0 && nodes.size() > cx.o.max_skill_row) continue;
+      g.ranks.push_back(GvRank{"same", std::move(nodes)});
+    }
+  }
+
+  if (legend_nodes && dot) {  // swatches for PNG / DOT (SVG gets a drawn colour bar)
+    std::vector<std::size_t> row;
+    GvNode cap{unique_name("_legend_caption"),
+               {{"label", gv_label_text("P at " + cx.scale)}, {"shape", "plaintext"}, {"class", "legend"}}};
+    row.push_back(g.nodes.size());
+    g.nodes.push_back(std::move(cap));
+    for (int i = 0; i <= 4; ++i) {
+      const double p = i / 4.0;
+      const Rgb fill = st.fill_for(p);
+      GvNode sw{unique_name("_legend_" + std::to_string(i)),
+                {{"label", fixed(p, 2)}, {"shape", "box"}, {"style", "filled"}, {"fillcolor", fill.hex()},
+                 {"fontcolor", readable_text_on(fill).hex()}, {"color", fill.hex()}, {"width", "0.5"},
+                 {"height", "0.25"}, {"fixedsize", "true"}, {"class", "legend"}}};
+      row.push_back(g.nodes.size());
+      g.nodes.push_back(std::move(sw));
+    }
+    g.ranks.push_back(GvRank{"same", row});  // one row, in input order
+  }
+  return b;
+}
+
+// ---- SVG legend ------------------------------------------------------------
+
+// Reads `name="<number>..."` in the <svg> header.
+bool read_attr_number(const std::string& svg, std::size_t from, const std::string& name, double& value,
+                      std::size_t& pos, std::size_t& end) {
+  pos = svg.find(name + "=\"", from);
+  if (pos == std::string::npos) return false;
+  const char* begin = svg.data() + pos + name.size() + 2;
+  auto res = std::from_chars(begin, svg.data() + svg.size(), value);
+  if (res.ec != std::errc()) return false;
+  end = static_cast<std::size_t>(res.ptr - svg.data());
+  return true;
+}
+
+std::string legend_fragment(const MapOptions& o, const std::string& scale, const std::string& overlay_task,
+                            const std::vector<std::string>& extra, double& width, double& height) {
+  const MapStyle& st = o.style;
+  const std::string font = " font-family=\"" + xml_escape(st.font) + "\"";
+  std::string s;
+  const double bar_x = 20, bar_y = 26, bar_w = 220, bar_h = 12;
+  s += "<defs><linearGradient id=\"capgraph-viridis\" x1=\"0\" y1=\"0\" x2=\"1\" y2=\"0\">";
+  for (int i = 0; i <= 16; ++i)
+    s += "<stop offset=\"" + fixed(i / 16.0, 4) + "\" stop-color=\"" + st.fill_for(i / 16.0).hex() + "\"/>";
+  s += "</linearGradient></defs>\n";
+  s += "<text x=\"" + fixed(bar_x, 2) + "\" y=\"18\"" + font + " font-size=\"10.00\" fill=\"#222222\">" +
+       xml_escape("P (success) at " + scale) + "</text>\n";
+  s += "<rect x=\"" + fixed(bar_x, 2) + "\" y=\"" + fixed(bar_y, 2) + "\" width=\"" + fixed(bar_w, 2) +
+       "\" height=\"" + fixed(bar_h, 2) + "\" fill=\"url(#capgraph-viridis)\" stroke=\"#333333\" stroke-width=\"0.5\"/>\n";
+  for (int i = 0; i <= 4; ++i) {
+    const double x = bar_x + bar_w * i / 4.0;
+    s += "<line x1=\"" + fixed(x, 2) + "\" y1=\"" + fixed(bar_y + bar_h, 2) + "\" x2=\"" + fixed(x, 2) + "\" y2=\"" +
+         fixed(bar_y + bar_h + 3, 2) + "\" stroke=\"#333333\" stroke-width=\"0.5\"/>";
+    s += "<text x=\"" + fixed(x, 2) + "\" y=\"" + fixed(bar_y + bar_h + 13, 2) + "\" text-anchor=\"middle\"" + font +
+         " font-size=\"9.00\" fill=\"#222222\">" + fixed(i / 4.0, 2) + "</text>\n";
+  }
+  // Shape key.
+  const double kx = bar_x + bar_w + 28;
+  s += "<ellipse cx=\"" + fixed(kx + 12, 2) + "\" cy=\"" + fixed(bar_y + 6, 2) +
+       "\" rx=\"12.00\" ry=\"7.00\" fill=\"#dddddd\" stroke=\"#333333\" stroke-width=\"0.75\"/>";
+  s += "<text x=\"" + fixed(kx + 30, 2) + "\" y=\"" + fixed(bar_y + 9.5, 2) + "\"" + font +
+       " font-size=\"10.00\" fill=\"#222222\">skill</text>\n";
+  s += "<rect x=\"" + fixed(kx + 64, 2) + "\" y=\"" + fixed(bar_y - 1, 2) +
+       "\" width=\"24.00\" height=\"14.00\" rx=\"3.00\" fill=\"#dddddd\" stroke=\"#333333\" stroke-width=\"0.75\"/>";
+  s += "<text x=\"" + fixed(kx + 94, 2) + "\" y=\"" + fixed(bar_y + 9.5, 2) + "\"" + font +
+       " font-size=\"10.00\" fill=\"#222222\">task</text>\n";
+  width = kx + 130;
+  double y = bar_y + bar_h + 30;
+  if (!overlay_task.empty()) {
+    const std::string what =
+        o.overlay->measure == BottleneckMeasure::birnbaum ? "Birnbaum importance" : "improvement potential";
+    s += "<line x1=\"" + fixed(bar_x, 2) + "\" y1=\"" + fixed(y - 4, 2) + "\" x2=\"" + fixed(bar_x + 28, 2) + "\" y2=\"" +
+         fixed(y - 4, 2) + "\" stroke=\"" + st.critical_color.hex() + "\" stroke-width=\"3.00\"/>";
+    const std::string text = "critical path of " + overlay_task + "; edge width: " + what + " for " + overlay_task;
+    s += "<text x=\"" + fixed(bar_x + 36, 2) + "\" y=\"" + fixed(y, 2) + "\"" + font +
+         " font-size=\"10.00\" fill=\"#222222\">" + xml_escape(text) + "</text>\n";
+    width = std::max(width, bar_x + 36 + 5.5 * static_cast<double>(text.size()));
+    y += 16;
+  }
+  for (const std::string& line : extra) {
+    s += "<text x=\"" + fixed(bar_x, 2) + "\" y=\"" + fixed(y, 2) + "\"" + font +
+         " font-size=\"10.00\" font-style=\"italic\" fill=\"#222222\">" + xml_escape(line) + "</text>\n";
+    width = std::max(width, bar_x + 5.5 * static_cast<double>(line.size()));
+    y += 16;
+  }
+  height = y - 4;
+  return s;
+}
+
+// Appends the legend below Graphviz's drawing: grows width/height/viewBox of
+// the <svg> element and adds <g id="legend"> before </svg>.
+std::string add_svg_legend(const std::string& svg, const std::string& fragment, double lw, double lh) {
+  std::size_t p0, e0, p1, e1, p2, e2;
+  double w, h, vb;
+  const std::size_t svg_at = svg.find("<svg ");
+  if (svg_at == std::string::npos || !read_attr_number(svg, svg_at, "width", w, p0, e0) ||
+      !read_attr_number(svg, svg_at, "height", h, p1, e1))
+    return svg;
+  // viewBox="0.00 0.00 W H"
+  const std::size_t vpos = svg.find("viewBox=\"", svg_at);
+  const std::size_t close = svg.rfind("</svg>");
+  if (vpos == std::string::npos || close == std::string::npos) return svg;
+  const std::size_t vend = svg.find('"', vpos + 9);
+  std::string vbtext = svg.substr(vpos + 9, vend - vpos - 9);
+  double vals[4];
+  const char* ptr = vbtext.data();
+  const char* end = vbtext.data() + vbtext.size();
+  for (double& v : vals) {
+    while (ptr < end && *ptr == ' ') ++ptr;
+    auto res = std::from_chars(ptr, end, v);
+    if (res.ec != std::errc()) return svg;
+    ptr = res.ptr;
+  }
+  (void)vb;
+  (void)p2;
+  (void)e2;
+  const double vw = vals[2], vh = vals[3];
+  const double nw = std::max(vw, lw), nh = vh + lh;
+  std::string out;
+  out.reserve(svg.size() + fragment.size() + 256);
+  out += svg.substr(0, p0);
+  out += "width=\"" + fixed(std::ceil(std::max(w, lw)), 0) + "pt\" height=\"" + fixed(std::ceil(h + lh), 0) + "pt\"";
+  out += svg.substr(e1 + 3, vpos - (e1 + 3));  // skip `pt"` after height
+  out += "viewBox=\"0.00 0.00 " + fixed(nw, 2) + " " + fixed(nh, 2) + "\"";
+  out += svg.substr(vend + 1, close - (vend + 1));
+  out += "<g id=\"legend\" class=\"legend\" transform=\"translate(0 " + fixed(vh, 2) + ")\">\n";
+  out += "<rect x=\"0\" y=\"0\" width=\"" + fixed(nw, 2) + "\" height=\"" + fixed(lh, 2) + "\" fill=\"white\"/>\n";
+  out += fragment;
+  out += "</g>\n";
+  out += svg.substr(close);
+  return out;
+}
+
+}  // namespace
+
+std::optional<MapFormat> parse_map_format(std::string_view t) {
+  if (t == "svg") return MapFormat::svg;
+  if (t == "dot") return MapFormat::dot;
+  if (t == "png") return MapFormat::png;
+  return std::nullopt;
+}
+
+std::optional<MapDirection> parse_map_direction(std::string_view t) {
+  std::string u(t);
+  for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (u == "BT") return MapDirection::bottom_to_top;
+  if (u == "TB") return MapDirection::top_to_bottom;
+  if (u == "LR") return MapDirection::left_to_right;
+  if (u == "RL") return MapDirection::right_to_left;
+  return std::nullopt;
+}
+
+std::optional<BottleneckMeasure> parse_bottleneck_measure(std::string_view t) {
+  if (t == "birnbaum") return BottleneckMeasure::birnbaum;
+  if (t == "potential" || t == "improvement") return BottleneckMeasure::potential;
+  return std::nullopt;
+}
+
+BottleneckOverlay overlay_from_importance(const ImportanceTable& table, BottleneckMeasure measure,
+                                          std::size_t num_nodes) {
+  BottleneckOverlay o;
+  o.task = table.task;
+  o.measure = measure;
+  o.birnbaum.assign(num_nodes, std::nullopt);
+  o.improvement.assign(num_nodes, std::nullopt);
+  for (const Prerequisite& r : table.rows) {
+    if (r.node >= num_nodes) throw std::invalid_argument("importance table row outside the model");
+    o.birnbaum[r.node] = r.birnbaum;
+    o.improvement[r.node] = r.improvement;
+  }
+  o.critical_path = table.critical_path;
+  return o;
+}
+
+MapResult render_map(const Model& model, double x, const MapOptions& options) {
+  const double xs[1] = {x};
+  const Evaluation ev = evaluate(model, xs, options.evaluation);
+  return render_map(ev, 0, options);
+}
+
+MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
+  const Model& m = ev.model();
+  if (j >= ev.num_points()) throw std::invalid_argument("render_map: scale point index out of range");
+  if (o.focus && *o.focus >= m.size()) throw std::invalid_argument("render_map: focus node out of range");
+  if (o.overlay) {
+    const BottleneckOverlay& ov = *o.overlay;
+    if (ov.task >= m.size() || ov.birnbaum.size() != m.size() || ov.improvement.size() != m.size())
+      throw std::invalid_argument("render_map: the bottleneck overlay does not belong to this model");
+    for (std::size_t v : ov.critical_path)
+      if (v >= m.size()) throw std::invalid_argument("render_map: critical path node out of range");
+  }
+
+  MapResult result;
+  const std::string scale = scale_text(m, ev.points()[j]);
+  std::vector<std::size_t> hidden;
+  const std::vector<char> sel = select_nodes(m, o, hidden);
+  std::size_t selected = 0;
+  for (char c : sel) selected += c != 0;
+
+  Scene scene = full_scene(m, sel, hidden);
+  std::string engine = "dot";
+  std::vector<std::string> legend_notes;
+  const std::size_t work = dot_work(scene);
+  if (selected > o.node_limit || work > o.dot_work_limit) {
+    const std::string why = selected > o.node_limit
+                                ? std::to_string(selected) + " nodes exceed the node limit of " +
+                                      std::to_string(o.node_limit)
+                                : "the layered layout of " + std::to_string(selected) + " nodes (estimated work " +
+                                      std::to_string(work) + " > " + std::to_string(o.dot_work_limit) +
+                                      ") would take too long";
+    bool done = false;
+    if (has_groups(m, sel)) {
+      Scene c = collapsed_scene(m, sel, hidden);
+      if (c.boxes.size() <= o.node_limit && dot_work(c) <= o.dot_work_limit) {
+        result.notes.push_back(why + ": collapsed each group into one node (" + std::to_string(selected) +
+                               " nodes drawn as " + std::to_string(c.boxes.size()) +
+                               "); use --focus TASK --depth K to see a part in full");
+        if (o.overlay) result.notes.push_back("the bottleneck overlay is not drawn on a collapsed map; add --focus TASK");
+        legend_notes.push_back("groups collapsed: " + std::to_string(selected) + " nodes drawn as " +
+                               std::to_string(c.boxes.size()));
+        scene = std::move(c);
+        result.collapsed_groups = true;
+        done = true;
+      }
+    }
+    if (!done && selected > o.max_nodes) {
+      if (has_groups(m, sel)) {
+        Scene c = collapsed_scene(m, sel, hidden);
+        if (c.boxes.size() <= o.max_nodes) {
+          engine = "sfdp";
+          result.notes.push_back(why + ": collapsed each group into one node (" + std::to_string(selected) +
+                                 " nodes drawn as " + std::to_string(c.boxes.size()) +
+                                 ") and laid out with sfdp; use --focus TASK --depth K to see a part in full");
+          legend_notes.push_back("groups collapsed, force-directed layout (sfdp)");
+          scene = std::move(c);
+          result.collapsed_groups = true;
+          done = true;
+        }
+      }
+      if (!done)
+        throw MapTooLarge("the map would have " + std::to_string(selected) + " nodes, more than can be laid out in "
+                          "reasonable time (limit " + std::to_string(o.max_nodes) +
+                          "); draw a part with --focus TASK --depth K, or give nodes groups to collapse");
+    }
+    if (!done) {
+      engine = "sfdp";
+      result.notes.push_back(why + ": laid out with sfdp (force-directed; no ranks or group boxes) instead of dot; "
+                             "use --focus TASK --depth K for a layered map of a part");
+      legend_notes.push_back("force-directed layout (sfdp): " + std::to_string(selected) + " nodes");
+    }
+  }
+
+  const std::string title = o.title.empty() ? m.spec().name + " \u2014 P at " + scale : o.title;
+  const Context cx{ev, j, o, scale};
+  const bool svg = o.format == MapFormat::svg;
+  const GvOutput out = svg ? GvOutput::svg : (o.format == MapFormat::png ? GvOutput::png : GvOutput::dot);
+
+  Built built = build_graph(cx, scene, engine, o.legend && !svg, title);
+  if (o.format == MapFormat::png) built.graph.graph_attrs.emplace_back("dpi", "150");
+  GvRendered r;
+  try {
+    r = graphviz_render(built.graph, engine, out);
+  } catch (const GraphvizError& e) {
+    // dot's ranking can fail on some cluster/rank combinations: retry plainly.
+    if (engine != "dot" || built.graph.clusters.empty() || std::string(e.what()).find("PNG output") != std::string::npos)
+      throw;
+    built.graph.clusters.clear();
+    built.clusters = 0;
+    result.notes.push_back(std::string("group boxes dropped: ") + e.what());
+    r = graphviz_render(built.graph, engine, out);
+  }
+  for (const std::string& w : r.warnings) result.notes.push_back("graphviz: " + w);
+
+  if (svg && o.legend) {
+    std::string overlay_task;
+    if (o.overlay && !scene.collapsed) overlay_task = m.node(o.overlay->task).display_name();
+    double lw = 0, lh = 0;
+    const std::string frag = legend_fragment(o, scale, overlay_task, legend_notes, lw, lh);
+    r.data = add_svg_legend(r.data, frag, lw, lh);
+  }
+  result.data = std::move(r.data);
+  result.engine = engine;
+  result.nodes = scene.boxes.size();
+  result.edges = scene.links.size();
+  result.clusters = built.clusters;
+  return result;
+}
+
+}  // namespace capgraph::render

@@ -1,0 +1,173 @@
+// capgraph/render/plot.cpp — a model's sweep turned into a PlotFigure
+// (svg_plot.hpp draws it).
+#include "render/plot.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+
+#include "graph/emergence.hpp"
+#include "render/map_style.hpp"
+#include "render/svg_plot.hpp"
+
+namespace capgraph::render {
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
+  return std::string(buf, res.ptr);
+}
+
+// "{x:<value>}": the SVG writer prints it as a×10^b.
+std::string x_token(double v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific, 6);
+  return "{x:" + std::string(buf, res.ptr) + "}";
+}
+
+std::string metric_title(const Metric& m, bool per_step) {
+  switch (m.kind) {
+    case MetricKind::exact_match: return "exact match";
+    case MetricKind::partial_credit: return "partial credit";
+    case MetricKind::log_likelihood: return per_step ? "log-likelihood per step" : "log-likelihood";
+    case MetricKind::multiple_choice: return "multiple choice (K = " + std::to_string(m.k) + ")";
+    case MetricKind::pass_at: return "pass@" + std::to_string(m.k);
+  }
+  return metric_label(m);
+}
+
+std::string measures_text(const EmergenceSummary& s, std::optional<double> threshold) {
+  std::string t = "B = " + (s.breakthroughness ? short_number(*s.breakthroughness, 3) : std::string("n/a"));
+  t += s.transition_width ? " \u00b7 width " + fixed(*s.transition_width, 2) + " dec" : std::string(" \u00b7 flat");
+  if (threshold) {
+    const std::string level = short_number(*threshold, 3);
+    if (s.threshold_reached_at_start)
+      t += " \u00b7 \u2265 " + level + " from the start";
+    else if (s.crossing)
+      t += " \u00b7 \u2265 " + level + " at " + x_token(*s.crossing);
+    else
+      t += " \u00b7 " + level + " not reached";
+  }
+  return t;
+}
+
+std::vector<double> metric_row(const Evaluation& ev, std::size_t v, const Metric& m, bool per_step) {
+  std::vector<double> y(ev.num_points());
+  for (std::size_t j = 0; j < y.size(); ++j)
+    y[j] = (m.kind == MetricKind::log_likelihood && per_step) ? ev.log_likelihood_per_step(v, j) : ev.metric(v, m, j);
+  return y;
+}
+
+}  // namespace
+
+PlotResult render_plot(const Model& model, const PlotOptions& o) {
+  PlotResult result;
+  std::vector<std::size_t> tasks = o.tasks.empty() ? model.tasks() : o.tasks;
+  if (tasks.empty()) throw std::invalid_argument("the spec has no tasks to plot; name skills explicitly");
+  for (std::size_t t : tasks)
+    if (t >= model.size()) throw std::invalid_argument("render_plot: task index out of range");
+
+  const ScaleSpec& sc = model.axis().spec();
+  const double from = o.from.value_or(sc.from), to = o.to.value_or(sc.to);
+  const int points = o.points.value_or(sc.points);
+  if (!(from > 0) || !(to > from) || !std::isfinite(to))
+    throw std::invalid_argument("the plot range must satisfy 0 < from < to");
+  if (points < 2) throw std::invalid_argument("the plot needs at least 2 points");
+
+  std::vector<Metric> metrics = o.metrics;
+  const bool explicit_metrics = !metrics.empty();
+  if (!explicit_metrics)
+    for (std::size_t t : tasks)
+      for (const Metric& m : model.metrics(t))
+        if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
+
+  const std::vector<double> xs = ScaleAxis::log_spaced(from, to, points);
+  const std::vector<double> xd = ScaleAxis::log_spaced(from, to, std::max(points, 241));
+  const Evaluation ev = evaluate(model, xs, o.evaluation);
+  const Evaluation evd = evaluate(model, xd, o.evaluation);
+
+  PlotFigure fig;
+  fig.title = o.title.empty() ? model.spec().name : o.title;
+  fig.panel_width = o.panel_width;
+  fig.panel_height = o.panel_height;
+  fig.x_min = from;
+  fig.x_max = to;
+  for (const ObservedSeries& s : o.observed)
+    for (double x : s.x)
+      if (x > 0 && std::isfinite(x)) {
+        fig.x_min = std::min(fig.x_min, x);
+        fig.x_max = std::max(fig.x_max, x);
+      }
+  if (sc.axis == Axis::compute) {
+    fig.x_label = "training compute C (FLOPs)";
+    const ScaleAxis& axis = model.axis();
+    fig.secondary = [&axis](double c) { return axis.at(c).N; };
+    fig.secondary_label = "N";
+  } else {
+    fig.x_label = "parameters N";
+  }
+
+  std::vector<char> observed_used(o.observed.size(), 0);
+  for (std::size_t mi = 0; mi < metrics.size(); ++mi) {
+    const Metric& m = metrics[mi];
+    const bool prob = metric_is_probability(m);
+    PlotPanel panel;
+    panel.title = metric_title(m, o.log_likelihood_per_step);
+    panel.y_label = prob ? "score" : (o.log_likelihood_per_step ? "ln P / step (nats)" : "ln P (nats)");
+    if (prob) {
+      panel.y_min = 0;
+      panel.y_max = 1;
+    }
+    std::vector<double> thresholds;
+    for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
+      const std::size_t t = tasks[ti];
+      if (!explicit_metrics) {
+        const auto& own = model.metrics(t);
+        if (std::find(own.begin(), own.end(), m) == own.end()) continue;
+      }
+      const std::vector<double> ym = metric_row(ev, t, m, o.log_likelihood_per_step);
+      const std::optional<double> thr = prob ? std::optional<double>(model.threshold(t)) : std::nullopt;
+      const EmergenceSummary sum = analyze_emergence(xs, ym, thr);
+      PlotLine line;
+      line.label = model.node(t).display_name();
+      line.detail = measures_text(sum, thr);
+      line.color = ti;
+      line.x = xd;
+      line.y = metric_row(evd, t, m, o.log_likelihood_per_step);
+      if (std::any_of(line.y.begin(), line.y.end(), [](double y) { return !std::isfinite(y); }))
+        result.notes.push_back(line.label + ": " + panel.title + " is -inf (P = 0) at some points; not drawn there");
+      if (thr && sum.crossing && !sum.threshold_reached_at_start) {
+        line.crossing = sum.crossing;
+        line.crossing_y = *thr;
+      }
+      if (thr && std::find(thresholds.begin(), thresholds.end(), *thr) == thresholds.end()) thresholds.push_back(*thr);
+      panel.lines.push_back(std::move(line));
+      ++result.lines;
+    }
+    for (double t : thresholds) panel.hlines.push_back(PlotHLine{t, "threshold " + short_number(t, 3)});
+    for (std::size_t si = 0; si < o.observed.size(); ++si) {
+      const ObservedSeries& s = o.observed[si];
+      const bool here = s.metric ? *s.metric == m : mi == 0;
+      if (!here) continue;
+      observed_used[si] = 1;
+      panel.points.push_back(PlotPoints{s.label, tasks.size() + si, si, s.x, s.y});
+    }
+    fig.panels.push_back(std::move(panel));
+  }
+  // Observed series whose metric no panel shows: first panel, with a note.
+  for (std::size_t si = 0; si < o.observed.size(); ++si) {
+    if (observed_used[si] || fig.panels.empty()) continue;
+    const ObservedSeries& s = o.observed[si];
+    result.notes.push_back("observed series `" + s.label + "`: no panel shows " + metric_label(*s.metric) +
+                           "; drawn on the first panel");
+    fig.panels.front().points.push_back(PlotPoints{s.label, tasks.size() + si, si, s.x, s.y});
+  }
+  result.panels = fig.panels.size();
+  result.svg = write_svg_plot(fig);
+  return result;
+}
+
+}  // namespace capgraph::render
