@@ -10,11 +10,12 @@
 //                  the spec's range unless --from/--to), with T threads
 //                  (a list runs one evaluation per thread count; evaluate_s is
 //                  the first, "cold": its result memory is touched for the
-//                  first time). With --repeat R (R >= 2) glibc is told to keep
-//                  freed memory (mallopt), so runs 2..R reuse pages that are
-//                  already mapped: evaluate_warm_s (best of them) is the
-//                  compute cost without first-touch page faults, which on a
-//                  VM can cost seconds per GiB.
+//                  first time). With --repeat R >= 2 or several thread counts,
+//                  glibc is told to keep freed memory (mallopt), so every
+//                  later evaluation reuses pages that are already mapped:
+//                  evaluate_warm_s_by_threads (best of them) is the compute
+//                  cost without first-touch page faults, which on this VM
+//                  cost seconds per GiB.
 // and the peak resident set size after each phase (getrusage ru_maxrss, which
 // only grows: a phase's figure includes the phases before it). --phase stops
 // after that phase, so /usr/bin/time -v can measure each phase's peak alone.
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
   if (points < 1) usage("--points must be >= 1");
   if (repeat < 1) usage("--repeat must be >= 1");
   if (phase != "load" && phase != "compile" && phase != "eval") usage("--phase is load, compile or eval");
-  if (repeat > 1) {
+  if (repeat > 1 || threads_list.size() > 1) {
     // Keep freed memory in the heap: later evaluations reuse mapped pages.
     mallopt(M_MMAP_MAX, 0);  // no mmap'd chunks: big blocks come from the heap too
     mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());  // and are never given back
@@ -222,18 +223,20 @@ int main(int argc, char** argv) {
         ev = capgraph::evaluate(model, xs, eopt);
         const double t = seconds_since(t0);
         if (r == 0) t_first = t;
-        else t_best = std::min(t_best, t);
+        if (ti > 0 || r > 0) t_best = std::min(t_best, t);  // only the process's first evaluation is cold
       }
       if (ti == 0) t_headline = t_first;
       const std::string sep = ti ? ", " : "";
       by_threads += sep + "\"" + std::to_string(threads_list[ti]) + "\": " + num(t_first);
-      warm_by_threads += sep + "\"" + std::to_string(threads_list[ti]) + "\": " + num(t_best);
+      if (std::isfinite(t_best))
+        warm_by_threads += std::string(warm_by_threads.size() > 1 ? ", " : "") + "\"" +
+                           std::to_string(threads_list[ti]) + "\": " + num(t_best);
     }
     field("points", std::to_string(points));
     field("threads", std::to_string(threads_list.front()));
     field("evaluate_s", num(t_headline));
     field("evaluate_s_by_threads", by_threads + "}");
-    if (repeat > 1) {
+    if (repeat > 1 || threads_list.size() > 1) {
       field("repeat", std::to_string(repeat));
       field("evaluate_warm_s_by_threads", warm_by_threads + "}");
     }

@@ -18,5 +18,6 @@ void add_sweep(CLI::App& app, Action& run);
 void add_budget(CLI::App& app, Action& run);
 void add_bottleneck(CLI::App& app, Action& run);
 void add_render(CLI::App& app, Action& run);
+void add_plot(CLI::App& app, Action& run);
 
 }  // namespace capgraph::cli

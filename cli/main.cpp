@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   add_sweep(app, run);
   add_bottleneck(app, run);
   add_render(app, run);
+  add_plot(app, run);
   add_budget(app, run);
   try {
     app.parse(argc, argv);

@@ -85,7 +85,20 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
         const double w = gate == GateKind::best_of ? n.best_n : m.use_count(u);
         for (std::size_t j = j0; j < j1; ++j) acc[j] += w * log1mexp(c[j]);
       }
-      for (std::size_t j = j0; j < j1; ++j) row[j] = log1mexp(acc[j]);
+      for (std::size_t j = j0; j < j1; ++j) {
+        row[j] = log1mexp(acc[j]);
+        // P below ~1e-280: every child's P is that small too, 1 - P_i rounds
+        // to 1 and the sum above loses them. Then P = sum w_i P_i (1 + O(P)),
+        // which logsumexp keeps exact however small.
+        if (acc[j] > -1e-280) {
+          double l = kNegInf;
+          for (std::size_t u = ub; u < ue; ++u) {
+            const double w = gate == GateKind::best_of ? n.best_n : m.use_count(u);
+            l = logaddexp(l, std::log(w) + child(u)[j]);
+          }
+          row[j] = std::min(row[j] == kNegInf ? l : std::max(row[j], l), 0.0);
+        }
+      }
       break;
     }
     case GateKind::mean: {
@@ -125,6 +138,21 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
           }
         }
         row[j] = d[k] > 0 ? std::log(std::min(d[k], 1.0)) : kNegInf;
+        if (!(d[k] > 1e-280)) {  // near or below the smallest double: redo in log space
+          ws.ldist.assign(k + 1, kNegInf);
+          double* ld = ws.ldist.data();
+          ld[0] = 0;
+          for (std::size_t u = ub; u < ue; ++u) {
+            const double lp = child(u)[j], lq = log1mexp(lp);
+            const auto reps = static_cast<std::size_t>(m.use_count(u));
+            for (std::size_t r = 0; r < reps; ++r) {
+              ld[k] = logaddexp(ld[k], ld[k - 1] + lp);
+              for (std::size_t t = k - 1; t >= 1; --t) ld[t] = logaddexp(ld[t] + lq, ld[t - 1] + lp);
+              ld[0] += lq;
+            }
+          }
+          row[j] = ld[k];
+        }
       }
       break;
     }

@@ -42,42 +42,94 @@ std::string format_count(double x) {
   return os.str();
 }
 
-// Per-point leaf data, shared read-only by all workers.
-struct PointLeaves {
-  std::vector<double> p;   // P of each leaf (tasks: unused)
-  std::vector<double> lp;  // ln P
+enum : std::uint8_t { kLeaf = 0, kSharedLeaf = 1, kTask = 2 };
+
+// The model laid out for sampling (point-independent), shared read-only by
+// all workers: one compact record per node and flat per-use arrays, instead
+// of NodeSpec (which carries strings and vectors).
+struct NodeInfo {
+  std::uint8_t kind = kLeaf;        // kLeaf, kSharedLeaf, kTask
+  GateKind gate = GateKind::all;    // tasks
+  double guess = 0;
+  double k = 0;                     // at_least: K
+  double total = 0;                 // sum of use counts (at_least: trials; mean: weights)
+  std::uint64_t best_n = 1;         // best_of: N
+  std::size_t ub = 0, ue = 0;       // uses [ub, ue)
+};
+
+struct Plan {
+  std::vector<NodeInfo> node;
+  std::vector<std::size_t> child;     // per use
+  std::vector<double> count;          // per use (weight under mean)
+  std::vector<std::uint64_t> whole;   // per use: floor(count)
+  std::vector<double> frac;           // per use: count - floor(count)
+};
+
+Plan make_plan(const Model& m) {
+  Plan p;
+  const std::size_t n = m.size(), nu = m.use_end(n - 1);
+  p.node.resize(n);
+  for (std::size_t v = 0; v < n; ++v) {
+    const NodeSpec& s = m.node(v);
+    NodeInfo& i = p.node[v];
+    i.kind = !s.is_task ? (s.shared ? kSharedLeaf : kLeaf) : kTask;
+    i.gate = s.gate;
+    i.guess = s.guess;
+    i.k = s.k;
+    i.best_n = static_cast<std::uint64_t>(std::max(1, s.best_n));
+    i.ub = m.use_begin(v);
+    i.ue = m.use_end(v);
+    for (std::size_t u = i.ub; u < i.ue; ++u) i.total += m.use_count(u);
+  }
+  p.child.resize(nu);
+  p.count.resize(nu);
+  p.whole.resize(nu);
+  p.frac.resize(nu);
+  for (std::size_t u = 0; u < nu; ++u) {
+    p.child[u] = m.use_child(u);
+    p.count[u] = m.use_count(u);
+    const double w = std::floor(m.use_count(u));
+    p.whole[u] = static_cast<std::uint64_t>(w);
+    p.frac[u] = m.use_count(u) - w;
+  }
+  return p;
+}
+
+// Per-point probabilities, shared read-only by all workers.
+struct PointData {
+  std::vector<double> p;      // per node: P of a leaf (tasks: unused)
+  std::vector<double> use_q;  // per use whose child is an independent leaf: the
+                              // success probability of the whole use — P^n under
+                              // all, 1-(1-P)^n under any, 1-(1-P)^N under best_of
 };
 
 class Sampler {
  public:
-  Sampler(const Model& m, const PointLeaves& leaves, std::uint64_t seed)
-      : m_(m), leaves_(leaves), rng_(seed), gen_(m.size(), 0), val_(m.size(), 0) {}
+  Sampler(const Model& m, const Plan& plan, const PointData& pd, std::uint64_t seed)
+      : plan_(plan), pd_(pd), rng_(seed), gen_(m.size(), 0), val_(m.size(), 0) {}
 
   // One sample of node v's value (0/1, or in [0,1] for a mean).
   double sample(std::size_t v) {
     ++cur_gen_;
-    const NodeSpec& n = m_.node(v);
-    if (!n.is_task) return coin(leaves_.p[v]) ? 1.0 : 0.0;
-    if (n.gate != GateKind::mean) return instance(v) ? 1.0 : 0.0;
-    double num = 0, den = 0;
-    for (std::size_t u = m_.use_begin(v); u < m_.use_end(v); ++u) {
-      den += m_.use_count(u);
-      if (instance(m_.use_child(u))) num += m_.use_count(u);
-    }
-    const double g = n.guess;
-    return std::clamp(g + (1 - g) * (num / den), 0.0, 1.0);
+    if (plan_.node[v].kind != kTask) return coin(pd_.p[v]) ? 1.0 : 0.0;
+    if (plan_.node[v].gate != GateKind::mean) return instance(v) ? 1.0 : 0.0;
+    double num = 0;
+    for (std::size_t u = plan_.node[v].ub; u < plan_.node[v].ue; ++u)
+      if (instance(plan_.child[u])) num += plan_.count[u];
+    const double g = plan_.node[v].guess;
+    return std::clamp(g + (1 - g) * (num / plan_.node[v].total), 0.0, 1.0);
   }
 
  private:
   struct Frame {
     std::size_t node;
     std::size_t use;     // current use (absolute index)
-    std::uint64_t rep;   // integer trials done within the current use
+    std::uint64_t rep;   // trials done within the current use (at_least, best_of, integer part)
     std::uint64_t k;     // step of the fractional-use factory (0 = not in it)
     double succ;         // at_least: successes so far
     double left;         // at_least: trials not yet made
   };
-  // What a frame wants next: a trial of `child`, or it is done with `value`.
+  // What a frame wants next: a trial of the task `child`, or it is done with `value`.
   struct Action {
     bool done;
     bool value;
@@ -90,114 +142,111 @@ class Sampler {
   bool shared_outcome(std::size_t c) {
     if (gen_[c] != cur_gen_) {
       gen_[c] = cur_gen_;
-      val_[c] = coin(leaves_.p[c]) ? 1 : 0;
+      val_[c] = coin(pd_.p[c]) ? 1 : 0;
     }
     return val_[c] != 0;
   }
 
-  bool is_shared_leaf(std::size_t c) const { return !m_.node(c).is_task && m_.node(c).shared; }
+  // One trial of a leaf child.
+  bool leaf_trial(std::size_t c) { return plan_.node[c].kind == kSharedLeaf ? shared_outcome(c) : coin(pd_.p[c]); }
 
   // Starts one instance of node c: its outcome if known at once (a leaf, a
   // guess coin that succeeded), otherwise a frame is pushed.
   std::optional<bool> start(std::size_t c) {
-    const NodeSpec& n = m_.node(c);
-    if (!n.is_task) return n.shared ? shared_outcome(c) : coin(leaves_.p[c]);
-    if (n.guess > 0 && coin(n.guess)) return true;
-    Frame f{c, m_.use_begin(c), 0, 0, 0, 0};
-    if (n.gate == GateKind::mean) {
-      double total = 0;
-      for (std::size_t u = m_.use_begin(c); u < m_.use_end(c); ++u) total += m_.use_count(u);
-      const double r = uniform() * total;
+    if (plan_.node[c].kind != kTask) return leaf_trial(c);
+    if (plan_.node[c].guess > 0 && coin(plan_.node[c].guess)) return true;
+    Frame f{c, plan_.node[c].ub, 0, 0, 0, 0};
+    if (plan_.node[c].gate == GateKind::mean) {
+      const double r = uniform() * plan_.node[c].total;
       double acc = 0;
-      std::size_t pick = m_.use_end(c) - 1;
-      for (std::size_t u = m_.use_begin(c); u < m_.use_end(c); ++u) {
-        acc += m_.use_count(u);
+      std::size_t pick = plan_.node[c].ue - 1;
+      for (std::size_t u = plan_.node[c].ub; u < plan_.node[c].ue; ++u) {
+        acc += plan_.count[u];
         if (r < acc) {
           pick = u;
           break;
         }
       }
+      const std::size_t ch = plan_.child[pick];
+      if (plan_.node[ch].kind != kTask) return leaf_trial(ch);
       f.use = pick;
-    } else if (n.gate == GateKind::at_least) {
-      for (std::size_t u = m_.use_begin(c); u < m_.use_end(c); ++u) f.left += m_.use_count(u);
+    } else if (plan_.node[c].gate == GateKind::at_least) {
+      f.left = plan_.node[c].total;
     }
     stack_.push_back(f);
     return std::nullopt;
   }
 
   Action advance(Frame& f, std::optional<bool> incoming) {
-    const NodeSpec& n = m_.node(f.node);
-    const std::size_t ue = m_.use_end(f.node);
-    switch (n.gate) {
-      case GateKind::mean:
+    const std::size_t ue = plan_.node[f.node].ue;
+    switch (plan_.node[f.node].gate) {
+      case GateKind::mean:  // a task child was picked in start()
         if (incoming) return {true, *incoming, 0};
-        return {false, false, m_.use_child(f.use)};
-      case GateKind::best_of:
+        return {false, false, plan_.child[f.use]};
+      case GateKind::best_of: {
+        const std::size_t c = plan_.child[f.use];
+        if (plan_.node[c].kind == kLeaf) return {true, coin(pd_.use_q[f.use]), 0};
+        if (plan_.node[c].kind == kSharedLeaf) return {true, shared_outcome(c), 0};
         if (incoming) {
           if (*incoming) return {true, true, 0};
-          if (++f.rep >= static_cast<std::uint64_t>(n.best_n)) return {true, false, 0};
+          if (++f.rep >= plan_.node[f.node].best_n) return {true, false, 0};
         }
-        return {false, false, m_.use_child(f.use)};
+        return {false, false, c};
+      }
       case GateKind::at_least: {
-        const double k = n.k;
-        if (incoming) {
-          // A shared leaf's uses succeed or fail together: one trial stands
-          // for all of them.
-          const std::size_t c = m_.use_child(f.use);
-          const double w = is_shared_leaf(c) ? m_.use_count(f.use) : 1.0;
-          if (*incoming) f.succ += w;
+        const double k = plan_.node[f.node].k;
+        auto record = [&](bool b, double w) {
+          if (b) f.succ += w;
           f.left -= w;
           f.rep += static_cast<std::uint64_t>(w);
+        };
+        if (incoming) record(*incoming, 1.0);
+        for (;;) {
           if (f.succ >= k) return {true, true, 0};
           if (f.succ + f.left < k) return {true, false, 0};
+          while (f.rep >= plan_.whole[f.use]) {
+            ++f.use;
+            f.rep = 0;
+          }
+          const std::size_t c = plan_.child[f.use];
+          if (plan_.node[c].kind == kTask) return {false, false, c};
+          if (plan_.node[c].kind == kSharedLeaf)  // its uses succeed or fail together
+            record(shared_outcome(c), static_cast<double>(plan_.whole[f.use] - f.rep));
+          else
+            record(coin(pd_.p[c]), 1.0);
         }
-        while (static_cast<double>(f.rep) >= m_.use_count(f.use)) {
-          ++f.use;
-          f.rep = 0;
-        }
-        return {false, false, m_.use_child(f.use)};
       }
       case GateKind::all:
       case GateKind::any: {
-        const bool all = n.gate == GateKind::all;
+        const bool all = plan_.node[f.node].gate == GateKind::all;
         if (incoming) {
           const bool b = *incoming;
           if (f.k == 0) {
             if (b != all) return {true, b, 0};  // all: first failure; any: first success
             ++f.rep;
+          } else if (b == all) {  // the fractional use is decided as b
+            ++f.use;
+            f.rep = 0;
+            f.k = 0;
+          } else if (coin(plan_.frac[f.use] / static_cast<double>(f.k))) {  // K == k: the factory ends on b
+            return {true, b, 0};
           } else {
-            const double frac = m_.use_count(f.use) - std::floor(m_.use_count(f.use));
-            if (b == all) {  // the fractional use is decided as b
-              ++f.use;
-              f.rep = 0;
-              f.k = 0;
-            } else if (coin(frac / static_cast<double>(f.k))) {  // K == k: the factory ends on b
-              return {true, b, 0};
-            } else {
-              ++f.k;
-            }
+            ++f.k;
           }
         }
         while (f.use < ue) {
-          const std::size_t c = m_.use_child(f.use);
-          const double cnt = m_.use_count(f.use);
-          if (f.k > 0) return {false, false, c};
-          if (is_shared_leaf(c)) {  // multiplicity changes nothing
-            if (f.rep == 0) return {false, false, c};
+          const std::size_t c = plan_.child[f.use];
+          if (plan_.node[c].kind == kLeaf) {  // the whole use is one coin: P^n, 1-(1-P)^n
+            const bool b = coin(pd_.use_q[f.use]);
+            if (b != all) return {true, b, 0};
+          } else if (plan_.node[c].kind == kSharedLeaf) {  // multiplicity changes nothing
+            const bool b = shared_outcome(c);
+            if (b != all) return {true, b, 0};
           } else {
-            const double whole = std::floor(cnt), frac = cnt - whole;
-            if (static_cast<double>(f.rep) < whole) return {false, false, c};
-            if (frac > 0) {
-              if (!m_.node(c).is_task) {
-                // One coin: P^f under all, 1 - (1-P)^f under any.
-                const double lp = leaves_.lp[c];
-                const double q = all ? std::exp(frac * lp) : -std::expm1(frac * log1mexp(lp));
-                const bool b = coin(q);
-                if (b != all) return {true, b, 0};
-              } else {
-                f.k = 1;
-                return {false, false, c};
-              }
+            if (f.k > 0 || f.rep < plan_.whole[f.use]) return {false, false, c};
+            if (plan_.frac[f.use] > 0) {
+              f.k = 1;
+              return {false, false, c};
             }
           }
           ++f.use;
@@ -226,8 +275,8 @@ class Sampler {
     }
   }
 
-  const Model& m_;
-  const PointLeaves& leaves_;
+  const Plan& plan_;
+  const PointData& pd_;
   std::mt19937_64 rng_;
   std::vector<std::uint64_t> gen_;
   std::vector<char> val_;
@@ -286,18 +335,35 @@ MonteCarloEstimate monte_carlo(const Model& model, std::span<const double> xs, c
   const std::size_t rows = out.nodes_.size();
   out.est_.assign(rows * m, Estimate{});
 
-  // Leaf probabilities per point.
+  // Leaf probabilities and whole-use probabilities per point.
+  const Plan plan = make_plan(model);
   const ScalingLaw& law = model.spec().scale.law;
-  std::vector<PointLeaves> leaves(m);
+  std::vector<PointData> pdata(m);
   for (std::size_t j = 0; j < m; ++j) {
-    leaves[j].p.assign(model.size(), 0.0);
-    leaves[j].lp.assign(model.size(), 0.0);
+    PointData& pd = pdata[j];
+    pd.p.assign(model.size(), 0.0);
+    pd.use_q.assign(plan.child.size(), 0.0);
+    std::vector<double> lp(model.size(), 0.0);
     for (std::size_t v = 0; v < model.size(); ++v) {
       const NodeSpec& n = model.node(v);
       if (n.is_task) continue;
-      const double lp = std::min(0.0, leaf_log_p(curve_log_p(n.curve, law, out.points_[j]), n.floor, n.ceiling));
-      leaves[j].lp[v] = lp;
-      leaves[j].p[v] = std::exp(lp);
+      lp[v] = std::min(0.0, leaf_log_p(curve_log_p(n.curve, law, out.points_[j]), n.floor, n.ceiling));
+      pd.p[v] = std::exp(lp[v]);
+    }
+    for (std::size_t v = 0; v < model.size(); ++v) {
+      if (plan.node[v].kind != kTask) continue;
+      for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
+        const std::size_t c = plan.child[u];
+        if (plan.node[c].kind != kLeaf) continue;
+        switch (plan.node[v].gate) {
+          case GateKind::all: pd.use_q[u] = std::exp(plan.count[u] * lp[c]); break;
+          case GateKind::any: pd.use_q[u] = -std::expm1(plan.count[u] * log1mexp(lp[c])); break;
+          case GateKind::best_of:
+            pd.use_q[u] = -std::expm1(static_cast<double>(plan.node[v].best_n) * log1mexp(lp[c]));
+            break;
+          default: pd.use_q[u] = pd.p[c];
+        }
+      }
     }
   }
 
@@ -306,7 +372,7 @@ MonteCarloEstimate monte_carlo(const Model& model, std::span<const double> xs, c
   auto work = [&](std::size_t item) {
     const std::size_t r = item / m, j = item % m;
     const std::size_t v = out.nodes_[r];
-    Sampler s(model, leaves[j], stream_seed(options.seed, v, j));
+    Sampler s(model, plan, pdata[j], stream_seed(options.seed, v, j));
     const bool is_mean = model.node(v).is_task && model.node(v).gate == GateKind::mean;
     Estimate e;
     if (!is_mean) {

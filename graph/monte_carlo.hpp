@@ -16,13 +16,17 @@
 //     (m integer, 0 <= f < 1) being m independent trials plus, if f > 0, one
 //     "fractional use" that succeeds with probability P^f under `all` and
 //     1 - (1-P)^f under `any` (so the gate is prod P_i^n_i, resp.
-//     1 - prod (1-P_i)^n_i, as in 3.1). For a leaf child that is one coin;
-//     for a task child it is an exact Bernoulli factory: draw
+//     1 - prod (1-P_i)^n_i, as in 3.1). For a task child the fractional
+//     use is an exact Bernoulli factory: draw
 //     K ~ Sibuya(f) (P(K = k | K >= k) = f / k) and succeed iff at least one
 //     (`all`) / all (`any`) of K independent trials of the child succeed —
 //     E over K gives exactly P^f, resp. 1 - (1-P)^f, conditionally on the
 //     shared outcomes;
-//   - `at_least k`: the multiset of uses, one trial each;
+//     The n uses of an independent leaf are sampled at once, as one coin
+//     with P^n (`all`) or 1 - (1-P)^n (`any`; `best_of`: 1 - (1-P)^N) —
+//     the same law, one draw; a shared leaf is looked up once per use list;
+//   - `at_least k`: the multiset of uses, one trial each (a shared leaf's
+//     uses succeed or fail together);
 //   - `best_of n`: n independent attempts of its reference (which share the
 //     shared-skill outcomes of the sample);
 //   - `mean`: where v itself is a mean, the sample value is the weighted

@@ -13,6 +13,7 @@ namespace capgraph::detail {
 struct Workspace {
   std::vector<double> acc;   // one block of points
   std::vector<double> dist;  // at_least DP
+  std::vector<double> ldist; // at_least DP in log space (tiny probabilities)
 };
 
 /// ln P of a leaf at points [j0, j1) into row[j0..j1).

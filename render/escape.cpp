@@ -113,7 +113,7 @@ std::string gv_label_text(std::string_view text) {
 std::string gv_tooltip_text(std::string_view text) {
   return transform(text, [](std::string& out, char ch) {
     if (ch == '\\') {
-      out += "&#92;";
+      out += "\\\\\\\\";  // four: two unescaping passes in Graphviz
     } else if (ch == '&') {
       out += "&amp;";
     } else if (ch == '\n') {

@@ -9,13 +9,13 @@
 //   a Graphviz label set through cgraph      gv_label_text
 //   a Graphviz tooltip set through cgraph    gv_tooltip_text
 //
-// Why two Graphviz forms (Graphviz 2.42, verified in tests/test_render_map.cpp):
-// a plain label is expanded for `\N \G \E \T \H \L` (object names), then
-// HTML entities are decoded (`&lt;` becomes `<`), then `\n \l \r \\` are
-// interpreted. So a label keeps user text literal with `\` -> `\\` and
-// `&` -> `&amp;`. A tooltip is expanded for `\N`... but `\\` is not an
-// escape there, so the backslash is written as the entity `&#92;`, which the
-// SVG writer passes through (it leaves existing entities alone).
+// Why two Graphviz forms (Graphviz 2.42, measured; tests/test_render_map.cpp
+// checks the result): a plain label is expanded for `\N \G \E \T \H \L`
+// (object names), then HTML entities are decoded (`&lt;` becomes `<`), then
+// `\n \l \r \\` are interpreted. So a label keeps user text literal with
+// `\` -> `\\` and `&` -> `&amp;`. A tooltip goes through entity decoding,
+// then one unescaping pass (`\X` -> X, `\l` -> newline), then the name
+// expansion (`\N` -> name, `\\` -> `\`): a literal backslash needs four.
 #pragma once
 
 #include <string>
@@ -40,7 +40,7 @@ std::string dot_label_escape(std::string_view text);
 std::string gv_label_text(std::string_view text);
 
 /// A Graphviz tooltip set through the cgraph API: `&` -> `&amp;`,
-/// `\` -> `&#92;`; newlines kept (Graphviz writes them as `&#10;`); other
+/// `\` -> `\\\\`; newlines kept (Graphviz writes them as `&#10;`); other
 /// control characters dropped; invalid UTF-8 bytes become U+FFFD.
 std::string gv_tooltip_text(std::string_view text);
 

@@ -9,33 +9,31 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #ifndef CAPGRAPH_GRAPHVIZ_PLUGIN_DIR
 #define CAPGRAPH_GRAPHVIZ_PLUGIN_DIR "/usr/lib/x86_64-linux-gnu/graphviz"
 #endif
 
-// The plugin libraries we link explicitly (they live in the graphviz plugin
-// folder, not on the default library path: the build sets an rpath).
+// Plugin libraries. With CAPGRAPH_GRAPHVIZ_PLUGINS_LINKED (set by the build
+// when it links gvplugin_core, gvplugin_dot_layout and gvplugin_neato_layout
+// from the graphviz plugin folder) they are referenced directly; otherwise,
+// and for the cairo renderer (PNG), they are loaded with dlopen from that
+// folder on first use. Either way no config6a file is read.
+#ifdef CAPGRAPH_GRAPHVIZ_PLUGINS_LINKED
 extern "C" {
 extern gvplugin_library_t gvplugin_core_LTX_library;
 extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
 extern gvplugin_library_t gvplugin_neato_layout_LTX_library;
 }
+#endif
 
 namespace capgraph::render {
 
 namespace {
-
-// Our own "lt_preloaded_symbols": with these, gvContextPlugins() needs no
-// config6a file and loads nothing from disk.
-const lt_symlist_t kBuiltins[] = {
-    {"gvplugin_core_LTX_library", &gvplugin_core_LTX_library},
-    {"gvplugin_dot_layout_LTX_library", &gvplugin_dot_layout_LTX_library},
-    {"gvplugin_neato_layout_LTX_library", &gvplugin_neato_layout_LTX_library},
-    {nullptr, nullptr},
-};
 
 // Every Graphviz call in the process goes through this mutex (Graphviz keeps
 // global state: error handler, static buffers, layout globals).
@@ -95,28 +93,37 @@ void set_attr(void* obj, const std::string& name, const std::string& value) {
   agsafeset(obj, n.get(), v.get(), empty.get());
 }
 
-// The cairo renderer (PNG), loaded on first use; nullptr if unavailable.
-gvplugin_library_t* cairo_plugin(std::string& why) {
-  static void* handle = nullptr;
-  static std::string error;
-  static bool tried = false;
-  if (!tried) {
-    tried = true;
-    const char* candidates[] = {"libgvplugin_pango.so.6", CAPGRAPH_GRAPHVIZ_PLUGIN_DIR "/libgvplugin_pango.so.6"};
-    for (const char* path : candidates) {
-      handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+// A plugin library by name ("gvplugin_dot_layout"): linked, or loaded from
+// the plugin folder (cached; never unloaded). nullptr and `why` on failure.
+// Called with the Graphviz mutex held.
+gvplugin_library_t* plugin_library(const std::string& name, std::string& why) {
+#ifdef CAPGRAPH_GRAPHVIZ_PLUGINS_LINKED
+  if (name == "gvplugin_core") return &gvplugin_core_LTX_library;
+  if (name == "gvplugin_dot_layout") return &gvplugin_dot_layout_LTX_library;
+  if (name == "gvplugin_neato_layout") return &gvplugin_neato_layout_LTX_library;
+#endif
+  struct Loaded {
+    gvplugin_library_t* lib = nullptr;
+    std::string error;
+  };
+  static std::map<std::string, Loaded> cache;
+  auto [it, fresh] = cache.try_emplace(name);
+  if (fresh) {
+    const std::string file = "lib" + name + ".so.6";
+    void* handle = nullptr;
+    for (const std::string& path : {file, std::string(CAPGRAPH_GRAPHVIZ_PLUGIN_DIR) + "/" + file}) {
+      handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (handle) break;
       const char* e = dlerror();
-      error = e ? e : "dlopen failed";
+      it->second.error = e ? e : "dlopen failed";
+    }
+    if (handle) {
+      it->second.lib = static_cast<gvplugin_library_t*>(dlsym(handle, (name + "_LTX_library").c_str()));
+      if (!it->second.lib) it->second.error = file + " has no " + name + "_LTX_library";
     }
   }
-  if (!handle) {
-    why = error;
-    return nullptr;
-  }
-  auto* lib = static_cast<gvplugin_library_t*>(dlsym(handle, "gvplugin_pango_LTX_library"));
-  if (!lib) why = "libgvplugin_pango has no gvplugin_pango_LTX_library";
-  return lib;
+  why = it->second.error;
+  return it->second.lib;
 }
 
 std::string trim_messages(const std::string& text) {
@@ -139,6 +146,54 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
+// cgraph's default ID discipline uses the address of the interned name as a
+// named object's ID, and keeps subgraphs ordered by ID: cluster order, and
+// with it the layout and the output bytes, then depend on malloc. This
+// discipline numbers names in creation order instead (even IDs; anonymous
+// objects odd, as in the default), so the same graph gives the same bytes.
+struct SequentialIds {
+  std::unordered_map<std::string, IDTYPE> by_name;
+  std::unordered_map<IDTYPE, std::string> names;  // node-based: c_str() stays valid
+  IDTYPE next_named = 2, next_anonymous = 1;
+};
+
+void* ids_open(Agraph_t*, Agdisc_t*) { return new SequentialIds; }
+
+long ids_map(void* state, int, char* str, IDTYPE* id, int createflag) {
+  auto* s = static_cast<SequentialIds*>(state);
+  if (!str) {
+    *id = s->next_anonymous;
+    s->next_anonymous += 2;
+    return 1;
+  }
+  const auto it = s->by_name.find(str);
+  if (it != s->by_name.end()) {
+    *id = it->second;
+    return 1;
+  }
+  if (!createflag) return 0;
+  *id = s->next_named;
+  s->next_named += 2;
+  s->by_name.emplace(str, *id);
+  s->names.emplace(*id, str);
+  return 1;
+}
+
+long ids_alloc(void*, int, IDTYPE) { return 0; }
+void ids_free(void*, int, IDTYPE) {}
+
+char* ids_print(void* state, int, IDTYPE id) {
+  auto* s = static_cast<SequentialIds*>(state);
+  const auto it = s->names.find(id);
+  return it == s->names.end() ? nullptr : it->second.data();
+}
+
+void ids_close(void* state) { delete static_cast<SequentialIds*>(state); }
+void ids_register(void*, int, void*) {}
+
+Agiddisc_t kSequentialIdDisc = {ids_open, ids_map, ids_alloc, ids_free, ids_print, ids_close, ids_register};
+Agdisc_t kDisc = {&AgMemDisc, &kSequentialIdDisc, &AgIoDisc};
+
 struct ContextDeleter {
   void operator()(GVC_t* gvc) const { gvFreeContext(gvc); }
 };
@@ -148,7 +203,7 @@ struct GraphDeleter {
 
 Agraph_t* build(const GvGraph& graph) {
   CStr name("capgraph");
-  Agraph_t* g = agopen(name.get(), Agdirected, nullptr);
+  Agraph_t* g = agopen(name.get(), Agdirected, &kDisc);
   if (!g) throw GraphvizError("Graphviz: cannot create a graph");
   for (const auto& [k, v] : graph.graph_attrs) set_attr(g, k, v);
   for (const auto& [k, v] : graph.node_defaults) {
@@ -210,19 +265,30 @@ GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOu
     return GraphvizError(msg);
   };
 
-  // PNG: the cairo plugin joins the built-ins before the context is made,
-  // so that its text layout (pango) is selected for the layout too.
-  std::vector<lt_symlist_t> builtins(std::begin(kBuiltins), std::end(kBuiltins));
-  if (output == GvOutput::png) {
+  // Our own "lt_preloaded_symbols": the built-in plugin libraries, so that
+  // gvContextPlugins() reads no configuration file. PNG adds the cairo
+  // renderer before the context is made, so that its text layout (pango)
+  // is used for the layout too.
+  std::vector<std::string> wanted = {"gvplugin_core", "gvplugin_dot_layout", "gvplugin_neato_layout"};
+  if (output == GvOutput::png) wanted.push_back("gvplugin_pango");
+  std::vector<std::string> symbol_names;
+  symbol_names.reserve(wanted.size());
+  std::vector<lt_symlist_t> builtins;
+  for (const std::string& name : wanted) {
     std::string why;
-    gvplugin_library_t* lib = cairo_plugin(why);
-    if (!lib)
+    gvplugin_library_t* lib = plugin_library(name, why);
+    if (!lib && name == "gvplugin_pango")
       throw GraphvizError(
           "PNG output is unavailable: Graphviz's cairo renderer (libgvplugin_pango.so.6, Debian package "
           "libgvc6) could not be loaded (" + why + "); write SVG instead and convert it, e.g. "
           "`rsvg-convert -o map.png map.svg`");
-    builtins.insert(builtins.end() - 1, lt_symlist_t{"gvplugin_pango_LTX_library", lib});
+    if (!lib)
+      throw GraphvizError("Graphviz plugin " + name + " could not be loaded (" + why +
+                          "); is Graphviz (package libgvc6) installed?");
+    symbol_names.push_back(name + "_LTX_library");
+    builtins.push_back(lt_symlist_t{symbol_names.back().c_str(), lib});
   }
+  builtins.push_back(lt_symlist_t{nullptr, nullptr});
   std::unique_ptr<GVC_t, ContextDeleter> gvc(gvContextPlugins(builtins.data(), 0));
   if (!gvc) throw fail("context could not be created");
 
@@ -256,7 +322,7 @@ GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOu
 bool graphviz_png_available() {
   std::lock_guard<std::mutex> lock(graphviz_mutex());
   std::string why;
-  return cairo_plugin(why) != nullptr;
+  return plugin_library("gvplugin_pango", why) != nullptr;
 }
 
 std::string graphviz_version() { return PACKAGE_VERSION; }

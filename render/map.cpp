@@ -509,10 +509,11 @@ std::string legend_fragment(const MapOptions& o, const std::string& scale, const
 }
 
 // Appends the legend below Graphviz's drawing: grows width/height/viewBox of
-// the <svg> element and adds <g id="legend"> before </svg>.
+// the <svg> element and adds <g id="legend"> before </svg>. On very wide
+// drawings the legend is scaled up so that it stays readable at fit-to-page.
 std::string add_svg_legend(const std::string& svg, const std::string& fragment, double lw, double lh) {
-  std::size_t p0, e0, p1, e1, p2, e2;
-  double w, h, vb;
+  std::size_t p0, e0, p1, e1;
+  double w, h;
   const std::size_t svg_at = svg.find("<svg ");
   if (svg_at == std::string::npos || !read_attr_number(svg, svg_at, "width", w, p0, e0) ||
       !read_attr_number(svg, svg_at, "height", h, p1, e1))
@@ -522,7 +523,7 @@ std::string add_svg_legend(const std::string& svg, const std::string& fragment, 
   const std::size_t close = svg.rfind("</svg>");
   if (vpos == std::string::npos || close == std::string::npos) return svg;
   const std::size_t vend = svg.find('"', vpos + 9);
-  std::string vbtext = svg.substr(vpos + 9, vend - vpos - 9);
+  const std::string vbtext = svg.substr(vpos + 9, vend - vpos - 9);
   double vals[4];
   const char* ptr = vbtext.data();
   const char* end = vbtext.data() + vbtext.size();
@@ -532,20 +533,18 @@ std::string add_svg_legend(const std::string& svg, const std::string& fragment, 
     if (res.ec != std::errc()) return svg;
     ptr = res.ptr;
   }
-  (void)vb;
-  (void)p2;
-  (void)e2;
   const double vw = vals[2], vh = vals[3];
-  const double nw = std::max(vw, lw), nh = vh + lh;
+  const double k = std::clamp(vw / 1200.0, 1.0, 8.0);
+  const double nw = std::max(vw, lw * k), nh = vh + lh * k;
   std::string out;
   out.reserve(svg.size() + fragment.size() + 256);
   out += svg.substr(0, p0);
-  out += "width=\"" + fixed(std::ceil(std::max(w, lw)), 0) + "pt\" height=\"" + fixed(std::ceil(h + lh), 0) + "pt\"";
+  out += "width=\"" + fixed(std::ceil(std::max(w, nw)), 0) + "pt\" height=\"" + fixed(std::ceil(h + lh * k), 0) + "pt\"";
   out += svg.substr(e1 + 3, vpos - (e1 + 3));  // skip `pt"` after height
   out += "viewBox=\"0.00 0.00 " + fixed(nw, 2) + " " + fixed(nh, 2) + "\"";
   out += svg.substr(vend + 1, close - (vend + 1));
-  out += "<g id=\"legend\" class=\"legend\" transform=\"translate(0 " + fixed(vh, 2) + ")\">\n";
-  out += "<rect x=\"0\" y=\"0\" width=\"" + fixed(nw, 2) + "\" height=\"" + fixed(lh, 2) + "\" fill=\"white\"/>\n";
+  out += "<g id=\"legend\" class=\"legend\" transform=\"translate(0 " + fixed(vh, 2) + ") scale(" + fixed(k, 3) + ")\">\n";
+  out += "<rect x=\"0\" y=\"0\" width=\"" + fixed(nw / k, 2) + "\" height=\"" + fixed(lh, 2) + "\" fill=\"white\"/>\n";
   out += fragment;
   out += "</g>\n";
   out += svg.substr(close);

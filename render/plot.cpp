@@ -105,7 +105,7 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
     fig.x_label = "training compute C (FLOPs)";
     const ScaleAxis& axis = model.axis();
     fig.secondary = [&axis](double c) { return axis.at(c).N; };
-    fig.secondary_label = "N";
+    fig.secondary_label = "N =";
   } else {
     fig.x_label = "parameters N";
   }

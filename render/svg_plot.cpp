@@ -317,8 +317,8 @@ std::string write_svg_plot(const PlotFigure& fig) {
       for (double t : xt)
         s += text_el(xpos(left, t), plot_top + H + kTickRow + 13, sci_markup(fig.secondary(t), 2),
                      "text-anchor=\"middle\" class=\"x-tick-secondary\"", kSmall, "#555555");
-      s += text_el(left - 8, plot_top + H + kTickRow + 13, xml_escape(fig.secondary_label),
-                   "text-anchor=\"end\" font-style=\"italic\"", kSmall, "#555555");
+      s += text_el(left - kLeft + 4, plot_top + H + kTickRow + 13, xml_escape(fig.secondary_label),
+                   "text-anchor=\"start\" font-style=\"italic\" class=\"x-secondary-label\"", kSmall, "#555555");
     }
     s += text_el(left + W / 2, plot_top + H + axis_h - 5, xml_escape(fig.x_label),
                  "text-anchor=\"middle\" class=\"x-label\"");
@@ -337,7 +337,7 @@ std::string write_svg_plot(const PlotFigure& fig) {
       const double y = ypos(h.y);
       s += "<line class=\"threshold\" x1=\"" + num(left) + "\" y1=\"" + num(y) + "\" x2=\"" + num(left + W) +
            "\" y2=\"" + num(y) + "\" stroke=\"#555555\" stroke-width=\"1\" stroke-dasharray=\"5 4\"/>\n";
-      s += text_el(left + W - 3, y - 4, xml_escape(h.label), "text-anchor=\"end\" class=\"threshold-label\"", 9.5,
+      s += text_el(left + 4, y - 4, xml_escape(h.label), "text-anchor=\"start\" class=\"threshold-label\"", 9.5,
                    "#555555");
     }
 

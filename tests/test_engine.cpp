@@ -422,3 +422,23 @@ TEST_CASE("evaluation is the same with several threads", "[model]") {
   const auto e2 = evaluate(m, xs, {2});
   for (std::size_t j = 0; j < xs.size(); ++j) CHECK(e1.log_p(t, j) == e2.log_p(t, j));
 }
+
+TEST_CASE("any, best_of and at_least keep ln P exact when every child's P underflows", "[numerics]") {
+  Builder b;
+  const auto s = b.constant("s", 0.5);
+  const auto deep = b.task("deep", GateKind::all, {{s, 1640}});  // ln P = 1640 ln 0.5 = -1136.8
+  const auto deep2 = b.task("deep2", GateKind::all, {{s, 1700}});
+  const auto any = b.task("any", GateKind::any, {{deep, 2}, {deep2, 1}});
+  const auto best = b.task("best", GateKind::best_of, {{deep, 1}}, 0, 0, 2);
+  const auto k2 = b.task("k2", GateKind::at_least, {{deep, 2}, {deep2, 1}}, 0, 2);
+  const Model m = Model::compile(b.spec);
+  const auto e = eval_at(m, {1e9});
+  const double l1 = 1640 * std::log(0.5), l2 = 1700 * std::log(0.5);
+  // P(any) = 2 P1 + P2 to first order (the P^2 terms are below 1e-900)
+  const double lany = l1 + std::log(2 + std::exp(l2 - l1));
+  CHECK_THAT(e.log_p(any, 0), WithinRel(lany, 1e-14));
+  CHECK_THAT(e.log_p(best, 0), WithinRel(l1 + std::log(2.0), 1e-14));
+  // at least 2 of {deep, deep, deep2}: P1^2 + 2 P1 P2 to first order
+  const double lk = 2 * l1 + std::log(1 + 2 * std::exp(l2 - l1));
+  CHECK_THAT(e.log_p(k2, 0), WithinRel(lk, 1e-13));
+}

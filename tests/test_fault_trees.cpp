@@ -16,11 +16,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iomanip>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "graph/evaluation.hpp"
+#include "graph/importance.hpp"
 #include "graph/model.hpp"
 #include "graph/monte_carlo.hpp"
 #include "specs/load.hpp"
@@ -125,6 +127,27 @@ struct BooleanTree {
     return total;
   }
 
+  // Birnbaum of every event, P(T | e=1) - P(T | e=0), from one enumeration:
+  // P(T and e=1) / p_e - P(T and e=0) / (1 - p_e).
+  std::map<std::size_t, double> birnbaum(std::size_t t) const {
+    std::vector<double> on(events.size(), 0.0), off(events.size(), 0.0);
+    for (std::uint64_t bits = 0; bits < (std::uint64_t{1} << events.size()); ++bits) {
+      if (!top(t, bits)) continue;
+      double w = 1;
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        const double p = spec.nodes[events[i]].curve.value;
+        w *= (bits >> i) & 1 ? p : 1 - p;
+      }
+      for (std::size_t i = 0; i < events.size(); ++i) ((bits >> i) & 1 ? on : off)[i] += w;
+    }
+    std::map<std::size_t, double> b;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const double p = spec.nodes[events[i]].curve.value;
+      b[events[i]] = on[i] / p - off[i] / (1 - p);
+    }
+    return b;
+  }
+
   // Minimal cut sets: states where the top event occurs and removing any
   // one event makes it not occur (the gates are monotone).
   std::vector<std::uint64_t> minimal_cut_sets(std::size_t t) const {
@@ -162,6 +185,22 @@ double evaluate_top(const ModelSpec& spec, std::size_t top) {
   return e.p(top, 0);
 }
 
+// The engine's Birnbaum of every basic event (one adjoint pass, shared
+// skills by P(T|s=1) - P(T|s=0)) against the enumeration.
+void check_birnbaum(const ModelSpec& spec, const BooleanTree& tree, std::size_t top) {
+  const Model m = Model::compile(spec);
+  const ImportanceTable table = importance(m, top, 1e9);
+  const auto expected = tree.birnbaum(top);
+  int checked = 0;
+  for (const Prerequisite& row : table.rows) {
+    if (m.node(row.node).is_task) continue;
+    INFO("Birnbaum of " << m.node(row.node).id);
+    CHECK_THAT(row.birnbaum, WithinAbs(expected.at(row.node), 1e-12));
+    ++checked;
+  }
+  CHECK(checked == static_cast<int>(tree.events.size()));
+}
+
 ModelSpec without_sharing(ModelSpec s) {
   for (NodeSpec& n : s.nodes) n.shared = false;
   return s;
@@ -188,9 +227,12 @@ TEST_CASE("fault tree: OpenFTA three motor example (motor 2 only)", "[fault_tree
 
   const double exact = tree.probability(top);
   const double p = evaluate_top(spec, top);
-  INFO("capgraph " << p << ", enumeration " << exact);
+  INFO("capgraph " << std::setprecision(16) << p << ", enumeration " << exact);
   CHECK_THAT(p, WithinAbs(exact, 1e-12));
-  CHECK_THAT(exact, WithinAbs(2.7202432719e-3, 1e-13));
+  // The same sum in exact rational arithmetic (Python fractions over the
+  // 2^18 states): 2.720243271943906e-3.
+  CHECK_THAT(exact, WithinAbs(2.720243271943906e-3, 1e-13));
+  CHECK_THAT(p, WithinAbs(2.720243271943906e-3, 1e-15));
 
   // Published (OpenFTA report): 2.720245E-003. Its partial sums are all
   // ~1.8e-9 above the exact ones (single precision), so the figure holds to
@@ -198,6 +240,7 @@ TEST_CASE("fault tree: OpenFTA three motor example (motor 2 only)", "[fault_tree
   const double published = 2.720245e-3;
   CHECK(std::abs(p - published) <= 1e-6 * published);
   CHECK(std::abs(p - published) <= 1e-6);
+  check_birnbaum(spec, tree, top);
 
   // Without sharing, K1, K5 and S1 count twice: a different number.
   const double independent = evaluate_top(without_sharing(spec), top);
@@ -229,15 +272,17 @@ TEST_CASE("fault tree: OpenFTA lift door example", "[fault_tree][shared]") {
 
   const double exact = tree.probability(top);
   const double p = evaluate_top(spec, top);
-  INFO("capgraph " << p << ", enumeration " << exact);
+  INFO("capgraph " << std::setprecision(16) << p << ", enumeration " << exact);
   CHECK_THAT(p, WithinAbs(exact, 1e-12));
   CHECK_THAT(exact, WithinAbs(1 - std::pow(1 - 1e-6, 12), 1e-15));
+  CHECK_THAT(p, WithinAbs(1.199993400022000e-5, 1e-17));  // exact rational value
 
   // Published (OpenFTA report, "Exact value"): 1.199993E-005, 7 significant
   // digits: within half a unit of the last one.
   const double published = 1.199993e-5;
   CHECK(std::abs(p - published) <= 0.5e-11);
   CHECK(std::abs(p - published) <= 1e-6);
+  check_birnbaum(spec, tree, top);
 
   // Read as independent uses the repeated single events count twice:
   // about 1.4e-5, off by ~2e-6 from the exact 1.2e-5.

@@ -2,9 +2,14 @@
 // render tests (no YAML needed), and small checks on produced SVG.
 #pragma once
 
+#include <cctype>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -142,6 +147,233 @@ inline ModelSpec generated_spec(std::size_t n, std::size_t groups, std::uint64_t
     }
   }
   return spec;
+}
+
+// ---- a minimal XML reader (enough to check our SVG) -------------------------
+//
+// Parses a whole document into elements with attributes and text, and throws
+// std::runtime_error on anything not well-formed: unbalanced or mismatched
+// tags, unquoted or duplicate attributes, unknown entities, a raw `<` or `&`
+// in text, `--` inside a comment, content after the root element.
+
+struct XmlElement {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> attrs;  // decoded values
+  std::vector<std::unique_ptr<XmlElement>> children;
+  std::string text;  // decoded character data directly inside, concatenated
+  XmlElement* parent = nullptr;
+
+  const std::string* attr(const std::string& key) const {
+    for (const auto& [k, v] : attrs)
+      if (k == key) return &v;
+    return nullptr;
+  }
+  bool has_class(const std::string& c) const {
+    const std::string* v = attr("class");
+    if (!v) return false;
+    std::size_t i = 0;
+    while (i < v->size()) {
+      std::size_t j = v->find(' ', i);
+      if (j == std::string::npos) j = v->size();
+      if (v->substr(i, j - i) == c) return true;
+      i = j + 1;
+    }
+    return false;
+  }
+  /// All text below this element, in document order.
+  std::string all_text() const {
+    std::string t = text;
+    for (const auto& c : children) t += c->all_text();
+    return t;
+  }
+  void visit(const std::function<void(const XmlElement&)>& f) const {
+    f(*this);
+    for (const auto& c : children) c->visit(f);
+  }
+  std::vector<const XmlElement*> find_all(const std::function<bool(const XmlElement&)>& pred) const {
+    std::vector<const XmlElement*> out;
+    visit([&](const XmlElement& e) {
+      if (pred(e)) out.push_back(&e);
+    });
+    return out;
+  }
+};
+
+class XmlReader {
+ public:
+  static std::unique_ptr<XmlElement> parse(const std::string& doc) {
+    XmlReader r(doc);
+    return r.document();
+  }
+
+ private:
+  explicit XmlReader(const std::string& d) : s_(d) {}
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error("XML error at byte " + std::to_string(i_) + ": " + what);
+  }
+  bool starts(const char* lit) const { return s_.compare(i_, std::char_traits<char>::length(lit), lit) == 0; }
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r')) ++i_;
+  }
+  static bool name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ':' ||
+           (static_cast<unsigned char>(c) >= 0x80);
+  }
+  std::string name() {
+    const std::size_t b = i_;
+    while (i_ < s_.size() && name_char(s_[i_])) ++i_;
+    if (b == i_) fail("name expected");
+    return s_.substr(b, i_ - b);
+  }
+  std::string decode(const std::string& raw) {
+    std::string out;
+    for (std::size_t k = 0; k < raw.size(); ++k) {
+      if (raw[k] == '<') fail("raw < in text or attribute");
+      if (raw[k] != '&') {
+        out += raw[k];
+        continue;
+      }
+      const std::size_t semi = raw.find(';', k);
+      if (semi == std::string::npos) fail("unterminated entity");
+      const std::string ent = raw.substr(k + 1, semi - k - 1);
+      if (ent == "amp") out += '&';
+      else if (ent == "lt") out += '<';
+      else if (ent == "gt") out += '>';
+      else if (ent == "quot") out += '"';
+      else if (ent == "apos") out += '\'';
+      else if (!ent.empty() && ent[0] == '#') {
+        const bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
+        const std::string digits = ent.substr(hex ? 2 : 1);
+        if (digits.empty()) fail("empty character reference");
+        for (char c : digits)
+          if (!(hex ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(static_cast<unsigned char>(c))))
+            fail("bad character reference &" + ent + ";");
+        const unsigned long cp = std::stoul(digits, nullptr, hex ? 16 : 10);
+        if (cp == 0 || cp > 0x10FFFF || (cp < 0x20 && cp != 9 && cp != 10 && cp != 13)) fail("invalid character reference");
+        // UTF-8 encode
+        if (cp < 0x80) out += static_cast<char>(cp);
+        else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+        else if (cp < 0x10000) { out += static_cast<char>(0xE0 | (cp >> 12)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+        else { out += static_cast<char>(0xF0 | (cp >> 18)); out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+      } else {
+        fail("unknown entity &" + ent + ";");
+      }
+      k = semi;
+    }
+    return out;
+  }
+  void misc() {  // comments, PIs, doctype, whitespace
+    for (;;) {
+      skip_ws();
+      if (starts("<!--")) {
+        const std::size_t end = s_.find("-->", i_ + 4);
+        if (end == std::string::npos) fail("unterminated comment");
+        if (s_.substr(i_ + 4, end - i_ - 4).find("--") != std::string::npos) fail("-- inside a comment");
+        i_ = end + 3;
+      } else if (starts("<?")) {
+        const std::size_t end = s_.find("?>", i_);
+        if (end == std::string::npos) fail("unterminated processing instruction");
+        i_ = end + 2;
+      } else if (starts("<!DOCTYPE")) {
+        const std::size_t end = s_.find('>', i_);
+        if (end == std::string::npos) fail("unterminated doctype");
+        i_ = end + 1;
+      } else {
+        return;
+      }
+    }
+  }
+  std::unique_ptr<XmlElement> element(XmlElement* parent) {
+    if (!starts("<")) fail("element expected");
+    ++i_;
+    auto e = std::make_unique<XmlElement>();
+    e->parent = parent;
+    e->name = name();
+    for (;;) {
+      skip_ws();
+      if (starts("/>")) {
+        i_ += 2;
+        return e;
+      }
+      if (starts(">")) {
+        ++i_;
+        break;
+      }
+      std::string key = name();
+      skip_ws();
+      if (!starts("=")) fail("= expected after attribute " + key);
+      ++i_;
+      skip_ws();
+      if (i_ >= s_.size() || (s_[i_] != '"' && s_[i_] != '\'')) fail("quoted attribute value expected");
+      const char q = s_[i_++];
+      const std::size_t end = s_.find(q, i_);
+      if (end == std::string::npos) fail("unterminated attribute value");
+      if (e->attr(key)) fail("duplicate attribute " + key);
+      e->attrs.emplace_back(key, decode(s_.substr(i_, end - i_)));
+      i_ = end + 1;
+    }
+    for (;;) {
+      if (i_ >= s_.size()) fail("unterminated element <" + e->name + ">");
+      if (starts("</")) {
+        i_ += 2;
+        const std::string closing = name();
+        if (closing != e->name) fail("</" + closing + "> closes <" + e->name + ">");
+        skip_ws();
+        if (!starts(">")) fail("> expected");
+        ++i_;
+        return e;
+      }
+      if (starts("<!--")) {
+        misc();
+        continue;
+      }
+      if (starts("<![CDATA[")) {
+        const std::size_t end = s_.find("]]>", i_);
+        if (end == std::string::npos) fail("unterminated CDATA");
+        e->text += s_.substr(i_ + 9, end - i_ - 9);
+        i_ = end + 3;
+        continue;
+      }
+      if (starts("<")) {
+        e->children.push_back(element(e.get()));
+        continue;
+      }
+      const std::size_t next = s_.find('<', i_);
+      e->text += decode(s_.substr(i_, next - i_));
+      i_ = next == std::string::npos ? s_.size() : next;
+    }
+  }
+  std::unique_ptr<XmlElement> document() {
+    misc();
+    auto root = element(nullptr);
+    misc();
+    if (i_ != s_.size()) fail("content after the root element");
+    return root;
+  }
+
+  const std::string& s_;
+  std::size_t i_ = 0;
+};
+
+/// Nothing in the document can run script: no <script>, no on* attribute,
+/// no href / xlink:href, no `javascript:` in any attribute value.
+inline std::string script_problem(const XmlElement& root) {
+  std::string problem;
+  root.visit([&](const XmlElement& e) {
+    if (!problem.empty()) return;
+    std::string lower = e.name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "script" || lower == "foreignobject" || lower == "iframe") problem = "element <" + e.name + ">";
+    for (const auto& [k, v] : e.attrs) {
+      std::string key = k, val = v;
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char& c : val) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (key.rfind("on", 0) == 0) problem = "event handler attribute " + k;
+      if (key == "href" || key == "xlink:href") problem = "link attribute " + k + "=" + v;
+      if (val.find("javascript:") != std::string::npos && key != "xlink:title") problem = "javascript: in " + k;
+    }
+  });
+  return problem;
 }
 
 }  // namespace capgraph::test

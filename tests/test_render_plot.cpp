@@ -1,0 +1,183 @@
+// Tests of curve plots (render/plot.hpp, render/svg_plot.hpp): the SVG
+// parsed as XML (panels, series paths, threshold lines, crossings, legend
+// with emergence measures, observed points), escaping, determinism, ticks.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "graph/emergence.hpp"
+#include "render/map_style.hpp"
+#include "render/plot.hpp"
+#include "render/svg_plot.hpp"
+#include "test_render_support.hpp"
+
+using namespace capgraph;
+using namespace capgraph::render;
+using capgraph::test::XmlElement;
+using capgraph::test::XmlReader;
+
+namespace {
+
+std::vector<const XmlElement*> by_class(const XmlElement& root, const std::string& cls) {
+  return root.find_all([&](const XmlElement& e) { return e.has_class(cls); });
+}
+
+std::size_t count_in(const XmlElement& root, const std::string& cls) { return by_class(root, cls).size(); }
+
+}  // namespace
+
+TEST_CASE("mirage plot: one panel per metric, a path per series, thresholds, crossings", "[render][plot]") {
+  const Model m = Model::compile(test::mirage_spec());
+  const PlotResult r = render_plot(m);
+  CHECK(r.panels == 3);  // exact match, partial credit, log-likelihood
+  CHECK(r.lines == 6);   // 2 tasks x 3 metrics
+  const auto doc = XmlReader::parse(r.svg);
+  CHECK(doc->name == "svg");
+  CHECK(test::script_problem(*doc).empty());
+  const auto panels = by_class(*doc, "panel");
+  REQUIRE(panels.size() == 3);
+  const char* titles[] = {"exact match", "partial credit", "log-likelihood"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    INFO(titles[i]);
+    const auto t = by_class(*panels[i], "panel-title");
+    REQUIRE(t.size() == 1);
+    CHECK(t[0]->all_text() == titles[i]);
+    CHECK(count_in(*panels[i], "series") == 2);
+    for (const XmlElement* p : by_class(*panels[i], "series")) CHECK(p->attr("d")->size() > 200);
+  }
+  // threshold only where the metric is a probability; the log-likelihood panel has its own scale
+  CHECK(count_in(*panels[0], "threshold") == 1);
+  CHECK(count_in(*panels[1], "threshold") == 1);
+  CHECK(count_in(*panels[2], "threshold") == 0);
+  CHECK(count_in(*panels[0], "crossing") == 2);
+  const auto yticks = by_class(*panels[2], "y-tick");
+  REQUIRE_FALSE(yticks.empty());
+  CHECK(yticks.back()->all_text() == "0");
+  CHECK(yticks.front()->all_text()[0] != '0');  // negative: its own range
+  // legend carries the emergence measures
+  const std::string legend = by_class(*panels[0], "legend")[0]->all_text();
+  CHECK(legend.find("ten steps in a row") != std::string::npos);
+  CHECK(legend.find("B = ") != std::string::npos);
+  CHECK(legend.find(" dec") != std::string::npos);
+  CHECK(legend.find("\u2265 0.5 at ") != std::string::npos);
+  // x axis: powers of ten with superscripts, labelled N
+  const auto xticks = by_class(*panels[0], "x-tick");
+  REQUIRE(xticks.size() == 6);  // 1e8 .. 1e13
+  CHECK(xticks[0]->all_text() == "108");
+  CHECK(xticks[0]->children.size() == 1);
+  CHECK(xticks[0]->children[0]->name == "tspan");
+  CHECK(by_class(*panels[0], "x-label")[0]->all_text() == "parameters N");
+}
+
+TEST_CASE("legend numbers agree with analyze_emergence on the spec's grid", "[render][plot]") {
+  const Model m = Model::compile(test::mirage_spec());
+  const std::size_t t = *m.find("ten_steps");
+  const auto xs = ScaleAxis::log_spaced(m.axis().spec().from, m.axis().spec().to, m.axis().spec().points);
+  const Evaluation ev = evaluate(m, xs);
+  std::vector<double> y(xs.size());
+  for (std::size_t j = 0; j < xs.size(); ++j) y[j] = ev.p(t, j);
+  const EmergenceSummary s = analyze_emergence(xs, y, 0.5);
+  PlotOptions o;
+  o.tasks = {t};
+  o.metrics = {Metric{MetricKind::exact_match, 0}};
+  const auto doc = XmlReader::parse(render_plot(m, o).svg);
+  const std::string detail = by_class(*doc, "legend-detail")[0]->all_text();
+  CHECK(detail.find("B = " + short_number(*s.breakthroughness, 3)) != std::string::npos);
+  char width[32];
+  std::snprintf(width, sizeof width, "width %.2f dec", *s.transition_width);
+  CHECK(detail.find(width) != std::string::npos);
+}
+
+TEST_CASE("explicit metrics draw every task in every panel; observed points", "[render][plot]") {
+  const Model m = Model::compile(test::emoji_movie_spec());
+  PlotOptions o;
+  o.metrics = {Metric{MetricKind::exact_match, 0}, Metric{MetricKind::pass_at, 10}};
+  o.observed.push_back(ObservedSeries{"family A", {1e9, 1e10, 1e11}, {0.1, 0.3, 0.7}, Metric{MetricKind::exact_match, 0}});
+  o.observed.push_back(ObservedSeries{"no panel", {2e9}, {0.5}, Metric{MetricKind::partial_credit, 0}});
+  o.observed.push_back(ObservedSeries{"far out", {1e14}, {0.9}, std::nullopt});
+  const PlotResult r = render_plot(m, o);
+  CHECK(r.panels == 2);
+  CHECK(r.lines == 4);
+  REQUIRE(r.notes.size() == 1);
+  CHECK(r.notes[0].find("no panel") != std::string::npos);
+  const auto doc = XmlReader::parse(r.svg);
+  const auto panels = by_class(*doc, "panel");
+  REQUIRE(panels.size() == 2);
+  CHECK(by_class(*panels[1], "panel-title")[0]->all_text() == "pass@10");
+  CHECK(count_in(*panels[0], "series") == 2);
+  CHECK(count_in(*panels[1], "series") == 2);
+  const auto observed = by_class(*panels[0], "observed");
+  REQUIRE(observed.size() == 3);
+  CHECK(observed[0]->children.size() == 3);
+  const std::string legend = by_class(*panels[0], "legend")[0]->all_text();
+  CHECK(legend.find("family A") != std::string::npos);
+  // x axis widened to the observed 1e14
+  CHECK(by_class(*panels[0], "x-tick").back()->all_text() == "1014");
+}
+
+TEST_CASE("compute axis: second tick row with N", "[render][plot]") {
+  ModelSpec spec = test::emoji_movie_spec();
+  spec.scale.axis = Axis::compute;
+  spec.scale.from = 1e18;
+  spec.scale.to = 1e24;
+  const Model m = Model::compile(spec);
+  const auto doc = XmlReader::parse(render_plot(m).svg);
+  const auto panel = by_class(*doc, "panel")[0];
+  CHECK(by_class(*panel, "x-label")[0]->all_text() == "training compute C (FLOPs)");
+  const auto second = by_class(*panel, "x-tick-secondary");
+  CHECK(second.size() == by_class(*panel, "x-tick").size());
+  CHECK(by_class(*panel, "x-secondary-label")[0]->all_text() == "N =");
+}
+
+TEST_CASE("plots escape text and are deterministic", "[render][plot][escape]") {
+  test::SpecBuilder b("<script>alert(1)</script> & \"title\"");
+  b.skill("s", test::logistic(1e9, 1), "", "<b onclick='x'>step</b> \\N &amp;");
+  b.task("t", GateKind::all, {{"s", 4}}, "", "javascript:alert(2) <svg onload=alert(3)> \xE4\xB8\xAD");
+  const Model m = b.compile();
+  const std::string a = render_plot(m).svg;
+  const std::string c = render_plot(m).svg;
+  CHECK(a == c);
+  const auto doc = XmlReader::parse(a);
+  CHECK(test::script_problem(*doc).empty());
+  const std::string text = doc->all_text();
+  CHECK(text.find("<script>alert(1)</script> & \"title\"") != std::string::npos);
+  CHECK(text.find("javascript:alert(2) <svg onload=alert(3)> \xE4\xB8\xAD") != std::string::npos);
+}
+
+TEST_CASE("plot option errors", "[render][plot]") {
+  const Model m = Model::compile(test::emoji_movie_spec());
+  PlotOptions o;
+  o.from = 1e10;
+  o.to = 1e9;
+  CHECK_THROWS_AS(render_plot(m, o), std::invalid_argument);
+  PlotOptions o2;
+  o2.tasks = {99};
+  CHECK_THROWS_AS(render_plot(m, o2), std::invalid_argument);
+  test::SpecBuilder b;
+  b.skill("only", test::constant(0.5));
+  CHECK_THROWS_AS(render_plot(b.compile()), std::invalid_argument);
+  PlotOptions o3;
+  o3.tasks = {0};  // a skill may be plotted by name
+  CHECK(render_plot(b.compile(), o3).lines == 3);
+}
+
+TEST_CASE("ticks and number markup", "[render][plot][ticks]") {
+  const auto t = log_ticks(1e8, 1e13);
+  REQUIRE(t.size() == 6);
+  CHECK(t.front() == Approx(1e8));
+  CHECK(t.back() == Approx(1e13));
+  CHECK(log_ticks(1e5, 1e25).size() <= 8);  // thinned when many decades
+  const auto narrow = log_ticks(2e9, 9e9);   // < 1.5 decades: 1-2-5 or 1..9 steps
+  CHECK(narrow.size() >= 3);
+  for (double v : narrow) CHECK((v >= 2e9 && v <= 9e9));
+  const auto lin = linear_ticks(0, 1);
+  CHECK(lin == std::vector<double>{0, 0.2, 0.4, 0.6000000000000001, 0.8, 1});
+  const auto neg = linear_ticks(-23.4, 0);
+  CHECK(neg.front() <= -23.4);
+  CHECK(neg.back() == 0);
+  CHECK(neg.size() <= 8);
+  CHECK(sci_markup(1e10) == "10<tspan dy=\"-0.45em\" font-size=\"75%\">10</tspan>");
+  CHECK(sci_markup(3.2e-7) == "3.2\u00d710<tspan dy=\"-0.45em\" font-size=\"75%\">\u22127</tspan>");
+  CHECK(sci_markup(0.5) == "0.5");
+  CHECK(sci_markup(9.99e9) == "10<tspan dy=\"-0.45em\" font-size=\"75%\">10</tspan>");
+}
