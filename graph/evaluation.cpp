@@ -29,18 +29,29 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 namespace detail {
 
 // Leaf row over points [j0, j1).
-void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, double* row,
-               std::size_t j0, std::size_t j1) {
+PointCache::PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law)
+    : log10N(pts.size()), lnN(pts.size()), reducible(pts.size()) {
+  for (std::size_t j = 0; j < pts.size(); ++j) {
+    log10N[j] = std::log10(pts[j].N);
+    lnN[j] = std::log(pts[j].N);
+    reducible[j] = law.A / std::pow(pts[j].N, law.alpha) + law.B / std::pow(pts[j].D, law.beta);
+  }
+}
+
+void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, const PointCache& cache,
+               double* row, std::size_t j0, std::size_t j1) {
   const Curve& c = n.curve;
   switch (c.kind) {
     case CurveKind::logistic: {
       const double l10mid = std::log10(c.mid);
-      for (std::size_t j = j0; j < j1; ++j) row[j] = log_sigmoid(c.slope * (std::log10(pts[j].N) - l10mid));
+      const double* l10 = cache.log10N.data();
+      for (std::size_t j = j0; j < j1; ++j) row[j] = log_sigmoid(c.slope * (l10[j] - l10mid));
       break;
     }
     case CurveKind::power_law: {
       const double lnc = std::log(c.c);
-      for (std::size_t j = j0; j < j1; ++j) row[j] = -std::exp(-c.alpha * (std::log(pts[j].N) - lnc));
+      const double* ln = cache.lnN.data();
+      for (std::size_t j = j0; j < j1; ++j) row[j] = -std::exp(-c.alpha * (ln[j] - lnc));
       break;
     }
     case CurveKind::constant: {
@@ -48,8 +59,37 @@ void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<Scale
       std::fill(row + j0, row + j1, lp);
       break;
     }
-    default:
-      for (std::size_t j = j0; j < j1; ++j) row[j] = curve_log_p(c, law, pts[j]);
+    case CurveKind::chinchilla: {
+      const double* r = cache.reducible.data();
+      for (std::size_t j = j0; j < j1; ++j) row[j] = -c.weight * r[j];
+      break;
+    }
+    case CurveKind::points: {
+      // knots in (log10 N, logit p), once per leaf; then a binary search per point
+      const std::size_t K = c.knots.size();
+      double xk[64], zk[64];
+      if (K > 64) {
+        for (std::size_t j = j0; j < j1; ++j) row[j] = curve_log_p(c, law, pts[j]);
+        break;
+      }
+      for (std::size_t i = 0; i < K; ++i) {
+        xk[i] = std::log10(c.knots[i].first);
+        zk[i] = std::log(c.knots[i].second) - std::log1p(-c.knots[i].second);
+      }
+      const double* l10 = cache.log10N.data();
+      for (std::size_t j = j0; j < j1; ++j) {
+        const double x = l10[j];
+        double z;
+        if (K == 1 || x <= xk[0]) z = zk[0];
+        else if (x >= xk[K - 1]) z = zk[K - 1];
+        else {
+          const std::size_t i = static_cast<std::size_t>(std::upper_bound(xk, xk + K, x) - xk);  // xk[i-1] <= x < xk[i]
+          z = zk[i - 1] + (zk[i] - zk[i - 1]) / (xk[i] - xk[i - 1]) * (x - xk[i - 1]);
+        }
+        row[j] = log_sigmoid(z);
+      }
+      break;
+    }
   }
   if (n.floor != 0 || n.ceiling != 1)
     for (std::size_t j = j0; j < j1; ++j) row[j] = leaf_log_p(row[j], n.floor, n.ceiling);
@@ -224,7 +264,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     if (!(x > 0) || !std::isfinite(x)) throw ModelError("scale values must be positive and finite");
     ev.points_.push_back(model.axis().at(x));
   }
-  ev.log_p_.assign(model.size() * m, 0.0);
+  ev.log_p_.resize(model.size() * m);  // every row is written whole below
 
   // Partial credit rows: `all` nodes under a task that reports partial credit.
   const std::size_t n = model.size();
@@ -246,9 +286,10 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   std::size_t rows = 0;
   for (std::size_t v = 0; v < n; ++v)
     if (need[v]) ev.pc_row_[v] = static_cast<std::ptrdiff_t>(rows++);
-  ev.pc_.assign(rows * m, 0.0);
+  ev.pc_.resize(rows * m);
 
   const ScalingLaw& law = model.spec().scale.law;
+  const detail::PointCache cache(ev.points_, law);
   auto run = [&](std::size_t j0, std::size_t j1) {
     Workspace ws;
     ws.acc.resize(j1 - j0);
@@ -258,7 +299,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
       if (model.node(v).is_task)
         eval_task(model, v, ev.log_p_.data(), m, row, j0, j1, ws);
       else
-        eval_leaf(model.node(v), law, ev.points_, row, j0, j1);
+        eval_leaf(model.node(v), law, ev.points_, cache, row, j0, j1);
       if (!plan.index.empty() && plan.index[v] >= 0)
         detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[v])], ev.log_p_.data(), m, j0,
                               j1, ws, scratch);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/large_buffer.hpp"
 #include "graph/model.hpp"
 #include "graph/scale_axis.hpp"
 
@@ -64,9 +65,10 @@ class Evaluation {
   const Model* model_ = nullptr;
   std::size_t num_nodes_ = 0;
   std::vector<ScalePoint> points_;
-  std::vector<double> log_p_;           // node-major
+  using Buffer = std::vector<double, detail::LargeBufferAllocator<double>>;
+  Buffer log_p_;                        // node-major
   std::vector<std::ptrdiff_t> pc_row_;  // node -> row in pc_ (-1: partial credit = P)
-  std::vector<double> pc_;
+  Buffer pc_;
 };
 
 /// Evaluates every node at the axis values xs (each > 0, finite). The Model

@@ -16,9 +16,16 @@ struct Workspace {
   std::vector<double> ldist; // at_least DP in log space (tiny probabilities)
 };
 
+/// Per-point values every leaf needs, computed once per evaluation.
+struct PointCache {
+  std::vector<double> log10N, lnN;
+  std::vector<double> reducible;  ///< A / N^alpha + B / D^beta (the `chinchilla` curve's loss)
+  PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law);
+};
+
 /// ln P of a leaf at points [j0, j1) into row[j0..j1).
-void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, double* row,
-               std::size_t j0, std::size_t j1);
+void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, const PointCache& cache,
+               double* row, std::size_t j0, std::size_t j1);
 
 /// ln P of task v at points [j0, j1) into row[j0..j1), reading child c's
 /// ln P at logp[c * stride + j]. ws.acc must hold at least j1 - j0 values.

@@ -4,8 +4,10 @@
 #include "render/map.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <set>

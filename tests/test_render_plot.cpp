@@ -88,7 +88,7 @@ TEST_CASE("legend numbers agree with analyze_emergence on the spec's grid", "[re
   CHECK(detail.find(width) != std::string::npos);
 }
 
-TEST_CASE("explicit metrics draw every task in every panel; observed points", "[render][plot]") {
+TEST_CASE("explicit metrics draw every task in every panel, observed points", "[render][plot]") {
   const Model m = Model::compile(test::emoji_movie_spec());
   PlotOptions o;
   o.metrics = {Metric{MetricKind::exact_match, 0}, Metric{MetricKind::pass_at, 10}};

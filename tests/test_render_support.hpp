@@ -118,9 +118,13 @@ inline ModelSpec generated_spec(std::size_t n, std::size_t groups, std::uint64_t
   std::vector<std::vector<std::size_t>> layer(1);
   for (std::size_t i = 0; i < skills; ++i) {
     NodeSpec s;
-    s.id = "s" + std::to_string(i);
+    s.id = "s";
+    s.id += std::to_string(i);
     s.curve = logistic(std::pow(10.0, 8.5 + 0.001 * static_cast<double>(next(3000))), 0.8 + 0.001 * static_cast<double>(next(800)));
-    if (groups > 0) s.group = "group 0." + std::to_string(i * per_layer / skills);
+    if (groups > 0) {
+      s.group = "group 0.";
+      s.group += std::to_string(i * per_layer / skills);
+    }
     layer[0].push_back(spec.nodes.size());
     spec.nodes.push_back(std::move(s));
   }
@@ -130,10 +134,19 @@ inline ModelSpec generated_spec(std::size_t n, std::size_t groups, std::uint64_t
     const std::size_t count = tasks / static_cast<std::size_t>(layers) + (l == layers ? tasks % static_cast<std::size_t>(layers) : 0);
     for (std::size_t i = 0; i < count; ++i) {
       NodeSpec t;
-      t.id = "t" + std::to_string(l) + "_" + std::to_string(i);
+      // appended piecewise: GCC 12's -Wrestrict misfires on "t" + to_string(...) (GCC bug 105329)
+      t.id = "t";
+      t.id += std::to_string(l);
+      t.id += '_';
+      t.id += std::to_string(i);
       t.is_task = true;
       t.gate = next(5) == 0 ? GateKind::any : GateKind::all;
-      if (groups > 0) t.group = "group " + std::to_string(l) + "." + std::to_string(i * per_layer / count);
+      if (groups > 0) {
+        t.group = "group ";
+        t.group += std::to_string(l);
+        t.group += '.';
+        t.group += std::to_string(i * per_layer / count);
+      }
       std::map<std::size_t, double> kids;
       const std::size_t want = 2 + next(3);
       for (std::size_t k = 0; k < want; ++k) {
