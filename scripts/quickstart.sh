@@ -16,7 +16,7 @@ case "$mode" in demo|test|build) ;; *) echo "usage: $0 demo|test|build" >&2; exi
 packages=(
   g++ cmake make pkg-config ca-certificates
   libboost-graph-dev libyaml-dev libgraphviz-dev libcli11-dev nlohmann-json3-dev catch2
-  python3 python3-jsonschema python3-yaml
+  python3 python3-jsonschema python3-yaml valgrind
 )
 missing=()
 for p in "${packages[@]}"; do

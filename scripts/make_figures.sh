@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerates the README's figures from the bundled examples (run after
+# `bash scripts/quickstart.sh build`). Optional: PNG copies with rsvg-convert.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=./build/capgraph
+$bin render examples/emoji_movie.yaml --at 1e10 --task emoji_movie -o docs/images/emoji_movie_map.svg
+$bin plot examples/mirage.yaml --tasks answer_1,answer_5,answer_10 \
+  --metrics exact_match,partial_credit,log_likelihood -o docs/images/mirage_curves.svg
+$bin plot examples/data_wall.yaml --metrics exact_match,partial_credit -o docs/images/data_wall_curves.svg
+if command -v rsvg-convert >/dev/null; then
+  for f in docs/images/*.svg; do rsvg-convert -w 1400 "$f" -o "/tmp/$(basename "${f%.svg}").png"; done
+  echo "PNG previews in /tmp" >&2
+fi
