@@ -339,7 +339,10 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
 
 std::string metric_label(const Metric& m) {
   std::string s = metric_kind_name(m.kind);
-  if (m.kind == MetricKind::multiple_choice || m.kind == MetricKind::pass_at) s += ":" + std::to_string(m.k);
+  if (m.kind == MetricKind::multiple_choice || m.kind == MetricKind::pass_at) {
+    s.push_back(':');
+    s.append(std::to_string(m.k));
+  }
   return s;
 }
 
