@@ -24,7 +24,36 @@ struct BottleneckOpts {
   std::string from, to;
   int points = 0;
   CommonOptions common;
+  MonteCarloFlags mc;
 };
+
+// Monte Carlo estimates of P_T and of each prerequisite's improvement
+// potential (P_T with the prerequisite made certain, minus P_T).
+struct McCheck {
+  Estimate p_task;
+  std::vector<Estimate> improvement;  // per row of the table
+};
+
+McCheck monte_carlo_check(const Model& model, const ImportanceTable& t, const MonteCarloFlags& flags) {
+  const std::vector<double> xs{t.point.x};
+  McCheck out;
+  out.p_task = monte_carlo(model, xs, flags.options(), {t.task}).p(t.task, 0);
+  for (const auto& r : t.rows) {
+    ModelSpec spec = model.spec();
+    NodeSpec& n = spec.nodes[r.node];
+    n.is_task = false;
+    n.uses.clear();
+    n.curve = Curve{};
+    n.curve.kind = CurveKind::constant;
+    n.curve.value = 1.0;
+    n.floor = 0;
+    n.ceiling = 1;
+    const Model forced = Model::compile(std::move(spec));
+    const Estimate e = monte_carlo(forced, xs, flags.options(), {t.task}).p(t.task, 0);
+    out.improvement.push_back({e.mean - out.p_task.mean, std::hypot(e.std_error, out.p_task.std_error)});
+  }
+  return out;
+}
 
 ImportanceOrder order_of(const std::string& by) {
   if (by == "birnbaum") return ImportanceOrder::birnbaum;
@@ -45,7 +74,8 @@ std::string path_text(const Model& model, const std::vector<std::size_t>& path) 
   return s;
 }
 
-std::string render_table(const Model& model, const ImportanceTable& t, const BottleneckOpts& o) {
+std::string render_table(const Model& model, const ImportanceTable& t, const BottleneckOpts& o,
+                         const std::optional<McCheck>& mc) {
   std::ostringstream os;
   const std::size_t shown = o.top ? std::min(o.top, t.rows.size()) : t.rows.size();
   switch (o.common.fmt()) {
@@ -69,9 +99,14 @@ std::string render_table(const Model& model, const ImportanceTable& t, const Bot
         e["criticality"] = jnum(r.criticality);
         e["improvement_potential"] = jnum(r.improvement);
         e["scale_drive"] = r.drive ? jnum(*r.drive) : nlohmann::ordered_json(nullptr);
+        if (mc)
+          e["monte_carlo"] = {{"improvement_potential", mc->improvement[i].mean}, {"std_error", mc->improvement[i].std_error}};
         rows.push_back(e);
       }
       j["prerequisites"] = rows;
+      if (mc)
+        j["monte_carlo"] = {{"p_task", mc->p_task.mean}, {"std_error", mc->p_task.std_error},
+                            {"samples", o.mc.samples}, {"seed", o.mc.seed}};
       auto path = nlohmann::ordered_json::array();
       for (std::size_t v : t.critical_path) path.push_back(model.node(v).id);
       j["critical_path"] = path;
@@ -79,26 +114,36 @@ std::string render_table(const Model& model, const ImportanceTable& t, const Bot
       break;
     }
     case Format::csv:
-      os << "rank,node,kind,p,uses,birnbaum,criticality,improvement_potential,scale_drive\n";
+      os << "rank,node,kind,p,uses,birnbaum,criticality,improvement_potential,scale_drive"
+         << (mc ? ",mc_improvement_potential,mc_std_error" : "") << "\n";
       for (std::size_t i = 0; i < shown; ++i) {
         const auto& r = t.rows[i];
         os << i + 1 << ',' << model.node(r.node).id << ',' << kind_of(model.node(r.node)) << ',' << num(r.p) << ','
            << num(r.uses) << ',' << num(r.birnbaum) << ',' << num(r.criticality) << ',' << num(r.improvement) << ','
-           << (r.drive ? num(*r.drive) : "") << '\n';
+           << (r.drive ? num(*r.drive) : "");
+        if (mc) os << ',' << num(mc->improvement[i].mean) << ',' << num(mc->improvement[i].std_error);
+        os << '\n';
       }
       break;
     case Format::table: {
       os << "bottlenecks of `" << model.node(t.task).id << "` at " << describe_point(model, t.point) << "\n"
          << "P = " << num_short(t.p_task) << ", dP/dlog10(" << (model.spec().scale.axis == Axis::compute ? "C" : "N")
          << ") = " << num_short(t.dp_task_dlog10x) << " per decade; ranked by " << o.by << "\n\n";
-      TextTable tab({"#", "prerequisite", "kind", "P", "uses", "Birnbaum", "critical.", "improve", "drive"});
+      std::vector<std::string> head{"#", "prerequisite", "kind", "P", "uses", "Birnbaum", "critical.", "improve", "drive"};
+      if (mc) head.insert(head.end(), {"improve (MC)", "SE"});
+      TextTable tab(head);
       for (std::size_t i = 0; i < shown; ++i) {
         const auto& r = t.rows[i];
-        tab.row({std::to_string(i + 1), model.node(r.node).id, kind_of(model.node(r.node)), num_short(r.p),
-                 num_short(r.uses), num_short(r.birnbaum), num_short(r.criticality), num_short(r.improvement),
-                 r.drive ? num_short(*r.drive) : ""});
+        std::vector<std::string> row{std::to_string(i + 1), model.node(r.node).id, kind_of(model.node(r.node)),
+                                     num_short(r.p), num_short(r.uses), num_short(r.birnbaum), num_short(r.criticality),
+                                     num_short(r.improvement), r.drive ? num_short(*r.drive) : ""};
+        if (mc) row.insert(row.end(), {num_short(mc->improvement[i].mean), num_short(mc->improvement[i].std_error, 2)});
+        tab.row(row);
       }
       os << tab.str();
+      if (mc)
+        os << "Monte Carlo (" << o.mc.samples << " samples, seed " << o.mc.seed << "): P = " << num_short(mc->p_task.mean)
+           << " +- " << num_short(mc->p_task.std_error, 2) << "\n";
       if (shown < t.rows.size()) os << "(" << t.rows.size() - shown << " more; --top 0 shows all)\n";
       os << "\ncritical path: " << path_text(model, t.critical_path) << '\n';
       os << "\nBirnbaum dP_T/dP_i; criticality B P_i / P_T; improve = P_T with P_i = 1, minus P_T;\n"
@@ -182,6 +227,7 @@ void add_bottleneck(CLI::App& app, Action& run) {
   sub->add_option("--to", o->to, "With --over: last scale point (default: the spec's range)");
   sub->add_option("--points", o->points, "With --over: number of points (default: the spec's)")->check(CLI::Range(1, 100000));
   o->common.add_to(*sub);
+  o->mc.add_to(*sub);
   sub->callback([o, &run] {
     run = [o] {
       Timings tm(o->common.timings);
@@ -200,7 +246,9 @@ void add_bottleneck(CLI::App& app, Action& run) {
       } else {
         ImportanceTable t = importance(model, task, *x, order_of(o->by), o->common.engine());
         if (o->skills) keep_skills(model, t);
-        text = render_table(model, t, *o);
+        std::optional<McCheck> mc;
+        if (o->mc.on()) mc = monte_carlo_check(model, t, o->mc);
+        text = render_table(model, t, *o, mc);
       }
       tm.stop("evaluate");
       write_output(text, o->common);

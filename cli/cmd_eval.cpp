@@ -16,6 +16,7 @@ struct EvalOpts {
   std::string at;
   std::string nodes;
   CommonOptions common;
+  MonteCarloFlags mc;
 };
 
 std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gate) : "skill"; }
@@ -24,7 +25,8 @@ std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gat
 nlohmann::ordered_json jnum(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); }
 
 std::string render(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& nodes, Format fmt,
-                   const std::string& spec_path) {
+                   const std::string& spec_path, const std::optional<MonteCarloEstimate>& mc) {
+  auto has_mc = [&](std::size_t v) { return mc && mc->has(v); };
   const ScalePoint& pt = ev.points()[0];
   std::ostringstream os;
   if (fmt == Format::json) {
@@ -42,6 +44,9 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<s
       e["log_p"] = jnum(ev.log_p(v, 0));
       e["partial_credit"] = ev.partial_credit(v, 0);
       e["steps"] = model.steps(v);
+      if (has_mc(v))
+        e["monte_carlo"] = {{"p", mc->p(v, 0).mean}, {"std_error", mc->p(v, 0).std_error}, {"samples", mc->samples()},
+                            {"seed", mc->seed()}};
       if (n.is_task) {
         nlohmann::ordered_json mj;
         for (const Metric& m : model.metrics(v)) {
@@ -66,6 +71,10 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<s
       row(n, "log_p", ev.log_p(v, 0));
       row(n, "partial_credit", ev.partial_credit(v, 0));
       row(n, "steps", model.steps(v));
+      if (has_mc(v)) {
+        row(n, "mc_p", mc->p(v, 0).mean);
+        row(n, "mc_std_error", mc->p(v, 0).std_error);
+      }
       if (!n.is_task) continue;
       for (const Metric& m : model.metrics(v)) {
         row(n, metric_label(m), ev.metric(v, m, 0));
@@ -74,13 +83,22 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<s
     }
   } else {
     os << spec_path << " — " << model.spec().name << " at " << describe_point(model, pt) << "\n\n";
-    TextTable t({"node", "kind", "P", "ln P", "partial", "steps"});
+    std::vector<std::string> head{"node", "kind", "P", "ln P", "partial", "steps"};
+    if (mc) head.insert(head.end(), {"P (Monte Carlo)", "std. error", "|diff|/SE"});
+    TextTable t(head);
     for (std::size_t v : nodes) {
       const NodeSpec& n = model.node(v);
-      t.row({n.id, kind_of(n), num_short(ev.p(v, 0)), num_short(ev.log_p(v, 0)), num_short(ev.partial_credit(v, 0)),
-             num_short(model.steps(v), 6)});
+      std::vector<std::string> r{n.id, kind_of(n), num_short(ev.p(v, 0)), num_short(ev.log_p(v, 0)),
+                                 num_short(ev.partial_credit(v, 0)), num_short(model.steps(v), 6)};
+      if (has_mc(v)) {
+        const Estimate e = mc->p(v, 0);
+        r.insert(r.end(), {num_short(e.mean), num_short(e.std_error, 2),
+                           e.std_error > 0 ? num_short(std::abs(e.mean - ev.p(v, 0)) / e.std_error, 2) : "n/a"});
+      }
+      t.row(r);
     }
     os << t.str();
+    if (mc) os << "(Monte Carlo: " << mc->samples() << " samples per task, seed " << mc->seed() << ")\n";
     TextTable mt({"task", "metric", "value"});
     bool any = false;
     for (std::size_t v : nodes) {
@@ -108,6 +126,7 @@ void add_eval(CLI::App& app, Action& run) {
       ->required();
   sub->add_option("--nodes", o->nodes, "Only these nodes (comma-separated ids); default all, in spec order");
   o->common.add_to(*sub);
+  o->mc.add_to(*sub);
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);
@@ -122,7 +141,15 @@ void add_eval(CLI::App& app, Action& run) {
       const std::vector<double> xs{x};
       const Evaluation ev = evaluate(model, xs, o->common.engine());
       t.stop("evaluate");
-      const std::string text = render(model, ev, nodes, o->common.fmt(), o->spec);
+      std::optional<MonteCarloEstimate> mc;
+      if (o->mc.on()) {
+        std::vector<std::size_t> tasks;
+        for (std::size_t v : nodes)
+          if (model.node(v).is_task) tasks.push_back(v);
+        if (!tasks.empty()) mc = monte_carlo(model, xs, o->mc.options(), tasks);
+        t.stop("monte carlo");
+      }
+      const std::string text = render(model, ev, nodes, o->common.fmt(), o->spec, mc);
       write_output(text, o->common);
       t.stop("write");
       t.print();

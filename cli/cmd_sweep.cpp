@@ -22,6 +22,7 @@ struct SweepOpts {
   bool summary = false;
   unsigned threads = 0;
   CommonOptions common;
+  MonteCarloFlags mc;
 };
 
 // One reported curve: a task's metric over the sweep.
@@ -31,9 +32,11 @@ struct Series {
   std::vector<double> y;
   std::optional<double> threshold;  // probability-valued metrics only
   EmergenceSummary em;
+  std::vector<Estimate> mc;  // exact_match only, with --monte-carlo
 };
 
-std::vector<Series> collect(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& tasks) {
+std::vector<Series> collect(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& tasks,
+                            const std::optional<MonteCarloEstimate>& mc) {
   std::vector<Series> out;
   std::vector<double> x;
   for (const auto& p : ev.points()) x.push_back(p.x);
@@ -44,6 +47,8 @@ std::vector<Series> collect(const Model& model, const Evaluation& ev, const std:
       for (std::size_t j = 0; j < m; ++j) s.y[j] = ev.metric(t, mt, j);
       if (metric_is_probability(mt)) s.threshold = model.threshold(t);
       s.em = analyze_emergence(x, s.y, s.threshold);
+      if (mc && mt.kind == MetricKind::exact_match)
+        for (std::size_t j = 0; j < m; ++j) s.mc.push_back(mc->p(t, j));
       out.push_back(std::move(s));
       if (mt.kind == MetricKind::log_likelihood) {
         Series ps{t, "log_likelihood_per_step", std::vector<double>(m), std::nullopt, {}};
@@ -98,6 +103,14 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<S
                           {"threshold", jopt(s.threshold)},
                           {"crossing", jopt(s.em.crossing)},
                           {"monotone_increasing", s.em.monotone_increasing}};
+        if (!s.mc.empty()) {
+          auto mv = nlohmann::ordered_json::array(), se = nlohmann::ordered_json::array();
+          for (const auto& est : s.mc) {
+            mv.push_back(est.mean);
+            se.push_back(est.std_error);
+          }
+          e["monte_carlo"] = {{"values", mv}, {"std_errors", se}};
+        }
         js.push_back(e);
       }
       j["series"] = js;
@@ -118,6 +131,12 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<S
           for (std::size_t j = 0; j < pts.size(); ++j)
             os << model.node(s.task).id << ',' << s.metric << ',' << num(pts[j].x) << ',' << num(pts[j].N) << ','
                << num(pts[j].D) << ',' << num(pts[j].C) << ',' << num(s.y[j]) << '\n';
+        for (const auto& s : series)
+          for (std::size_t j = 0; j < s.mc.size(); ++j)
+            for (int q = 0; q < 2; ++q)
+              os << model.node(s.task).id << ',' << (q ? "exact_match_mc_std_error" : "exact_match_mc") << ','
+                 << num(pts[j].x) << ',' << num(pts[j].N) << ',' << num(pts[j].D) << ',' << num(pts[j].C) << ','
+                 << num(q ? s.mc[j].std_error : s.mc[j].mean) << '\n';
       }
       break;
     case Format::table: {
@@ -132,6 +151,19 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<S
                s.em.transition_width ? num_short(*s.em.transition_width, 3) : "n/a",
                s.threshold ? num_short(*s.threshold, 3) : "", crossing_text(s)});
       os << t.str();
+      bool any_mc = false;
+      TextTable mt({"task", "points", "max |exact - MC| / SE", "largest SE"});
+      for (const auto& s : series) {
+        if (s.mc.empty()) continue;
+        any_mc = true;
+        double worst = 0, se_max = 0;
+        for (std::size_t j = 0; j < s.mc.size(); ++j) {
+          se_max = std::max(se_max, s.mc[j].std_error);
+          if (s.mc[j].std_error > 0) worst = std::max(worst, std::abs(s.mc[j].mean - s.y[j]) / s.mc[j].std_error);
+        }
+        mt.row({model.node(s.task).id, std::to_string(s.mc.size()), num_short(worst, 3), num_short(se_max, 2)});
+      }
+      if (any_mc) os << "\nMonte Carlo check of exact match (" << o.mc.samples << " samples per point, seed " << o.mc.seed << ")\n" << mt.str();
       if (o.curves) {
         std::vector<std::string> head{compute ? "C" : "N"};
         for (const auto& s : series) head.push_back(model.node(s.task).id + ":" + s.metric);
@@ -164,6 +196,7 @@ void add_sweep(CLI::App& app, Action& run) {
   sub->add_flag("--summary", o->summary, "With --format csv: print the emergence summary instead of the curves");
   sub->add_option("--threads", o->threads, "Worker threads (0 = all cores)")->capture_default_str();
   o->common.add_to(*sub);
+  o->mc.add_to(*sub);
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);
@@ -182,7 +215,9 @@ void add_sweep(CLI::App& app, Action& run) {
       t.start();
       const auto xs = ScaleAxis::log_spaced(a, b, n);
       const Evaluation ev = evaluate(model, xs, o->common.engine(o->threads));
-      const auto series = collect(model, ev, tasks);
+      std::optional<MonteCarloEstimate> mc;
+      if (o->mc.on()) mc = monte_carlo(model, xs, o->mc.options(o->threads), tasks);
+      const auto series = collect(model, ev, tasks, mc);
       t.stop("evaluate");
       write_output(render(model, ev, series, *o), o->common);
       t.stop("write");

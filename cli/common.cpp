@@ -52,6 +52,25 @@ void CommonOptions::add_to(CLI::App& app, bool with_output) {
       ->capture_default_str();
 }
 
+void MonteCarloFlags::add_to(CLI::App& app) {
+  app.add_option("--monte-carlo", samples,
+                 "Also estimate P by sampling the outcome of every use, N samples per point (reports the standard error)")
+      ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{1'000'000'000}));
+  app.add_option("--seed", seed, "Seed of the Monte Carlo estimate (same seed, same numbers)")->capture_default_str();
+  app.add_option("--max-mc-trials", max_trials, "Most trials one Monte Carlo sample of a task may expand to")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+MonteCarloOptions MonteCarloFlags::options(unsigned threads) const {
+  MonteCarloOptions o;
+  o.samples = samples;
+  o.seed = seed;
+  o.max_trials_per_sample = max_trials;
+  o.threads = threads;
+  return o;
+}
+
 void Timings::stop(const std::string& phase) {
   const auto t1 = std::chrono::steady_clock::now();
   phases_.emplace_back(phase, std::chrono::duration<double>(t1 - t0_).count());

@@ -12,6 +12,7 @@
 
 #include "graph/evaluation.hpp"
 #include "graph/model.hpp"
+#include "graph/monte_carlo.hpp"
 #include "specs/load.hpp"
 
 namespace capgraph::cli {
@@ -42,6 +43,16 @@ struct CommonOptions {
   EvalOptions engine(unsigned threads = 1) const;
   /// Adds --format, -o/--output, --timings, --max-bytes, --max-nodes.
   void add_to(CLI::App& app, bool with_output = true);
+};
+
+/// --monte-carlo N --seed S --max-mc-trials T (eval, sweep, bottleneck).
+struct MonteCarloFlags {
+  std::uint64_t samples = 0;  ///< 0 = off
+  std::uint64_t seed = 1;
+  double max_trials = 1e6;
+  void add_to(CLI::App& app);
+  bool on() const { return samples > 0; }
+  MonteCarloOptions options(unsigned threads = 0) const;
 };
 
 /// Phase timings printed to standard error with --timings.

@@ -274,3 +274,36 @@ TEST_CASE("the examples show what their comments claim", "[examples]") {
   CHECK_FALSE(ev.points()[40].data_limited);
   CHECK(after < 0.25 * before);
 }
+
+TEST_CASE("--monte-carlo: reproducible for a seed, within 4 standard errors of the exact values", "[cli][monte_carlo]") {
+  const std::string args = "eval examples/fault_tree_three_motor.yaml --at 1e9 --format json --monte-carlo 50000 --seed 7";
+  const Run a = run_cli(args), b = run_cli(args);
+  REQUIRE(a.code == 0);
+  CHECK(a.out == b.out);
+  const auto j = nlohmann::json::parse(a.out);
+  int tasks = 0;
+  for (const auto& n : j["nodes"]) {
+    if (!n.contains("monte_carlo")) continue;
+    const double se = n["monte_carlo"]["std_error"];
+    INFO(n["id"]);
+    CHECK(std::abs(n["monte_carlo"]["p"].get<double>() - n["p"].get<double>()) <= 4 * se);
+    ++tasks;
+  }
+  CHECK(tasks > 3);
+  CHECK(run_cli("eval examples/fault_tree_three_motor.yaml --at 1e9 --format json --monte-carlo 50000 --seed 8").out != a.out);
+  const Run bn = run_cli("bottleneck examples/emoji_movie.yaml --task emoji_movie --at 1e10 --format json --monte-carlo 40000");
+  REQUIRE(bn.code == 0);
+  const auto jb = nlohmann::json::parse(bn.out);
+  for (const auto& r : jb["prerequisites"]) {
+    const double se = r["monte_carlo"]["std_error"];
+    CHECK(std::abs(r["monte_carlo"]["improvement_potential"].get<double>() - r["improvement_potential"].get<double>()) <= 4 * se);
+  }
+  const Run sw = run_cli("sweep examples/multistep_arithmetic.yaml --points 5 --monte-carlo 20000 --format json");
+  REQUIRE(sw.code == 0);
+  for (const auto& s : nlohmann::json::parse(sw.out)["series"]) {
+    if (s["metric"] != "exact_match") continue;
+    for (std::size_t i = 0; i < 5; ++i)
+      CHECK(std::abs(s["monte_carlo"]["values"][i].get<double>() - s["values"][i].get<double>()) <=
+            4 * s["monte_carlo"]["std_errors"][i].get<double>() + 1e-12);
+  }
+}

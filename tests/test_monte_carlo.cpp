@@ -69,8 +69,9 @@ ModelSpec random_model(std::mt19937_64& rng, double shared_fraction, bool fracti
       uses.push_back({pick(), cnt});
       total += cnt;
     }
-    const int k = 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(total));
-    b.task(id, gk, uses, guess, gk == GateKind::at_least ? k : 0);
+    const std::uint64_t r = rng();  // drawn for every gate, so the sequence is fixed
+    const int k = gk == GateKind::at_least ? 1 + static_cast<int>(r % static_cast<std::uint64_t>(total)) : 0;
+    b.task(id, gk, uses, guess, k);
   }
   return b.spec;
 }
