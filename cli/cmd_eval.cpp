@@ -1,4 +1,5 @@
 // capgraph eval SPEC --at X [--nodes a,b] — every node's P and metrics at one point.
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -116,6 +117,40 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<s
   return os.str();
 }
 
+// Monte Carlo estimates only (exact evaluation refused as too costly).
+std::string render_mc_only(const Model& model, const MonteCarloEstimate& mc, Format fmt) {
+  std::ostringstream os;
+  const ScalePoint& pt = mc.points()[0];
+  if (fmt == Format::json) {
+    nlohmann::ordered_json j;
+    j["spec"] = model.spec().name;
+    j["point"] = {{"x", pt.x}, {"N", pt.N}, {"D", pt.D}, {"C", pt.C}};
+    j["exact"] = false;
+    auto arr = nlohmann::ordered_json::array();
+    for (std::size_t v : mc.nodes())
+      arr.push_back({{"id", model.node(v).id},
+                     {"monte_carlo", {{"p", mc.p(v, 0).mean}, {"std_error", mc.p(v, 0).std_error}}}});
+    j["nodes"] = arr;
+    j["samples"] = mc.samples();
+    j["seed"] = mc.seed();
+    os << j.dump(2) << '\n';
+  } else if (fmt == Format::csv) {
+    os << "x,node,kind,quantity,value\n";
+    for (std::size_t v : mc.nodes())
+      for (int q = 0; q < 2; ++q)
+        os << num(pt.x) << ',' << model.node(v).id << ',' << kind_of(model.node(v)) << ','
+           << (q ? "mc_std_error" : "mc_p") << ',' << num(q ? mc.p(v, 0).std_error : mc.p(v, 0).mean) << '\n';
+  } else {
+    os << model.spec().name << " at " << describe_point(model, pt) << " — Monte Carlo only (" << mc.samples()
+       << " samples, seed " << mc.seed() << ")\n\n";
+    TextTable t({"task", "kind", "P (Monte Carlo)", "std. error"});
+    for (std::size_t v : mc.nodes())
+      t.row({model.node(v).id, kind_of(model.node(v)), num_short(mc.p(v, 0).mean), num_short(mc.p(v, 0).std_error, 2)});
+    os << t.str();
+  }
+  return os.str();
+}
+
 }  // namespace
 
 void add_eval(CLI::App& app, Action& run) {
@@ -139,8 +174,27 @@ void add_eval(CLI::App& app, Action& run) {
         nodes = resolve_ids(model, split_list(o->nodes), false);
       t.start();
       const std::vector<double> xs{x};
-      const Evaluation ev = evaluate(model, xs, o->common.engine());
+      std::optional<Evaluation> exact;
+      try {
+        exact.emplace(evaluate(model, xs, o->common.engine()));
+      } catch (const ModelError& e) {
+        if (!o->mc.on()) throw;
+        // Exactness costs too much: Monte Carlo alone, as the message suggests.
+        std::cerr << "note: " << e.what() << "\nnote: reporting the Monte Carlo estimate only\n";
+      }
       t.stop("evaluate");
+      if (!exact) {
+        std::vector<std::size_t> tasks;
+        for (std::size_t v : nodes)
+          if (model.node(v).is_task) tasks.push_back(v);
+        const MonteCarloEstimate mc = monte_carlo(model, xs, o->mc.options(), tasks);
+        t.stop("monte carlo");
+        write_output(render_mc_only(model, mc, o->common.fmt()), o->common);
+        t.stop("write");
+        t.print();
+        return kOk;
+      }
+      const Evaluation& ev = *exact;
       std::optional<MonteCarloEstimate> mc;
       if (o->mc.on()) {
         std::vector<std::size_t> tasks;

@@ -99,11 +99,12 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
         if (e.shared.size() > 6) names += ", ...";
         throw ModelError("exact evaluation of shared skills is too costly: task `" + model.node(v).id + "` correlates " +
                              std::to_string(e.shared.size()) + " shared skills (" + names + "), " + why +
-                             "; estimate it with --monte-carlo N, or raise --max-shared-work",
+                             "; estimate it with --monte-carlo N instead, or raise the limit",
                          model.node(v).loc);
       };
       if (static_cast<int>(e.shared.size()) > limits.max_expanded)
-        too_much("more than the " + std::to_string(limits.max_expanded) + " that can be expanded exactly");
+        too_much("more than the " + std::to_string(limits.max_expanded) +
+                 " that can be expanded exactly (--max-shared-expanded; the cost doubles with each)");
       work += e.cost() * static_cast<double>(points);
       if (work > limits.max_work)
         too_much("the expansion needs about " + std::to_string(static_cast<long long>(work)) +

@@ -307,3 +307,14 @@ TEST_CASE("--monte-carlo: reproducible for a seed, within 4 standard errors of t
             4 * s["monte_carlo"]["std_errors"][i].get<double>() + 1e-12);
   }
 }
+
+TEST_CASE("past the exact shared-skill limit: exit 1 pointing to --monte-carlo, which then works alone", "[cli][monte_carlo]") {
+  const Run refused = run_cli_stderr("eval examples/fault_tree_three_motor.yaml --at 1e9 --max-shared-expanded 2");
+  CHECK(refused.code == 1);
+  CHECK(refused.out.find("--monte-carlo") != std::string::npos);
+  const Run mc = run_cli("eval examples/fault_tree_three_motor.yaml --at 1e9 --max-shared-expanded 2 --monte-carlo 20000 --format json");
+  REQUIRE(mc.code == 0);
+  const auto j = nlohmann::json::parse(mc.out);
+  CHECK(j["exact"] == false);
+  CHECK(j["nodes"].size() > 3);
+}
