@@ -91,20 +91,8 @@ Model load_model(const std::string& path, const CommonOptions& opts, Timings& ti
   specs::LoadOptions lo;
   lo.max_bytes = opts.max_bytes;
   lo.max_nodes = opts.max_nodes;
-  specs::LoadResult r;
-  if (path == "-") {
-    std::string text;
-    char buf[1 << 16];
-    std::size_t got;
-    while ((got = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
-      text.append(buf, got);
-      if (text.size() > lo.max_bytes) break;  // the loader reports the limit
-    }
-    if (std::ferror(stdin)) throw Failure(kIo, "<stdin>: error: cannot read standard input");
-    r = specs::load_spec_text(text, "<stdin>", lo);
-  } else {
-    r = specs::load_spec_file(path, lo);
-  }
+  // "-" is standard input: the loader reads it and enforces the size limit.
+  specs::LoadResult r = specs::load_spec_file(path, lo);
   timings.add("read", r.timings.read);
   timings.add("load", r.timings.parse);
   timings.add("validate", r.timings.validate);
