@@ -15,9 +15,7 @@ void add_check(CLI::App& app, Action& run) {
   auto o = std::make_shared<Opts>();
   auto* sub = app.add_subcommand("check", "Validate spec files; print every error as file:line:column");
   sub->add_option("SPEC", o->specs, "Spec files (- for standard input)")->required();
-  sub->add_flag("--timings", o->common.timings, "Print each phase's time to standard error");
-  sub->add_option("--max-bytes", o->common.max_bytes, "Largest spec file accepted, in bytes")->capture_default_str();
-  sub->add_option("--max-nodes", o->common.max_nodes, "Most skills + tasks in one spec")->capture_default_str();
+  o->common.add_loading(*sub, false);
   sub->callback([o, &run] {
     run = [o] {
       int worst = kOk;

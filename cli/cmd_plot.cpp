@@ -183,9 +183,7 @@ void add_plot(CLI::App& app, Action& run) {
   sub->add_flag("--per-step", o->per_step, "Log-likelihood panel: ln P per step");
   sub->add_option("--title", o->title, "Figure title (default: the spec's name)");
   sub->add_option("-o,--output", o->common.output, "Output SVG file (default: standard output)");
-  sub->add_flag("--timings", o->common.timings, "Print each phase's time to standard error");
-  sub->add_option("--max-bytes", o->common.max_bytes, "Largest spec file accepted, in bytes")->capture_default_str();
-  sub->add_option("--max-nodes", o->common.max_nodes, "Most skills + tasks in one spec")->capture_default_str();
+  o->common.add_loading(*sub, true);
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);

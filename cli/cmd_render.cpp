@@ -55,9 +55,7 @@ void add_render(CLI::App& app, Action& run) {
   sub->add_flag("--no-clusters", o->no_clusters, "Do not box nodes by group");
   sub->add_flag("--no-legend", o->no_legend, "Leave out the colour legend");
   sub->add_option("--title", o->title, "Title above the map (default: spec name and scale)");
-  sub->add_flag("--timings", o->common.timings, "Print each phase's time to standard error");
-  sub->add_option("--max-bytes", o->common.max_bytes, "Largest spec file accepted, in bytes")->capture_default_str();
-  sub->add_option("--max-nodes", o->common.max_nodes, "Most skills + tasks in one spec")->capture_default_str();
+  o->common.add_loading(*sub, true);
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);

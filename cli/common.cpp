@@ -40,9 +40,14 @@ void CommonOptions::add_to(CLI::App& app, bool with_output) {
       ->capture_default_str();
   if (with_output)
     app.add_option("-o,--output", output, "Write to this file (whole or not at all) instead of standard output");
+  add_loading(app);
+}
+
+void CommonOptions::add_loading(CLI::App& app, bool engine) {
   app.add_flag("--timings", timings, "Print each phase's wall-clock time to standard error");
   app.add_option("--max-bytes", max_bytes, "Largest spec file accepted, in bytes")->capture_default_str();
   app.add_option("--max-nodes", max_nodes, "Most skills + tasks accepted in one spec")->capture_default_str();
+  if (!engine) return;
   app.add_option("--max-shared-expanded", max_shared_expanded,
                  "Most shared skills one task may correlate for exact evaluation")
       ->check(CLI::Range(0, 40))

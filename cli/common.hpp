@@ -41,8 +41,11 @@ struct CommonOptions {
   Format fmt() const;
   /// Engine options from the flags (threads as given).
   EvalOptions engine(unsigned threads = 1) const;
-  /// Adds --format, -o/--output, --timings, --max-bytes, --max-nodes.
+  /// Adds --format, -o/--output and everything add_loading() adds.
   void add_to(CLI::App& app, bool with_output = true);
+  /// Adds --timings, --max-bytes, --max-nodes and, with `engine`, the
+  /// shared-skill limits --max-shared-expanded and --max-shared-work.
+  void add_loading(CLI::App& app, bool engine = true);
 };
 
 /// --monte-carlo N --seed S --max-mc-trials T (eval, sweep, bottleneck).

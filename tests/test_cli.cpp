@@ -24,9 +24,11 @@ struct Run {
   std::string out;
 };
 
-// Runs the capgraph binary with `args` (shell syntax), capturing stdout.
-Run run_cli(const std::string& args) {
-  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + " 2>/dev/null";
+// Runs the capgraph binary with `args` (shell syntax), capturing standard
+// output, or standard error with `stderr_only`.
+Run run_cli(const std::string& args, bool stderr_only = false) {
+  const std::string redirect = stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null";
+  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + redirect;
   Run r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -38,17 +40,7 @@ Run run_cli(const std::string& args) {
   return r;
 }
 
-Run run_cli_stderr(const std::string& args) {
-  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + " 2>&1 >/dev/null";
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+Run run_cli_stderr(const std::string& args) { return run_cli(args, true); }
 
 Model load(const std::string& rel) {
   auto r = specs::load_spec_file(std::string(CAPGRAPH_SOURCE_DIR) + "/" + rel);
