@@ -310,3 +310,39 @@ TEST_CASE("past the exact shared-skill limit: exit 1 pointing to --monte-carlo, 
   CHECK(j["exact"] == false);
   CHECK(j["nodes"].size() > 3);
 }
+
+TEST_CASE("render and plot from the command line: files, formats, notes, errors", "[cli][render]") {
+  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_render";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string map = (dir / "map.svg").string();
+  REQUIRE(run_cli("render examples/emoji_movie.yaml --at 1e10 --task emoji_movie -o '" + map + "'").code == 0);
+  std::ifstream in(map);
+  std::stringstream svg;
+  svg << in.rdbuf();
+  CHECK(svg.str().find("<svg") != std::string::npos);
+  CHECK(svg.str().find("Emoji &#45;&gt; concept") != std::string::npos);  // Graphviz writes - as &#45;
+  CHECK(svg.str().find("<script") == std::string::npos);
+  CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --format dot").out.find("digraph") != std::string::npos);
+  CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10").out == run_cli("render examples/emoji_movie.yaml --at 1e10").out);
+  CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --task emoji_semantic").code == 2);
+  CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --focus decode_clues --depth 1").code == 0);
+
+  const Run plot = run_cli("plot examples/mirage.yaml --tasks answer_1,answer_10 --metrics exact_match,partial_credit");
+  REQUIRE(plot.code == 0);
+  CHECK(plot.out.find("<svg") != std::string::npos);
+  CHECK(plot.out.find("answer_10") != std::string::npos);
+  CHECK(run_cli("plot examples/mirage.yaml --metrics exact_match,f1").code == 2);
+  CHECK(run_cli("plot examples/mirage.yaml --metrics pass_at").code == 2);
+  const Run data = run_cli("plot examples/emoji_movie.yaml --tasks emoji_movie --metrics exact_match "
+                           "--data tests/data/observations_word_unscrambling_pythia.csv");
+  REQUIRE(data.code == 0);
+  CHECK(data.out.find("Pythia word_unscrambling") != std::string::npos);
+  // a bad row is an error with file:line, and no output
+  const fs::path bad = dir / "bad.csv";
+  std::ofstream(bad) << "task,family,params,metric,score\nx,F,1e9,exact_match,0.5\nx,F,lots,exact_match,0.7\n";
+  const Run e = run_cli_stderr("plot examples/emoji_movie.yaml --data '" + bad.string() + "'");
+  CHECK(e.code == 1);
+  CHECK(e.out.find("bad.csv:3: error:") != std::string::npos);
+  fs::remove_all(dir);
+}
