@@ -92,7 +92,14 @@ void Timings::print() const {
   std::fprintf(stderr, "timing: %-9s %10.6f s\n", "total", total);
 }
 
+namespace {
+std::string g_current_spec;
+}
+
+const std::string& current_spec_name() { return g_current_spec; }
+
 Model load_model(const std::string& path, const CommonOptions& opts, Timings& timings) {
+  g_current_spec = path == "-" ? "<stdin>" : path;
   specs::LoadOptions lo;
   lo.max_bytes = opts.max_bytes;
   lo.max_nodes = opts.max_nodes;

@@ -78,6 +78,10 @@ class Timings {
 /// if unreadable.
 Model load_model(const std::string& path, const CommonOptions& opts, Timings& timings);
 
+/// The spec most recently loaded ("<stdin>" for "-"), for messages about
+/// the model raised after loading (main() prefixes ModelError with it).
+const std::string& current_spec_name();
+
 /// Writes `text` to opts.output (whole or not at all: temporary + rename) or
 /// to standard output. Throws Failure(3) on an I/O error.
 void write_output(const std::string& text, const CommonOptions& opts);

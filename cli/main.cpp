@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
     if (f.what()[0] != '\0') std::cerr << f.what() << '\n';
     return f.code;
   } catch (const capgraph::ModelError& e) {
+    // Raised by the engine after loading (e.g. shared skills too costly to
+    // expand exactly): located at the node it concerns.
+    const std::string& file = current_spec_name();
+    if (!file.empty())
+      std::cerr << file << ':' << e.loc().line << ':' << e.loc().column << ": ";
     std::cerr << "error: " << e.what() << '\n';
     return kInvalid;
   } catch (const std::bad_alloc&) {
