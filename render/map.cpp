@@ -17,17 +17,13 @@
 
 #include "render/escape.hpp"
 
+#include "render/number_format.hpp"
+
 namespace capgraph::render {
 
 namespace {
 
 // ---- small helpers ----------------------------------------------------------
-
-std::string fixed(double v, int digits) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
-  return std::string(buf, res.ptr);
-}
 
 bool is_spec_id(const std::string& s) {
   if (s.empty()) return false;

@@ -11,15 +11,11 @@
 #include "render/map_style.hpp"
 #include "render/svg_plot.hpp"
 
+#include "render/number_format.hpp"
+
 namespace capgraph::render {
 
 namespace {
-
-std::string fixed(double v, int digits) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
-  return std::string(buf, res.ptr);
-}
 
 // "{x:<value>}": the SVG writer prints it as a×10^b.
 std::string x_token(double v) {
