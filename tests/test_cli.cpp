@@ -267,7 +267,7 @@ TEST_CASE("the examples show what their comments claim", "[examples]") {
   CHECK(after < 0.25 * before);
 }
 
-TEST_CASE("--monte-carlo: reproducible for a seed, within 4 standard errors of the exact values", "[cli][monte_carlo]") {
+TEST_CASE("Monte Carlo on the command line: reproducible for a seed, within 4 standard errors of the exact values", "[cli][monte_carlo]") {
   const std::string args = "eval examples/fault_tree_three_motor.yaml --at 1e9 --format json --monte-carlo 50000 --seed 7";
   const Run a = run_cli(args), b = run_cli(args);
   REQUIRE(a.code == 0);
