@@ -62,12 +62,6 @@ ImportanceOrder order_of(const std::string& by) {
   return ImportanceOrder::potential;
 }
 
-nlohmann::ordered_json jnum(double v) {
-  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-}
-
-std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gate) : "skill"; }
-
 std::string path_text(const Model& model, const std::vector<std::size_t>& path) {
   std::string s;
   for (std::size_t i = 0; i < path.size(); ++i) s += (i ? " -> " : "") + model.node(path[i]).id;
@@ -163,7 +157,6 @@ std::string render_over(const Model& model, std::size_t task, const std::vector<
   struct Run {
     double from, to;
     std::size_t node;
-    double value;
   };
   std::vector<Run> runs;
   const ImportanceOrder ord = order_of(o.by);
@@ -171,16 +164,9 @@ std::string render_over(const Model& model, std::size_t task, const std::vector<
     ImportanceTable t = importance(model, task, x, ord, o.common.engine());
     if (o.skills) keep_skills(model, t);
     if (t.rows.empty()) continue;
-    const auto& r = t.rows.front();
-    const double val = ord == ImportanceOrder::birnbaum      ? r.birnbaum
-                       : ord == ImportanceOrder::criticality ? r.criticality
-                       : ord == ImportanceOrder::drive       ? r.drive.value_or(0)
-                                                             : r.improvement;
-    if (!runs.empty() && runs.back().node == r.node) {
-      runs.back().to = x;
-    } else {
-      runs.push_back({x, x, r.node, val});
-    }
+    const std::size_t top = t.rows.front().node;
+    if (!runs.empty() && runs.back().node == top) runs.back().to = x;
+    else runs.push_back({x, x, top});
   }
   std::ostringstream os;
   switch (o.common.fmt()) {
@@ -232,7 +218,7 @@ void add_bottleneck(CLI::App& app, Action& run) {
     run = [o] {
       Timings tm(o->common.timings);
       if (!o->over && o->at.empty()) throw Failure(kUsage, "error: bottleneck needs --at X (or --over for a sweep)");
-      const std::optional<double> x = o->at.empty() ? std::nullopt : std::optional(parse_positive("--at", o->at));
+      const double x = o->at.empty() ? 0.0 : parse_positive("--at", o->at);  // checked before loading
       const Model model = load_model(o->spec, o->common, tm);
       const std::size_t task = resolve_ids(model, {o->task}, true).front();
       tm.start();
@@ -244,7 +230,7 @@ void add_bottleneck(CLI::App& app, Action& run) {
         if (!(a < b)) throw Failure(kUsage, "error: the sweep range must increase");
         text = render_over(model, task, ScaleAxis::log_spaced(a, b, o->points > 0 ? o->points : sc.points), *o);
       } else {
-        ImportanceTable t = importance(model, task, *x, order_of(o->by), o->common.engine());
+        ImportanceTable t = importance(model, task, x, order_of(o->by), o->common.engine());
         if (o->skills) keep_skills(model, t);
         std::optional<McCheck> mc;
         if (o->mc.on()) mc = monte_carlo_check(model, t, o->mc);

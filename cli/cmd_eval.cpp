@@ -20,11 +20,6 @@ struct EvalOpts {
   MonteCarloFlags mc;
 };
 
-std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gate) : "skill"; }
-
-// JSON cannot hold -inf: ln 0 is written as null (DESIGN.md 3.2).
-nlohmann::ordered_json jnum(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); }
-
 std::string render(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& nodes, Format fmt,
                    const std::string& spec_path, const std::optional<MonteCarloEstimate>& mc) {
   auto has_mc = [&](std::size_t v) { return mc && mc->has(v); };

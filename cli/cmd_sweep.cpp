@@ -43,7 +43,7 @@ std::vector<Series> collect(const Model& model, const Evaluation& ev, const std:
   const std::size_t m = ev.num_points();
   for (std::size_t t : tasks) {
     for (const Metric& mt : model.metrics(t)) {
-      Series s{t, metric_label(mt), std::vector<double>(m), std::nullopt, {}};
+      Series s{t, metric_label(mt), std::vector<double>(m), std::nullopt, {}, {}};
       for (std::size_t j = 0; j < m; ++j) s.y[j] = ev.metric(t, mt, j);
       if (metric_is_probability(mt)) s.threshold = model.threshold(t);
       s.em = analyze_emergence(x, s.y, s.threshold);
@@ -51,7 +51,7 @@ std::vector<Series> collect(const Model& model, const Evaluation& ev, const std:
         for (std::size_t j = 0; j < m; ++j) s.mc.push_back(mc->p(t, j));
       out.push_back(std::move(s));
       if (mt.kind == MetricKind::log_likelihood) {
-        Series ps{t, "log_likelihood_per_step", std::vector<double>(m), std::nullopt, {}};
+        Series ps{t, "log_likelihood_per_step", std::vector<double>(m), std::nullopt, {}, {}};
         for (std::size_t j = 0; j < m; ++j) ps.y[j] = ev.log_likelihood_per_step(t, j);
         ps.em = analyze_emergence(x, ps.y);
         out.push_back(std::move(ps));
@@ -61,10 +61,6 @@ std::vector<Series> collect(const Model& model, const Evaluation& ev, const std:
   return out;
 }
 
-nlohmann::ordered_json jopt(const std::optional<double>& v) {
-  return v && std::isfinite(*v) ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
-}
-nlohmann::ordered_json jnum(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); }
 
 std::string crossing_text(const Series& s) {
   if (!s.threshold) return "";

@@ -265,6 +265,14 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
+std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gate) : "skill"; }
+
+nlohmann::ordered_json jnum(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json jopt(const std::optional<double>& v) { return v ? jnum(*v) : nlohmann::ordered_json(nullptr); }
+
 std::string describe_point(const Model& model, const ScalePoint& pt) {
   std::string s;
   if (model.spec().scale.axis == Axis::compute) s = "C = " + num_short(pt.C) + " FLOP (N = " + num_short(pt.N);

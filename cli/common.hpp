@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -119,6 +120,14 @@ class TextTable {
 
 /// CSV field quoting (RFC 4180).
 std::string csv_field(const std::string& s);
+
+/// "skill", or the task's gate ("all", "any", ...), as outputs name a node's kind.
+std::string kind_of(const NodeSpec& n);
+
+/// A number for JSON, which cannot hold infinities: ln 0 is written as null
+/// (DESIGN.md 3.2); so is an absent optional.
+nlohmann::ordered_json jnum(double v);
+nlohmann::ordered_json jopt(const std::optional<double>& v);
 
 /// "params" / "compute" and a description of a scale point for titles.
 std::string describe_point(const Model& model, const ScalePoint& pt);
