@@ -246,38 +246,13 @@ struct BruteForce {
 namespace {
 int brute_force_trials(double shared_fraction, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> unif(0.02, 0.98);
   int checked = 0;
   for (int trial = 0; trial < 300; ++trial) {
-    Builder b;
-    const int leaves = 2 + static_cast<int>(rng() % 3);
-    for (int i = 0; i < leaves; ++i) {
-      b.constant("s" + std::to_string(i), unif(rng));
-      b.spec.nodes.back().shared = unif(rng) < shared_fraction;
-    }
-    const int tasks = 1 + static_cast<int>(rng() % 3);
-    for (int t = 0; t < tasks; ++t) {
-      const std::size_t avail = b.spec.nodes.size();
-      const int nuse = 1 + static_cast<int>(rng() % 3);
-      std::vector<std::pair<std::size_t, double>> uses;
-      double total = 0;
-      for (int u = 0; u < nuse; ++u) {
-        const double cnt = 1 + static_cast<double>(rng() % 2);
-        uses.push_back({rng() % avail, cnt});
-        total += cnt;
-      }
-      const auto gk = static_cast<GateKind>(rng() % 4);  // all, any, at_least, best_of
-      const double guess = rng() % 4 == 0 ? 0.15 : 0.0;
-      if (gk == GateKind::best_of) {
-        b.task("t" + std::to_string(t), gk, {{uses[0].first, 1.0}}, guess, 0, 1 + static_cast<int>(rng() % 3));
-      } else {
-        const int k = 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(total));
-        b.task("t" + std::to_string(t), gk, uses, guess, k);
-      }
-    }
-    const Model m = Model::compile(b.spec);
+    const ModelSpec spec = random_constant_model(rng, 2 + static_cast<int>(rng() % 3), 1 + static_cast<int>(rng() % 3),
+                                                 4 /* boolean gates only */, shared_fraction);
+    const Model m = Model::compile(spec);
     const auto e = eval_at(m, {1e9});
-    BruteForce bf{b.spec, {}};
+    BruteForce bf{spec, {}};
     for (std::size_t v : m.tasks()) {
       // keep enumeration small
       bf.probs.clear();
@@ -285,7 +260,7 @@ int brute_force_trials(double shared_fraction, std::uint64_t seed) {
       bf.expand(v);
       if (bf.probs.size() > 18) continue;
       const double bp = bf.probability(v);
-      INFO("gate " << gate_kind_name(b.spec.nodes[v].gate) << ", difference " << (e.p(v, 0) - bp));
+      INFO("gate " << gate_kind_name(spec.nodes[v].gate) << ", difference " << (e.p(v, 0) - bp));
       CHECK_THAT(e.p(v, 0), WithinAbs(bp, 1e-12));
       ++checked;
     }

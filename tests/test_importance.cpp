@@ -81,39 +81,17 @@ TEST_CASE("pure all chain: the leaf with the smallest P^uses has the largest imp
 namespace {
 int check_random_models(double shared_fraction, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> unif(0.05, 0.95);
   int checked = 0;
   for (int trial = 0; trial < 60; ++trial) {
-    Builder b;
-    const int leaves = 3 + static_cast<int>(rng() % 3);
-    for (int i = 0; i < leaves; ++i) {
-      b.constant("s" + std::to_string(i), unif(rng));
-      b.spec.nodes.back().shared = unif(rng) < shared_fraction;
-    }
-    for (int t = 0; t < 4; ++t) {
-      const std::size_t avail = b.spec.nodes.size();
-      std::vector<std::pair<std::size_t, double>> uses;
-      double total = 0;
-      for (int u = 0; u < 3; ++u) {
-        const double cnt = 1 + static_cast<double>(rng() % 2);
-        uses.push_back({rng() % avail, cnt});
-        total += cnt;
-      }
-      const auto gk = static_cast<GateKind>(rng() % 5);
-      const double guess = rng() % 3 == 0 ? 0.1 : 0.0;
-      if (gk == GateKind::best_of)
-        b.task("t" + std::to_string(t), gk, {{uses[0].first, 1.0}}, guess, 0, 1 + static_cast<int>(rng() % 3));
-      else
-        b.task("t" + std::to_string(t), gk, uses, guess, 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(total)));
-    }
-    const std::size_t top = b.spec.nodes.size() - 1;
-    const Model m = Model::compile(b.spec);
+    const ModelSpec spec = random_constant_model(rng, 3 + static_cast<int>(rng() % 3), 4, 5 /* all gates */, shared_fraction);
+    const std::size_t top = spec.nodes.size() - 1;
+    const Model m = Model::compile(spec);
     const auto tab = importance(m, top, 1e9);
     for (const auto& r : tab.rows) {
       if (m.node(r.node).is_task) continue;
-      const double p0 = b.spec.nodes[r.node].curve.value;
+      const double p0 = spec.nodes[r.node].curve.value;
       const double h = 1e-6;
-      ModelSpec up = b.spec, dn = b.spec, one = b.spec;
+      ModelSpec up = spec, dn = spec, one = spec;
       up.nodes[r.node].curve.value = p0 + h;
       dn.nodes[r.node].curve.value = p0 - h;
       one.nodes[r.node].curve.value = 1.0;
