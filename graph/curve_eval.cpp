@@ -105,7 +105,12 @@ double leaf_log_p(double log_p, double floor, double ceiling) {
   if (floor == 0 && ceiling == 1) return log_p;
   const double span = ceiling - floor;
   const double scaled = span > 0 ? std::log(span) + log_p : kNegInf;
-  return logaddexp(floor > 0 ? std::log(floor) : kNegInf, scaled);
+  const double log_floor = floor > 0 ? std::log(floor) : kNegInf;
+  // floor <= P <= ceiling <= 1 exactly; rounding in the sum may step past
+  // either end (floor 0.0626 + 0.9374 * 1 gave ln P = +5.6e-17, and a
+  // best_of over it NaN): clamp to the true range.
+  const double log_ceiling = ceiling > 0 ? std::log(ceiling) : kNegInf;
+  return std::max(log_floor, std::min(logaddexp(log_floor, scaled), log_ceiling));
 }
 
 }  // namespace capgraph
