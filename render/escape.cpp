@@ -38,7 +38,8 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
 }
 
 // Walks `text` by code point: ASCII bytes go to `ascii(out, ch)`, valid
-// multi-byte sequences are copied, invalid bytes become U+FFFD.
+// multi-byte sequences are copied, invalid bytes (and the noncharacters
+// U+FFFE, U+FFFF, which XML forbids) become U+FFFD.
 template <class Ascii>
 std::string transform(std::string_view text, Ascii ascii) {
   std::string out;
@@ -51,6 +52,11 @@ std::string transform(std::string_view text, Ascii ascii) {
     } else if (n == 1) {
       ascii(out, text[i]);
       ++i;
+    } else if (n == 3 && text[i] == '\xEF' && text[i + 1] == '\xBF' && (text[i + 2] == '\xBE' || text[i + 2] == '\xBF')) {
+      // U+FFFE and U+FFFF are valid UTF-8 but not XML 1.0 characters: an SVG
+      // holding one is not well-formed (found by fuzz/fuzz_escape).
+      out += kReplacement;
+      i += 3;
     } else {
       out.append(text.substr(i, n));
       i += n;

@@ -16,6 +16,10 @@
 // `\` -> `\\` and `&` -> `&amp;`. A tooltip goes through entity decoding,
 // then one unescaping pass (`\X` -> X, `\l` -> newline), then the name
 // expansion (`\N` -> name, `\\` -> `\`): a literal backslash needs four.
+//
+// Every function here replaces invalid UTF-8 bytes, and U+FFFE and U+FFFF
+// (valid UTF-8 but not XML 1.0 characters), with U+FFFD: an SVG holding them
+// is not well-formed (docs/reliability.md).
 #pragma once
 
 #include <string>
