@@ -211,7 +211,7 @@ void add_bottleneck(CLI::App& app, Action& run) {
   sub->add_flag("--over", o->over, "Across the sweep: at which scale the top bottleneck changes hands");
   sub->add_option("--from", o->from, "With --over: first scale point (default: the spec's range)");
   sub->add_option("--to", o->to, "With --over: last scale point (default: the spec's range)");
-  sub->add_option("--points", o->points, "With --over: number of points (default: the spec's)")->check(CLI::Range(1, 100000));
+  sub->add_option("--points", o->points, "With --over: number of points (default: the spec's)")->check(CLI::PositiveNumber);
   o->common.add_to(*sub);
   o->mc.add_to(*sub);
   sub->callback([o, &run] {
@@ -228,7 +228,7 @@ void add_bottleneck(CLI::App& app, Action& run) {
         const double a = o->from.empty() ? sc.from : parse_positive("--from", o->from);
         const double b = o->to.empty() ? sc.to : parse_positive("--to", o->to);
         if (!(a < b)) throw Failure(kUsage, "error: the sweep range must increase");
-        text = render_over(model, task, ScaleAxis::log_spaced(a, b, o->points > 0 ? o->points : sc.points), *o);
+        text = render_over(model, task, ScaleAxis::log_spaced(a, b, o->points > 0 ? o->common.check_points("--points", o->points) : sc.points), *o);
       } else {
         ImportanceTable t = importance(model, task, x, order_of(o->by), o->common.engine());
         if (o->skills) keep_skills(model, t);

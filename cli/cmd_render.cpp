@@ -2,6 +2,7 @@
 #include <iostream>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -67,7 +68,9 @@ void add_render(CLI::App& app, Action& run) {
       mo.format = *render::parse_map_format(o->format);
       mo.direction = *render::parse_map_direction(o->direction);
       mo.focus_depth = o->depth;
-      mo.node_limit = o->node_limit;
+      // The hard limit below the soft one must still apply (map.hpp checks
+      // max_nodes only once the large-map strategy has started).
+      mo.node_limit = std::min(o->node_limit, o->max_map_nodes);
       mo.max_nodes = o->max_map_nodes;
       mo.clusters = !o->no_clusters;
       mo.legend = !o->no_legend;
@@ -85,7 +88,7 @@ void add_render(CLI::App& app, Action& run) {
       try {
         r = render::render_map(model, x, mo);
       } catch (const render::MapTooLarge& e) {
-        throw Failure(kInvalid, std::string("error: ") + e.what());
+        throw Failure(kInvalid, std::string("error: ") + e.what() + "; or raise the limit with --max-map-nodes");
       } catch (const render::GraphvizError& e) {
         throw Failure(kIo, std::string("error: ") + e.what());
       }

@@ -186,7 +186,7 @@ void add_sweep(CLI::App& app, Action& run) {
   sub->add_option("--from", o->from, "First scale point (default: the spec's scale.range)");
   sub->add_option("--to", o->to, "Last scale point (default: the spec's scale.range)");
   sub->add_option("--points", o->points, "Number of log-spaced points (default: the spec's scale.points)")
-      ->check(CLI::Range(1, 10'000'000));
+      ->check(CLI::PositiveNumber);
   sub->add_option("--tasks", o->tasks, "Only these tasks (comma-separated ids)");
   sub->add_flag("--curves", o->curves, "With --format table: also print every point of every curve");
   sub->add_flag("--summary", o->summary, "With --format csv: print the emergence summary instead of the curves");
@@ -204,7 +204,7 @@ void add_sweep(CLI::App& app, Action& run) {
       const double a = from.value_or(sc.from), b = to.value_or(sc.to);
       if (!(a < b) && !(a == b && (o->points == 1 || (o->points == 0 && sc.points == 1))))
         throw Failure(kUsage, "error: the sweep range must increase: --from " + num_short(a) + " --to " + num_short(b));
-      const int n = o->points > 0 ? o->points : sc.points;
+      const int n = o->points > 0 ? o->common.check_points("--points", o->points) : sc.points;
       const std::vector<std::size_t> tasks =
           o->tasks.empty() ? model.tasks() : resolve_ids(model, split_list(o->tasks), true);
       if (tasks.empty()) throw Failure(kUsage, "error: the spec has no tasks to sweep");

@@ -1,6 +1,7 @@
 // capgraph/cli/common.cpp
 #include "cli/common.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 
 #include "specs/suggest.hpp"
@@ -47,6 +49,12 @@ void CommonOptions::add_loading(CLI::App& app, bool engine) {
   app.add_flag("--timings", timings, "Print each phase's wall-clock time to standard error");
   app.add_option("--max-bytes", max_bytes, "Largest spec file accepted, in bytes")->capture_default_str();
   app.add_option("--max-nodes", max_nodes, "Most skills + tasks accepted in one spec")->capture_default_str();
+  app.add_option("--max-uses", max_uses, "Largest use count (or weight) one reference may give")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-points", max_points, "Most sweep points (--points or the spec's scale.points)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   if (!engine) return;
   app.add_option("--max-shared-expanded", max_shared_expanded,
                  "Most shared skills one task may correlate for exact evaluation")
@@ -57,10 +65,20 @@ void CommonOptions::add_loading(CLI::App& app, bool engine) {
       ->capture_default_str();
 }
 
+int CommonOptions::check_points(const std::string& flag, int n) const {
+  if (n > max_points)
+    throw Failure(kUsage, "error: " + flag + " " + std::to_string(n) + " exceeds the limit of " +
+                              std::to_string(max_points) + " sweep points; raise it with --max-points");
+  return n;
+}
+
 void MonteCarloFlags::add_to(CLI::App& app) {
   app.add_option("--monte-carlo", samples,
                  "Also estimate P by sampling the outcome of every use, N samples per point (reports the standard error)")
-      ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{1'000'000'000}));
+      ->check(CLI::Range(std::uint64_t{2}, std::numeric_limits<std::uint64_t>::max()));
+  app.add_option("--max-mc-samples", max_samples, "Most Monte Carlo samples per point --monte-carlo may ask for")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--seed", seed, "Seed of the Monte Carlo estimate (same seed, same numbers)")->capture_default_str();
   app.add_option("--max-mc-trials", max_trials, "Most trials one Monte Carlo sample of a task may expand to")
       ->check(CLI::PositiveNumber)
@@ -68,6 +86,9 @@ void MonteCarloFlags::add_to(CLI::App& app) {
 }
 
 MonteCarloOptions MonteCarloFlags::options(unsigned threads) const {
+  if (samples > max_samples)
+    throw Failure(kUsage, "error: --monte-carlo " + std::to_string(samples) + " exceeds the limit of " +
+                              std::to_string(max_samples) + " samples per point; raise it with --max-mc-samples");
   MonteCarloOptions o;
   o.samples = samples;
   o.seed = seed;
@@ -103,6 +124,8 @@ Model load_model(const std::string& path, const CommonOptions& opts, Timings& ti
   specs::LoadOptions lo;
   lo.max_bytes = opts.max_bytes;
   lo.max_nodes = opts.max_nodes;
+  lo.max_uses = opts.max_uses;
+  lo.max_points = opts.max_points;
   // "-" is standard input: the loader reads it and enforces the size limit.
   specs::LoadResult r = specs::load_spec_file(path, lo);
   timings.add("read", r.timings.read);
@@ -133,30 +156,69 @@ void write_output(const std::string& text, const CommonOptions& opts) {
     return;
   }
   namespace fs = std::filesystem;
-  const fs::path target(opts.output);
+  fs::path target(opts.output);
+  std::error_code ec;
+  const fs::file_status st = fs::status(target, ec);  // follows symlinks
+  if (!ec && fs::is_directory(st)) throw Failure(kIo, opts.output + ": error: cannot write: is a directory");
+  if (!ec && fs::exists(st) && !fs::is_regular_file(st)) {
+    // A device or FIFO (/dev/null, /dev/stdout, a named pipe): write to it.
+    // Renaming a temporary over it would replace the special file itself.
+    const int fd = ::open(opts.output.c_str(), O_WRONLY);
+    bool ok = fd >= 0;
+    for (std::size_t done = 0; ok && done < text.size();) {
+      const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
+      if (w <= 0) ok = false;
+      else done += static_cast<std::size_t>(w);
+    }
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    if (!ok && err == EPIPE) return;  // the reader went away: as for standard output
+    if (!ok) throw Failure(kIo, opts.output + ": error: cannot write: " + std::strerror(err));
+    return;
+  }
+  // Through a symlink to a file: replace the file it names, keep the link.
+  if (fs::is_symlink(fs::symlink_status(target, ec))) {
+    const fs::path real = fs::canonical(target, ec);
+    if (!ec) target = real;
+  }
   fs::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmpXXXXXX")).string();
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) throw Failure(kIo, opts.output + ": error: cannot write: " + std::strerror(errno));
   bool ok = true;
+  int err = 0;  // the first failure's errno (later calls may overwrite errno)
   std::size_t done = 0;
   while (ok && done < text.size()) {
     const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-    if (w <= 0) ok = false;
-    else done += static_cast<std::size_t>(w);
+    if (w <= 0) {
+      ok = false;
+      err = w < 0 ? errno : ENOSPC;
+    } else {
+      done += static_cast<std::size_t>(w);
+    }
   }
-  ok = ::fsync(fd) == 0 && ok;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || std::rename(tmpl.c_str(), opts.output.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
+  if (::fsync(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && std::rename(tmpl.c_str(), target.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    const std::string why = std::strerror(err);
     std::remove(tmpl.c_str());
     throw Failure(kIo, opts.output + ": error: cannot write: " + why);
   }
   // mkstemp creates 0600; give the file the usual permissions (umask applies).
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  ::chmod(opts.output.c_str(), 0666 & ~mask);
+  ::chmod(target.c_str(), 0666 & ~mask);
 }
 
 std::string num(double v) {

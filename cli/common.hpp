@@ -35,6 +35,8 @@ struct CommonOptions {
   bool timings = false;
   std::size_t max_bytes = std::size_t{64} << 20;
   std::size_t max_nodes = 2'000'000;
+  double max_uses = 1e6;      ///< largest count in one reference
+  int max_points = 100'000;   ///< most sweep points (flag or scale.points)
 
   int max_shared_expanded = 24;
   double max_shared_work = 2e9;
@@ -44,9 +46,13 @@ struct CommonOptions {
   EvalOptions engine(unsigned threads = 1) const;
   /// Adds --format, -o/--output and everything add_loading() adds.
   void add_to(CLI::App& app, bool with_output = true);
-  /// Adds --timings, --max-bytes, --max-nodes and, with `engine`, the
-  /// shared-skill limits --max-shared-expanded and --max-shared-work.
+  /// Adds --timings, --max-bytes, --max-nodes, --max-uses, --max-points and,
+  /// with `engine`, the shared-skill limits --max-shared-expanded and
+  /// --max-shared-work.
   void add_loading(CLI::App& app, bool engine = true);
+  /// `n` sweep points from the flag `flag`; Failure(2) naming the limit and
+  /// --max-points when n exceeds max_points.
+  int check_points(const std::string& flag, int n) const;
 };
 
 /// --monte-carlo N --seed S --max-mc-trials T (eval, sweep, bottleneck).
@@ -54,8 +60,10 @@ struct MonteCarloFlags {
   std::uint64_t samples = 0;  ///< 0 = off
   std::uint64_t seed = 1;
   double max_trials = 1e6;
+  std::uint64_t max_samples = 10'000'000;  ///< --max-mc-samples
   void add_to(CLI::App& app);
   bool on() const { return samples > 0; }
+  /// Failure(2) naming the limit and --max-mc-samples when samples exceed it.
   MonteCarloOptions options(unsigned threads = 0) const;
 };
 

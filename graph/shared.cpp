@@ -108,7 +108,8 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
       work += e.cost() * static_cast<double>(points);
       if (work > limits.max_work)
         too_much("the expansion needs about " + std::to_string(static_cast<long long>(work)) +
-                 " node evaluations, over the limit of " + std::to_string(static_cast<long long>(limits.max_work)));
+                 " node evaluations, over the limit of " + std::to_string(static_cast<long long>(limits.max_work)) +
+                 " (--max-shared-work)");
       plan.index[v] = static_cast<std::ptrdiff_t>(plan.expansions.size());
       plan.expansions.push_back(std::move(e));
     }

@@ -36,7 +36,8 @@ struct LoadOptions {
   std::size_t max_bytes = std::size_t{64} << 20;  ///< --max-bytes
   std::size_t max_nodes = 2'000'000;              ///< skills + tasks (--max-nodes)
   int max_depth = 64;                             ///< YAML nesting depth
-  double max_uses = 1e6;                          ///< largest count in one reference
+  double max_uses = 1e6;                          ///< largest count in one reference (--max-uses)
+  int max_points = 100'000;                       ///< largest scale.points (--max-points)
 };
 
 /// Wall-clock seconds of the loading phases (for `--timings`).

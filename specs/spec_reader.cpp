@@ -522,7 +522,15 @@ void SpecReader::read_scale(Index v) {
     }
   }
   if (f.has(kPoints)) {
-    if (auto n = integer_at_least(f.value[kPoints], "points", 1)) s.points = *n;
+    if (auto n = integer_at_least(f.value[kPoints], "points", 1)) {
+      if (*n > opt_.max_points)
+        d_.error(loc(f.value[kPoints]),
+                 "points " + std::to_string(*n) + " exceeds the limit of " + std::to_string(opt_.max_points) +
+                     " sweep points",
+                 "raise it with --max-points");
+      else
+        s.points = *n;
+    }
   }
   if (f.has(kTokensPerParam)) {
     if (auto x = number_in(f.value[kTokensPerParam], "tokens_per_param", Domain::positive)) s.tokens_per_param = *x;
@@ -888,7 +896,8 @@ bool SpecReader::read_refs(NodeSpec& n, GateKind gate, std::string_view gate_nam
       }
       if (x && *x > opt_.max_uses) {
         d_.error(loc(cv), std::string(gate == GateKind::mean ? "weight " : "uses ") + std::string(text(cv)) +
-                              " of " + quote(id) + " exceeds the limit of " + format_number(opt_.max_uses));
+                              " of " + quote(id) + " exceeds the limit of " + format_number(opt_.max_uses),
+                 "raise it with --max-uses");
         x.reset();
       }
       if (!x) {

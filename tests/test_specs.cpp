@@ -518,7 +518,15 @@ TEST_CASE("specs: limits", "[specs]") {
     LoadOptions o;
     o.max_uses = 2;
     const LoadResult r = load(spec, o);
-    CHECK(errors_of(r) == "7:17: error: uses 3 of `a` exceeds the limit of 2\n");
+    CHECK(errors_of(r) == "7:17: error: uses 3 of `a` exceeds the limit of 2; raise it with --max-uses\n");
+  }
+  SECTION("max_points") {
+    LoadOptions o;
+    o.max_points = 100;
+    REQUIRE(load(kHead + "scale: {points: 100}\nskills:\n  a: {curve: {constant: 0.5}}\n", o).ok());
+    const LoadResult r = load(kHead + "scale: {points: 101}\nskills:\n  a: {curve: {constant: 0.5}}\n", o);
+    CHECK(errors_of(r) ==
+          "3:17: error: points 101 exceeds the limit of 100 sweep points; raise it with --max-points\n");
   }
 }
 
