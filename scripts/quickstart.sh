@@ -2,10 +2,14 @@
 # capgraph quick start on a fresh Debian 12 machine (run as root, or with sudo).
 #
 #   bash scripts/quickstart.sh demo   install packages, build, run the default example
-#   bash scripts/quickstart.sh test   install packages, build, run every test
+#   bash scripts/quickstart.sh test   install packages, build, run every test,
+#                                     then the whole suite again under ASan + UBSan
 #
 # Installs only the Debian packages that are missing (apt-get), configures a
-# Release build in ./build and builds with every core.
+# Release build in ./build and builds with every core. `test` then runs
+# scripts/sanitize.sh: a second build in ./build-asan (-O1, sanitizers, no
+# benchmarks) and ctest there; g++ brings the sanitizer runtimes, so no
+# further packages are needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,5 +47,8 @@ case "$mode" in
     ;;
   test)
     ctest --test-dir build --output-on-failure -j"$jobs"
+    echo
+    echo "quickstart: the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
+    bash scripts/sanitize.sh
     ;;
 esac
