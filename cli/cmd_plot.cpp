@@ -12,6 +12,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/observations_io.hpp"
+#include "analysis/observations.hpp"
 #include "render/plot.hpp"
 
 namespace capgraph::cli {
@@ -26,6 +28,7 @@ struct PlotOpts {
   int points = 0;
   std::string data;
   std::vector<std::string> data_tasks;
+  ObservationFlags obs;
   bool per_step = false;
   std::string title;
   CommonOptions common;
@@ -56,110 +59,40 @@ Metric parse_metric(const std::string& text) {
   return m;
 }
 
-std::vector<std::string> csv_split(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') cell += '"', ++i;
-      else if (c == '"') quoted = false;
-      else cell += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cell);
-      cell.clear();
-    } else if (c != '\r') {
-      cell += c;
-    }
+// Observed series for the plot: one per (task, family, metric), read by the
+// shared observations reader (analysis/observations.hpp; bad rows are
+// file:line errors, nothing is dropped silently). Each series goes to the
+// panel of the engine metric it can be compared with; BLEU / 100 goes to the
+// partial-credit panel (a continuous score of the same outputs); others to
+// the first panel, with a note.
+std::vector<render::ObservedSeries> observed_series(const std::string& path, const std::vector<std::string>& only,
+                                                     bool compute_axis, const ObservationFlags& flags,
+                                                     std::vector<std::string>& notes) {
+  analysis::ReadOptions ro = flags.options();
+  ro.need_train_flops = compute_axis;
+  analysis::ObservationSet set = load_observations(path, ro);
+  if (!only.empty()) {
+    std::vector<analysis::Observation> keep;
+    for (auto& r : set.rows)
+      if (std::find(only.begin(), only.end(), r.task) != only.end()) keep.push_back(std::move(r));
+    set.rows = std::move(keep);
   }
-  out.push_back(cell);
-  return out;
-}
-
-// Observation metric names in shared/data mapped onto capgraph's panels.
-std::optional<Metric> panel_for(const std::string& metric, double& scale) {
-  scale = 1;
-  if (metric == "exact_match" || metric == "exact_str_match" || metric == "acc(exact answer)")
-    return Metric{MetricKind::exact_match, 0};
-  if (metric == "partial_credit") return Metric{MetricKind::partial_credit, 0};
-  if (metric == "bleu") {
-    scale = 0.01;  // BLEU is on 0-100
-    return Metric{MetricKind::partial_credit, 0};
+  std::size_t unmapped = 0;
+  std::vector<render::ObservedSeries> out;
+  for (auto& s : analysis::group_series(set, compute_axis)) {
+    render::ObservedSeries o;
+    o.label = s.family + " " + s.task + " (" + s.metric + ")";
+    const analysis::MetricInfo& mi = set.metrics.at(s.metric);
+    if (mi.engine) o.metric = *mi.engine;
+    else if (mi.unit_interval && !mi.lower_is_better) o.metric = Metric{MetricKind::partial_credit, 0};
+    if (!o.metric) unmapped += s.x.size();
+    o.x = std::move(s.x);
+    o.y = std::move(s.y);
+    out.push_back(std::move(o));
   }
-  return std::nullopt;
-}
-
-// Reads observations (columns task,family,params,...,metric,score[,train_flops])
-// into one series per (task, family, metric). Bad rows are errors with
-// file:line; nothing is dropped silently.
-std::vector<render::ObservedSeries> read_observations(const std::string& path, const std::vector<std::string>& only,
-                                                      bool compute_axis, std::vector<std::string>& notes) {
-  std::ifstream in(path);
-  if (!in) throw Failure(kIo, path + ": error: cannot read the observations file");
-  std::string line;
-  if (!std::getline(in, line)) throw Failure(kInvalid, path + ":1: error: empty observations file");
-  const auto head = csv_split(line);
-  std::map<std::string, std::size_t> col;
-  for (std::size_t i = 0; i < head.size(); ++i) col[head[i]] = i;
-  for (const char* need : {"task", "family", "params", "metric", "score"})
-    if (!col.count(need))
-      throw Failure(kInvalid, path + ":1: error: missing column `" + need + "` (expected task,family,params,metric,score)");
-  const bool has_flops = col.count("train_flops") > 0;
-  std::map<std::tuple<std::string, std::string, std::string>, render::ObservedSeries> series;
-  std::vector<std::tuple<std::string, std::string, std::string>> order;
-  std::size_t lineno = 1, skipped_flops = 0, unmapped = 0;
-  auto number = [&](const std::string& s, const char* what) {
-    double v = 0;
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(v))
-      throw Failure(kInvalid, path + ":" + std::to_string(lineno) + ": error: `" + s + "` in column " + what +
-                                  " is not a number");
-    return v;
-  };
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.empty() || line == "\r") continue;
-    const auto cells = csv_split(line);
-    if (cells.size() != head.size())
-      throw Failure(kInvalid, path + ":" + std::to_string(lineno) + ": error: " + std::to_string(cells.size()) +
-                                  " fields, the header has " + std::to_string(head.size()));
-    const std::string& task = cells[col["task"]];
-    if (!only.empty() && std::find(only.begin(), only.end(), task) == only.end()) continue;
-    double x = number(cells[col["params"]], "params");
-    if (compute_axis) {
-      if (!has_flops || cells[col["train_flops"]].empty()) {
-        ++skipped_flops;
-        continue;
-      }
-      x = number(cells[col["train_flops"]], "train_flops");
-    }
-    if (!(x > 0))
-      throw Failure(kInvalid, path + ":" + std::to_string(lineno) + ": error: the scale value must be positive");
-    double scale = 1;
-    const std::string& metric = cells[col["metric"]];
-    const auto panel = panel_for(metric, scale);
-    if (!panel) ++unmapped;
-    const auto key = std::make_tuple(task, cells[col["family"]], metric);
-    auto it = series.find(key);
-    if (it == series.end()) {
-      it = series.emplace(key, render::ObservedSeries{}).first;
-      it->second.label = cells[col["family"]] + " " + task + " (" + metric + ")";
-      it->second.metric = panel;
-      order.push_back(key);
-    }
-    it->second.x.push_back(x);
-    it->second.y.push_back(number(cells[col["score"]], "score") * scale);
-  }
-  if (skipped_flops)
-    notes.push_back(std::to_string(skipped_flops) + " observation(s) have no train_flops and cannot be placed on the compute axis");
   if (unmapped)
     notes.push_back(std::to_string(unmapped) +
                     " observation(s) have a metric with no matching panel; they are drawn on the first panel");
-  std::vector<render::ObservedSeries> out;
-  for (const auto& k : order) out.push_back(std::move(series[k]));
   if (out.empty()) notes.push_back("no observations matched (check --data-task)");
   return out;
 }
@@ -180,6 +113,7 @@ void add_plot(CLI::App& app, Action& run) {
       ->check(CLI::Range(2, 1000000));
   sub->add_option("--data", o->data, "Observations CSV (task,family,params,shots,metric,score,model,train_flops) to overlay");
   sub->add_option("--data-task", o->data_tasks, "Only observations of this task (repeatable)");
+  sub->add_option("--lower-is-better", o->obs.lower_is_better, "Declare a --data metric lower-is-better (repeatable)");
   sub->add_flag("--per-step", o->per_step, "Log-likelihood panel: ln P per step");
   sub->add_option("--title", o->title, "Figure title (default: the spec's name)");
   sub->add_option("-o,--output", o->common.output, "Output SVG file (default: standard output)");
@@ -200,7 +134,7 @@ void add_plot(CLI::App& app, Action& run) {
       if (model.tasks().empty()) throw Failure(kUsage, "error: the spec has no tasks to plot");
       std::vector<std::string> notes;
       if (!o->data.empty())
-        po.observed = read_observations(o->data, o->data_tasks, model.spec().scale.axis == Axis::compute, notes);
+        po.observed = observed_series(o->data, o->data_tasks, model.spec().scale.axis == Axis::compute, o->obs, notes);
       t.start();
       render::PlotResult r;
       try {

@@ -19,5 +19,7 @@ void add_budget(CLI::App& app, Action& run);
 void add_bottleneck(CLI::App& app, Action& run);
 void add_render(CLI::App& app, Action& run);
 void add_plot(CLI::App& app, Action& run);
+void add_analyze(CLI::App& app, Action& run);
+void add_fit(CLI::App& app, Action& run);
 
 }  // namespace capgraph::cli

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   add_bottleneck(app, run);
   add_render(app, run);
   add_plot(app, run);
+  add_analyze(app, run);
+  add_fit(app, run);
   add_budget(app, run);
   try {
     app.parse(argc, argv);

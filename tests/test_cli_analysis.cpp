@@ -1,0 +1,166 @@
+// tests/test_cli_analysis.cpp — `capgraph analyze` and `capgraph fit` as a
+// user meets them: formats, determinism, exit codes, file:line errors,
+// whole-or-nothing output, and a fitted spec that loads again.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "specs/load.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;
+};
+
+// Runs the binary from the source folder; standard output, or standard
+// error with `stderr_only`.
+Run run(const std::string& args, bool stderr_only = false) {
+  const std::string redirect = stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null";
+  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + redirect;
+  Run r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("capgraph_cli_analysis_" + name + "_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+const std::string kIpa = "examples/data/ipa_transliteration_open_models.csv";
+const std::string kArith = "examples/data/arithmetic_open_models.csv";
+const std::string kSpec = "examples/arithmetic_open_models.yaml";
+
+}  // namespace
+
+TEST_CASE("analyze: table, CSV and JSON agree, output is deterministic", "[cli][analysis]") {
+  const Run table = run("analyze " + kIpa);
+  REQUIRE(table.code == 0);
+  CHECK(table.out.find("international_phonetic_alphabet_transliterate") != std::string::npos);
+  CHECK(table.out.find("exact_str_match") != std::string::npos);
+  CHECK(run("analyze " + kIpa).out == table.out);
+
+  const Run csv = run("analyze " + kIpa + " --format csv");
+  REQUIRE(csv.code == 0);
+  CHECK(csv.out.rfind("task,family,metric,type,lower_is_better,points,", 0) == 0);
+  CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 1 + 10);  // 5 families x 2 metrics
+
+  const Run js = run("analyze " + kIpa + " --format json");
+  REQUIRE(js.code == 0);
+  const auto j = nlohmann::json::parse(js.out);
+  REQUIRE(j["series"].size() == 10);
+  bool found = false;
+  for (const auto& s : j["series"])
+    if (s["family"] == "OPT" && s["metric"] == "bleu") {
+      found = true;
+      CHECK(s["paired_metric"] == "exact_str_match");
+      CHECK(s["breakthroughness"].get<double>() == Approx(25.03).margin(0.01));
+      CHECK(s["score_scale"].get<double>() == 0.01);
+    }
+  CHECK(found);
+
+  const Run filt = run("analyze " + kArith + " --task arithmetic_2_digit_addition --family Pythia --format csv");
+  REQUIRE(filt.code == 0);
+  CHECK(std::count(filt.out.begin(), filt.out.end(), '\n') == 2);
+  CHECK(run("analyze " + kArith + " --task nothing").code == 2);
+  CHECK(run("analyze " + kArith + " --axis compute").code == 0);  // every row has train_flops
+  CHECK(run("analyze " + kArith + " --threshold 2").code == 2);
+}
+
+TEST_CASE("analyze: bad CSV input is exit 1 with file:line errors and no output file", "[cli][analysis]") {
+  const fs::path dir = temp_dir("bad");
+  const fs::path bad = dir / "bad.csv";
+  std::ofstream(bad) << "task,family,params,metric,score\n"
+                        "t,F,1e9,exact_match,0.5\n"
+                        "t,F,lots,exact_match,0.7\n"
+                        "t,F,1e10,bleu,170\n";
+  const fs::path out = dir / "out.csv";
+  const Run e = run("analyze '" + bad.string() + "' -o '" + out.string() + "'", true);
+  CHECK(e.code == 1);
+  CHECK(e.out.find("bad.csv:3: error: column `params`: `lots` is not a finite number") != std::string::npos);
+  CHECK(e.out.find("bad.csv:4: error: column `score`: bleu score 170 is outside [0, 100]") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+  CHECK(run("analyze '" + (dir / "missing.csv").string() + "'").code == 3);
+  // unknown metric: accepted with a note, read as higher-is-better
+  const fs::path unk = dir / "unk.csv";
+  std::ofstream(unk) << "task,family,params,metric,score\nt,F,1e9,f1,0.5\nt,F,1e10,f1,0.7\n";
+  const Run n = run("analyze '" + unk.string() + "'", true);
+  CHECK(n.code == 0);
+  CHECK(n.out.find("note: metric `f1` is not one capgraph knows") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("fit: writes a spec that loads again, reports, backtests", "[cli][fit]") {
+  const fs::path dir = temp_dir("fit");
+  const fs::path fitted = dir / "fitted.yaml";
+  const Run r = run("fit " + kSpec + " --data " + kArith + " --family OPT -o '" + fitted.string() + "'");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("Parameters (SE from the curvature at the optimum)") != std::string::npos);
+  CHECK(r.out.find("digit_add") != std::string::npos);
+  CHECK(r.out.find("Forecast threshold crossing per task") != std::string::npos);
+  const auto back = capgraph::specs::load_spec_file(fitted.string());
+  REQUIRE(back.ok());
+  CHECK(back.spec->nodes.size() == 7);
+  std::ifstream in(fitted);
+  std::stringstream first;
+  first << in.rdbuf();
+  // deterministic: the same command writes the same bytes
+  const fs::path again = dir / "again.yaml";
+  REQUIRE(run("fit " + kSpec + " --data " + kArith + " --family OPT -o '" + again.string() + "'").code == 0);
+  std::ifstream in2(again);
+  std::stringstream second;
+  second << in2.rdbuf();
+  CHECK(first.str() == second.str());
+  CHECK(run("check '" + fitted.string() + "'").code == 0);
+
+  const Run js = run("fit " + kSpec + " --data " + kArith + " --family OPT --format json --train-below 1e10");
+  REQUIRE(js.code == 0);
+  const auto j = nlohmann::json::parse(js.out);
+  CHECK(j["parameters"].size() == 6);
+  CHECK(j["backtest"].size() == 4);
+  CHECK(j["rows_train"] == 20);
+  CHECK(j["rows_used"] == 32);
+  for (const auto& p : j["parameters"]) CHECK(p["se"].is_number());
+  const Run csv = run("fit " + kSpec + " --data " + kArith + " --family OPT --format csv --train-below 1e10");
+  REQUIRE(csv.code == 0);
+  CHECK(csv.out.find("\nsection,task,family,metric,n_train,n_test,mae_graph") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("fit: usage and data errors", "[cli][fit]") {
+  // several families and no --family
+  Run e = run("fit " + kSpec + " --data " + kArith, true);
+  CHECK(e.code == 2);
+  CHECK(e.out.find("several model families") != std::string::npos);
+  e = run("fit " + kSpec + " --data " + kArith + " --family OPT --fit digit_ad", true);
+  CHECK(e.code == 2);
+  CHECK(e.out.find("did you mean `digit_add`?") != std::string::npos);
+  CHECK(run("fit " + kSpec + " --data " + kArith + " --family OPT --train-below 1e3").code == 2);
+  CHECK(run("fit " + kSpec + " --data " + kArith + " --family OPT --train-below soon").code == 2);
+  CHECK(run("fit " + kSpec + " --data " + kArith + " --family OPT --map x").code == 2);
+  // observations of tasks the spec does not have: a note, not silence
+  e = run("fit " + kSpec + " --data " + kIpa + " --family OPT", true);
+  CHECK(e.code == 2);
+  CHECK(e.out.find("no observation in") != std::string::npos);
+  // --map sends a task of the data to a node of the spec
+  e = run("fit " + kSpec + " --data " + kIpa + " --family OPT --map international_phonetic_alphabet_transliterate=arithmetic_2_digit_addition", true);
+  CHECK(e.code == 0);
+  CHECK(e.out.find("row(s) scored with `bleu` not used") != std::string::npos);
+}
