@@ -2,6 +2,7 @@
 //
 //   bench_eval SPEC [--points P] [--from X --to Y] [--threads T[,T2...]] [--repeat R]
 //              [--phase load|compile|eval] [--dump FILE] [--watch ID]
+//              [--keep all|tasks|roots] [--block B]
 //
 // Phases, each timed with std::chrono::steady_clock:
 //   load_validate  specs::load_spec_file (parse + register + resolve + validate)
@@ -19,6 +20,10 @@
 // and the peak resident set size after each phase (getrusage ru_maxrss, which
 // only grows: a phase's figure includes the phases before it). --phase stops
 // after that phase, so /usr/bin/time -v can measure each phase's peak alone.
+// --keep says which rows the Evaluation keeps (EvalOptions::keep): all (the
+// default), tasks (what `capgraph sweep` reports) or roots (tasks nothing
+// else uses); every node is evaluated either way. --block sets the points
+// per block (EvalOptions::block_points; 0 = automatic).
 // Prints one JSON object on standard output. --dump writes every node's ln P
 // (and partial credit where the engine keeps a row) as CSV
 // node,j,x,log_p,partial_credit for bench/peer_numpy.py --check.
@@ -54,6 +59,15 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// CPU seconds (user + system) of the whole process so far: less disturbed
+// than wall time when the machine is shared.
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 double peak_rss_mib() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -65,6 +79,7 @@ double peak_rss_mib() {
                "bench_eval: %s\n"
                "usage: bench_eval SPEC [--points P] [--from X] [--to Y] [--threads T[,T..]] [--repeat R]\n"
                "                  [--phase load|compile|eval] [--dump FILE] [--watch ID] [--max-bytes B]\n"
+               "                  [--keep all|tasks|roots] [--block B]\n"
                "       bench_eval --touch-mib M\n",
                msg);
   std::exit(2);
@@ -106,6 +121,8 @@ int main(int argc, char** argv) {
   std::string phase = "eval";
   std::string dump;
   std::string watch;
+  std::string keep = "all";
+  std::size_t block_points = 0;
   double touch_mib = 0;
   capgraph::specs::LoadOptions lopt;
   lopt.max_bytes = std::size_t{1} << 30;  // benchmarks read up to 1e6-node specs
@@ -133,6 +150,8 @@ int main(int argc, char** argv) {
       else if (a == "--phase") phase = value();
       else if (a == "--dump") dump = value();
       else if (a == "--watch") watch = value();
+      else if (a == "--keep") keep = value();
+      else if (a == "--block") block_points = std::stoull(value());
       else if (a == "--max-bytes") lopt.max_bytes = std::stoull(value());
       else if (a == "--touch-mib") touch_mib = std::stod(value());
       else if (a == "-h" || a == "--help") usage("benchmark of load + validate, compile and evaluate");
@@ -161,6 +180,8 @@ int main(int argc, char** argv) {
   if (points < 1) usage("--points must be >= 1");
   if (repeat < 1) usage("--repeat must be >= 1");
   if (phase != "load" && phase != "compile" && phase != "eval") usage("--phase is load, compile or eval");
+  if (keep != "all" && keep != "tasks" && keep != "roots") usage("--keep is all, tasks or roots");
+  if (keep != "all" && !dump.empty()) usage("--dump needs --keep all");
   if (repeat > 1 || threads_list.size() > 1) {
     // Keep freed memory in the heap: later evaluations reuse mapped pages.
     mallopt(M_MMAP_MAX, 0);  // no mmap'd chunks: big blocks come from the heap too
@@ -210,18 +231,33 @@ int main(int argc, char** argv) {
     const auto& sc = model.spec().scale;
     const std::vector<double> xs = capgraph::ScaleAxis::log_spaced(from.value_or(sc.from), to.value_or(sc.to), points);
     if (threads_list.empty()) threads_list.push_back(1);
+    std::optional<std::vector<std::size_t>> kept_nodes;
+    if (keep != "all") {
+      // tasks: every task's row (what `capgraph sweep` reports); roots: the
+      // tasks nothing else uses (the headline tasks of a spec).
+      std::vector<char> used(model.size(), 0);
+      for (std::size_t v = 0; v < model.size(); ++v)
+        for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) used[model.use_child(u)] = 1;
+      kept_nodes.emplace();
+      for (std::size_t v : model.tasks())
+        if (keep == "tasks" || !used[v]) kept_nodes->push_back(v);
+    }
     std::optional<capgraph::Evaluation> ev;
     std::string by_threads = "{", warm_by_threads = "{";
-    double t_headline = 0;
+    double t_headline = 0, cpu_headline = 0;
     for (std::size_t ti = 0; ti < threads_list.size(); ++ti) {
       capgraph::EvalOptions eopt;
       eopt.threads = threads_list[ti];
+      eopt.keep = kept_nodes;
+      eopt.block_points = block_points;
       double t_first = 0, t_best = std::numeric_limits<double>::infinity();
       for (int r = 0; r < repeat; ++r) {
         ev.reset();  // the previous result is freed first: peak memory stays one evaluation
         t0 = Clock::now();
+        const double c0 = cpu_seconds();
         ev = capgraph::evaluate(model, xs, eopt);
         const double t = seconds_since(t0);
+        if (ti == 0 && r == 0) cpu_headline = cpu_seconds() - c0;
         if (r == 0) t_first = t;
         if (ti > 0 || r > 0) t_best = std::min(t_best, t);  // only the process's first evaluation is cold
       }
@@ -235,19 +271,24 @@ int main(int argc, char** argv) {
     field("points", std::to_string(points));
     field("threads", std::to_string(threads_list.front()));
     field("evaluate_s", num(t_headline));
+    field("evaluate_cpu_s", num(cpu_headline));
     field("evaluate_s_by_threads", by_threads + "}");
     if (repeat > 1 || threads_list.size() > 1) {
       field("repeat", std::to_string(repeat));
       field("evaluate_warm_s_by_threads", warm_by_threads + "}");
     }
     field("rss_after_eval_mib", num(peak_rss_mib()));
-    field("logp_bytes_mib", num(8.0 * static_cast<double>(model.size()) * points / (1024.0 * 1024.0)));
+    const std::size_t kept_rows = kept_nodes ? kept_nodes->size() : model.size();
+    field("keep", "\"" + keep + "\"");
+    field("kept_rows", std::to_string(kept_rows));
+    field("logp_bytes_mib", num(8.0 * static_cast<double>(kept_rows) * points / (1024.0 * 1024.0)));
 
     // --- what came out: finite ln P where a double P would be 0 -------------------
     const std::size_t n = model.size(), m = ev->num_points();
     const double ln_min_normal = std::log(std::numeric_limits<double>::min());  // about -708.4
     std::size_t neg_inf_nodes = 0, tiny_nodes = 0, tiny_points = 0;
     for (std::size_t v = 0; v < n; ++v) {
+      if (!ev->has_row(v)) continue;
       bool has_inf = false, has_tiny = false;
       for (double lp : ev->log_p_row(v)) {
         if (std::isinf(lp)) has_inf = true;
@@ -264,6 +305,10 @@ int main(int argc, char** argv) {
     field("below_min_normal_points", std::to_string(tiny_points));
     if (!watch.empty()) {
       const auto w = model.find(watch);
+      if (w && !ev->has_row(*w)) {
+        std::fprintf(stderr, "bench_eval: --watch: `%s` was not kept (--keep)\n", watch.c_str());
+        return 2;
+      }
       if (!w) {
         std::fprintf(stderr, "bench_eval: --watch: no node `%s`\n", watch.c_str());
         return 2;

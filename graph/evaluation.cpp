@@ -13,22 +13,26 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "graph/curve_eval.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
+#include "graph/vmath.hpp"
 
 namespace capgraph {
 
 namespace {
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+constexpr std::size_t kPrefetchAhead = 4;  // nodes; 2-4 measured best at 100k nodes (docs/benchmarks.md)
 }  // namespace
 
 namespace detail {
 
-// Leaf row over points [j0, j1).
 PointCache::PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law)
     : log10N(pts.size()), lnN(pts.size()), reducible(pts.size()) {
   for (std::size_t j = 0; j < pts.size(); ++j) {
@@ -39,29 +43,33 @@ PointCache::PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law
 }
 
 void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, const PointCache& cache,
-               double* row, std::size_t j0, std::size_t j1) {
+               std::size_t j0, std::size_t j1, double* out) {
   const Curve& c = n.curve;
+  const std::size_t len = j1 - j0;
   switch (c.kind) {
     case CurveKind::logistic: {
       const double l10mid = std::log10(c.mid);
-      const double* l10 = cache.log10N.data();
-      for (std::size_t j = j0; j < j1; ++j) row[j] = log_sigmoid(c.slope * (l10[j] - l10mid));
+      const double* l10 = cache.log10N.data() + j0;
+      for (std::size_t j = 0; j < len; ++j) out[j] = c.slope * (l10[j] - l10mid);
+      vmath::log_sigmoid(out, out, len);
       break;
     }
     case CurveKind::power_law: {
       const double lnc = std::log(c.c);
-      const double* ln = cache.lnN.data();
-      for (std::size_t j = j0; j < j1; ++j) row[j] = -std::exp(-c.alpha * (ln[j] - lnc));
+      const double* ln = cache.lnN.data() + j0;
+      for (std::size_t j = 0; j < len; ++j) out[j] = -c.alpha * (ln[j] - lnc);
+      vmath::exp(out, out, len);
+      for (std::size_t j = 0; j < len; ++j) out[j] = -out[j];
       break;
     }
     case CurveKind::constant: {
       const double lp = c.value > 0 ? std::log(c.value) : kNegInf;
-      std::fill(row + j0, row + j1, lp);
+      std::fill(out, out + len, lp);
       break;
     }
     case CurveKind::chinchilla: {
-      const double* r = cache.reducible.data();
-      for (std::size_t j = j0; j < j1; ++j) row[j] = -c.weight * r[j];
+      const double* r = cache.reducible.data() + j0;
+      for (std::size_t j = 0; j < len; ++j) out[j] = -c.weight * r[j];
       break;
     }
     case CurveKind::points: {
@@ -69,15 +77,15 @@ void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<Scale
       const std::size_t K = c.knots.size();
       double xk[64], zk[64];
       if (K > 64) {
-        for (std::size_t j = j0; j < j1; ++j) row[j] = curve_log_p(c, law, pts[j]);
+        for (std::size_t j = 0; j < len; ++j) out[j] = curve_log_p(c, law, pts[j0 + j]);
         break;
       }
       for (std::size_t i = 0; i < K; ++i) {
         xk[i] = std::log10(c.knots[i].first);
         zk[i] = std::log(c.knots[i].second) - std::log1p(-c.knots[i].second);
       }
-      const double* l10 = cache.log10N.data();
-      for (std::size_t j = j0; j < j1; ++j) {
+      const double* l10 = cache.log10N.data() + j0;
+      for (std::size_t j = 0; j < len; ++j) {
         const double x = l10[j];
         double z;
         if (K == 1 || x <= xk[0]) z = zk[0];
@@ -86,20 +94,36 @@ void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<Scale
           const std::size_t i = static_cast<std::size_t>(std::upper_bound(xk, xk + K, x) - xk);  // xk[i-1] <= x < xk[i]
           z = zk[i - 1] + (zk[i] - zk[i - 1]) / (xk[i] - xk[i - 1]) * (x - xk[i - 1]);
         }
-        row[j] = log_sigmoid(z);
+        out[j] = z;
       }
+      vmath::log_sigmoid(out, out, len);
       break;
     }
   }
-  if (n.floor != 0 || n.ceiling != 1)
-    for (std::size_t j = j0; j < j1; ++j) row[j] = leaf_log_p(row[j], n.floor, n.ceiling);
+  if (n.floor != 0 || n.ceiling != 1) {
+    // leaf_log_p: ln(floor + (ceiling - floor) p)
+    const double span = n.ceiling - n.floor;
+    if (!(span > 0)) {
+      std::fill(out, out + len, n.floor > 0 ? std::log(n.floor) : kNegInf);
+    } else {
+      const double ls = std::log(span);
+      for (std::size_t j = 0; j < len; ++j) out[j] += ls;
+      if (n.floor > 0) vmath::logaddexp_const(std::log(n.floor), out, out, len);
+    }
+    // floor <= P <= ceiling exactly; the rounded sum can step past either
+    // end (ln P = +5.6e-17 for floor 0.0626 and p = 1), as in leaf_log_p.
+    const double lo = n.floor > 0 ? std::log(n.floor) : kNegInf, hi = std::log(n.ceiling);
+    for (std::size_t j = 0; j < len; ++j) out[j] = std::max(lo, std::min(out[j], hi));
+  }
 }
 
 void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t stride, double* row, std::size_t j0,
-               std::size_t j1, Workspace& ws) {
+               std::size_t j1, Workspace& ws, const std::size_t* use_row) {
   const NodeSpec& n = m.node(v);
   const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
-  auto child = [&](std::size_t u) { return logp + m.use_child(u) * stride; };
+  const std::size_t len = j1 - j0;
+  ws.reserve_points(len);
+  auto child = [&](std::size_t u) { return logp + (use_row ? use_row[u] : m.use_child(u)) * stride; };
   double total_uses = 0;
   for (std::size_t u = ub; u < ue; ++u) total_uses += m.use_count(u);
 
@@ -107,26 +131,28 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
   if (gate == GateKind::at_least && n.k == static_cast<int>(total_uses)) gate = GateKind::all;
   if (gate == GateKind::at_least && n.k == 1) gate = GateKind::any;
 
+  double* out = row + j0;
+  double* tmp = ws.tmp.data();
   switch (gate) {
     case GateKind::all:
-      std::fill(row + j0, row + j1, 0.0);
+      std::fill(out, out + len, 0.0);
       for (std::size_t u = ub; u < ue; ++u) {
-        const double* c = child(u);
+        const double* c = child(u) + j0;
         const double w = m.use_count(u);
-        for (std::size_t j = j0; j < j1; ++j) row[j] += w * c[j];
+        for (std::size_t j = 0; j < len; ++j) out[j] += w * c[j];
       }
       break;
     case GateKind::any:
     case GateKind::best_of: {
-      double* acc = ws.acc.data() - j0;
-      std::fill(acc + j0, acc + j1, 0.0);
+      double* acc = ws.acc.data();
+      std::fill(acc, acc + len, 0.0);
       for (std::size_t u = ub; u < ue; ++u) {
-        const double* c = child(u);
         const double w = gate == GateKind::best_of ? n.best_n : m.use_count(u);
-        for (std::size_t j = j0; j < j1; ++j) acc[j] += w * log1mexp(c[j]);
+        vmath::log1mexp(child(u) + j0, tmp, len);
+        for (std::size_t j = 0; j < len; ++j) acc[j] += w * tmp[j];
       }
-      for (std::size_t j = j0; j < j1; ++j) {
-        row[j] = log1mexp(acc[j]);
+      vmath::log1mexp(acc, out, len);
+      for (std::size_t j = 0; j < len; ++j) {
         // P below ~1e-280: every child's P is that small too, 1 - P_i rounds
         // to 1 and the sum above loses them. Then P = sum w_i P_i (1 + O(P)),
         // which logsumexp keeps exact however small.
@@ -134,9 +160,9 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
           double l = kNegInf;
           for (std::size_t u = ub; u < ue; ++u) {
             const double w = gate == GateKind::best_of ? n.best_n : m.use_count(u);
-            l = logaddexp(l, std::log(w) + child(u)[j]);
+            l = logaddexp(l, std::log(w) + child(u)[j0 + j]);
           }
-          row[j] = std::min(row[j] == kNegInf ? l : std::max(row[j], l), 0.0);
+          out[j] = std::min(out[j] == kNegInf ? l : std::max(out[j], l), 0.0);
         }
       }
       break;
@@ -144,46 +170,52 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
     case GateKind::mean: {
       double wsum = 0;
       for (std::size_t u = ub; u < ue; ++u) wsum += m.use_count(u);
-      double* mx = ws.acc.data() - j0;
-      std::fill(mx + j0, mx + j1, kNegInf);
+      double* mx = ws.acc.data();
+      std::fill(mx, mx + len, kNegInf);
       for (std::size_t u = ub; u < ue; ++u) {
-        const double* c = child(u);
-        for (std::size_t j = j0; j < j1; ++j) mx[j] = std::max(mx[j], c[j]);
+        const double* c = child(u) + j0;
+        for (std::size_t j = 0; j < len; ++j) mx[j] = std::max(mx[j], c[j]);
       }
-      std::fill(row + j0, row + j1, 0.0);
+      std::fill(out, out + len, 0.0);
       for (std::size_t u = ub; u < ue; ++u) {
-        const double* c = child(u);
+        const double* c = child(u) + j0;
         const double w = m.use_count(u) / wsum;
-        for (std::size_t j = j0; j < j1; ++j)
-          if (mx[j] != kNegInf) row[j] += w * std::exp(c[j] - mx[j]);
+        for (std::size_t j = 0; j < len; ++j) tmp[j] = mx[j] == kNegInf ? kNegInf : c[j] - mx[j];
+        vmath::exp(tmp, tmp, len);
+        for (std::size_t j = 0; j < len; ++j) out[j] += w * tmp[j];
       }
-      for (std::size_t j = j0; j < j1; ++j) row[j] = mx[j] == kNegInf ? kNegInf : mx[j] + std::log(row[j]);
+      vmath::log(out, out, len);
+      for (std::size_t j = 0; j < len; ++j) out[j] = mx[j] == kNegInf ? kNegInf : mx[j] + out[j];
       break;
     }
     case GateKind::at_least: {
       const auto k = static_cast<std::size_t>(n.k);
+      const std::size_t nu = ue - ub;
       ws.dist.resize(k + 1);
+      if (ws.pq.size() < 2 * nu * len) ws.pq.resize(2 * nu * len);
+      double* P = ws.pq.data();  // use i's P at P[i * len + j], 1 - P at P[(nu + i) * len + j]
+      for (std::size_t i = 0; i < nu; ++i)
+        vmath::exp_and_complement(child(ub + i) + j0, P + i * len, P + (nu + i) * len, len);
       double* d = ws.dist.data();
-      for (std::size_t j = j0; j < j1; ++j) {
+      for (std::size_t j = 0; j < len; ++j) {
         std::fill(d, d + k + 1, 0.0);
         d[0] = 1;
-        for (std::size_t u = ub; u < ue; ++u) {
-          const double lp = child(u)[j];
-          const double p = std::exp(lp), q = -std::expm1(lp);
-          const auto reps = static_cast<std::size_t>(m.use_count(u));
+        for (std::size_t i = 0; i < nu; ++i) {
+          const double p = P[i * len + j], q = P[(nu + i) * len + j];
+          const auto reps = static_cast<std::size_t>(m.use_count(ub + i));
           for (std::size_t r = 0; r < reps; ++r) {
             d[k] += d[k - 1] * p;  // "k or more" absorbs
             for (std::size_t t = k - 1; t >= 1; --t) d[t] = d[t] * q + d[t - 1] * p;
             d[0] *= q;
           }
         }
-        row[j] = d[k] > 0 ? std::log(std::min(d[k], 1.0)) : kNegInf;
+        out[j] = d[k] > 0 ? std::log(std::min(d[k], 1.0)) : kNegInf;
         if (!(d[k] > 1e-280)) {  // near or below the smallest double: redo in log space
           ws.ldist.assign(k + 1, kNegInf);
           double* ld = ws.ldist.data();
           ld[0] = 0;
           for (std::size_t u = ub; u < ue; ++u) {
-            const double lp = child(u)[j], lq = log1mexp(lp);
+            const double lp = child(u)[j0 + j], lq = log1mexp(lp);
             const auto reps = static_cast<std::size_t>(m.use_count(u));
             for (std::size_t r = 0; r < reps; ++r) {
               ld[k] = logaddexp(ld[k], ld[k - 1] + lp);
@@ -191,7 +223,7 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
               ld[0] += lq;
             }
           }
-          row[j] = ld[k];
+          out[j] = ld[k];
         }
       }
       break;
@@ -199,9 +231,10 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
   }
   if (n.guess > 0) {
     const double lg = std::log(n.guess), l1g = std::log1p(-n.guess);
-    for (std::size_t j = j0; j < j1; ++j) row[j] = logaddexp(lg, l1g + row[j]);
+    for (std::size_t j = 0; j < len; ++j) out[j] += l1g;
+    vmath::logaddexp_const(lg, out, out, len);
   }
-  for (std::size_t j = j0; j < j1; ++j) row[j] = std::min(row[j], 0.0);  // rounding never above P = 1
+  for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);  // rounding never above P = 1
 }
 
 }  // namespace detail
@@ -212,11 +245,17 @@ using detail::Workspace;
 
 double Evaluation::p(std::size_t v, std::size_t j) const { return std::exp(log_p(v, j)); }
 
+void Evaluation::throw_not_kept(std::size_t v) const {
+  throw std::out_of_range("capgraph::Evaluation: the row of node '" + model_->node(v).id +
+                          "' was not kept (EvalOptions::keep)");
+}
+
 double Evaluation::partial_credit(std::size_t v, std::size_t j) const {
   const std::ptrdiff_t r = pc_row_.empty() ? -1 : pc_row_[v];
   if (r >= 0) return pc_[static_cast<std::size_t>(r) * points_.size() + j];
   if (model_->node(v).is_task && model_->node(v).gate == GateKind::all) {
-    // Not precomputed (no partial-credit task above it): compute recursively.
+    // Not stored (no partial-credit task above it, every row kept):
+    // computed recursively from the children's rows.
     const Model& m = *model_;
     double num = 0, den = 0;
     for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
@@ -257,21 +296,36 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   }
   Evaluation ev;
   ev.model_ = &model;
-  ev.num_nodes_ = model.size();
+  const std::size_t n = model.size();
+  ev.num_nodes_ = n;
   const std::size_t m = xs.size();
   ev.points_.reserve(m);
   for (double x : xs) {
     if (!(x > 0) || !std::isfinite(x)) throw ModelError("scale values must be positive and finite");
     ev.points_.push_back(model.axis().at(x));
   }
-  ev.log_p_.resize(model.size() * m);  // every row is written whole below
 
-  // Partial credit rows: `all` nodes under a task that reports partial credit.
-  const std::size_t n = model.size();
+  // Kept rows.
+  std::size_t kept = n;
+  if (options.keep) {
+    ev.row_of_.assign(n, -1);
+    kept = 0;
+    for (std::size_t v : *options.keep) {
+      if (v >= n) throw std::out_of_range("capgraph::evaluate: EvalOptions::keep names node " + std::to_string(v) +
+                                          " of a model with " + std::to_string(n));
+      if (ev.row_of_[v] < 0) ev.row_of_[v] = static_cast<std::ptrdiff_t>(kept++);
+    }
+  }
+
+  // Partial credit: `all` nodes under a task that reports it, and (when not
+  // every row is kept, so it cannot be recomputed later) every kept `all`
+  // task; their `all` descendants need it too.
   std::vector<char> need(n, 0);
-  for (std::size_t t : model.tasks())
+  for (std::size_t t : model.tasks()) {
     for (const Metric& mt : model.metrics(t))
       if (mt.kind == MetricKind::partial_credit) need[t] = 1;
+    if (options.keep && ev.has_row(t)) need[t] = 1;
+  }
   const auto& order = model.topological_order();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {  // tasks before prerequisites
     const std::size_t v = *it;
@@ -282,56 +336,107 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     }
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) need[model.use_child(u)] = 1;
   }
+  std::vector<std::ptrdiff_t> pc_block_row(n, -1);  // node -> row in a thread's block buffer of partial credit
+  std::size_t pc_block_rows = 0, pc_rows = 0;
   ev.pc_row_.assign(n, -1);
-  std::size_t rows = 0;
+  for (std::size_t v : order) {  // block rows in evaluation order (locality)
+    if (!need[v]) continue;
+    pc_block_row[v] = static_cast<std::ptrdiff_t>(pc_block_rows++);
+  }
   for (std::size_t v = 0; v < n; ++v)
-    if (need[v]) ev.pc_row_[v] = static_cast<std::ptrdiff_t>(rows++);
-  ev.pc_.resize(rows * m);
+    if (need[v] && ev.has_row(v)) ev.pc_row_[v] = static_cast<std::ptrdiff_t>(pc_rows++);
+  ev.log_p_.resize(kept * m);  // every kept row is written whole below
+  ev.pc_.resize(pc_rows * m);
+
+  // Points per block: one thread's buffers (ln P of every node, partial
+  // credit of the nodes that need it) about 16 MiB, so they are reused warm
+  // from block to block instead of touching nodes x points of fresh memory.
+  std::size_t B = options.block_points;
+  if (B == 0) {
+    const std::size_t per_point = 8 * (n + pc_block_rows) + 1;
+    B = std::clamp<std::size_t>((std::size_t{16} << 20) / per_point, 8, 1024) / 8 * 8;
+  }
+  B = std::max<std::size_t>(1, std::min(B, m));
+
+  // Block rows: node v's ln P at buf[slot[v] * B]. Without shared skills the
+  // slots follow the evaluation order, so a task's children mostly sit just
+  // before it; Shannon expansion (shared.cpp) addresses rows by node.
+  std::vector<std::size_t> slot(n), use_slot;
+  const bool by_order = plan.index.empty();
+  for (std::size_t i = 0; i < n; ++i) slot[by_order ? order[i] : i] = i;
+  if (by_order) {
+    use_slot.resize(n ? model.use_end(n - 1) : 0);
+    for (std::size_t u = 0; u < use_slot.size(); ++u) use_slot[u] = slot[model.use_child(u)];
+  }
+  const std::size_t* use_row = by_order ? use_slot.data() : nullptr;
 
   const ScalingLaw& law = model.spec().scale.law;
   const detail::PointCache cache(ev.points_, law);
   auto run = [&](std::size_t j0, std::size_t j1) {
+    Evaluation::Buffer buf(n * B), pcbuf(pc_block_rows * B);
     Workspace ws;
-    ws.acc.resize(j1 - j0);
+    ws.reserve_points(B);
     std::vector<double> scratch;
-    for (std::size_t v : order) {
-      double* row = ev.log_p_.data() + v * m;
-      if (model.node(v).is_task)
-        eval_task(model, v, ev.log_p_.data(), m, row, j0, j1, ws);
-      else
-        eval_leaf(model.node(v), law, ev.points_, cache, row, j0, j1);
-      if (!plan.index.empty() && plan.index[v] >= 0)
-        detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[v])], ev.log_p_.data(), m, j0,
-                              j1, ws, scratch);
-      if (ev.pc_row_[v] < 0) continue;
-      double* pc = ev.pc_.data() + static_cast<std::size_t>(ev.pc_row_[v]) * m;
-      std::fill(pc + j0, pc + j1, 0.0);
-      double den = 0;
-      for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
-        const std::size_t c = model.use_child(u);
-        const double w = model.use_count(u) * model.steps(c);
-        den += w;
-        if (ev.pc_row_[c] >= 0) {
-          const double* cp = ev.pc_.data() + static_cast<std::size_t>(ev.pc_row_[c]) * m;
-          for (std::size_t j = j0; j < j1; ++j) pc[j] += w * cp[j];
-        } else {
-          const double* cl = ev.log_p_.data() + c * m;
-          for (std::size_t j = j0; j < j1; ++j) pc[j] += w * std::exp(cl[j]);
+    for (std::size_t a0 = j0; a0 < j1; a0 += B) {
+      const std::size_t len = std::min(B, j1 - a0);
+      for (std::size_t i = 0; i < n; ++i) {
+        // The children's rows of a node a few places ahead are requested now,
+        // so their cache misses overlap this node's arithmetic (the buffer is
+        // tens of MiB and children are anywhere in it).
+        if (i + kPrefetchAhead < n) {
+          const std::size_t w = order[i + kPrefetchAhead];
+          for (std::size_t u = model.use_begin(w); u < model.use_end(w); ++u) {
+            const char* c = reinterpret_cast<const char*>(buf.data() + slot[model.use_child(u)] * B);
+            for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(c + off);
+          }
         }
+        const std::size_t v = order[i];
+        double* row = buf.data() + slot[v] * B;
+        if (model.node(v).is_task)
+          eval_task(model, v, buf.data(), B, row, 0, len, ws, use_row);
+        else
+          eval_leaf(model.node(v), law, ev.points_, cache, a0, a0 + len, row);
+        if (!plan.index.empty() && plan.index[v] >= 0)
+          detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[v])], buf.data(), B, 0,
+                                len, ws, scratch);
+        if (ev.has_row(v)) std::copy(row, row + len, ev.log_p_.data() + ev.row(v) * m + a0);
+        if (pc_block_row[v] < 0) continue;
+        double* pc = pcbuf.data() + static_cast<std::size_t>(pc_block_row[v]) * B;
+        std::fill(pc, pc + len, 0.0);
+        double den = 0;
+        for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
+          const std::size_t c = model.use_child(u);
+          const double w = model.use_count(u) * model.steps(c);
+          den += w;
+          if (pc_block_row[c] >= 0) {
+            const double* cp = pcbuf.data() + static_cast<std::size_t>(pc_block_row[c]) * B;
+            for (std::size_t j = 0; j < len; ++j) pc[j] += w * cp[j];
+          } else {
+            double* t = ws.tmp.data();
+            detail::vmath::exp(buf.data() + slot[c] * B, t, len);
+            for (std::size_t j = 0; j < len; ++j) pc[j] += w * t[j];
+          }
+        }
+        const double g = model.node(v).guess;
+        for (std::size_t j = 0; j < len; ++j) pc[j] = std::clamp(g + (1 - g) * (pc[j] / den), 0.0, 1.0);
+        if (ev.pc_row_[v] >= 0)
+          std::copy(pc, pc + len, ev.pc_.data() + static_cast<std::size_t>(ev.pc_row_[v]) * m + a0);
       }
-      const double g = model.node(v).guess;
-      for (std::size_t j = j0; j < j1; ++j) pc[j] = std::clamp(g + (1 - g) * (pc[j] / den), 0.0, 1.0);
     }
   };
 
   unsigned threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, m / 64)));
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, (m + B - 1) / B));
   if (threads <= 1) {
     if (m > 0) run(0, m);
   } else {
+    // Contiguous ranges of whole blocks, one per thread.
+    const std::size_t blocks = (m + B - 1) / B;
     std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t)
-      pool.emplace_back(run, m * t / threads, m * (t + 1) / threads);
+    for (unsigned t = 0; t < threads; ++t) {
+      const std::size_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
+      pool.emplace_back(run, b0 * B, std::min(m, b1 * B));
+    }
     for (auto& th : pool) th.join();
   }
   return ev;

@@ -1,18 +1,24 @@
 // capgraph/graph/evaluation.hpp — success probabilities and metrics over scale.
 //
 // evaluate() is a pure function of a compiled Model and a list of scale
-// values: one pass over the nodes in topological order, each node's row of
-// m scale points contiguous (node-major), so every inner loop runs over
-// contiguous points. It stores ln P for every node (DESIGN.md 3.1: long
-// `all` chains stay exact in log space) and partial credit for the `all`
-// nodes that need it (every other node's partial credit is its P).
+// values. It works through blocks of scale points: for each block, one pass
+// over the nodes in topological order writes every node's ln P for the
+// block into a per-thread buffer (node-major, the block's points contiguous,
+// so every inner loop runs over contiguous points), and copies out the rows
+// the caller asked to keep. ln P throughout (DESIGN.md 3.1: long `all`
+// chains stay exact in log space); partial credit for the `all` nodes that
+// need it (every other node's partial credit is its P).
 //
-// Memory: 8 * nodes * points bytes for ln P, plus 8 * points per `all`
-// node under a partial-credit task. Time: O((nodes + uses) * points), with
-// at_least costing O(uses * k) per point.
+// Memory: the kept rows (8 * points bytes each, plus a partial-credit row
+// for a kept `all` node under a partial-credit task) plus one block buffer
+// per thread (about 16 MiB). Keeping every row (the default) costs
+// 8 * nodes * points bytes; keeping only the reported tasks' rows is what
+// makes 100,000 nodes x 1,000 points cheap (docs/benchmarks.md).
+// Time: O((nodes + uses) * points), with at_least costing O(uses * k) per point.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +39,11 @@ struct EvalOptions {
   /// evaluate() throws ModelError pointing to Monte Carlo.
   int max_shared_expanded = 24;
   double max_shared_work = 2e9;
+  /// The nodes whose rows the Evaluation keeps; nullopt keeps every node.
+  /// Every node is evaluated either way (a kept task needs its cone).
+  std::optional<std::vector<std::size_t>> keep;
+  /// Scale points per block (0: chosen so one block buffer is about 16 MiB).
+  std::size_t block_points = 0;
 };
 
 class Evaluation {
@@ -41,13 +52,17 @@ class Evaluation {
   std::size_t num_nodes() const { return num_nodes_; }
   const std::vector<ScalePoint>& points() const { return points_; }
 
-  /// ln P_v at point j (may be -inf where P is exactly 0).
-  double log_p(std::size_t v, std::size_t j) const { return log_p_[v * points_.size() + j]; }
+  /// Whether node v's row was kept (EvalOptions::keep).
+  bool has_row(std::size_t v) const { return row_of_.empty() ? v < num_nodes_ : row_of_[v] >= 0; }
+
+  /// ln P_v at point j (may be -inf where P is exactly 0). Throws
+  /// std::out_of_range when v's row was not kept.
+  double log_p(std::size_t v, std::size_t j) const { return log_p_[row(v) * points_.size() + j]; }
   /// P_v at point j.
   double p(std::size_t v, std::size_t j) const;
   /// The row of ln P_v over all points.
   std::span<const double> log_p_row(std::size_t v) const {
-    return {log_p_.data() + v * points_.size(), points_.size()};
+    return {log_p_.data() + row(v) * points_.size(), points_.size()};
   }
   /// Expected fraction of atomic steps correct (DESIGN.md 3.2).
   double partial_credit(std::size_t v, std::size_t j) const;
@@ -62,17 +77,25 @@ class Evaluation {
 
  private:
   friend Evaluation evaluate(const Model&, std::span<const double>, const EvalOptions&);
+  std::size_t row(std::size_t v) const {
+    if (row_of_.empty()) return v;
+    if (row_of_[v] < 0) throw_not_kept(v);
+    return static_cast<std::size_t>(row_of_[v]);
+  }
+  [[noreturn]] void throw_not_kept(std::size_t v) const;
   const Model* model_ = nullptr;
   std::size_t num_nodes_ = 0;
   std::vector<ScalePoint> points_;
   using Buffer = std::vector<double, detail::LargeBufferAllocator<double>>;
-  Buffer log_p_;                        // node-major
-  std::vector<std::ptrdiff_t> pc_row_;  // node -> row in pc_ (-1: partial credit = P)
+  std::vector<std::ptrdiff_t> row_of_;  // node -> row in log_p_ (empty: every node, in node order)
+  Buffer log_p_;                        // kept rows, row-major
+  std::vector<std::ptrdiff_t> pc_row_;  // node -> row in pc_ (-1: not stored)
   Buffer pc_;
 };
 
-/// Evaluates every node at the axis values xs (each > 0, finite). The Model
-/// must outlive the Evaluation. Shared skills are evaluated exactly by
+/// Evaluates every node at the axis values xs (each > 0, finite) and keeps
+/// the rows options.keep names (all by default). The Model must outlive the
+/// Evaluation. Shared skills are evaluated exactly by
 /// Shannon expansion (shared.hpp); throws ModelError when that would exceed
 /// the limits in `options`.
 Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOptions& options = {});

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <boost/graph/depth_first_search.hpp>
-#include <boost/graph/topological_sort.hpp>
 #include <cmath>
 #include <iterator>
 #include <unordered_map>
@@ -137,11 +136,6 @@ Model Model::compile(ModelSpec spec) {
     for (std::size_t i = 0; i < cycle.size(); ++i) path += (i ? " -> " : "") + s.nodes[cycle[i]].id;
     throw ModelError("cycle: " + path, s.nodes[cycle.front()].loc);
   }
-  // topological_sort writes reverse topological order of task -> prerequisite
-  // edges: prerequisites first, which is the evaluation order we want.
-  m.order_.reserve(n);
-  boost::topological_sort(m.graph_, std::back_inserter(m.order_));
-
   m.use_offset_.assign(n + 1, 0);
   for (std::size_t v = 0; v < n; ++v) m.use_offset_[v + 1] = m.use_offset_[v] + (s.nodes[v].is_task ? s.nodes[v].uses.size() : 0);
   m.use_child_.reserve(m.use_offset_[n]);
@@ -152,6 +146,42 @@ Model Model::compile(ModelSpec spec) {
       m.use_child_.push_back(u.node);
       m.use_count_.push_back(u.count);
     }
+  }
+
+
+  // Evaluation order: depth-first from the tasks nothing uses (in spec
+  // order), each node after its prerequisites (post-order). Any such order
+  // is topological; this one also puts most prerequisites just before the
+  // task that first needs them, which keeps evaluate()'s reads of children
+  // close in memory. (Boost's topological_sort starts from vertex 0 and so
+  // follows spec order, scattering children across the whole model.)
+  {
+    std::vector<char> used(n, 0), state(n, 0);  // state: 0 new, 1 on the stack, 2 done
+    for (std::size_t c : m.use_child_) used[c] = 1;
+    std::vector<std::pair<std::size_t, std::size_t>> stack;  // (node, next use)
+    m.order_.reserve(n);
+    auto visit = [&](std::size_t root) {
+      if (state[root]) return;
+      state[root] = 1;
+      stack.emplace_back(root, m.use_offset_[root]);
+      while (!stack.empty()) {
+        auto& [v, next] = stack.back();
+        if (next < m.use_offset_[v + 1]) {
+          const std::size_t c = m.use_child_[next++];
+          if (!state[c]) {
+            state[c] = 1;
+            stack.emplace_back(c, m.use_offset_[c]);
+          }
+          continue;
+        }
+        state[v] = 2;
+        m.order_.push_back(v);
+        stack.pop_back();
+      }
+    };
+    for (std::size_t v = 0; v < n; ++v)
+      if (!used[v]) visit(v);
+    for (std::size_t v = 0; v < n; ++v) visit(v);  // unreachable only through a cycle, which is excluded above
   }
 
   m.steps_.assign(n, 1.0);

@@ -64,7 +64,9 @@ class Model {
   /// Node index by id, or nullopt.
   std::optional<std::size_t> find(const std::string& id) const;
 
-  /// Every node, prerequisites before the tasks that use them.
+  /// Every node, prerequisites before the tasks that use them: depth-first
+  /// post-order from the tasks nothing uses, in spec order (so most
+  /// prerequisites come just before the first task that needs them).
   const std::vector<std::size_t>& topological_order() const { return order_; }
 
   /// The uses of node v: children [use_begin(v), use_end(v)) in use_child/use_count.

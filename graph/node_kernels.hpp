@@ -12,8 +12,15 @@ namespace capgraph::detail {
 
 struct Workspace {
   std::vector<double> acc;   // one block of points
+  std::vector<double> tmp;   // one block of points
+  std::vector<double> pq;    // at_least: P and 1 - P of every use over the block
   std::vector<double> dist;  // at_least DP
   std::vector<double> ldist; // at_least DP in log space (tiny probabilities)
+  /// Makes acc and tmp hold at least `points` values.
+  void reserve_points(std::size_t points) {
+    if (acc.size() < points) acc.resize(points);
+    if (tmp.size() < points) tmp.resize(points);
+  }
 };
 
 /// Per-point values every leaf needs, computed once per evaluation.
@@ -23,13 +30,15 @@ struct PointCache {
   PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law);
 };
 
-/// ln P of a leaf at points [j0, j1) into row[j0..j1).
+/// ln P of a leaf at points [j0, j1) into out[0 .. j1 - j0).
 void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, const PointCache& cache,
-               double* row, std::size_t j0, std::size_t j1);
+               std::size_t j0, std::size_t j1, double* out);
 
 /// ln P of task v at points [j0, j1) into row[j0..j1), reading child c's
 /// ln P at logp[c * stride + j]. ws.acc must hold at least j1 - j0 values.
+/// With use_row, child rows are found by use instead: the child of use u at
+/// logp[use_row[u] * stride + j] (evaluate() lays rows out in evaluation order).
 void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t stride, double* row, std::size_t j0,
-               std::size_t j1, Workspace& ws);
+               std::size_t j1, Workspace& ws, const std::size_t* use_row = nullptr);
 
 }  // namespace capgraph::detail

@@ -1,0 +1,181 @@
+// tests/test_vmath.cpp — the vectorised math (graph/vmath.hpp) against the
+// scalar reference forms of curve_eval.hpp, and evaluate()'s blocks, kept
+// rows and evaluation order against a plain evaluation.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "graph/curve_eval.hpp"
+#include "graph/evaluation.hpp"
+#include "graph/model.hpp"
+#include "graph/scale_axis.hpp"
+#include "graph/vmath.hpp"
+#include "model_builder.hpp"
+
+using namespace capgraph;
+namespace vm = capgraph::detail::vmath;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Distance in units in the last place of `scale` (default: the larger of
+// the two); 0 when both are the same infinity.
+double ulps(double a, double b, double scale = 0) {
+  if (a == b) return 0;
+  if (!std::isfinite(a) || !std::isfinite(b)) return kInf;
+  scale = std::max({scale, std::abs(a), std::abs(b)});
+  const double ulp = std::nextafter(scale, kInf) - scale;
+  return std::abs(a - b) / ulp;
+}
+
+// Inputs covering the ranges the engine uses: ln P from -1e4 to 0 (with the
+// special values), logits from -800 to 800; lengths that leave every tail.
+std::vector<double> log_probabilities() {
+  std::vector<double> x = {-kInf, 0.0, -0.0, -1e-300, -1e-17, -1e-10, -0.6931471805599453, -0.69314718055994,
+                           -0.69314718056, -1.0, -36.0, -37.5, -700.0, -745.0, -746.0, -1e4};
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(-12.0, 1.0);
+  for (int i = 0; i < 2000; ++i) x.push_back(-std::pow(10.0, u(rng)));
+  x.push_back(-2.5);  // odd length: a tail
+  return x;
+}
+
+// `scale(x)`: the magnitude an error is measured against (see logaddexp).
+template <class Vec, class Ref, class Scale = double (*)(double)>
+double max_ulps(const std::vector<double>& x, Vec vec, Ref ref, Scale scale = [](double) { return 0.0; }) {
+  std::vector<double> y(x.size());
+  vec(x.data(), y.data(), x.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double r = ref(x[i]);
+    INFO("x = " << x[i] << ", vector " << y[i] << ", scalar " << r);
+    CHECK(std::isnan(y[i]) == std::isnan(r));
+    if (std::isinf(r) || r == 0) {
+      CHECK(y[i] == r);
+      continue;
+    }
+    worst = std::max(worst, ulps(y[i], r, scale(x[i])));
+  }
+  return worst;
+}
+
+}  // namespace
+
+// glibc documents at most 4 ulp for each libmvec function; a composite (two
+// calls and a sum) may add them: 8 ulp (1.8e-15 relative) is the bound here.
+TEST_CASE("vmath: every array function within 8 ulp of the scalar formula, special values exact", "[vmath]") {
+  INFO("vector path in use: " << vm::simd_enabled());
+  const auto lp = log_probabilities();
+  std::vector<double> z;
+  for (double v : lp) {
+    if (std::isfinite(v) && v > -800) {
+      z.push_back(v);
+      z.push_back(-v);
+    }
+  }
+  CHECK(max_ulps(lp, vm::exp, [](double a) { return std::exp(a); }) <= 8);
+  CHECK(max_ulps(lp, vm::log1mexp, [](double a) { return log1mexp(a); }) <= 8);
+  CHECK(max_ulps(z, vm::log_sigmoid, [](double a) { return log_sigmoid(a); }) <= 8);
+  std::vector<double> pos;
+  for (double v : lp)
+    if (v != 0) pos.push_back(-v);  // (0, inf]
+  pos.push_back(0.0);
+  CHECK(max_ulps(pos, vm::log, [](double a) { return std::log(a); }) <= 8);
+  // ln(e^c + e^a) = max + log1p(...) cancels when the result is near 0 (both
+  // paths): the error is measured against the larger argument's ulp.
+  for (double c : {-kInf, -700.0, -3.0, -0.1}) {
+    INFO("c = " << c);
+    CHECK(max_ulps(
+              lp, [c](const double* in, double* out, std::size_t n) { vm::logaddexp_const(c, in, out, n); },
+              [c](double a) { return logaddexp(c, a); },
+              [c](double a) { return std::isfinite(std::max(c, a)) ? std::abs(std::max(c, a)) : 0.0; }) <= 8);
+  }
+  std::vector<double> p(lp.size()), q(lp.size());
+  vm::exp_and_complement(lp.data(), p.data(), q.data(), lp.size());
+  for (std::size_t i = 0; i < lp.size(); ++i) {
+    INFO("x = " << lp[i]);
+    CHECK(ulps(p[i], std::exp(lp[i])) <= 8);
+    CHECK(ulps(q[i], -std::expm1(lp[i])) <= 8);
+  }
+}
+
+TEST_CASE("vmath: in place, and the scalar path can be forced", "[vmath]") {
+  std::vector<double> x = {-0.1, -1, -2, -3, -4, -5, -6};
+  std::vector<double> y = x;
+  vm::log1mexp(y.data(), y.data(), y.size());
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(ulps(y[i], log1mexp(x[i])) <= 8);
+  vm::set_simd_allowed(false);
+  CHECK_FALSE(vm::simd_enabled());
+  std::vector<double> s = x;
+  vm::log1mexp(s.data(), s.data(), s.size());
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(s[i] == log1mexp(x[i]));  // the scalar path is the reference itself
+  vm::set_simd_allowed(true);
+}
+
+TEST_CASE("evaluate: blocks, threads and kept rows give bit-identical numbers", "[engine]") {
+  std::mt19937_64 rng(2024);
+  for (int trial = 0; trial < 40; ++trial) {
+    testing::RandomModelOptions o;
+    o.leaves = 5 + static_cast<int>(rng() % 10);
+    o.tasks = 5 + static_cast<int>(rng() % 20);
+    o.shared_fraction = trial % 4 == 0 ? 0.3 : 0.0;
+    const Model model = Model::compile(testing::random_smooth_model(rng, o));
+    const std::vector<double> xs = ScaleAxis::log_spaced(model.spec().scale.from, model.spec().scale.to, 37);
+    const Evaluation ref = evaluate(model, xs);  // every row, automatic block
+    const std::size_t n = model.size();
+
+    std::vector<std::size_t> keep;
+    for (std::size_t v = 0; v < n; ++v)
+      if (rng() % 3 == 0) keep.push_back(v);
+    keep.push_back(n - 1);
+    for (std::size_t block : {1, 3, 8, 64}) {
+      for (unsigned threads : {1u, 2u}) {
+        INFO("trial " << trial << ", block " << block << ", threads " << threads);
+        EvalOptions eo;
+        eo.block_points = block;
+        eo.threads = threads;
+        const Evaluation all = evaluate(model, xs, eo);
+        eo.keep = keep;
+        const Evaluation some = evaluate(model, xs, eo);
+        for (std::size_t v = 0; v < n; ++v) {
+          const bool kept = std::find(keep.begin(), keep.end(), v) != keep.end();
+          REQUIRE(some.has_row(v) == kept);
+          REQUIRE(all.has_row(v));
+          for (std::size_t j = 0; j < xs.size(); ++j) {
+            // identical bits: each point's arithmetic does not depend on its block
+            REQUIRE(std::memcmp(&all.log_p_row(v)[j], &ref.log_p_row(v)[j], sizeof(double)) == 0);
+            REQUIRE(all.partial_credit(v, j) == ref.partial_credit(v, j));
+            if (kept) {
+              REQUIRE(std::memcmp(&some.log_p_row(v)[j], &ref.log_p_row(v)[j], sizeof(double)) == 0);
+              REQUIRE(some.partial_credit(v, j) == ref.partial_credit(v, j));
+            }
+          }
+          if (!kept) CHECK_THROWS_AS(some.log_p(v, 0), std::out_of_range);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("evaluate: the evaluation order puts every prerequisite before its task", "[engine]") {
+  std::mt19937_64 rng(99);
+  for (int trial = 0; trial < 50; ++trial) {
+    const Model model = Model::compile(testing::random_smooth_model(rng));
+    const auto& order = model.topological_order();
+    REQUIRE(order.size() == model.size());
+    std::vector<std::size_t> pos(model.size(), model.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      REQUIRE(pos[order[i]] == model.size());  // each node once
+      pos[order[i]] = i;
+    }
+    for (std::size_t v = 0; v < model.size(); ++v)
+      for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) REQUIRE(pos[model.use_child(u)] < pos[v]);
+  }
+}
