@@ -210,7 +210,9 @@ void add_sweep(CLI::App& app, Action& run) {
       if (tasks.empty()) throw Failure(kUsage, "error: the spec has no tasks to sweep");
       t.start();
       const auto xs = ScaleAxis::log_spaced(a, b, n);
-      const Evaluation ev = evaluate(model, xs, o->common.engine(o->threads));
+      EvalOptions eo = o->common.engine(o->threads);
+      eo.keep = tasks;  // only the swept tasks' rows are kept (every node is still evaluated)
+      const Evaluation ev = evaluate(model, xs, eo);
       std::optional<MonteCarloEstimate> mc;
       if (o->mc.on()) mc = monte_carlo(model, xs, o->mc.options(o->threads), tasks);
       const auto series = collect(model, ev, tasks, mc);
