@@ -28,6 +28,7 @@ struct PlotOpts {
   int points = 0;
   std::string data;
   std::vector<std::string> data_tasks;
+  std::vector<std::string> data_families;
   ObservationFlags obs;
   bool per_step = false;
   std::string title;
@@ -66,15 +67,17 @@ Metric parse_metric(const std::string& text) {
 // partial-credit panel (a continuous score of the same outputs); others to
 // the first panel, with a note.
 std::vector<render::ObservedSeries> observed_series(const std::string& path, const std::vector<std::string>& only,
-                                                     bool compute_axis, const ObservationFlags& flags,
+                                                     const std::vector<std::string>& families, bool compute_axis, const ObservationFlags& flags,
                                                      std::vector<std::string>& notes) {
   analysis::ReadOptions ro = flags.options();
   ro.need_train_flops = compute_axis;
   analysis::ObservationSet set = load_observations(path, ro);
-  if (!only.empty()) {
+  if (!only.empty() || !families.empty()) {
     std::vector<analysis::Observation> keep;
     for (auto& r : set.rows)
-      if (std::find(only.begin(), only.end(), r.task) != only.end()) keep.push_back(std::move(r));
+      if ((only.empty() || std::find(only.begin(), only.end(), r.task) != only.end()) &&
+          (families.empty() || std::find(families.begin(), families.end(), r.family) != families.end()))
+        keep.push_back(std::move(r));
     set.rows = std::move(keep);
   }
   std::size_t unmapped = 0;
@@ -93,7 +96,7 @@ std::vector<render::ObservedSeries> observed_series(const std::string& path, con
   if (unmapped)
     notes.push_back(std::to_string(unmapped) +
                     " observation(s) have a metric with no matching panel; they are drawn on the first panel");
-  if (out.empty()) notes.push_back("no observations matched (check --data-task)");
+  if (out.empty()) notes.push_back("no observations matched (check --data-task and --data-family)");
   return out;
 }
 
@@ -113,6 +116,7 @@ void add_plot(CLI::App& app, Action& run) {
       ->check(CLI::Range(2, 1000000));
   sub->add_option("--data", o->data, "Observations CSV (task,family,params,shots,metric,score,model,train_flops) to overlay");
   sub->add_option("--data-task", o->data_tasks, "Only observations of this task (repeatable)");
+  sub->add_option("--data-family", o->data_families, "Only observations of this model family (repeatable)");
   sub->add_option("--lower-is-better", o->obs.lower_is_better, "Declare a --data metric lower-is-better (repeatable)");
   sub->add_flag("--per-step", o->per_step, "Log-likelihood panel: ln P per step");
   sub->add_option("--title", o->title, "Figure title (default: the spec's name)");
@@ -134,7 +138,7 @@ void add_plot(CLI::App& app, Action& run) {
       if (model.tasks().empty()) throw Failure(kUsage, "error: the spec has no tasks to plot");
       std::vector<std::string> notes;
       if (!o->data.empty())
-        po.observed = observed_series(o->data, o->data_tasks, model.spec().scale.axis == Axis::compute, o->obs, notes);
+        po.observed = observed_series(o->data, o->data_tasks, o->data_families, model.spec().scale.axis == Axis::compute, o->obs, notes);
       t.start();
       render::PlotResult r;
       try {
