@@ -51,6 +51,10 @@ for t in "${targets[@]}"; do
   findings=build-fuzz/findings/$t
   mkdir -p "$corpus" "$findings"
   seeds=(examples tests/bad)
+  if [ "$t" = fuzz_observations ]; then
+    seeds=(tests/data)
+    [ -d examples/data ] && seeds+=(examples/data)
+  fi
   [ -d "fuzz/seeds/$t" ] && seeds+=("fuzz/seeds/$t")
   dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
