@@ -135,6 +135,25 @@ TEST_CASE("escaping for Graphviz and XML", "[render][escape]") {
   CHECK(xml_escape("ctl\x01x") == "ctlx");
 }
 
+// U+FFFE and U+FFFF are valid UTF-8 but not XML 1.0 characters; a spec
+// label "\uFFFE" made an SVG that XML parsers refuse (docs/reliability.md).
+TEST_CASE("escaping drops the XML noncharacters U+FFFE and U+FFFF", "[render][escape]") {
+  const std::string bad = "a\xEF\xBF\xBE b\xEF\xBF\xBF c\xEF\xBF\xBD";  // U+FFFE, U+FFFF, U+FFFD (kept)
+  const std::string want = "a\xEF\xBF\xBD b\xEF\xBF\xBD c\xEF\xBF\xBD";
+  CHECK(xml_escape(bad) == want);
+  CHECK(valid_utf8(bad) == want);
+  CHECK(gv_label_text(bad) == want);
+  CHECK(gv_tooltip_text(bad) == want);
+  CHECK(dot_label_escape(bad) == want);
+  test::SpecBuilder b("name \xEF\xBF\xBE");
+  b.skill("s", test::constant(0.5), "grp \xEF\xBF\xBF", "label \xEF\xBF\xBE", "tip \xEF\xBF\xBF");
+  b.task("t", GateKind::all, {{"s", 1}}, "", "task \xEF\xBF\xBE");
+  const MapResult r = render_map(b.compile(), 1e9);
+  CHECK(r.data.find("\xEF\xBF\xBE") == std::string::npos);
+  CHECK(r.data.find("\xEF\xBF\xBF") == std::string::npos);
+  CHECK_NOTHROW(XmlReader::parse(r.data));
+}
+
 TEST_CASE("emoji movie map: nodes, edges, clusters, colours, legend", "[render][map]") {
   const Model m = Model::compile(test::emoji_movie_spec());
   const MapResult r = render_map(m, 1e10);
