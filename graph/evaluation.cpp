@@ -42,38 +42,38 @@ PointCache::PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law
   }
 }
 
-void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, const PointCache& cache,
-               std::size_t j0, std::size_t j1, double* out) {
-  const Curve& c = n.curve;
-  const std::size_t len = j1 - j0;
-  switch (c.kind) {
+namespace {
+
+// ln P of a leaf at points [j0, j0 + len) into out[0, len). `n` is only
+// read for a `points` curve (its knots).
+void leaf_kernel(const EvalOp& op, const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts,
+                 const PointCache& cache, std::size_t j0, std::size_t len, double* out) {
+  switch (op.curve) {
     case CurveKind::logistic: {
-      const double l10mid = std::log10(c.mid);
       const double* l10 = cache.log10N.data() + j0;
-      for (std::size_t j = 0; j < len; ++j) out[j] = c.slope * (l10[j] - l10mid);
+      for (std::size_t j = 0; j < len; ++j) out[j] = op.c1 * (l10[j] - op.c0);
       vmath::log_sigmoid(out, out, len);
       break;
     }
     case CurveKind::power_law: {
-      const double lnc = std::log(c.c);
       const double* ln = cache.lnN.data() + j0;
-      for (std::size_t j = 0; j < len; ++j) out[j] = -c.alpha * (ln[j] - lnc);
+      for (std::size_t j = 0; j < len; ++j) out[j] = -op.c1 * (ln[j] - op.c0);
       vmath::exp(out, out, len);
       for (std::size_t j = 0; j < len; ++j) out[j] = -out[j];
       break;
     }
     case CurveKind::constant: {
-      const double lp = c.value > 0 ? std::log(c.value) : kNegInf;
-      std::fill(out, out + len, lp);
+      std::fill(out, out + len, op.c0);
       break;
     }
     case CurveKind::chinchilla: {
       const double* r = cache.reducible.data() + j0;
-      for (std::size_t j = 0; j < len; ++j) out[j] = -c.weight * r[j];
+      for (std::size_t j = 0; j < len; ++j) out[j] = -op.c0 * r[j];
       break;
     }
     case CurveKind::points: {
       // knots in (log10 N, logit p), once per leaf; then a binary search per point
+      const Curve& c = n.curve;
       const std::size_t K = c.knots.size();
       double xk[64], zk[64];
       if (K > 64) {
@@ -100,45 +100,40 @@ void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<Scale
       break;
     }
   }
-  if (n.floor != 0 || n.ceiling != 1) {
+  if (op.floor != 0 || op.ceiling != 1) {
     // leaf_log_p: ln(floor + (ceiling - floor) p)
-    const double span = n.ceiling - n.floor;
+    const double span = op.ceiling - op.floor;
     if (!(span > 0)) {
-      std::fill(out, out + len, n.floor > 0 ? std::log(n.floor) : kNegInf);
+      std::fill(out, out + len, op.floor > 0 ? std::log(op.floor) : kNegInf);
     } else {
       const double ls = std::log(span);
       for (std::size_t j = 0; j < len; ++j) out[j] += ls;
-      if (n.floor > 0) vmath::logaddexp_const(std::log(n.floor), out, out, len);
+      if (op.floor > 0) vmath::logaddexp_const(std::log(op.floor), out, out, len);
     }
     // floor <= P <= ceiling exactly; the rounded sum can step past either
     // end (ln P = +5.6e-17 for floor 0.0626 and p = 1), as in leaf_log_p.
-    const double lo = n.floor > 0 ? std::log(n.floor) : kNegInf, hi = std::log(n.ceiling);
+    const double lo = op.floor > 0 ? std::log(op.floor) : kNegInf, hi = std::log(op.ceiling);
     for (std::size_t j = 0; j < len; ++j) out[j] = std::max(lo, std::min(out[j], hi));
   }
 }
 
-void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t stride, double* row, std::size_t j0,
-               std::size_t j1, Workspace& ws, const std::size_t* use_row) {
-  const NodeSpec& n = m.node(v);
-  const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
-  const std::size_t len = j1 - j0;
+// ln P of a task over one block of len points into out[0, len). Use i
+// (0 <= i < nu) has count[i] and its child's values at child(i)[0, len).
+template <class Child>
+void task_kernel(const EvalOp& op, std::size_t nu, const double* count, Child child, double* out, std::size_t len,
+                 Workspace& ws) {
   ws.reserve_points(len);
-  auto child = [&](std::size_t u) { return logp + (use_row ? use_row[u] : m.use_child(u)) * stride; };
-  double total_uses = 0;
-  for (std::size_t u = ub; u < ue; ++u) total_uses += m.use_count(u);
+  GateKind gate = op.gate;
+  if (gate == GateKind::at_least && op.k == static_cast<int>(op.total_uses)) gate = GateKind::all;
+  if (gate == GateKind::at_least && op.k == 1) gate = GateKind::any;
 
-  GateKind gate = n.gate;
-  if (gate == GateKind::at_least && n.k == static_cast<int>(total_uses)) gate = GateKind::all;
-  if (gate == GateKind::at_least && n.k == 1) gate = GateKind::any;
-
-  double* out = row + j0;
   double* tmp = ws.tmp.data();
   switch (gate) {
     case GateKind::all:
       std::fill(out, out + len, 0.0);
-      for (std::size_t u = ub; u < ue; ++u) {
-        const double* c = child(u) + j0;
-        const double w = m.use_count(u);
+      for (std::size_t u = 0; u < nu; ++u) {
+        const double* c = child(u);
+        const double w = count[u];
         for (std::size_t j = 0; j < len; ++j) out[j] += w * c[j];
       }
       break;
@@ -146,9 +141,9 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
     case GateKind::best_of: {
       double* acc = ws.acc.data();
       std::fill(acc, acc + len, 0.0);
-      for (std::size_t u = ub; u < ue; ++u) {
-        const double w = gate == GateKind::best_of ? n.best_n : m.use_count(u);
-        vmath::log1mexp(child(u) + j0, tmp, len);
+      for (std::size_t u = 0; u < nu; ++u) {
+        const double w = gate == GateKind::best_of ? op.best_n : count[u];
+        vmath::log1mexp(child(u), tmp, len);
         for (std::size_t j = 0; j < len; ++j) acc[j] += w * tmp[j];
       }
       vmath::log1mexp(acc, out, len);
@@ -158,9 +153,9 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
         // which logsumexp keeps exact however small.
         if (acc[j] > -1e-280) {
           double l = kNegInf;
-          for (std::size_t u = ub; u < ue; ++u) {
-            const double w = gate == GateKind::best_of ? n.best_n : m.use_count(u);
-            l = logaddexp(l, std::log(w) + child(u)[j0 + j]);
+          for (std::size_t u = 0; u < nu; ++u) {
+            const double w = gate == GateKind::best_of ? op.best_n : count[u];
+            l = logaddexp(l, std::log(w) + child(u)[j]);
           }
           out[j] = std::min(out[j] == kNegInf ? l : std::max(out[j], l), 0.0);
         }
@@ -169,17 +164,17 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
     }
     case GateKind::mean: {
       double wsum = 0;
-      for (std::size_t u = ub; u < ue; ++u) wsum += m.use_count(u);
+      for (std::size_t u = 0; u < nu; ++u) wsum += count[u];
       double* mx = ws.acc.data();
       std::fill(mx, mx + len, kNegInf);
-      for (std::size_t u = ub; u < ue; ++u) {
-        const double* c = child(u) + j0;
+      for (std::size_t u = 0; u < nu; ++u) {
+        const double* c = child(u);
         for (std::size_t j = 0; j < len; ++j) mx[j] = std::max(mx[j], c[j]);
       }
       std::fill(out, out + len, 0.0);
-      for (std::size_t u = ub; u < ue; ++u) {
-        const double* c = child(u) + j0;
-        const double w = m.use_count(u) / wsum;
+      for (std::size_t u = 0; u < nu; ++u) {
+        const double* c = child(u);
+        const double w = count[u] / wsum;
         for (std::size_t j = 0; j < len; ++j) tmp[j] = mx[j] == kNegInf ? kNegInf : c[j] - mx[j];
         vmath::exp(tmp, tmp, len);
         for (std::size_t j = 0; j < len; ++j) out[j] += w * tmp[j];
@@ -189,20 +184,19 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
       break;
     }
     case GateKind::at_least: {
-      const auto k = static_cast<std::size_t>(n.k);
-      const std::size_t nu = ue - ub;
+      const auto k = static_cast<std::size_t>(op.k);
       ws.dist.resize(k + 1);
       if (ws.pq.size() < 2 * nu * len) ws.pq.resize(2 * nu * len);
       double* P = ws.pq.data();  // use i's P at P[i * len + j], 1 - P at P[(nu + i) * len + j]
       for (std::size_t i = 0; i < nu; ++i)
-        vmath::exp_and_complement(child(ub + i) + j0, P + i * len, P + (nu + i) * len, len);
+        vmath::exp_and_complement(child(i), P + i * len, P + (nu + i) * len, len);
       double* d = ws.dist.data();
       for (std::size_t j = 0; j < len; ++j) {
         std::fill(d, d + k + 1, 0.0);
         d[0] = 1;
         for (std::size_t i = 0; i < nu; ++i) {
           const double p = P[i * len + j], q = P[(nu + i) * len + j];
-          const auto reps = static_cast<std::size_t>(m.use_count(ub + i));
+          const auto reps = static_cast<std::size_t>(count[i]);
           for (std::size_t r = 0; r < reps; ++r) {
             d[k] += d[k - 1] * p;  // "k or more" absorbs
             for (std::size_t t = k - 1; t >= 1; --t) d[t] = d[t] * q + d[t - 1] * p;
@@ -214,9 +208,9 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
           ws.ldist.assign(k + 1, kNegInf);
           double* ld = ws.ldist.data();
           ld[0] = 0;
-          for (std::size_t u = ub; u < ue; ++u) {
-            const double lp = child(u)[j0 + j], lq = log1mexp(lp);
-            const auto reps = static_cast<std::size_t>(m.use_count(u));
+          for (std::size_t u = 0; u < nu; ++u) {
+            const double lp = child(u)[j], lq = log1mexp(lp);
+            const auto reps = static_cast<std::size_t>(count[u]);
             for (std::size_t r = 0; r < reps; ++r) {
               ld[k] = logaddexp(ld[k], ld[k - 1] + lp);
               for (std::size_t t = k - 1; t >= 1; --t) ld[t] = logaddexp(ld[t] + lq, ld[t - 1] + lp);
@@ -229,17 +223,26 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
       break;
     }
   }
-  if (n.guess > 0) {
-    const double lg = std::log(n.guess), l1g = std::log1p(-n.guess);
+  if (op.guess > 0) {
+    const double lg = std::log(op.guess), l1g = std::log1p(-op.guess);
     for (std::size_t j = 0; j < len; ++j) out[j] += l1g;
     vmath::logaddexp_const(lg, out, out, len);
   }
   for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);  // rounding never above P = 1
 }
 
+}  // namespace
+
+void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t stride, double* row, std::size_t j0,
+               std::size_t j1, Workspace& ws, const std::size_t* use_row) {
+  const EvalOp& op = m.eval_ops()[m.eval_position(v)];
+  const std::size_t ub = m.use_begin(v);
+  auto child = [&](std::size_t i) { return logp + (use_row ? use_row[ub + i] : m.use_child(ub + i)) * stride + j0; };
+  task_kernel(op, m.use_end(v) - ub, m.eval_use_count().data() + op.use_begin, child, row + j0, j1 - j0, ws);
+}
+
 }  // namespace detail
 
-using detail::eval_leaf;
 using detail::eval_task;
 using detail::Workspace;
 
@@ -317,34 +320,49 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     }
   }
 
+  // Everything below is indexed by position in the evaluation order, so one
+  // pass reads the program (Model::eval_ops) and these arrays front to back.
+  const auto& ops = model.eval_ops();
+  const std::uint32_t* use_pos = model.eval_use_pos().data();
+  const double* use_count = model.eval_use_count().data();
+  const double* use_steps = model.eval_use_steps().data();
+  constexpr std::ptrdiff_t kNone = -1;
+
+  // Kept row of each position.
+  std::vector<std::ptrdiff_t> kept_at(n, kNone);
+  if (options.keep) {
+    for (std::size_t v = 0; v < n; ++v)
+      if (ev.row_of_[v] >= 0) kept_at[model.eval_position(v)] = ev.row_of_[v];
+  } else {
+    for (std::size_t i = 0; i < n; ++i) kept_at[i] = ops[i].node;
+  }
+
   // Partial credit: `all` nodes under a task that reports it, and (when not
   // every row is kept, so it cannot be recomputed later) every kept `all`
   // task; their `all` descendants need it too.
   std::vector<char> need(n, 0);
-  for (std::size_t t : model.tasks()) {
-    for (const Metric& mt : model.metrics(t))
-      if (mt.kind == MetricKind::partial_credit) need[t] = 1;
-    if (options.keep && ev.has_row(t)) need[t] = 1;
-  }
-  const auto& order = model.topological_order();
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {  // tasks before prerequisites
-    const std::size_t v = *it;
-    if (!need[v]) continue;
-    if (!model.node(v).is_task || model.node(v).gate != GateKind::all) {
-      need[v] = 0;
+  for (std::size_t i = n; i-- > 0;) {  // tasks before prerequisites
+    const detail::EvalOp& op = ops[i];
+    if (op.is_task && (op.reports_partial_credit || (options.keep && kept_at[i] >= 0))) need[i] = 1;
+    if (!need[i]) continue;
+    if (!op.is_task || op.gate != GateKind::all) {
+      need[i] = 0;
       continue;
     }
-    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) need[model.use_child(u)] = 1;
+    for (std::size_t u = op.use_begin; u < op.use_end; ++u) need[use_pos[u]] = 1;
   }
-  std::vector<std::ptrdiff_t> pc_block_row(n, -1);  // node -> row in a thread's block buffer of partial credit
+  std::vector<std::ptrdiff_t> pc_block_at(n, kNone), pc_store_at(n, kNone);
   std::size_t pc_block_rows = 0, pc_rows = 0;
-  ev.pc_row_.assign(n, -1);
-  for (std::size_t v : order) {  // block rows in evaluation order (locality)
-    if (!need[v]) continue;
-    pc_block_row[v] = static_cast<std::ptrdiff_t>(pc_block_rows++);
+  ev.pc_row_.assign(n, kNone);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!need[i]) continue;
+    pc_block_at[i] = static_cast<std::ptrdiff_t>(pc_block_rows++);
+    if (kept_at[i] >= 0) {
+      pc_store_at[i] = static_cast<std::ptrdiff_t>(pc_rows);
+      ev.pc_row_[ops[i].node] = static_cast<std::ptrdiff_t>(pc_rows++);
+    }
   }
-  for (std::size_t v = 0; v < n; ++v)
-    if (need[v] && ev.has_row(v)) ev.pc_row_[v] = static_cast<std::ptrdiff_t>(pc_rows++);
+  need = {};
   ev.log_p_.resize(kept * m);  // every kept row is written whole below
   ev.pc_.resize(pc_rows * m);
 
@@ -358,17 +376,11 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   }
   B = std::max<std::size_t>(1, std::min(B, m));
 
-  // Block rows: node v's ln P at buf[slot[v] * B]. Without shared skills the
-  // slots follow the evaluation order, so a task's children mostly sit just
-  // before it; Shannon expansion (shared.cpp) addresses rows by node.
-  std::vector<std::size_t> slot(n), use_slot;
-  const bool by_order = plan.index.empty();
-  for (std::size_t i = 0; i < n; ++i) slot[by_order ? order[i] : i] = i;
-  if (by_order) {
-    use_slot.resize(n ? model.use_end(n - 1) : 0);
-    for (std::size_t u = 0; u < use_slot.size(); ++u) use_slot[u] = slot[model.use_child(u)];
-  }
-  const std::size_t* use_row = by_order ? use_slot.data() : nullptr;
+  // Block rows: position i's ln P at buf[slot(i) * B]. Without shared skills
+  // the slot is the position, so a task's children mostly sit just before
+  // it; Shannon expansion (shared.cpp) addresses rows by node index.
+  const bool by_node = !plan.index.empty();
+  auto slot = [&](std::size_t i) -> std::size_t { return by_node ? ops[i].node : i; };
 
   const ScalingLaw& law = model.spec().scale.law;
   const detail::PointCache cache(ev.points_, law);
@@ -381,46 +393,48 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
       const std::size_t len = std::min(B, j1 - a0);
       for (std::size_t i = 0; i < n; ++i) {
         // The children's rows of a node a few places ahead are requested now,
-        // so their cache misses overlap this node's arithmetic (the buffer is
-        // tens of MiB and children are anywhere in it).
+        // so their cache misses overlap this node's arithmetic.
         if (i + kPrefetchAhead < n) {
-          const std::size_t w = order[i + kPrefetchAhead];
-          for (std::size_t u = model.use_begin(w); u < model.use_end(w); ++u) {
-            const char* c = reinterpret_cast<const char*>(buf.data() + slot[model.use_child(u)] * B);
+          const detail::EvalOp& ahead = ops[i + kPrefetchAhead];
+          for (std::size_t u = ahead.use_begin; u < ahead.use_end; ++u) {
+            const char* c = reinterpret_cast<const char*>(buf.data() + slot(use_pos[u]) * B);
             for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(c + off);
           }
         }
-        const std::size_t v = order[i];
-        double* row = buf.data() + slot[v] * B;
-        if (model.node(v).is_task)
-          eval_task(model, v, buf.data(), B, row, 0, len, ws, use_row);
-        else
-          eval_leaf(model.node(v), law, ev.points_, cache, a0, a0 + len, row);
-        if (!plan.index.empty() && plan.index[v] >= 0)
-          detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[v])], buf.data(), B, 0,
-                                len, ws, scratch);
-        if (ev.has_row(v)) std::copy(row, row + len, ev.log_p_.data() + ev.row(v) * m + a0);
-        if (pc_block_row[v] < 0) continue;
-        double* pc = pcbuf.data() + static_cast<std::size_t>(pc_block_row[v]) * B;
+        const detail::EvalOp& op = ops[i];
+        double* row = buf.data() + slot(i) * B;
+        if (op.is_task) {
+          auto child = [&](std::size_t k) { return buf.data() + slot(use_pos[op.use_begin + k]) * B; };
+          detail::task_kernel(op, op.use_end - op.use_begin, use_count + op.use_begin, child, row, len, ws);
+        } else {
+          detail::leaf_kernel(op, model.node(op.node), law, ev.points_, cache, a0, len, row);
+        }
+        if (by_node && plan.index[op.node] >= 0)
+          detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[op.node])], buf.data(), B,
+                                0, len, ws, scratch);
+        if (kept_at[i] >= 0)
+          std::copy(row, row + len, ev.log_p_.data() + static_cast<std::size_t>(kept_at[i]) * m + a0);
+        if (pc_block_at[i] < 0) continue;
+        double* pc = pcbuf.data() + static_cast<std::size_t>(pc_block_at[i]) * B;
         std::fill(pc, pc + len, 0.0);
         double den = 0;
-        for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
-          const std::size_t c = model.use_child(u);
-          const double w = model.use_count(u) * model.steps(c);
+        for (std::size_t u = op.use_begin; u < op.use_end; ++u) {
+          const std::size_t c = use_pos[u];
+          const double w = use_steps[u];
           den += w;
-          if (pc_block_row[c] >= 0) {
-            const double* cp = pcbuf.data() + static_cast<std::size_t>(pc_block_row[c]) * B;
+          if (pc_block_at[c] >= 0) {
+            const double* cp = pcbuf.data() + static_cast<std::size_t>(pc_block_at[c]) * B;
             for (std::size_t j = 0; j < len; ++j) pc[j] += w * cp[j];
           } else {
             double* t = ws.tmp.data();
-            detail::vmath::exp(buf.data() + slot[c] * B, t, len);
+            detail::vmath::exp(buf.data() + slot(c) * B, t, len);
             for (std::size_t j = 0; j < len; ++j) pc[j] += w * t[j];
           }
         }
-        const double g = model.node(v).guess;
+        const double g = op.guess;
         for (std::size_t j = 0; j < len; ++j) pc[j] = std::clamp(g + (1 - g) * (pc[j] / den), 0.0, 1.0);
-        if (ev.pc_row_[v] >= 0)
-          std::copy(pc, pc + len, ev.pc_.data() + static_cast<std::size_t>(ev.pc_row_[v]) * m + a0);
+        if (pc_store_at[i] >= 0)
+          std::copy(pc, pc + len, ev.pc_.data() + static_cast<std::size_t>(pc_store_at[i]) * m + a0);
       }
     }
   };
@@ -439,6 +453,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     }
     for (auto& th : pool) th.join();
   }
+  (void)use_count;
   return ev;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/graph/depth_first_search.hpp>
 #include <cmath>
+#include <limits>
 #include <iterator>
 #include <unordered_map>
 
@@ -203,7 +204,53 @@ Model Model::compile(ModelSpec spec) {
     if (node.gate == GateKind::all) m.steps_[v] = steps;
   }
   std::sort(m.tasks_.begin(), m.tasks_.end());
+
   m.default_metrics_ = default_metrics();
+
+  // The evaluation program: positions must fit the 32-bit fields.
+  if (n >= std::numeric_limits<std::uint32_t>::max() || m.use_offset_[n] >= std::numeric_limits<std::uint32_t>::max())
+    throw ModelError("the model has more than 2^32 nodes or uses");
+  m.pos_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) m.pos_[m.order_[i]] = static_cast<std::uint32_t>(i);
+  m.ops_.resize(n);
+  m.op_use_pos_.reserve(m.use_offset_[n]);
+  m.op_use_count_.reserve(m.use_offset_[n]);
+  m.op_use_steps_.reserve(m.use_offset_[n]);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t v = m.order_[i];
+    const NodeSpec& node = s.nodes[v];
+    detail::EvalOp& op = m.ops_[i];
+    op.node = static_cast<std::uint32_t>(v);
+    op.is_task = node.is_task;
+    op.gate = node.gate;
+    op.curve = node.curve.kind;
+    op.k = node.k;
+    op.best_n = node.best_n;
+    op.guess = node.guess;
+    op.floor = node.floor;
+    op.ceiling = node.ceiling;
+    if (!node.is_task) {
+      switch (node.curve.kind) {
+        case CurveKind::logistic: op.c0 = std::log10(node.curve.mid), op.c1 = node.curve.slope; break;
+        case CurveKind::power_law: op.c0 = std::log(node.curve.c), op.c1 = node.curve.alpha; break;
+        case CurveKind::constant:
+          op.c0 = node.curve.value > 0 ? std::log(node.curve.value) : -std::numeric_limits<double>::infinity();
+          break;
+        case CurveKind::chinchilla: op.c0 = node.curve.weight; break;
+        case CurveKind::points: break;  // the kernel reads the knots from the NodeSpec
+      }
+    } else {
+      for (const Metric& mt : m.metrics(v)) op.reports_partial_credit |= mt.kind == MetricKind::partial_credit;
+    }
+    op.use_begin = static_cast<std::uint32_t>(m.op_use_pos_.size());
+    for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
+      m.op_use_pos_.push_back(m.pos_[m.use_child_[u]]);
+      m.op_use_count_.push_back(m.use_count_[u]);
+      m.op_use_steps_.push_back(m.use_count_[u] * m.steps_[m.use_child_[u]]);
+      op.total_uses += m.use_count_[u];
+    }
+    op.use_end = static_cast<std::uint32_t>(m.op_use_pos_.size());
+  }
   return m;
 }
 

@@ -14,6 +14,7 @@
 
 #include <boost/graph/adjacency_list.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,26 @@ using CapabilityGraph =
 /// Found with boost::depth_first_search (back edge), in spec order, so the
 /// same spec always reports the same cycle.
 std::vector<std::size_t> find_cycle(const ModelSpec& spec);
+
+namespace detail {
+/// One node as evaluate() runs it (internal): the fields its kernel reads,
+/// copied out of the NodeSpec so that a pass over the model reads one
+/// compact array front to back. Model::eval_ops() holds them in evaluation
+/// order; a node's uses are [use_begin, use_end) of Model::eval_use_pos()
+/// (the child's position in that order) and Model::eval_use_count().
+struct EvalOp {
+  std::uint32_t node = 0;   ///< node index
+  bool is_task = false;
+  bool reports_partial_credit = false;  ///< a task whose metrics include partial credit
+  GateKind gate = GateKind::all;
+  CurveKind curve = CurveKind::constant;
+  std::int32_t k = 0, best_n = 1;
+  double guess = 0, total_uses = 0;
+  double c0 = 0, c1 = 0;    ///< logistic: log10 mid, slope; power_law: ln c, alpha; constant: ln value; chinchilla: weight
+  double floor = 0, ceiling = 1;
+  std::uint32_t use_begin = 0, use_end = 0;
+};
+}  // namespace detail
 
 class Model {
  public:
@@ -88,6 +109,16 @@ class Model {
   /// True if any skill is declared `shared: true`.
   bool has_shared() const { return has_shared_; }
 
+  /// The evaluation program (internal; see detail::EvalOp): one op per node
+  /// in topological_order(), and each op's uses by position in that order.
+  const std::vector<detail::EvalOp>& eval_ops() const { return ops_; }
+  const std::vector<std::uint32_t>& eval_use_pos() const { return op_use_pos_; }
+  const std::vector<double>& eval_use_count() const { return op_use_count_; }
+  /// Per program use: count * steps(child), the use's weight in partial credit.
+  const std::vector<double>& eval_use_steps() const { return op_use_steps_; }
+  /// Position of node v in topological_order().
+  std::size_t eval_position(std::size_t v) const { return pos_[v]; }
+
  private:
   explicit Model(ModelSpec spec);
 
@@ -103,6 +134,10 @@ class Model {
   std::vector<std::size_t> tasks_;
   std::vector<Metric> default_metrics_;
   bool has_shared_ = false;
+  std::vector<detail::EvalOp> ops_;
+  std::vector<std::uint32_t> op_use_pos_;
+  std::vector<double> op_use_count_, op_use_steps_;
+  std::vector<std::uint32_t> pos_;
 };
 
 }  // namespace capgraph

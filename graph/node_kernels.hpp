@@ -30,10 +30,6 @@ struct PointCache {
   PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law);
 };
 
-/// ln P of a leaf at points [j0, j1) into out[0 .. j1 - j0).
-void eval_leaf(const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts, const PointCache& cache,
-               std::size_t j0, std::size_t j1, double* out);
-
 /// ln P of task v at points [j0, j1) into row[j0..j1), reading child c's
 /// ln P at logp[c * stride + j]. ws.acc must hold at least j1 - j0 values.
 /// With use_row, child rows are found by use instead: the child of use u at
