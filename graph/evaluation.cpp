@@ -44,9 +44,9 @@ PointCache::PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law
 
 namespace {
 
-// ln P of a leaf at points [j0, j0 + len) into out[0, len). `n` is only
-// read for a `points` curve (its knots).
-void leaf_kernel(const EvalOp& op, const NodeSpec& n, const ScalingLaw& law, const std::vector<ScalePoint>& pts,
+// ln P of a leaf at points [j0, j0 + len) into out[0, len). `n`, the leaf's
+// NodeSpec, is only needed (and only passed) for a `points` curve's knots.
+void leaf_kernel(const EvalOp& op, const NodeSpec* n, const ScalingLaw& law, const std::vector<ScalePoint>& pts,
                  const PointCache& cache, std::size_t j0, std::size_t len, double* out) {
   switch (op.curve) {
     case CurveKind::logistic: {
@@ -73,7 +73,7 @@ void leaf_kernel(const EvalOp& op, const NodeSpec& n, const ScalingLaw& law, con
     }
     case CurveKind::points: {
       // knots in (log10 N, logit p), once per leaf; then a binary search per point
-      const Curve& c = n.curve;
+      const Curve& c = n->curve;
       const std::size_t K = c.knots.size();
       double xk[64], zk[64];
       if (K > 64) {
@@ -407,7 +407,8 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
           auto child = [&](std::size_t k) { return buf.data() + slot(use_pos[op.use_begin + k]) * B; };
           detail::task_kernel(op, op.use_end - op.use_begin, use_count + op.use_begin, child, row, len, ws);
         } else {
-          detail::leaf_kernel(op, model.node(op.node), law, ev.points_, cache, a0, len, row);
+          detail::leaf_kernel(op, op.curve == CurveKind::points ? &model.node(op.node) : nullptr, law, ev.points_,
+                              cache, a0, len, row);
         }
         if (by_node && plan.index[op.node] >= 0)
           detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[op.node])], buf.data(), B,

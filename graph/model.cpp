@@ -131,7 +131,10 @@ Model Model::compile(ModelSpec spec) {
     throw ModelError("tokens_per_param and data_limit must be positive");
   for (const NodeSpec& node : s.nodes) check_node(s, node);
 
-  m.graph_ = build_graph(s);
+  {
+    CapabilityGraph g = build_graph(s);
+    m.graph_.swap(g);  // Boost 1.74's adjacency_list has no move assignment: `= build_graph(s)` copied it
+  }
   if (auto cycle = find_cycle_in(m.graph_); !cycle.empty()) {
     std::string path;
     for (std::size_t i = 0; i < cycle.size(); ++i) path += (i ? " -> " : "") + s.nodes[cycle[i]].id;
