@@ -164,3 +164,43 @@ TEST_CASE("fit: usage and data errors", "[cli][fit]") {
   CHECK(e.code == 0);
   CHECK(e.out.find("row(s) scored with `bleu` not used") != std::string::npos);
 }
+
+TEST_CASE("fit: the numbers docs/analysis.md and the README quote", "[cli][fit]") {
+  const Run full = run("fit " + kSpec + " --data " + kArith + " --family OPT --format json");
+  REQUIRE(full.code == 0);
+  const auto j = nlohmann::json::parse(full.out);
+  const auto& p = j["parameters"];
+  REQUIRE(p.size() == 6);
+  CHECK(p[0]["skill"] == "digit_add");
+  CHECK(p[0]["value"].get<double>() == Approx(11.309).margin(0.002));  // mid 2.0e11
+  CHECK(p[0]["se"].get<double>() == Approx(0.279).margin(0.002));
+  CHECK(p[1]["value"].get<double>() == Approx(0.868).margin(0.002));
+  CHECK(p[1]["se"].get<double>() == Approx(0.134).margin(0.002));
+  const auto& f = j["forecasts"][0];
+  CHECK(f["task"] == "arithmetic_2_digit_addition");
+  CHECK(f["crossing"].get<double>() == Approx(2.11e12).epsilon(0.01));
+  CHECK(f["low"].get<double>() == Approx(3.08e11).epsilon(0.01));
+  CHECK(f["high"].get<double>() == Approx(1.45e13).epsilon(0.01));
+
+  auto mean_mae = [](const nlohmann::json& bt, const char* key) {
+    double s = 0;
+    for (const auto& b : bt) s += b[key].get<double>();
+    return s / static_cast<double>(bt.size());
+  };
+  const Run opt = run("fit " + kSpec + " --data " + kArith + " --family OPT --format json --train-below 1e10");
+  const auto jo = nlohmann::json::parse(opt.out);
+  CHECK(mean_mae(jo["backtest"], "mae_graph") == Approx(0.0904).margin(0.0005));
+  CHECK(mean_mae(jo["backtest"], "mae_baseline") == Approx(0.0709).margin(0.0005));
+  const Run py = run("fit " + kSpec + " --data " + kArith + " --family Pythia --format json --train-below 1e10");
+  const auto jp = nlohmann::json::parse(py.out);
+  CHECK(mean_mae(jp["backtest"], "mae_graph") == Approx(0.132).margin(0.0005));
+  CHECK(mean_mae(jp["backtest"], "mae_baseline") == Approx(0.260).margin(0.0005));
+  CHECK(jp["backtest"][3]["graph_check"] == "miss");
+  CHECK(jp["backtest"][3]["baseline_check"] == "hit");
+  const Run gj = run("fit " + kSpec + " --data " + kArith + " --family GPT-Neo/J --format json --train-below 1e10");
+  const auto jg = nlohmann::json::parse(gj.out);
+  CHECK(mean_mae(jg["backtest"], "mae_graph") == Approx(0.241).margin(0.0005));
+  CHECK(mean_mae(jg["backtest"], "mae_baseline") == Approx(0.280).margin(0.0005));
+  // BLOOM has no model at or above 1e10: nothing to backtest
+  CHECK(run("fit " + kSpec + " --data " + kArith + " --family BLOOM --train-below 1e10").code == 2);
+}
