@@ -2,7 +2,7 @@
 # bench/run.sh — capgraph against the NumPy peer, whole processes, same run.
 #
 #   bench/run.sh [--big] [--sizes "1000 10000 100000"] [--points 1000]
-#                [--threads 2,1] [--chain 5000] [--no-peer] [--no-build]
+#                [--threads 2,1] [--keep roots|tasks|all] [--chain 5000] [--no-peer] [--no-build]
 #                [--build DIR] [--data DIR] [-j JOBS]
 #
 # 1. Installs what is missing (as root, apt-get): /usr/bin/time and Debian's
@@ -13,8 +13,10 @@
 # 3. Generates layered specs of each size (bench/gen_spec.py, seed 1; cached
 #    in the data dir, default /tmp/capgraph_bench) and, for each:
 #      load     bench_eval --phase load      (load + validate only)
-#      eval     bench_eval --points P --threads 2,1 --repeat 2
-#               (load + compile + evaluate: cold with 2 threads, then warm)
+#      eval     bench_eval --points P --threads 2,1 --repeat 2 --keep roots
+#               (load + compile + evaluate: cold with 2 threads, then warm;
+#               every node is evaluated, the root tasks' rows are kept)
+#      evalall  the same keeping every node's row (--keep all), cold only
 #      peer     bench/peer_numpy.py --points P (YAML + networkx + NumPy)
 #    each a separate process under /usr/bin/time -v (peak RSS of that phase).
 #    --big adds 1,000,000 nodes at 1 point (issue 6's one-point target).
@@ -41,6 +43,7 @@ POINTS=1000
 BIG=0
 BIG_POINTS=1
 THREADS="2,1"
+KEEP=roots
 CHAIN=5000
 PEER=1
 DO_BUILD=1
@@ -54,6 +57,7 @@ while [[ $# -gt 0 ]]; do
     --sizes) SIZES=$2; shift ;;
     --points) POINTS=$2; shift ;;
     --threads) THREADS=$2; shift ;;
+    --keep) KEEP=$2; shift ;;
     --chain) CHAIN=$2; shift ;;
     --no-peer) PEER=0 ;;
     --no-build) DO_BUILD=0 ;;
@@ -120,6 +124,7 @@ mkdir -p "$RES"
   echo "python=$($PY --version 2>&1 | cut -d' ' -f2)"
   echo "openblas_coretype=${OPENBLAS_CORETYPE:-unset}"
   echo "threads=$THREADS"
+  echo "keep=$KEEP"
   echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"
 } > "$RES/machine.txt"
 
@@ -163,7 +168,11 @@ for row in "${rows[@]}"; do
   say "$n nodes: capgraph load + validate"
   run "load_$n" "$BENCH" "$spec" --phase load
   say "$n nodes x $p points: capgraph evaluate (threads $THREADS, cold then warm)"
-  run "eval_${n}_$p" "$BENCH" "$spec" --points "$p" --threads "$THREADS" --repeat 2
+  run "eval_${n}_$p" "$BENCH" "$spec" --points "$p" --threads "$THREADS" --repeat 2 --keep "$KEEP"
+  if [[ $KEEP != all ]]; then
+    say "$n nodes x $p points: capgraph evaluate keeping every row"
+    run "evalall_${n}_$p" "$BENCH" "$spec" --points "$p" --threads "${THREADS%%,*}" --keep all
+  fi
   if [[ $PEER -eq 1 ]]; then
     say "$n nodes x $p points: NumPy peer"
     run "peer_${n}_$p" "$PY" "$ROOT/bench/peer_numpy.py" "$spec" --points "$p"

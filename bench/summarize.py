@@ -66,12 +66,14 @@ def main():
                % (machine.get("nproc"), machine.get("cpu"), machine.get("mem_gib"), machine.get("kernel"),
                   machine.get("load_at_start"), machine.get("date")))
     out.append("capgraph: bench_eval (Release), evaluate with threads %s (first figure: first count listed, "
-               "cold); peer: Python %s, OPENBLAS_CORETYPE=%s."
-               % (machine.get("threads"), machine.get("python"), machine.get("openblas_coretype")))
+               "cold), every node evaluated and the rows of `--keep %s` kept; peer: Python %s, OPENBLAS_CORETYPE=%s."
+               % (machine.get("threads"), machine.get("keep", "all"), machine.get("python"),
+                  machine.get("openblas_coretype")))
     out.append("")
     out.append("| nodes | points | spec MB | load+validate s / MiB | evaluate s (cold) / MiB | evaluate s warm, by threads "
+               "| every row kept: evaluate s (cold) / MiB "
                "| NumPy load s (YAML + networkx) | NumPy eval s / MiB | ratio eval (cold / warm 1 thread) |")
-    out.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+    out.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     fit = []
     table = {}
     for n, p, size in rows:
@@ -80,6 +82,9 @@ def main():
         pe = jload(os.path.join(res, "peer_%d_%d.json" % (n, p)))
         ld_rss = maxrss_mib(os.path.join(res, "load_%d.time" % n))
         ev_rss = maxrss_mib(os.path.join(res, "eval_%d_%d.time" % (n, p)))
+        eva = jload(os.path.join(res, "evalall_%d_%d.json" % (n, p))) or {}
+        eva_rss = maxrss_mib(os.path.join(res, "evalall_%d_%d.time" % (n, p)))
+        all_txt = ("%s / %s" % (fmt(eva.get("evaluate_s")), fmt(eva_rss))) if eva else "(same)"
         pe_rss = maxrss_mib(os.path.join(res, "peer_%d_%d.time" % (n, p)))
         t_load = ld.get("load_validate_s")
         t_eval = ev.get("evaluate_s")
@@ -97,9 +102,9 @@ def main():
                              peer_eval=pe_ev, ratio=ratio, ratio_w=ratio_w)
         if t_eval and p > 1:
             fit.append((math.log(n * p), math.log(t_eval)))
-        out.append("| %s | %s | %.1f | %s / %s | %s / %s | %s | %s | %s / %s | %s / %s |" % (
+        out.append("| %s | %s | %.1f | %s / %s | %s / %s | %s | %s | %s | %s / %s | %s / %s |" % (
             "{:,}".format(n), "{:,}".format(p), size / 1e6, fmt(t_load), fmt(ld_rss), fmt(t_eval), fmt(ev_rss),
-            warm_txt, fmt(pl), fmt(pe_ev), fmt(pe_rss),
+            warm_txt, all_txt, fmt(pl), fmt(pe_ev), fmt(pe_rss),
             (fmt(ratio, 2) + "x") if ratio else "n/a", (fmt(ratio_w, 2) + "x") if ratio_w else "n/a"))
     out.append("")
     out.append("MiB = peak resident set of that process (`/usr/bin/time -v`): the load column runs "
