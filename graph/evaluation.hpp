@@ -11,7 +11,8 @@
 //
 // Memory: the kept rows (8 * points bytes each, plus a partial-credit row
 // for a kept `all` node under a partial-credit task) plus one block buffer
-// per thread (about 16 MiB). Keeping every row (the default) costs
+// per thread (32 MiB, or up to 256 MiB for 64-point blocks on large
+// models). Keeping every row (the default) costs
 // 8 * nodes * points bytes; keeping only the reported tasks' rows is what
 // makes 100,000 nodes x 1,000 points cheap (docs/benchmarks.md).
 // Time: O((nodes + uses) * points), with at_least costing O(uses * k) per point.
@@ -42,7 +43,7 @@ struct EvalOptions {
   /// The nodes whose rows the Evaluation keeps; nullopt keeps every node.
   /// Every node is evaluated either way (a kept task needs its cone).
   std::optional<std::vector<std::size_t>> keep;
-  /// Scale points per block (0: chosen so one block buffer is about 16 MiB).
+  /// Scale points per block (0: automatic, see evaluation.cpp).
   std::size_t block_points = 0;
 };
 
