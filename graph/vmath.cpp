@@ -46,8 +46,11 @@ bool simd_enabled() { return use_simd(); }
 void set_simd_allowed(bool allowed) { g_allowed.store(allowed); }
 
 #if defined(CAPGRAPH_HAVE_AVX2_KERNELS)
+// Fewer than four values (one scale point: `eval`, `bottleneck` and its
+// re-evaluations) go the scalar way: a padded four-lane call costs more
+// than one scalar call.
 #define CAPGRAPH_VMATH_DISPATCH(call) \
-  if (use_simd()) return avx2::call
+  if (n >= 4 && use_simd()) return avx2::call
 #else
 #define CAPGRAPH_VMATH_DISPATCH(call) (void)0
 #endif

@@ -8,9 +8,10 @@
 // every function here, composites included, within 8 ulp of the scalar
 // formula and special values exact); elsewhere, or with CAPGRAPH_SIMD=0 in the
 // environment, the same formulas run through scalar libm, one value at a
-// time. Both paths compute the same formulas (curve_eval.cpp's Maechler
-// forms), so they differ only in the last bits; on one machine the output is
-// deterministic either way.
+// time; so do arrays of fewer than 4 values (a padded vector call costs more
+// than a scalar one). Both paths compute the same formulas (curve_eval.cpp's
+// Maechler forms), so they differ only in the last bits; on one machine the
+// output is deterministic either way.
 //
 // Every function allows in == out (in place).
 #pragma once

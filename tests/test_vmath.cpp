@@ -119,7 +119,10 @@ TEST_CASE("vmath: in place, and the scalar path can be forced", "[vmath]") {
   vm::set_simd_allowed(true);
 }
 
-TEST_CASE("evaluate: blocks, threads and kept rows give bit-identical numbers", "[engine]") {
+// Within a block size the numbers are bit-identical whatever the threads and
+// kept rows; across block sizes a block's last 1-3 points may take the scalar
+// path (graph/vmath.hpp), so they agree to a few ulp.
+TEST_CASE("evaluate: blocks, threads and kept rows give the same numbers", "[engine]") {
   std::mt19937_64 rng(2024);
   for (int trial = 0; trial < 40; ++trial) {
     testing::RandomModelOptions o;
@@ -149,12 +152,12 @@ TEST_CASE("evaluate: blocks, threads and kept rows give bit-identical numbers", 
           REQUIRE(some.has_row(v) == kept);
           REQUIRE(all.has_row(v));
           for (std::size_t j = 0; j < xs.size(); ++j) {
-            // identical bits: each point's arithmetic does not depend on its block
-            REQUIRE(std::memcmp(&all.log_p_row(v)[j], &ref.log_p_row(v)[j], sizeof(double)) == 0);
-            REQUIRE(all.partial_credit(v, j) == ref.partial_credit(v, j));
-            if (kept) {
-              REQUIRE(std::memcmp(&some.log_p_row(v)[j], &ref.log_p_row(v)[j], sizeof(double)) == 0);
-              REQUIRE(some.partial_credit(v, j) == ref.partial_credit(v, j));
+            const double a = all.log_p_row(v)[j], r = ref.log_p_row(v)[j];
+            REQUIRE((a == r || std::abs(a - r) <= 1e-13 * std::max(1.0, std::abs(r))));
+            REQUIRE(std::abs(all.partial_credit(v, j) - ref.partial_credit(v, j)) <= 1e-13);
+            if (kept) {  // same block size: identical bits
+              REQUIRE(std::memcmp(&some.log_p_row(v)[j], &all.log_p_row(v)[j], sizeof(double)) == 0);
+              REQUIRE(some.partial_credit(v, j) == all.partial_credit(v, j));
             }
           }
           if (!kept) CHECK_THROWS_AS(some.log_p(v, 0), std::out_of_range);
