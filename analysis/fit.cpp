@@ -429,7 +429,7 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
         rep.series.push_back(FitSeries{o.task, o.family, o.metric, o.node, {}, 0, std::nullopt});
       }
       rep.series[it->second].points.push_back(
-          FitPoint{o.line, rows[i].x, rows[i].value, predict(ev, rows[i], xj[i]).value, rows[i].train});
+          FitPoint{o.line, rows[i].x, rows[i].value, predict(ev, rows[i], xj[i]).value, rows[i].n, rows[i].train});
     }
     for (auto& s : rep.series) {
       std::stable_sort(s.points.begin(), s.points.end(), [](const FitPoint& a, const FitPoint& b) { return a.x < b.x; });
@@ -523,6 +523,7 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
       const std::size_t node = *model.find(s.node);
       const double thr = model.threshold(node);
       std::vector<double> x, y, tx, ty;
+      std::vector<std::optional<double>> ns;  // items per training point (binomial baseline)
       for (const auto& p : s.points) {
         x.push_back(p.x);
         y.push_back(p.observed);
@@ -530,6 +531,7 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
           ++b.n_train;
           tx.push_back(p.x);
           ty.push_back(p.observed);
+          ns.push_back(p.n);
         } else {
           ++b.n_test;
         }
@@ -554,11 +556,6 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
       }
       // baseline: a logistic in log10 x fitted to the series' own training rows
       if (b.n_train >= 2) {
-        std::vector<std::optional<double>> ns;
-        for (const Row& r : rows) {
-          const Observation& o = obs.rows[r.obs];
-          if (r.train && o.task == s.task && o.family == s.family && o.metric == s.metric) ns.push_back(r.n);
-        }
         auto bobj = [&](const std::vector<double>& t) {
           double sum = 0;
           for (std::size_t i = 0; i < tx.size(); ++i) {

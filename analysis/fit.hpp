@@ -74,6 +74,7 @@ struct FitParameter {
 struct FitPoint {
   int line = 0;  ///< row of the observations file
   double x = 0, observed = 0, predicted = 0;
+  std::optional<double> n;  ///< items scored, if given
   bool train = true;
 };
 

@@ -441,3 +441,35 @@ TEST_CASE("spec writer: every example reads back as the same model", "[analysis]
     }
   }
 }
+
+TEST_CASE("fit: the order of rows in the file changes nothing", "[analysis][fit]") {
+  const Synthetic s = synthetic(400, 99);
+  std::istringstream is(s.csv);
+  std::string header, line;
+  std::getline(is, header);
+  std::vector<std::string> lines;
+  while (std::getline(is, line)) lines.push_back(line);
+  std::string reversed = header + "\n";
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) reversed += *it + "\n";
+  const auto a = read_observations_text(s.csv, "a.csv");
+  const auto b = read_observations_text(reversed, "b.csv");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  FitOptions fo;
+  fo.train_below = 1e10;
+  const FitReport ra = fit_model(start_from(s.truth), a.set, fo);
+  const FitReport rb = fit_model(start_from(s.truth), b.set, fo);
+  REQUIRE(ra.parameters.size() == rb.parameters.size());
+  for (std::size_t i = 0; i < ra.parameters.size(); ++i)
+    CHECK(ra.parameters[i].value == Approx(rb.parameters[i].value).margin(1e-6));
+  REQUIRE(ra.backtest.size() == rb.backtest.size());
+  for (std::size_t i = 0; i < ra.backtest.size(); ++i) {
+    // series come in order of first appearance; match them by task
+    const auto& x = ra.backtest[i];
+    for (const auto& y : rb.backtest)
+      if (y.task == x.task) {
+        CHECK(*x.mae_graph == Approx(*y.mae_graph).margin(1e-6));
+        CHECK(*x.mae_baseline == Approx(*y.mae_baseline).margin(1e-6));
+      }
+  }
+}
