@@ -1,6 +1,7 @@
 // tests/model_builder.hpp — building ModelSpec values in C++ for tests.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -125,7 +126,9 @@ struct RandomModelOptions {
 /// given rng state. The last node is a task.
 inline ModelSpec random_smooth_model(std::mt19937_64& rng, const RandomModelOptions& o = {}) {
   std::uniform_real_distribution<double> unif(0.0, 1.0);
-  auto pick = [&](std::uint64_t n) { return static_cast<std::size_t>(rng() % n); };
+  // n = 0 happens (k of a mean gate whose weights sum below 1, unused):
+  // draw anyway, so the sequence stays the same, and return 0.
+  auto pick = [&](std::uint64_t n) { return static_cast<std::size_t>(rng() % std::max<std::uint64_t>(n, 1)); };
   auto log_uniform = [&](double lo, double hi) { return std::pow(10.0, lo + (hi - lo) * unif(rng)); };
   Builder b;
   if (o.compute_axis) {
