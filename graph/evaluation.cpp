@@ -370,14 +370,17 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // credit of the nodes that need it) are reused warm from block to block
   // instead of touching nodes x points of fresh memory. Each block reads
   // every node's children once, mostly cache misses, so blocks should be
-  // long: at least 64 points while the buffers stay within 256 MiB (at
-  // 100,000 nodes x 1,000 points 8 points per block took 1.8x the time of 64;
-  // 64, 128 and 256 were alike), longer while they fit 32 MiB.
+  // long: up to kLongBlock points while the buffers stay within 256 MiB,
+  // longer while they fit 32 MiB. At 100,000 nodes x 1,000 points 8 points
+  // per block took 1.8x the time of 64; 128 computed faster on one warm
+  // thread (0.85x) but was slower cold on two (0.91-1.08 s against
+  // 0.83-0.85 s: twice the buffer memory to touch).
   std::size_t B = options.block_points;
   if (B == 0) {
+    constexpr std::size_t kLongBlock = 64;
     const std::size_t per_point = 8 * (n + pc_block_rows) + 1;
     B = std::clamp<std::size_t>((std::size_t{32} << 20) / per_point, 8, 1024);
-    if (B < 64) B = std::clamp<std::size_t>((std::size_t{256} << 20) / per_point, 8, 64);
+    if (B < kLongBlock) B = std::clamp<std::size_t>((std::size_t{256} << 20) / per_point, 8, kLongBlock);
     B = B / 8 * 8;
   }
   B = std::max<std::size_t>(1, std::min(B, m));
