@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_runner.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/importance.hpp"
 #include "specs/load.hpp"
@@ -19,26 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-// Runs the capgraph binary with `args` (shell syntax), capturing standard
-// output, or standard error with `stderr_only`.
-Run run_cli(const std::string& args, bool stderr_only = false) {
-  const std::string redirect = stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null";
-  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + redirect;
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Run = testing::CliRun;
+using testing::run_cli;
 
 Run run_cli_stderr(const std::string& args) { return run_cli(args, true); }
 

@@ -11,32 +11,15 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_runner.hpp"
 #include "specs/load.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-// Runs the binary from the source folder; standard output, or standard
-// error with `stderr_only`.
-Run run(const std::string& args, bool stderr_only = false) {
-  const std::string redirect = stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null";
-  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + redirect;
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Run = capgraph::testing::CliRun;
+Run run(const std::string& args, bool stderr_only = false) { return capgraph::testing::run_cli(args, stderr_only); }
 
 fs::path temp_dir(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / ("capgraph_cli_analysis_" + name + "_" + std::to_string(::getpid()));

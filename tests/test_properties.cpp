@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_runner.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/model.hpp"
 #include "model_builder.hpp"
@@ -296,23 +297,8 @@ std::string to_yaml(const ModelSpec& s) {
   return y.str();
 }
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
-
-CliRun run_cli(const std::string& args) {
-  const std::string cmd = std::string("'") + CAPGRAPH_EXE + "' " + args + " 2>/dev/null";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using capgraph::testing::CliRun;
+using capgraph::testing::run_cli;  // every path passed is absolute
 
 // Every CSV cell: never "nan"; "inf"/"-inf" only on a log-likelihood row or column.
 void check_csv(const std::string& text) {
