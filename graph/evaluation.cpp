@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -234,10 +233,10 @@ void task_kernel(const EvalOp& op, std::size_t nu, const double* count, Child ch
 }  // namespace
 
 void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t stride, double* row, std::size_t j0,
-               std::size_t j1, Workspace& ws, const std::size_t* use_row) {
+               std::size_t j1, Workspace& ws) {
   const EvalOp& op = m.eval_ops()[m.eval_position(v)];
   const std::size_t ub = m.use_begin(v);
-  auto child = [&](std::size_t i) { return logp + (use_row ? use_row[ub + i] : m.use_child(ub + i)) * stride + j0; };
+  auto child = [&](std::size_t i) { return logp + m.use_child(ub + i) * stride + j0; };
   task_kernel(op, m.use_end(v) - ub, m.eval_use_count().data() + op.use_begin, child, row + j0, j1 - j0, ws);
 }
 
@@ -463,7 +462,6 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     }
     for (auto& th : pool) th.join();
   }
-  (void)use_count;
   return ev;
 }
 

@@ -31,10 +31,8 @@ struct PointCache {
 };
 
 /// ln P of task v at points [j0, j1) into row[j0..j1), reading child c's
-/// ln P at logp[c * stride + j]. ws.acc must hold at least j1 - j0 values.
-/// With use_row, child rows are found by use instead: the child of use u at
-/// logp[use_row[u] * stride + j] (evaluate() lays rows out in evaluation order).
+/// ln P at logp[c * stride + j]. The workspace grows as needed.
 void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t stride, double* row, std::size_t j0,
-               std::size_t j1, Workspace& ws, const std::size_t* use_row = nullptr);
+               std::size_t j1, Workspace& ws);
 
 }  // namespace capgraph::detail

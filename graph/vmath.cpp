@@ -10,14 +10,7 @@
 #include "graph/curve_eval.hpp"
 
 #if defined(CAPGRAPH_HAVE_AVX2_KERNELS)
-namespace capgraph::detail::vmath::avx2 {
-void exp(const double* in, double* out, std::size_t n);
-void log(const double* in, double* out, std::size_t n);
-void log1mexp(const double* in, double* out, std::size_t n);
-void log_sigmoid(const double* in, double* out, std::size_t n);
-void logaddexp_const(double c, const double* in, double* out, std::size_t n);
-void exp_and_complement(const double* in, double* p, double* q, std::size_t n);
-}  // namespace capgraph::detail::vmath::avx2
+#include "graph/vmath_avx2.hpp"
 #endif
 
 namespace capgraph::detail::vmath {

@@ -3,8 +3,10 @@
 //
 // This file alone is compiled with -mavx2 -mfma (CMakeLists.txt), and
 // vmath.cpp calls it only after checking the CPU. It includes no C++
-// library header, so no inline function compiled for AVX2 can be picked by
-// the linker for code that runs on other CPUs.
+// library header beyond <cstddef>, so no inline function compiled for AVX2
+// can be picked by the linker for code that runs on other CPUs.
+#include "graph/vmath_avx2.hpp"
+
 #include <immintrin.h>
 
 #include <cstddef>
