@@ -26,6 +26,7 @@ take a few seconds.
 
   python3 bench/gen_spec.py --nodes 100000 --seed 1 -o /tmp/spec_1e5.yaml
   python3 bench/gen_spec.py --chain 5000 -o /tmp/chain_5000.yaml
+  python3 bench/gen_spec.py --nodes 100000 --root-mean root_all -o /tmp/root.yaml
 """
 
 import argparse
@@ -114,7 +115,7 @@ def parse_mix(text):
     return out
 
 
-def layered(n_nodes, layers, seed, mix=DEFAULT_MIX):
+def layered(n_nodes, layers, seed, mix=DEFAULT_MIX, root_mean=None):
     rng = random.Random(seed)
     mix = parse_mix(mix)
     n_skills = max(1, int(round(0.4 * n_nodes)))
@@ -133,6 +134,7 @@ def layered(n_nodes, layers, seed, mix=DEFAULT_MIX):
 
     # layer l (0-based) holds tasks [bounds[l], bounds[l+1]) (global indices)
     bounds = [n_skills + (n_tasks * l) // layers for l in range(layers + 1)] if n_tasks else [n_skills]
+    referenced = set()
     for l in range(layers):
         lo_prev = bounds[l - 1] if l > 0 else 0  # the layer just below (layer 0: the skills)
         hi = bounds[l]                           # everything below this layer: [0, hi)
@@ -145,6 +147,7 @@ def layered(n_nodes, layers, seed, mix=DEFAULT_MIX):
                     chosen.add(rng.randrange(lo_prev, hi))
                 else:
                     chosen.add(rng.randrange(0, hi))
+            referenced.update(chosen)
             kids = [names[c] for c in sorted(chosen)]
             r = rng.random()
             gate = next(g for g, hi_ in mix if r < hi_)
@@ -166,6 +169,10 @@ def layered(n_nodes, layers, seed, mix=DEFAULT_MIX):
             if rng.random() < 0.03:
                 extra += ", metrics: " + rng.choice(METRIC_SETS)
             out.append("  %s: {%s%s}\n" % (names[v], body, extra))
+    if root_mean and n_tasks:
+        # one task over every task nothing else uses: its cone is the whole spec
+        roots = [names[v] for v in range(n_skills, n_nodes) if v not in referenced]
+        out.append("  %s: {mean: [%s]}\n" % (root_mean, ", ".join(roots)))
     return out
 
 
@@ -198,6 +205,8 @@ def main():
     ap.add_argument("--layers", type=int, default=8, help="task layers of a layered spec (default 8)")
     ap.add_argument("--gate-mix", default=DEFAULT_MIX,
                     help="relative weights of the gates of a layered spec (default %(default)s)")
+    ap.add_argument("--root-mean", metavar="ID",
+                    help="layered spec: add task ID = mean of every task without a parent (a cone of the whole spec)")
     ap.add_argument("--chain-skills", type=int, default=4, help="distinct skills along the chain (default 4)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
@@ -206,7 +215,7 @@ def main():
         ap.error("--nodes must be >= 1")
     if a.chain is not None and a.chain < 1:
         ap.error("--chain must be >= 1")
-    parts = layered(a.nodes, a.layers, a.seed, a.gate_mix) if a.nodes is not None else chain(a.chain, a.chain_skills, a.seed)
+    parts = layered(a.nodes, a.layers, a.seed, a.gate_mix, a.root_mean) if a.nodes is not None else chain(a.chain, a.chain_skills, a.seed)
     text = "".join(parts)
     if a.output == "-":
         sys.stdout.write(text)

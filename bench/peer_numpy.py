@@ -173,7 +173,10 @@ def build_graph(spec):
     return G, order
 
 
-def evaluate(spec, order, xs):
+def evaluate(spec, order, xs, force=None):
+    """P (and partial credit) of every node over the points xs. force maps a
+    node id to the point indices where its P is set to 1 (the bottleneck
+    peer's "what if P_i were 1" columns)."""
     skills = spec.get("skills") or {}
     tasks = spec.get("tasks") or {}
     N, D, L = scale_points(spec.get("scale") or {}, xs)
@@ -183,6 +186,9 @@ def evaluate(spec, order, xs):
     for v in order:
         if v in skills:
             P[v] = leaf_p(skills[v], N, D, L)
+            if force and v in force:
+                P[v] = np.array(P[v], dtype=float)  # a writable copy
+                P[v][force[v]] = 1.0
             steps[v] = 1.0
             continue
         t = tasks[v]
@@ -229,6 +235,8 @@ def evaluate(spec, order, xs):
         if guess > 0:
             p = guess + (1.0 - guess) * p
         P[v] = np.clip(p, 0.0, 1.0)
+        if force and v in force:
+            P[v][force[v]] = 1.0
 
     # partial credit: `all` nodes under a task that reports it
     need = set()

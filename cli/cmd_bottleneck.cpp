@@ -23,6 +23,7 @@ struct BottleneckOpts {
   bool skills = false;
   std::string from, to;
   int points = 0;
+  unsigned threads = 0;
   CommonOptions common;
   MonteCarloFlags mc;
 };
@@ -161,7 +162,7 @@ std::string render_over(const Model& model, std::size_t task, const std::vector<
   std::vector<Run> runs;
   const ImportanceOrder ord = order_of(o.by);
   for (double x : xs) {
-    ImportanceTable t = importance(model, task, x, ord, o.common.engine());
+    ImportanceTable t = importance(model, task, x, ord, o.common.engine(o.threads));
     if (o.skills) keep_skills(model, t);
     if (t.rows.empty()) continue;
     const std::size_t top = t.rows.front().node;
@@ -208,6 +209,8 @@ void add_bottleneck(CLI::App& app, Action& run) {
       ->capture_default_str();
   sub->add_option("--top", o->top, "Show only the first K prerequisites (0 = all)")->capture_default_str();
   sub->add_flag("--skills", o->skills, "List skills (leaves) only, not intermediate tasks");
+  sub->add_option("--threads", o->threads, "Worker threads for the improvement potentials (0 = all cores)")
+      ->capture_default_str();
   sub->add_flag("--over", o->over, "Across the sweep: at which scale the top bottleneck changes hands");
   sub->add_option("--from", o->from, "With --over: first scale point (default: the spec's range)");
   sub->add_option("--to", o->to, "With --over: last scale point (default: the spec's range)");
@@ -230,7 +233,7 @@ void add_bottleneck(CLI::App& app, Action& run) {
         if (!(a < b)) throw Failure(kUsage, "error: the sweep range must increase");
         text = render_over(model, task, ScaleAxis::log_spaced(a, b, o->points > 0 ? o->common.check_points("--points", o->points) : sc.points), *o);
       } else {
-        ImportanceTable t = importance(model, task, x, order_of(o->by), o->common.engine());
+        ImportanceTable t = importance(model, task, x, order_of(o->by), o->common.engine(o->threads));
         if (o->skills) keep_skills(model, t);
         std::optional<McCheck> mc;
         if (o->mc.on()) mc = monte_carlo_check(model, t, o->mc);

@@ -12,16 +12,22 @@
 //   best_of   (1-g) n (1-P_c)^(n-1)
 //   at_least  (1-g) n_c P(exactly k-1 successes among the other uses)
 //   mean      (1-g) w_c / sum w
-// summed over the uses, then over parents (chain rule).
+// summed over the uses, then over parents (chain rule). Each node's
+// partials take O(uses) together (O(uses k) for at_least, from prefix and
+// suffix distributions): the product over "the other uses" is the total with
+// one copy taken out, not a new product per use.
 //
-// Improvement potential: P_T with P_i := 1, minus P_T. When i reaches T by a
-// single path of single uses, P_T is affine in P_i and IP_i = B_i (1 - P_i)
-// exactly; otherwise only i's ancestors inside the cone are re-evaluated.
+// Improvement potential: P_T with P_i := 1, minus P_T, exact. When i reaches
+// T by a single path of single uses, P_T is affine in P_i and IP_i =
+// B_i (1 - P_i); otherwise i's ancestors inside the cone are updated
+// incrementally (ImprovementSolver below), one prerequisite after another,
+// over options.threads workers.
 #include "graph/importance.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "graph/curve_eval.hpp"
 #include "graph/evaluation.hpp"
@@ -34,71 +40,90 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// ln of the sum of n_u * t_u over the uses of v except one copy of use `skip`,
-// where t = term(lnP of the child) may be -inf (0 * -inf is taken as 0).
-template <class Term>
-double log_product_except(const Model& m, std::size_t v, const std::vector<double>& lp, std::size_t skip, Term term) {
-  double sum = 0;
-  for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
-    const double n = u == skip ? m.use_count(u) - 1 : m.use_count(u);
-    if (n == 0) continue;
-    const double t = term(lp[m.use_child(u)]);
-    if (t == kNegInf) return kNegInf;
-    sum += n * t;
-  }
-  return sum;
+// Drops one trial of probability p (1 - p = q) into a success-count
+// distribution truncated to 0..k-1 successes (d has k entries).
+void fold_trial(double* d, std::size_t k, double p, double q) {
+  for (std::size_t t = k - 1; t >= 1; --t) d[t] = d[t] * q + d[t - 1] * p;
+  d[0] *= q;
 }
 
-// P(exactly k-1 successes among the uses of v other than one copy of `skip`).
-double exactly_k_minus_1_except(const Model& m, std::size_t v, const std::vector<double>& lp, std::size_t skip) {
-  const auto k = static_cast<std::size_t>(m.node(v).k);
-  std::vector<double> d(k + 1, 0.0);  // d[k] absorbs "k or more"
-  d[0] = 1;
-  for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
-    auto reps = static_cast<std::size_t>(m.use_count(u));
-    if (u == skip) --reps;
-    const double l = lp[m.use_child(u)];
-    const double p = std::exp(l), q = -std::expm1(l);
-    for (std::size_t r = 0; r < reps; ++r) {
-      d[k] += d[k - 1] * p;
-      for (std::size_t t = k - 1; t >= 1; --t) d[t] = d[t] * q + d[t - 1] * p;
-      d[0] *= q;
-    }
-  }
-  return d[k - 1];
-}
-
-// ln dP_v/dP_c summed over one use u of v (child c = use_child(u)).
-double log_local_partial(const Model& m, std::size_t v, std::size_t u, const std::vector<double>& lp) {
+// ln dP_v/dP_c for every use u of task v (child c = use_child(u)), summed
+// over the copies of that use, into out[u - use_begin(v)]. O(uses) per node
+// (O(uses k) for at_least): the product over "every other use" is the total
+// with one copy of u taken out, not a fresh product per use.
+void log_local_partials(const Model& m, std::size_t v, const std::vector<double>& lp, std::vector<double>& out) {
   const NodeSpec& n = m.node(v);
+  const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
+  out.assign(ue - ub, kNegInf);
   const double l1g = std::log1p(-n.guess);
-  const std::size_t c = m.use_child(u);
-  const double cnt = m.use_count(u);
   switch (n.gate) {
-    case GateKind::all: {
-      const double rest = log_product_except(m, v, lp, u, [](double l) { return l; });
-      return l1g + std::log(cnt) + rest;
-    }
+    case GateKind::all:
     case GateKind::any: {
-      const double rest = log_product_except(m, v, lp, u, [](double l) { return log1mexp(l); });
-      return l1g + std::log(cnt) + rest;
+      // rest_u = sum_w n'_w t_w with n'_u = n_u - 1, t = ln P (all) or
+      // ln(1 - P) (any); a term -inf (0 * -inf counts as 0) is kept apart.
+      auto term = [&](std::size_t u) {
+        const double l = lp[m.use_child(u)];
+        return n.gate == GateKind::all ? l : log1mexp(l);
+      };
+      double finite = 0;
+      std::size_t infinite = 0;
+      for (std::size_t u = ub; u < ue; ++u) {
+        const double t = term(u);
+        if (t == kNegInf) ++infinite;
+        else finite += m.use_count(u) * t;
+      }
+      for (std::size_t u = ub; u < ue; ++u) {
+        const double t = term(u), cnt = m.use_count(u);
+        double rest;
+        if (t != kNegInf) rest = infinite > 0 ? kNegInf : finite - t;
+        else rest = cnt - 1 > 0 || infinite > 1 ? kNegInf : finite;
+        out[u - ub] = l1g + std::log(cnt) + rest;
+      }
+      return;
     }
     case GateKind::best_of: {
       const double nb = n.best_n;
-      const double rest = nb > 1 ? (nb - 1) * log1mexp(lp[c]) : 0.0;
-      return l1g + std::log(nb) + (std::isnan(rest) ? kNegInf : rest);
+      const double rest = nb > 1 ? (nb - 1) * log1mexp(lp[m.use_child(ub)]) : 0.0;
+      out[0] = l1g + std::log(nb) + (std::isnan(rest) ? kNegInf : rest);
+      return;
     }
     case GateKind::at_least: {
-      const double e = exactly_k_minus_1_except(m, v, lp, u);
-      return e > 0 ? l1g + std::log(cnt) + std::log(e) : kNegInf;
+      // P(exactly k-1 successes among the other trials) = sum_j
+      // before_u[j] * (after_u with n_u - 1 copies of u)[k-1-j], from
+      // prefix distributions stored forward and a suffix carried backward.
+      const auto k = static_cast<std::size_t>(n.k);
+      const std::size_t nu = ue - ub;
+      std::vector<double> pre((nu + 1) * k, 0.0), suf(k, 0.0), mid(k);
+      pre[0] = 1;
+      auto pq = [&](std::size_t u) {
+        const double l = lp[m.use_child(u)];
+        return std::pair{std::exp(l), -std::expm1(l)};
+      };
+      for (std::size_t i = 0; i < nu; ++i) {
+        std::copy_n(&pre[i * k], k, &pre[(i + 1) * k]);
+        const auto [p, q] = pq(ub + i);
+        for (auto r = static_cast<std::size_t>(m.use_count(ub + i)); r > 0; --r) fold_trial(&pre[(i + 1) * k], k, p, q);
+      }
+      suf[0] = 1;
+      for (std::size_t i = nu; i-- > 0;) {
+        const auto [p, q] = pq(ub + i);
+        const auto reps = static_cast<std::size_t>(m.use_count(ub + i));
+        mid = suf;
+        for (std::size_t r = 1; r < reps; ++r) fold_trial(mid.data(), k, p, q);
+        double e = 0;
+        for (std::size_t j = 0; j < k; ++j) e += pre[i * k + j] * mid[k - 1 - j];
+        out[i] = e > 0 ? l1g + std::log(static_cast<double>(reps)) + std::log(e) : kNegInf;
+        for (std::size_t r = 0; r < reps; ++r) fold_trial(suf.data(), k, p, q);
+      }
+      return;
     }
     case GateKind::mean: {
       double w = 0;
-      for (std::size_t x = m.use_begin(v); x < m.use_end(v); ++x) w += m.use_count(x);
-      return l1g + std::log(cnt / w);
+      for (std::size_t u = ub; u < ue; ++u) w += m.use_count(u);
+      for (std::size_t u = ub; u < ue; ++u) out[u - ub] = l1g + std::log(m.use_count(u) / w);
+      return;
     }
   }
-  return kNegInf;
 }
 
 // ln B_i for every node of the cone (given in reverse topological order, T
@@ -106,14 +131,271 @@ double log_local_partial(const Model& m, std::size_t v, std::size_t u, const std
 void adjoint_pass(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
                   const std::vector<double>& lp, std::vector<double>& lnB) {
   lnB[task] = 0;
+  std::vector<double> partial;
   for (std::size_t v : cone) {
     if (!model.node(v).is_task || lnB[v] == kNegInf) continue;
+    log_local_partials(model, v, lp, partial);
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
       const std::size_t c = model.use_child(u);
-      lnB[c] = logaddexp(lnB[c], lnB[v] + log_local_partial(model, v, u, lp));
+      lnB[c] = logaddexp(lnB[c], lnB[v] + partial[u - model.use_begin(v)]);
     }
   }
 }
+
+// P_T with one prerequisite's P_i set to 1, for one prerequisite after
+// another. Only i's ancestors inside the cone change, and each is updated
+// from the changes of its changed children rather than re-evaluated whole
+// (c: a changed child, d = ln P_c' - ln P_c > 0):
+//   all          ln P' = ln P + sum_u n_u d_u       (a child leaving P = 0:
+//                                                    one zero fewer, + n_u ln P_c')
+//   any/best_of  ln(1 - P') = ln(1 - P) + sum_u n_u (ln(1 - P_c') - ln(1 - P_c))
+//   mean         ln P' = ln P + ln(1 + sum_u (w_u/W) (P_c/P) expm1(d_u))
+//   at_least     one changed use of count 1: P is affine in it,
+//                ln P' = ln P + ln(1 + E_u (P_c/P) expm1(d_u)), with E_u =
+//                P(exactly k-1 of the other uses) from the adjoint's partials
+// so a change costs O(1) per reference (a `mean` of 11,631 tasks is not
+// re-summed for every prerequisite below it), and the transcendental
+// functions run once per changed node, not per reference. `guess` is
+// applied to the updated gate value. A gate with
+// `guess` under mean/at_least and the edge cases (P = 0 under mean/at_least, P below 1e-280 under
+// any/at_least, a ratio past e^700, two changed uses of one `at_least`, a
+// use of count > 1 under `at_least`) are re-evaluated whole by the engine's
+// own kernel. Ancestors are visited level by level (one more than the
+// highest child's level), so every child is final before its parents; a
+// node whose value does not move stops the change there. The cost of one
+// prerequisite is the number of references among its ancestors (about 200
+// on the 100k-node benchmark cone), not the size of the cone.
+//
+// ImprovementPlan holds what every query shares (read-only, one per
+// table); each worker's ImprovementSolver holds one query's changes.
+class ImprovementPlan {
+ public:
+  ImprovementPlan(const Model& model, std::size_t top, const std::vector<std::size_t>& cone,
+                  const std::vector<double>& logp)
+      : m(model), task(top), lp(logp), lq(model.size()), node(model.size()) {
+    for (std::size_t v : cone) lq[v] = log1mexp(lp[v]);
+    std::vector<double> partial;
+    // References into every cone node from inside the cone, by child.
+    std::vector<std::uint32_t> begin(m.size() + 1, 0);
+    for (std::size_t v : cone)
+      for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) ++begin[m.use_child(u) + 1];
+    for (std::size_t v = 0; v < m.size(); ++v) begin[v + 1] += begin[v];
+    ref_begin = begin;
+    refs.resize(begin[m.size()]);
+    alt.resize(begin[m.size()]);
+    for (auto it = cone.rbegin(); it != cone.rend(); ++it) {  // children first
+      const std::size_t v = *it;
+      const NodeSpec& n = m.node(v);
+      Node& d = node[v];
+      const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
+      for (std::size_t u = ub; u < ue; ++u) d.level = std::max(d.level, node[m.use_child(u)].level + 1);
+      levels = std::max<std::size_t>(levels, d.level + 1);
+      if (!n.is_task) continue;
+      const double l = lp[v];
+      double wsum = 0;
+      for (std::size_t u = ub; u < ue; ++u) wsum += m.use_count(u);
+      d.guessed = n.guess != 0;
+      if (d.guessed && (n.gate == GateKind::mean || n.gate == GateKind::at_least)) {
+        d.kind = kWhole;
+      } else if (n.gate == GateKind::all) {
+        d.kind = kLog;
+        for (std::size_t u = ub; u < ue; ++u)
+          if (lp[m.use_child(u)] == kNegInf) ++d.zeros;
+          else d.base += m.use_count(u) * lp[m.use_child(u)];
+      } else if (n.gate == GateKind::any || n.gate == GateKind::best_of) {
+        for (std::size_t u = ub; u < ue; ++u) d.base += weight(v, u) * lq[m.use_child(u)];
+        d.kind = d.base <= -1e-280 ? kComplement : kWhole;  // else the kernel's tiny-P branch
+      } else if (n.gate == GateKind::mean) {
+        d.kind = l != kNegInf ? kLinear : kWhole;
+      } else {  // at_least
+        d.kind = l > -600 ? kSingle : kWhole;
+        if (d.kind == kSingle) log_local_partials(m, v, lp, partial);
+      }
+      for (std::size_t u = ub; u < ue; ++u) {
+        const std::size_t c = m.use_child(u);
+        Ref r{static_cast<std::uint32_t>(v), false, weight(v, u)};
+        double a = 0;
+        if (d.kind == kLinear) {
+          a = m.use_count(u) / wsum;
+          r.coef = a * std::exp(lp[c] - l);
+        } else if (d.kind == kSingle) {
+          r.whole = m.use_count(u) != 1 || partial[u - ub] == kNegInf;
+          a = r.whole ? 0.0 : std::exp(partial[u - ub]);  // E_u
+          r.coef = r.whole ? 0.0 : std::exp(partial[u - ub] + lp[c] - l);
+        }
+        alt[begin[c]] = a;
+        refs[begin[c]++] = r;
+      }
+    }
+  }
+
+  enum Kind : std::uint8_t { kLog, kComplement, kLinear, kSingle, kWhole };
+  struct Node {
+    double base = 0;  // kLog: sum of n_u ln P_c over children with P > 0; kComplement: ln(1 - P)
+    std::uint32_t level = 0;
+    std::uint32_t zeros = 0;  // kLog: uses of a child with P = 0
+    Kind kind = kWhole;
+    bool guessed = false;  // P = g + (1 - g) gate
+  };
+  struct Ref {
+    std::uint32_t parent;
+    bool whole;   // a change through this use needs the parent re-evaluated whole
+    double coef;  // n_u (all, any), n (best_of), (w_u/W) P_c/P_v (mean), E_u P_c/P_v (at_least)
+  };
+
+  const Model& m;
+  std::size_t task;
+  const std::vector<double>& lp;  // ln P of every node
+  std::vector<double> lq;         // ln(1 - P) of every cone node
+  std::vector<Node> node;
+  std::size_t levels = 0;
+  std::vector<std::uint32_t> ref_begin;
+  std::vector<Ref> refs;
+  std::vector<double> alt;  // by reference; mean: w_u/W, at_least: E_u (a child leaving P = 0)
+
+ private:
+  double weight(std::size_t v, std::size_t u) const {
+    return m.node(v).gate == GateKind::best_of ? m.node(v).best_n : m.use_count(u);
+  }
+};
+
+// One worker's queries against a shared plan: the changed values and sums
+// of one query, reset to the plan's after it.
+class ImprovementSolver {
+ public:
+  explicit ImprovementSolver(const ImprovementPlan& plan)
+      : p_(plan), cur_(plan.lp), state_(plan.m.size()), buckets_(plan.levels) {
+    ws_.acc.resize(1);
+  }
+
+  /// ln P_T with P_i := 1.
+  double log_p_if_one(std::size_t i) {
+    const std::vector<double>& lp = p_.lp;
+    if (lp[i] == 0) return lp[p_.task];
+    cur_[i] = 0;
+    touched_.push_back(i);
+    changed(i);
+    for (std::size_t l = p_.node[i].level + 1; l < buckets_.size(); ++l) {
+      for (std::uint32_t v : buckets_[l]) {
+        const double now = value(v);
+        if (now > cur_[v]) {
+          cur_[v] = now;
+          changed(v);
+        }
+      }
+      buckets_[l].clear();
+    }
+    const double result = cur_[p_.task];
+    for (std::size_t v : touched_) {
+      cur_[v] = lp[v];
+      State& st = state_[v];
+      st.acc = 0;
+      st.zeros_gone = st.changes = 0;
+      st.queued = st.whole = false;
+    }
+    touched_.clear();
+    return result;
+  }
+
+ private:
+  using Plan = ImprovementPlan;
+  struct State {
+    double acc = 0;               // the sum of the children's changes, as the kind takes them
+    std::uint32_t zeros_gone = 0;  // kLog: uses of a child with P = 0 that left 0
+    std::uint16_t changes = 0;     // kSingle: changed uses
+    bool queued = false, whole = false;  // whole: an edge case met in this query
+  };
+
+  // Child c's ln P moved from lp[c] up to cur_[c]: queue its parents and
+  // add the change to their sums.
+  void changed(std::size_t c) {
+    const double before = p_.lp[c], after = cur_[c];
+    const bool from_zero = before == kNegInf;
+    const double d_log = after - before;
+    double d_complement = 0, d_linear = 0;  // computed on first need
+    bool have_complement = false, have_linear = false;
+    for (std::uint32_t r = p_.ref_begin[c]; r < p_.ref_begin[c + 1]; ++r) {
+      const Plan::Ref ref = p_.refs[r];
+      const Plan::Node& pn = p_.node[ref.parent];
+      State& ps = state_[ref.parent];
+      if (!ps.queued) {
+        ps.queued = true;
+        buckets_[pn.level].push_back(ref.parent);
+        touched_.push_back(ref.parent);
+      }
+      switch (pn.kind) {
+        case Plan::kLog:
+          if (from_zero) {
+            ++ps.zeros_gone;
+            ps.acc += ref.coef * after;
+          } else {
+            ps.acc += ref.coef * d_log;
+          }
+          break;
+        case Plan::kComplement:
+          if (!have_complement) {
+            d_complement = log1mexp(after) - p_.lq[c];  // -inf when P_c' = 1
+            have_complement = true;
+          }
+          ps.acc += ref.coef * d_complement;
+          break;
+        case Plan::kSingle:
+          if (ref.whole || ++ps.changes > 1) {
+            ps.whole = true;
+            break;
+          }
+          [[fallthrough]];
+        case Plan::kLinear:
+          if (from_zero || d_log > 700) {  // coef expm1(d) = alt P_c'/P - coef, without overflow
+            const double x = after - p_.lp[ref.parent];
+            if (x > 700) ps.whole = true;
+            else ps.acc += p_.alt[r] * std::exp(x) - ref.coef;
+          } else {
+            if (!have_linear) {
+              d_linear = std::expm1(d_log);
+              have_linear = true;
+            }
+            ps.acc += ref.coef * d_linear;
+          }
+          break;
+        case Plan::kWhole: break;
+      }
+    }
+  }
+
+  double value(std::size_t v) {
+    const Plan::Node& d = p_.node[v];
+    const State& s = state_[v];
+    const double lv = p_.lp[v];
+    if (d.kind == Plan::kWhole || s.whole) {
+      double out = 0;
+      detail::eval_task(p_.m, v, cur_.data(), 1, &out, 0, 1, ws_);
+      return out;
+    }
+    double gate;  // ln of the gate's new value
+    switch (d.kind) {
+      case Plan::kLog:
+        if (s.zeros_gone < d.zeros) return lv;  // still a child with P = 0
+        if (d.zeros == 0 && !d.guessed) return std::min(0.0, lv + s.acc);
+        gate = d.base + s.acc;
+        break;
+      case Plan::kComplement: gate = log1mexp(d.base + s.acc); break;
+      default: return std::min(0.0, lv + std::log1p(s.acc));
+    }
+    if (d.guessed) {
+      const double g = p_.m.node(v).guess;
+      gate = logaddexp(std::log(g), std::log1p(-g) + gate);
+    }
+    return std::min(0.0, gate);
+  }
+
+  const ImprovementPlan& p_;
+  std::vector<double> cur_;
+  std::vector<State> state_;
+  std::vector<std::vector<std::uint32_t>> buckets_;
+  std::vector<std::size_t> touched_;
+  detail::Workspace ws_;
+};
 
 double measure(const Prerequisite& p, ImportanceOrder order) {
   switch (order) {
@@ -230,42 +512,48 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   table.p_task = std::exp(lp[task]);
   const ScalingLaw& law = model.spec().scale.law;
 
-  // Improvement potential by re-evaluating i's ancestors inside the cone.
-  std::vector<double> scratch = lp;
-  detail::Workspace ws;
-  ws.acc.resize(1);
-  std::vector<char> mark(n, 0);
-  std::vector<std::size_t> anc;
-  auto improvement = [&](std::size_t i) {
-    if (p_if_one[i] >= 0) return std::max(0.0, p_if_one[i] - table.p_task);
-    const double p_i = std::exp(lp[i]);
-    if (uses[i] == 1.0) return std::exp(lnB[i]) * (1 - p_i);  // affine in P_i
-    anc.clear();
-    std::vector<std::size_t> stack{i};
-    mark[i] = 1;
-    while (!stack.empty()) {
-      const std::size_t v = stack.back();
-      stack.pop_back();
-      for (auto [e, end] = boost::in_edges(v, model.graph()); e != end; ++e) {
-        const std::size_t p = boost::source(*e, model.graph());
-        if (!in_cone[p] || mark[p]) continue;
-        mark[p] = 1;
-        anc.push_back(p);
-        stack.push_back(p);
+  // Improvement potential: exact, affine shortcut where P_T is affine in
+  // P_i, otherwise the ancestors of i re-evaluated incrementally; the
+  // prerequisites are shared out over `options.threads` workers (each with
+  // its own scratch), results written by index, so the table is the same
+  // for any thread count.
+  std::vector<double> improvement(n, 0.0);
+  {
+    std::vector<std::size_t> todo;
+    for (std::size_t v : cone) {
+      if (v == task) continue;
+      if (p_if_one[v] >= 0) improvement[v] = std::max(0.0, p_if_one[v] - table.p_task);
+      else if (uses[v] == 1.0) improvement[v] = std::exp(lnB[v]) * -std::expm1(lp[v]);  // affine in P_i
+      else todo.push_back(v);
+    }
+    unsigned workers = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
+    workers = static_cast<unsigned>(std::min<std::size_t>(workers, std::max<std::size_t>(todo.size(), 1)));
+    const ImprovementPlan plan(model, task, cone, lp);
+    auto work = [&](unsigned w) {
+      ImprovementSolver solver(plan);
+      for (std::size_t t = w; t < todo.size(); t += workers) {
+        const std::size_t v = todo[t];
+        improvement[v] = std::max(0.0, std::exp(solver.log_p_if_one(v)) - table.p_task);
       }
+    };
+    if (workers <= 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> pool;
+      std::vector<std::exception_ptr> errors(workers);
+      for (unsigned w = 0; w < workers; ++w)
+        pool.emplace_back([&, w] {
+          try {
+            work(w);
+          } catch (...) {
+            errors[w] = std::current_exception();
+          }
+        });
+      for (auto& t : pool) t.join();
+      for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
     }
-    std::sort(anc.begin(), anc.end(), [&](std::size_t a, std::size_t b) { return pos[a] < pos[b]; });
-    scratch[i] = 0.0;  // P_i := 1
-    for (std::size_t v : anc) detail::eval_task(model, v, scratch.data(), 1, &scratch[v], 0, 1, ws);
-    const double improved = std::exp(scratch[task]);
-    scratch[i] = lp[i];
-    mark[i] = 0;
-    for (std::size_t v : anc) {
-      scratch[v] = lp[v];
-      mark[v] = 0;
     }
-    return std::max(0.0, improved - table.p_task);
-  };
 
   for (std::size_t v : cone) {
     if (v == task) continue;
@@ -275,7 +563,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     p.uses = uses[v];
     p.birnbaum = std::exp(lnB[v]);
     p.criticality = lp[task] == kNegInf || lp[v] == kNegInf ? 0.0 : std::exp(lnB[v] + lp[v] - lp[task]);
-    p.improvement = improvement(v);
+    p.improvement = improvement[v];
     if (!model.node(v).is_task) {
       const NodeSpec& leaf = model.node(v);
       const double dp = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point);

@@ -45,9 +45,11 @@ struct ImportanceTable {
 
 /// The bottleneck table of `task` at axis value x, ranked by `order`
 /// (descending; ties by spec order). O(cone nodes + cone uses) for Birnbaum
-/// and drive, plus one forward pass over the cone per prerequisite for the
-/// improvement potential. Throws ModelError for a skill (not a task).
-/// `options` carries the shared-skill limits (see EvalOptions).
+/// and drive; the exact improvement potential of a prerequisite reached by
+/// several paths updates its ancestors incrementally, O(references among
+/// them), spread over `options.threads` workers (0 = hardware; the table
+/// is the same for any count). Throws ModelError for a skill (not a task).
+/// `options` also carries the shared-skill limits (see EvalOptions).
 ImportanceTable importance(const Model& model, std::size_t task, double x,
                            ImportanceOrder order = ImportanceOrder::potential, const EvalOptions& options = {});
 

@@ -6,6 +6,7 @@
 
 #include "graph/evaluation.hpp"
 #include "graph/importance.hpp"
+#include "graph/node_kernels.hpp"
 #include "model_builder.hpp"
 
 using namespace capgraph;
@@ -151,4 +152,101 @@ TEST_CASE("deep chains keep exact criticalities where P_T underflows", "[importa
   CHECK(tab.p_task == 0.0);
   CHECK_THAT(row_of(tab, s).criticality, WithinRel(3000.0, 1e-12));
   CHECK_THAT(row_of(tab, c).criticality, WithinRel(2.0, 1e-12));
+}
+
+namespace {
+// IP by brute force: P_i := 1, then every task above i in topological order
+// re-evaluated whole by the engine's kernel (no incremental updates).
+std::vector<double> brute_force_improvement(const Model& m, std::size_t task, double x) {
+  const std::vector<double> xs{x};
+  const Evaluation ev = evaluate(m, xs);
+  std::vector<double> lp(m.size());
+  for (std::size_t v = 0; v < m.size(); ++v) lp[v] = ev.log_p(v, 0);
+  const auto& order = m.topological_order();
+  std::vector<double> ip(m.size(), 0.0);
+  detail::Workspace ws;
+  for (std::size_t at = 0; at < order.size(); ++at) {
+    std::vector<double> mod = lp;
+    mod[order[at]] = 0.0;
+    for (std::size_t q = at + 1; q < order.size(); ++q)
+      if (m.node(order[q]).is_task) detail::eval_task(m, order[q], mod.data(), 1, &mod[order[q]], 0, 1, ws);
+    ip[order[at]] = std::max(0.0, std::exp(mod[task]) - std::exp(lp[task]));
+  }
+  return ip;
+}
+}  // namespace
+
+TEST_CASE("improvement potential on random DAGs with many paths equals brute-force re-evaluation",
+          "[importance]") {
+  // Random smooth models (every gate, counts, guesses, P = 0 leaves,
+  // probabilities that underflow) under one extra top task of a random gate
+  // over every task nothing else uses: most prerequisites reach the top by
+  // several paths, so IP goes through the incremental ancestor updates.
+  std::mt19937_64 rng(2024);
+  int compared = 0, nonzero = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    RandomModelOptions o;
+    o.leaves = 10 + static_cast<int>(rng() % 10);
+    o.tasks = 20 + static_cast<int>(rng() % 30);
+    o.zero_leaves = trial % 2 == 0;
+    ModelSpec spec = random_smooth_model(rng, o);
+    std::vector<char> used(spec.nodes.size(), 0);
+    for (const auto& n : spec.nodes)
+      for (const auto& u : n.uses) used[u.node] = 1;
+    NodeSpec top;
+    top.id = "top";
+    top.is_task = true;
+    top.gate = static_cast<GateKind>(rng() % 5);
+    for (std::size_t v = 0; v < spec.nodes.size(); ++v)
+      if (spec.nodes[v].is_task && !used[v]) top.uses.push_back(Use{v, 1.0 + static_cast<double>(rng() % 2), {}});
+    if (top.gate == GateKind::best_of) {
+      top.uses.resize(1);
+      top.uses[0].count = 1;
+      top.best_n = 3;
+    }
+    if (top.gate == GateKind::at_least) {
+      double total = 0;
+      for (const auto& u : top.uses) total += u.count;
+      top.k = 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(total));
+    }
+    if (trial % 3 == 0) top.guess = 0.25;
+    spec.nodes.push_back(top);
+    const std::size_t t = spec.nodes.size() - 1;
+    const Model m = Model::compile(spec);
+    for (double x : {1e8, 3e10, 1e13}) {
+      const auto want = brute_force_improvement(m, t, x);
+      EvalOptions two;
+      two.threads = 2;
+      const auto tab = importance(m, t, x, ImportanceOrder::potential);
+      const auto tab2 = importance(m, t, x, ImportanceOrder::potential, two);
+      REQUIRE(tab.rows.size() == tab2.rows.size());
+      for (std::size_t r = 0; r < tab.rows.size(); ++r) {
+        const auto& row = tab.rows[r];
+        CHECK(row.improvement == tab2.rows[r].improvement);  // any thread count, same bits
+        const double tol = 1e-12 * std::max(tab.p_task, want[row.node]) + 1e-300;
+        INFO("trial " << trial << " x " << x << " node " << m.node(row.node).id << " P_T " << tab.p_task);
+        CHECK_THAT(row.improvement, WithinAbs(want[row.node], tol));
+        ++compared;
+        if (want[row.node] > 0) ++nonzero;
+      }
+    }
+  }
+  CHECK(compared > 3000);
+  CHECK(nonzero > 1000);
+}
+
+TEST_CASE("improvement potential through a change of more than e^700 under mean, closed form", "[importance]") {
+  // top = mean[c, d], c = all[{a: 800}], d = all[a, b]: with P_a = e^-1,
+  // P_c = e^-800 jumps to 1 when P_a := 1, a ratio no double holds.
+  Builder b;
+  const auto a = b.constant("a", std::exp(-1.0)), half = b.constant("b", 0.5);
+  const auto c = b.task("c", GateKind::all, {{a, 800}});
+  const auto d = b.task("d", GateKind::all, {{a, 1}, {half, 1}});
+  const auto top = b.task("top", GateKind::mean, {{c, 1}, {d, 1}});
+  const Model m = Model::compile(b.spec);
+  const auto tab = importance(m, top, 1e9);
+  const double pt = (std::exp(-800.0) + 0.5 * std::exp(-1.0)) / 2;
+  CHECK_THAT(tab.p_task, WithinRel(pt, 1e-14));
+  CHECK_THAT(row_of(tab, a).improvement, WithinRel(0.75 - pt, 1e-14));
+  CHECK_THAT(row_of(tab, c).improvement, WithinRel(0.5 - std::exp(-800.0) / 2, 1e-14));
 }
