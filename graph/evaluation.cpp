@@ -43,10 +43,10 @@ PointCache::PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law
 
 namespace {
 
-// ln P of a leaf at points [j0, j0 + len) into out[0, len). `n`, the leaf's
-// NodeSpec, is only needed (and only passed) for a `points` curve's knots.
-void leaf_kernel(const EvalOp& op, const NodeSpec* n, const ScalingLaw& law, const std::vector<ScalePoint>& pts,
-                 const PointCache& cache, std::size_t j0, std::size_t len, double* out) {
+// ln P of a leaf at points [j0, j0 + len) into out[0, len). `knots` is
+// Model::eval_knots() (a `points` curve's knots, in log10 N and logit p).
+void leaf_kernel(const EvalOp& op, const std::pair<double, double>* knots, const PointCache& cache, std::size_t j0,
+                 std::size_t len, double* out) {
   switch (op.curve) {
     case CurveKind::logistic: {
       const double* l10 = cache.log10N.data() + j0;
@@ -71,27 +71,20 @@ void leaf_kernel(const EvalOp& op, const NodeSpec* n, const ScalingLaw& law, con
       break;
     }
     case CurveKind::points: {
-      // knots in (log10 N, logit p), once per leaf; then a binary search per point
-      const Curve& c = n->curve;
-      const std::size_t K = c.knots.size();
-      double xk[64], zk[64];
-      if (K > 64) {
-        for (std::size_t j = 0; j < len; ++j) out[j] = curve_log_p(c, law, pts[j0 + j]);
-        break;
-      }
-      for (std::size_t i = 0; i < K; ++i) {
-        xk[i] = std::log10(c.knots[i].first);
-        zk[i] = std::log(c.knots[i].second) - std::log1p(-c.knots[i].second);
-      }
+      // piecewise linear in (log10 N, logit p), flat beyond the ends; a
+      // binary search per point
+      const auto* k = knots + op.knot_begin;
+      const std::size_t K = op.knot_end - op.knot_begin;
+      auto below = [](double x, const std::pair<double, double>& knot) { return x < knot.first; };
       const double* l10 = cache.log10N.data() + j0;
       for (std::size_t j = 0; j < len; ++j) {
         const double x = l10[j];
         double z;
-        if (K == 1 || x <= xk[0]) z = zk[0];
-        else if (x >= xk[K - 1]) z = zk[K - 1];
+        if (K == 1 || x <= k[0].first) z = k[0].second;
+        else if (x >= k[K - 1].first) z = k[K - 1].second;
         else {
-          const std::size_t i = static_cast<std::size_t>(std::upper_bound(xk, xk + K, x) - xk);  // xk[i-1] <= x < xk[i]
-          z = zk[i - 1] + (zk[i] - zk[i - 1]) / (xk[i] - xk[i - 1]) * (x - xk[i - 1]);
+          const std::size_t i = static_cast<std::size_t>(std::upper_bound(k, k + K, x, below) - k);  // k[i-1].x <= x < k[i].x
+          z = k[i - 1].second + (k[i].second - k[i - 1].second) / (k[i].first - k[i - 1].first) * (x - k[i - 1].first);
         }
         out[j] = z;
       }
@@ -101,18 +94,15 @@ void leaf_kernel(const EvalOp& op, const NodeSpec* n, const ScalingLaw& law, con
   }
   if (op.floor != 0 || op.ceiling != 1) {
     // leaf_log_p: ln(floor + (ceiling - floor) p)
-    const double span = op.ceiling - op.floor;
-    if (!(span > 0)) {
-      std::fill(out, out + len, op.floor > 0 ? std::log(op.floor) : kNegInf);
+    if (!(op.ceiling > op.floor)) {
+      std::fill(out, out + len, op.ln_floor);
     } else {
-      const double ls = std::log(span);
-      for (std::size_t j = 0; j < len; ++j) out[j] += ls;
-      if (op.floor > 0) vmath::logaddexp_const(std::log(op.floor), out, out, len);
+      for (std::size_t j = 0; j < len; ++j) out[j] += op.ln_span;
+      if (op.floor > 0) vmath::logaddexp_const(op.ln_floor, out, out, len);
     }
     // floor <= P <= ceiling exactly; the rounded sum can step past either
     // end (ln P = +5.6e-17 for floor 0.0626 and p = 1), as in leaf_log_p.
-    const double lo = op.floor > 0 ? std::log(op.floor) : kNegInf, hi = std::log(op.ceiling);
-    for (std::size_t j = 0; j < len; ++j) out[j] = std::max(lo, std::min(out[j], hi));
+    for (std::size_t j = 0; j < len; ++j) out[j] = std::max(op.ln_floor, std::min(out[j], op.ln_ceiling));
   }
 }
 
@@ -315,7 +305,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     for (std::size_t v : *options.keep) {
       if (v >= n) throw std::out_of_range("capgraph::evaluate: EvalOptions::keep names node " + std::to_string(v) +
                                           " of a model with " + std::to_string(n));
-      if (ev.row_of_[v] < 0) ev.row_of_[v] = static_cast<std::ptrdiff_t>(kept++);
+      if (ev.row_of_[v] < 0) ev.row_of_[v] = static_cast<std::int32_t>(kept++);
     }
   }
 
@@ -325,15 +315,17 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   const std::uint32_t* use_pos = model.eval_use_pos().data();
   const double* use_count = model.eval_use_count().data();
   const double* use_steps = model.eval_use_steps().data();
-  constexpr std::ptrdiff_t kNone = -1;
+  // 32-bit (Model::compile caps nodes below 2^31): a million nodes need
+  // three of these arrays, fresh memory that costs its page faults.
+  constexpr std::int32_t kNone = -1;
 
   // Kept row of each position.
-  std::vector<std::ptrdiff_t> kept_at(n, kNone);
+  std::vector<std::int32_t> kept_at(n, kNone);
   if (options.keep) {
     for (std::size_t v = 0; v < n; ++v)
       if (ev.row_of_[v] >= 0) kept_at[model.eval_position(v)] = ev.row_of_[v];
   } else {
-    for (std::size_t i = 0; i < n; ++i) kept_at[i] = ops[i].node;
+    for (std::size_t i = 0; i < n; ++i) kept_at[i] = static_cast<std::int32_t>(ops[i].node);
   }
 
   // Partial credit: `all` nodes under a task that reports it, and (when not
@@ -350,15 +342,15 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     }
     for (std::size_t u = op.use_begin; u < op.use_end; ++u) need[use_pos[u]] = 1;
   }
-  std::vector<std::ptrdiff_t> pc_block_at(n, kNone), pc_store_at(n, kNone);
+  std::vector<std::int32_t> pc_block_at(n, kNone), pc_store_at(n, kNone);
   std::size_t pc_block_rows = 0, pc_rows = 0;
   ev.pc_row_.assign(n, kNone);
   for (std::size_t i = 0; i < n; ++i) {
     if (!need[i]) continue;
-    pc_block_at[i] = static_cast<std::ptrdiff_t>(pc_block_rows++);
+    pc_block_at[i] = static_cast<std::int32_t>(pc_block_rows++);
     if (kept_at[i] >= 0) {
-      pc_store_at[i] = static_cast<std::ptrdiff_t>(pc_rows);
-      ev.pc_row_[ops[i].node] = static_cast<std::ptrdiff_t>(pc_rows++);
+      pc_store_at[i] = static_cast<std::int32_t>(pc_rows);
+      ev.pc_row_[ops[i].node] = static_cast<std::int32_t>(pc_rows++);
     }
   }
   need = {};
@@ -392,6 +384,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
 
   const ScalingLaw& law = model.spec().scale.law;
   const detail::PointCache cache(ev.points_, law);
+  const std::pair<double, double>* knots = model.eval_knots().data();
   auto run = [&](std::size_t j0, std::size_t j1) {
     Evaluation::Buffer buf(n * B), pcbuf(pc_block_rows * B);
     Workspace ws;
@@ -415,8 +408,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
           auto child = [&](std::size_t k) { return buf.data() + slot(use_pos[op.use_begin + k]) * B; };
           detail::task_kernel(op, op.use_end - op.use_begin, use_count + op.use_begin, child, row, len, ws);
         } else {
-          detail::leaf_kernel(op, op.curve == CurveKind::points ? &model.node(op.node) : nullptr, law, ev.points_,
-                              cache, a0, len, row);
+          detail::leaf_kernel(op, knots, cache, a0, len, row);
         }
         if (by_node && plan.index[op.node] >= 0)
           detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[op.node])], buf.data(), B,

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -88,9 +89,9 @@ class Evaluation {
   std::size_t num_nodes_ = 0;
   std::vector<ScalePoint> points_;
   using Buffer = std::vector<double, detail::LargeBufferAllocator<double>>;
-  std::vector<std::ptrdiff_t> row_of_;  // node -> row in log_p_ (empty: every node, in node order)
+  std::vector<std::int32_t> row_of_;  // node -> row in log_p_ (empty: every node, in node order)
   Buffer log_p_;                        // kept rows, row-major
-  std::vector<std::ptrdiff_t> pc_row_;  // node -> row in pc_ (-1: not stored)
+  std::vector<std::int32_t> pc_row_;  // node -> row in pc_ (-1: not stored)
   Buffer pc_;
 };
 

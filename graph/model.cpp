@@ -210,9 +210,11 @@ Model Model::compile(ModelSpec spec) {
 
   m.default_metrics_ = default_metrics();
 
-  // The evaluation program: positions must fit the 32-bit fields.
-  if (n >= std::numeric_limits<std::uint32_t>::max() || m.use_offset_[n] >= std::numeric_limits<std::uint32_t>::max())
-    throw ModelError("the model has more than 2^32 nodes or uses");
+  // The evaluation program: positions must fit the 32-bit fields (node
+  // positions signed: evaluate() marks "no row" with -1).
+  if (n >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) ||
+      m.use_offset_[n] >= std::numeric_limits<std::uint32_t>::max())
+    throw ModelError("the model has more than 2^31 nodes or 2^32 uses");
   m.pos_.resize(n);
   for (std::size_t i = 0; i < n; ++i) m.pos_[m.order_[i]] = static_cast<std::uint32_t>(i);
   m.ops_.resize(n);
@@ -240,8 +242,16 @@ Model Model::compile(ModelSpec spec) {
           op.c0 = node.curve.value > 0 ? std::log(node.curve.value) : -std::numeric_limits<double>::infinity();
           break;
         case CurveKind::chinchilla: op.c0 = node.curve.weight; break;
-        case CurveKind::points: break;  // the kernel reads the knots from the NodeSpec
+        case CurveKind::points:
+          op.knot_begin = static_cast<std::uint32_t>(m.op_knots_.size());
+          for (const auto& [x, p] : node.curve.knots)
+            m.op_knots_.emplace_back(std::log10(x), std::log(p) - std::log1p(-p));
+          op.knot_end = static_cast<std::uint32_t>(m.op_knots_.size());
+          break;
       }
+      op.ln_floor = node.floor > 0 ? std::log(node.floor) : -std::numeric_limits<double>::infinity();
+      op.ln_ceiling = std::log(node.ceiling);
+      op.ln_span = node.ceiling > node.floor ? std::log(node.ceiling - node.floor) : 0.0;
     } else {
       for (const Metric& mt : m.metrics(v)) op.reports_partial_credit |= mt.kind == MetricKind::partial_credit;
     }

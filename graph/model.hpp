@@ -66,7 +66,9 @@ struct EvalOp {
   double guess = 0, total_uses = 0;
   double c0 = 0, c1 = 0;    ///< logistic: log10 mid, slope; power_law: ln c, alpha; constant: ln value; chinchilla: weight
   double floor = 0, ceiling = 1;
+  double ln_floor = 0, ln_span = 0, ln_ceiling = 0;  ///< leaves: ln floor, ln(ceiling - floor), ln ceiling
   std::uint32_t use_begin = 0, use_end = 0;
+  std::uint32_t knot_begin = 0, knot_end = 0;  ///< `points` leaves: the knots in Model::eval_knots()
 };
 }  // namespace detail
 
@@ -118,6 +120,9 @@ class Model {
   const std::vector<double>& eval_use_steps() const { return op_use_steps_; }
   /// Position of node v in topological_order().
   std::size_t eval_position(std::size_t v) const { return pos_[v]; }
+  /// The knots of every `points` curve, (log10 N, logit p), computed once
+  /// here rather than per evaluation; op.knot_begin..knot_end index them.
+  const std::vector<std::pair<double, double>>& eval_knots() const { return op_knots_; }
 
  private:
   explicit Model(ModelSpec spec);
@@ -137,6 +142,7 @@ class Model {
   std::vector<detail::EvalOp> ops_;
   std::vector<std::uint32_t> op_use_pos_;
   std::vector<double> op_use_count_, op_use_steps_;
+  std::vector<std::pair<double, double>> op_knots_;
   std::vector<std::uint32_t> pos_;
 };
 
