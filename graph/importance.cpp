@@ -26,7 +26,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "graph/curve_eval.hpp"
@@ -527,18 +529,19 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       else todo.push_back(v);
     }
     unsigned workers = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
-    workers = static_cast<unsigned>(std::min<std::size_t>(workers, std::max<std::size_t>(todo.size(), 1)));
-    const ImprovementPlan plan(model, task, cone, lp);
+    workers = static_cast<unsigned>(std::min<std::size_t>(workers, todo.size()));
+    std::optional<ImprovementPlan> plan;
+    if (!todo.empty()) plan.emplace(model, task, cone, lp);
     auto work = [&](unsigned w) {
-      ImprovementSolver solver(plan);
+      ImprovementSolver solver(*plan);
       for (std::size_t t = w; t < todo.size(); t += workers) {
         const std::size_t v = todo[t];
         improvement[v] = std::max(0.0, std::exp(solver.log_p_if_one(v)) - table.p_task);
       }
     };
-    if (workers <= 1) {
+    if (workers == 1) {
       work(0);
-    } else {
+    } else if (workers > 1) {
       std::vector<std::thread> pool;
       std::vector<std::exception_ptr> errors(workers);
       for (unsigned w = 0; w < workers; ++w)
@@ -553,7 +556,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       for (auto& e : errors)
         if (e) std::rethrow_exception(e);
     }
-    }
+  }
 
   for (std::size_t v : cone) {
     if (v == task) continue;
