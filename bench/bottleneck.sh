@@ -5,6 +5,7 @@
 #   bench/bottleneck.sh [--nodes 100000] [--at 1e10] [--repeat 5] [--sample 500]
 #                       [--no-peer] [--no-build] [--build DIR] [--data DIR]
 #
+# 0. Installs the peer's Debian packages if missing (as root, apt-get).
 # 1. Builds capgraph in Release (default /tmp/bench_build) unless --no-build.
 # 2. Generates the layered spec of --nodes nodes (seed 1) with one more task,
 #    root_all = mean of every task without a parent, whose cone is the whole
@@ -42,11 +43,26 @@ while [[ $# -gt 0 ]]; do
     --no-build) DO_BUILD=0; shift ;;
     --build) BUILD=$2; shift 2 ;;
     --data) DATA=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bottleneck.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$DATA"
+
+# The peer's packages, as bench/run.sh installs them (Debian's, on /usr/bin/python3).
+if [[ $PEER == 1 ]]; then
+  need_pkgs=()
+  for mod in numpy:python3-numpy networkx:python3-networkx yaml:python3-yaml; do
+    /usr/bin/python3 -c "import ${mod%%:*}" 2>/dev/null || need_pkgs+=("${mod#*:}")
+  done
+  if [[ ${#need_pkgs[@]} -gt 0 ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "bottleneck.sh: missing Debian packages: ${need_pkgs[*]} (run as root or: sudo apt-get install -y ${need_pkgs[*]})" >&2
+      exit 3
+    fi
+    apt-get install -y "${need_pkgs[@]}" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "${need_pkgs[@]}" >/dev/null; }
+  fi
+fi
 
 if [[ $DO_BUILD == 1 ]]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$DATA/build.log" 2>&1
