@@ -85,6 +85,7 @@ std::vector<render::ObservedSeries> observed_series(const std::string& path, con
   for (auto& s : analysis::group_series(set, compute_axis)) {
     render::ObservedSeries o;
     o.label = s.family + " " + s.task + " (" + s.metric + ")";
+    o.node = s.node.empty() ? s.task : s.node;
     const analysis::MetricInfo& mi = set.metrics.at(s.metric);
     if (mi.engine) o.metric = *mi.engine;
     else if (mi.unit_interval && !mi.lower_is_better) o.metric = Metric{MetricKind::partial_credit, 0};

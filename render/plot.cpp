@@ -107,6 +107,13 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
   }
 
   std::vector<char> observed_used(o.observed.size(), 0);
+  // An observed series of a plotted task shares that task's colour.
+  auto observed_color = [&](std::size_t si) {
+    const std::string& id = o.observed[si].node;
+    for (std::size_t ti = 0; ti < tasks.size() && !id.empty(); ++ti)
+      if (model.node(tasks[ti]).id == id) return ti;
+    return tasks.size() + si;
+  };
   for (std::size_t mi = 0; mi < metrics.size(); ++mi) {
     const Metric& m = metrics[mi];
     const bool prob = metric_is_probability(m);
@@ -149,7 +156,7 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
       const bool here = s.metric ? *s.metric == m : mi == 0;
       if (!here) continue;
       observed_used[si] = 1;
-      panel.points.push_back(PlotPoints{s.label, tasks.size() + si, si, s.x, s.y});
+      panel.points.push_back(PlotPoints{s.label, observed_color(si), si, s.x, s.y});
     }
     fig.panels.push_back(std::move(panel));
   }
@@ -159,7 +166,7 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
     const ObservedSeries& s = o.observed[si];
     result.notes.push_back("observed series `" + s.label + "`: no panel shows " + metric_label(*s.metric) +
                            "; drawn on the first panel");
-    fig.panels.front().points.push_back(PlotPoints{s.label, tasks.size() + si, si, s.x, s.y});
+    fig.panels.front().points.push_back(PlotPoints{s.label, observed_color(si), si, s.x, s.y});
   }
   result.panels = fig.panels.size();
   result.svg = write_svg_plot(fig);

@@ -36,6 +36,10 @@ struct ObservedSeries {
   /// The panel it belongs to; nullopt = the first panel. A metric no panel
   /// shows also goes to the first panel, with a note.
   std::optional<Metric> metric;
+  /// The spec node the series measures ("" = none): when that task is
+  /// plotted, its points take the task's line colour (marker shapes tell
+  /// the series apart); otherwise a colour of their own.
+  std::string node;
 };
 
 struct PlotOptions {

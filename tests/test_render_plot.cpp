@@ -115,6 +115,33 @@ TEST_CASE("explicit metrics draw every task in every panel, observed points", "[
   CHECK(by_class(*panels[0], "x-tick").back()->all_text() == "1014");
 }
 
+TEST_CASE("observed points of a plotted task take its line colour; others a colour of their own",
+          "[render][plot]") {
+  const Model m = Model::compile(test::emoji_movie_spec());
+  PlotOptions o;
+  o.tasks = {*m.find("decode_clues"), *m.find("emoji_movie")};
+  o.metrics = {Metric{MetricKind::exact_match, 0}};
+  const Metric em{MetricKind::exact_match, 0};
+  o.observed.push_back(ObservedSeries{"OPT emoji_movie", {1e9, 1e10}, {0.01, 0.1}, em, "emoji_movie"});
+  o.observed.push_back(ObservedSeries{"Pythia emoji_movie", {2e9, 2e10}, {0.02, 0.2}, em, "emoji_movie"});
+  o.observed.push_back(ObservedSeries{"OPT other", {3e9}, {0.3}, em, "not_plotted"});
+  const auto doc = XmlReader::parse(render_plot(m, o).svg);
+  const auto panel = by_class(*doc, "panel")[0];
+  const auto series = by_class(*panel, "series");
+  const auto observed = by_class(*panel, "observed");
+  REQUIRE(series.size() == 2);
+  REQUIRE(observed.size() == 3);
+  const std::string emoji_color = *series[1]->attr("stroke"), decode_color = *series[0]->attr("stroke");
+  CHECK(emoji_color != decode_color);
+  // hollow markers: the colour is the stroke; shapes differ by series
+  CHECK(*observed[0]->children[0]->attr("stroke") == emoji_color);
+  CHECK(*observed[1]->children[0]->attr("stroke") == emoji_color);
+  CHECK(observed[0]->children[0]->name != observed[1]->children[0]->name);
+  const std::string other = *observed[2]->children[0]->attr("stroke");
+  CHECK(other != emoji_color);
+  CHECK(other != decode_color);
+}
+
 TEST_CASE("compute axis: second tick row with N", "[render][plot]") {
   ModelSpec spec = test::emoji_movie_spec();
   spec.scale.axis = Axis::compute;
