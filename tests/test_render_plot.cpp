@@ -115,7 +115,7 @@ TEST_CASE("explicit metrics draw every task in every panel, observed points", "[
   CHECK(by_class(*panels[0], "x-tick").back()->all_text() == "1014");
 }
 
-TEST_CASE("observed points of a plotted task take its line colour; others a colour of their own",
+TEST_CASE("observed points of a plotted task take its line colour, others a colour of their own",
           "[render][plot]") {
   const Model m = Model::compile(test::emoji_movie_spec());
   PlotOptions o;
