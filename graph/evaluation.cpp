@@ -174,26 +174,37 @@ void task_kernel(const EvalOp& op, std::size_t nu, const double* count, Child ch
     }
     case GateKind::at_least: {
       const auto k = static_cast<std::size_t>(op.k);
-      ws.dist.resize(k + 1);
       if (ws.pq.size() < 2 * nu * len) ws.pq.resize(2 * nu * len);
       double* P = ws.pq.data();  // use i's P at P[i * len + j], 1 - P at P[(nu + i) * len + j]
       for (std::size_t i = 0; i < nu; ++i)
         vmath::exp_and_complement(child(i), P + i * len, P + (nu + i) * len, len);
+      // The distribution of successes so far, truncated at k ("k or more"
+      // absorbs), for every point of the block: count t at d[t * len + j].
+      // Points innermost, so each trial is a few vector loops over the block
+      // (the arithmetic of each point is the same as one point at a time).
+      ws.dist.assign((k + 1) * len, 0.0);
       double* d = ws.dist.data();
-      for (std::size_t j = 0; j < len; ++j) {
-        std::fill(d, d + k + 1, 0.0);
-        d[0] = 1;
-        for (std::size_t i = 0; i < nu; ++i) {
-          const double p = P[i * len + j], q = P[(nu + i) * len + j];
-          const auto reps = static_cast<std::size_t>(count[i]);
-          for (std::size_t r = 0; r < reps; ++r) {
-            d[k] += d[k - 1] * p;  // "k or more" absorbs
-            for (std::size_t t = k - 1; t >= 1; --t) d[t] = d[t] * q + d[t - 1] * p;
-            d[0] *= q;
+      std::fill(d, d + len, 1.0);
+      for (std::size_t i = 0; i < nu; ++i) {
+        const double* p = P + i * len;
+        const double* q = P + (nu + i) * len;
+        const auto reps = static_cast<std::size_t>(count[i]);
+        for (std::size_t r = 0; r < reps; ++r) {
+          double* dk = d + k * len;
+          const double* dk1 = d + (k - 1) * len;
+          for (std::size_t j = 0; j < len; ++j) dk[j] += dk1[j] * p[j];
+          for (std::size_t t = k - 1; t >= 1; --t) {
+            double* dt = d + t * len;
+            const double* dt1 = d + (t - 1) * len;
+            for (std::size_t j = 0; j < len; ++j) dt[j] = dt[j] * q[j] + dt1[j] * p[j];
           }
+          for (std::size_t j = 0; j < len; ++j) d[j] *= q[j];
         }
-        out[j] = d[k] > 0 ? std::log(std::min(d[k], 1.0)) : kNegInf;
-        if (!(d[k] > 1e-280)) {  // near or below the smallest double: redo in log space
+      }
+      const double* dk = d + k * len;
+      for (std::size_t j = 0; j < len; ++j) {
+        out[j] = dk[j] > 0 ? std::log(std::min(dk[j], 1.0)) : kNegInf;
+        if (!(dk[j] > 1e-280)) {  // near or below the smallest double: redo in log space
           ws.ldist.assign(k + 1, kNegInf);
           double* ld = ws.ldist.data();
           ld[0] = 0;
@@ -395,11 +406,17 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
       for (std::size_t i = 0; i < n; ++i) {
         // The children's rows of a node a few places ahead are requested now,
         // so their cache misses overlap this node's arithmetic.
+        // The same for their partial-credit rows when the node needs them.
         if (i + kPrefetchAhead < n) {
           const detail::EvalOp& ahead = ops[i + kPrefetchAhead];
+          const bool ahead_pc = pc_block_at[i + kPrefetchAhead] >= 0;
           for (std::size_t u = ahead.use_begin; u < ahead.use_end; ++u) {
             const char* c = reinterpret_cast<const char*>(buf.data() + slot(use_pos[u]) * B);
             for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(c + off);
+            if (!ahead_pc || pc_block_at[use_pos[u]] < 0) continue;
+            const char* cp =
+                reinterpret_cast<const char*>(pcbuf.data() + static_cast<std::size_t>(pc_block_at[use_pos[u]]) * B);
+            for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(cp + off);
           }
         }
         const detail::EvalOp& op = ops[i];
