@@ -377,27 +377,32 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // per block took 1.8x the time of 64; 128 computed faster on one warm
   // thread (0.85x) but was slower cold on two (0.91-1.08 s against
   // 0.83-0.85 s: twice the buffer memory to touch).
+  // Block rows: position i's ln P at buf[slot(i) * B]. Without shared skills
+  // the row is Model::eval_row(): rows are reused once nothing later reads
+  // them, so a buffer holds the live rows only (35,000 of 100,000 on the
+  // benchmark spec; less fresh memory to fault in, more of it in cache).
+  // Shannon expansion (shared.cpp) reads rows by node index, so a model with
+  // shared skills keeps one row per node.
+  const bool by_node = !plan.index.empty();
+  const std::uint32_t* row_at = model.eval_row().data();
+  const std::size_t rows = by_node ? n : model.eval_rows();
+  auto slot = [&](std::size_t i) -> std::size_t { return by_node ? ops[i].node : row_at[i]; };
+
   std::size_t B = options.block_points;
   if (B == 0) {
     constexpr std::size_t kLongBlock = 64;
-    const std::size_t per_point = 8 * (n + pc_block_rows) + 1;
+    const std::size_t per_point = 8 * (rows + pc_block_rows) + 1;
     B = std::clamp<std::size_t>((std::size_t{32} << 20) / per_point, 8, 1024);
     if (B < kLongBlock) B = std::clamp<std::size_t>((std::size_t{256} << 20) / per_point, 8, kLongBlock);
     B = B / 8 * 8;
   }
   B = std::max<std::size_t>(1, std::min(B, m));
 
-  // Block rows: position i's ln P at buf[slot(i) * B]. Without shared skills
-  // the slot is the position, so a task's children mostly sit just before
-  // it; Shannon expansion (shared.cpp) addresses rows by node index.
-  const bool by_node = !plan.index.empty();
-  auto slot = [&](std::size_t i) -> std::size_t { return by_node ? ops[i].node : i; };
-
   const ScalingLaw& law = model.spec().scale.law;
   const detail::PointCache cache(ev.points_, law);
   const std::pair<double, double>* knots = model.eval_knots().data();
   auto run = [&](std::size_t j0, std::size_t j1) {
-    Evaluation::Buffer buf(n * B), pcbuf(pc_block_rows * B);
+    Evaluation::Buffer buf(rows * B), pcbuf(pc_block_rows * B);
     Workspace ws;
     ws.reserve_points(B);
     std::vector<double> scratch;

@@ -123,6 +123,11 @@ class Model {
   /// The knots of every `points` curve, (log10 N, logit p), computed once
   /// here rather than per evaluation; op.knot_begin..knot_end index them.
   const std::vector<std::pair<double, double>>& eval_knots() const { return op_knots_; }
+  /// The row of position i's ln P in an evaluation buffer: rows are reused
+  /// once every task reading them has been evaluated, so a buffer needs
+  /// eval_rows() rows, not size() (35% of them on the 100k benchmark spec).
+  const std::vector<std::uint32_t>& eval_row() const { return op_row_; }
+  std::size_t eval_rows() const { return op_rows_; }
 
  private:
   explicit Model(ModelSpec spec);
@@ -143,6 +148,8 @@ class Model {
   std::vector<std::uint32_t> op_use_pos_;
   std::vector<double> op_use_count_, op_use_steps_;
   std::vector<std::pair<double, double>> op_knots_;
+  std::vector<std::uint32_t> op_row_;
+  std::size_t op_rows_ = 0;
   std::vector<std::uint32_t> pos_;
 };
 
