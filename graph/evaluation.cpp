@@ -16,12 +16,12 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "graph/curve_eval.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
 #include "graph/vmath.hpp"
+#include "graph/workers.hpp"
 
 namespace capgraph {
 
@@ -368,15 +368,6 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   ev.log_p_.resize(kept * m);  // every kept row is written whole below
   ev.pc_.resize(pc_rows * m);
 
-  // Points per block: one thread's buffers (ln P of every node, partial
-  // credit of the nodes that need it) are reused warm from block to block
-  // instead of touching nodes x points of fresh memory. Each block reads
-  // every node's children once, mostly cache misses, so blocks should be
-  // long: up to kLongBlock points while the buffers stay within 256 MiB,
-  // longer while they fit 32 MiB. At 100,000 nodes x 1,000 points 8 points
-  // per block took 1.8x the time of 64; 128 computed faster on one warm
-  // thread (0.85x) but was slower cold on two (0.91-1.08 s against
-  // 0.83-0.85 s: twice the buffer memory to touch).
   // Block rows: position i's ln P at buf[slot(i) * B]. Without shared skills
   // the row is Model::eval_row(): rows are reused once nothing later reads
   // them, so a buffer holds the live rows only (35,000 of 100,000 on the
@@ -388,6 +379,15 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   const std::size_t rows = by_node ? n : model.eval_rows();
   auto slot = [&](std::size_t i) -> std::size_t { return by_node ? ops[i].node : row_at[i]; };
 
+  // Points per block: one thread's buffers (ln P of the live rows, partial
+  // credit of the nodes that need it) are reused warm from block to block
+  // instead of touching nodes x points of fresh memory. Each block reads
+  // every node's children once, mostly cache misses, so blocks should be
+  // long: up to kLongBlock points while the buffers stay within 256 MiB,
+  // longer while they fit 32 MiB. At 100,000 nodes x 1,000 points 8 points
+  // per block took 1.8x the time of 64; 128 computed faster on one warm
+  // thread (0.85x) but was slower cold on two (0.91-1.08 s against
+  // 0.83-0.85 s: twice the buffer memory to touch).
   std::size_t B = options.block_points;
   if (B == 0) {
     constexpr std::size_t kLongBlock = 64;
@@ -462,20 +462,13 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     }
   };
 
-  unsigned threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, (m + B - 1) / B));
-  if (threads <= 1) {
-    if (m > 0) run(0, m);
-  } else {
-    // Contiguous ranges of whole blocks, one per thread.
-    const std::size_t blocks = (m + B - 1) / B;
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) {
-      const std::size_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
-      pool.emplace_back(run, b0 * B, std::min(m, b1 * B));
-    }
-    for (auto& th : pool) th.join();
-  }
+  // Contiguous ranges of whole blocks, one per worker.
+  const std::size_t blocks = (m + B - 1) / B;
+  const unsigned threads = detail::worker_count(options.threads, blocks);
+  detail::run_workers(threads, [&](unsigned t) {
+    const std::size_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
+    run(b0 * B, std::min(m, b1 * B));
+  });
   return ev;
 }
 

@@ -26,15 +26,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <optional>
-#include <thread>
 
 #include "graph/curve_eval.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
+#include "graph/workers.hpp"
 
 namespace capgraph {
 
@@ -158,11 +157,11 @@ void adjoint_pass(const Model& model, std::size_t task, const std::vector<std::s
 // so a change costs O(1) per reference (a `mean` of 11,631 tasks is not
 // re-summed for every prerequisite below it), and the transcendental
 // functions run once per changed node, not per reference. `guess` is
-// applied to the updated gate value. A gate with
-// `guess` under mean/at_least and the edge cases (P = 0 under mean/at_least, P below 1e-280 under
-// any/at_least, a ratio past e^700, two changed uses of one `at_least`, a
-// use of count > 1 under `at_least`) are re-evaluated whole by the engine's
-// own kernel. Ancestors are visited level by level (one more than the
+// applied to the updated gate value. Re-evaluated whole by the engine's own
+// kernel instead: `guess` under mean/at_least, and the edge cases (P = 0
+// under mean/at_least, P below 1e-280 under any/at_least, a ratio past
+// e^700, two changed uses of one `at_least`, a use of count > 1 under
+// `at_least`). Ancestors are visited level by level (one more than the
 // highest child's level), so every child is final before its parents; a
 // node whose value does not move stops the change there. The cost of one
 // prerequisite is the number of references among its ancestors (about 200
@@ -184,7 +183,6 @@ class ImprovementPlan {
     for (std::size_t v = 0; v < m.size(); ++v) begin[v + 1] += begin[v];
     ref_begin = begin;
     refs.resize(begin[m.size()]);
-    alt.resize(begin[m.size()]);
     for (auto it = cone.rbegin(); it != cone.rend(); ++it) {  // children first
       const std::size_t v = *it;
       const NodeSpec& n = m.node(v);
@@ -215,17 +213,15 @@ class ImprovementPlan {
       }
       for (std::size_t u = ub; u < ue; ++u) {
         const std::size_t c = m.use_child(u);
-        Ref r{static_cast<std::uint32_t>(v), false, weight(v, u)};
-        double a = 0;
+        Ref r{static_cast<std::uint32_t>(v), false, weight(v, u), 0.0};
         if (d.kind == kLinear) {
-          a = m.use_count(u) / wsum;
-          r.coef = a * std::exp(lp[c] - l);
+          r.alt = m.use_count(u) / wsum;
+          r.coef = r.alt * std::exp(lp[c] - l);
         } else if (d.kind == kSingle) {
           r.whole = m.use_count(u) != 1 || partial[u - ub] == kNegInf;
-          a = r.whole ? 0.0 : std::exp(partial[u - ub]);  // E_u
+          r.alt = r.whole ? 0.0 : std::exp(partial[u - ub]);  // E_u
           r.coef = r.whole ? 0.0 : std::exp(partial[u - ub] + lp[c] - l);
         }
-        alt[begin[c]] = a;
         refs[begin[c]++] = r;
       }
     }
@@ -243,6 +239,7 @@ class ImprovementPlan {
     std::uint32_t parent;
     bool whole;   // a change through this use needs the parent re-evaluated whole
     double coef;  // n_u (all, any), n (best_of), (w_u/W) P_c/P_v (mean), E_u P_c/P_v (at_least)
+    double alt;   // mean: w_u/W; at_least: E_u (for a child leaving P = 0)
   };
 
   const Model& m;
@@ -253,7 +250,6 @@ class ImprovementPlan {
   std::size_t levels = 0;
   std::vector<std::uint32_t> ref_begin;
   std::vector<Ref> refs;
-  std::vector<double> alt;  // by reference; mean: w_u/W, at_least: E_u (a child leaving P = 0)
 
  private:
   double weight(std::size_t v, std::size_t u) const {
@@ -266,9 +262,7 @@ class ImprovementPlan {
 class ImprovementSolver {
  public:
   explicit ImprovementSolver(const ImprovementPlan& plan)
-      : p_(plan), cur_(plan.lp), state_(plan.m.size()), buckets_(plan.levels) {
-    ws_.acc.resize(1);
-  }
+      : p_(plan), cur_(plan.lp), state_(plan.m.size()), buckets_(plan.levels) {}
 
   /// ln P_T with P_i := 1.
   double log_p_if_one(std::size_t i) {
@@ -351,7 +345,7 @@ class ImprovementSolver {
           if (from_zero || d_log > 700) {  // coef expm1(d) = alt P_c'/P - coef, without overflow
             const double x = after - p_.lp[ref.parent];
             if (x > 700) ps.whole = true;
-            else ps.acc += p_.alt[r] * std::exp(x) - ref.coef;
+            else ps.acc += ref.alt * std::exp(x) - ref.coef;
           } else {
             if (!have_linear) {
               d_linear = std::expm1(d_log);
@@ -470,7 +464,6 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     const std::size_t k = e.shared.size();
     std::vector<double> cond = lp, lnBa(n), B(n, 0.0), p1(k, 0.0), p0(k, 0.0);
     detail::Workspace ws;
-    ws.acc.resize(1);
     auto conditional = [&](std::uint64_t a, std::ptrdiff_t forced) {
       for (std::size_t i = 0; i < k; ++i) cond[e.shared[i]] = (a >> i) & 1 ? 0.0 : kNegInf;
       if (forced >= 0) cond[static_cast<std::size_t>(forced)] = 0.0;
@@ -521,41 +514,23 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   // for any thread count.
   std::vector<double> improvement(n, 0.0);
   {
-    std::vector<std::size_t> todo;
+    std::vector<std::size_t> queries;  // prerequisites whose ancestors need updating
     for (std::size_t v : cone) {
       if (v == task) continue;
       if (p_if_one[v] >= 0) improvement[v] = std::max(0.0, p_if_one[v] - table.p_task);
       else if (uses[v] == 1.0) improvement[v] = std::exp(lnB[v]) * -std::expm1(lp[v]);  // affine in P_i
-      else todo.push_back(v);
+      else queries.push_back(v);
     }
-    unsigned workers = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
-    workers = static_cast<unsigned>(std::min<std::size_t>(workers, todo.size()));
     std::optional<ImprovementPlan> plan;
-    if (!todo.empty()) plan.emplace(model, task, cone, lp);
-    auto work = [&](unsigned w) {
+    if (!queries.empty()) plan.emplace(model, task, cone, lp);
+    const unsigned workers = detail::worker_count(options.threads, queries.size());
+    detail::run_workers(workers, [&](unsigned w) {
       ImprovementSolver solver(*plan);
-      for (std::size_t t = w; t < todo.size(); t += workers) {
-        const std::size_t v = todo[t];
+      for (std::size_t q = w; q < queries.size(); q += workers) {
+        const std::size_t v = queries[q];
         improvement[v] = std::max(0.0, std::exp(solver.log_p_if_one(v)) - table.p_task);
       }
-    };
-    if (workers == 1) {
-      work(0);
-    } else if (workers > 1) {
-      std::vector<std::thread> pool;
-      std::vector<std::exception_ptr> errors(workers);
-      for (unsigned w = 0; w < workers; ++w)
-        pool.emplace_back([&, w] {
-          try {
-            work(w);
-          } catch (...) {
-            errors[w] = std::current_exception();
-          }
-        });
-      for (auto& t : pool) t.join();
-      for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
-    }
+    });
   }
 
   for (std::size_t v : cone) {

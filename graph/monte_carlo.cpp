@@ -16,9 +16,9 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "graph/curve_eval.hpp"
+#include "graph/workers.hpp"
 
 namespace capgraph {
 
@@ -393,19 +393,10 @@ MonteCarloEstimate monte_carlo(const Model& model, std::span<const double> xs, c
     out.est_[item] = e;
   };
 
-  unsigned threads = options.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.threads;
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, items)));
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < items; ++i) work(i);
-  } else {
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t)
-      pool.emplace_back([&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < items;) work(i);
-      });
-    for (auto& th : pool) th.join();
-  }
+  std::atomic<std::size_t> next{0};  // items handed out one at a time; results stored by index
+  detail::run_workers(detail::worker_count(options.threads, items), [&](unsigned) {
+    for (std::size_t i; (i = next.fetch_add(1)) < items;) work(i);
+  });
   return out;
 }
 

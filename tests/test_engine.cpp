@@ -8,9 +8,12 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <stdexcept>
+#include <vector>
 
 #include "graph/curve_eval.hpp"
 #include "graph/evaluation.hpp"
+#include "graph/workers.hpp"
 #include "graph/model.hpp"
 #include "model_builder.hpp"
 
@@ -416,4 +419,21 @@ TEST_CASE("any, best_of and at_least keep ln P exact when every child's P underf
   // at least 2 of {deep, deep, deep2}: P1^2 + 2 P1 P2 to first order
   const double lk = 2 * l1 + std::log(1 + 2 * std::exp(l2 - l1));
   CHECK_THAT(e.log_p(k2, 0), WithinRel(lk, 1e-13));
+}
+
+TEST_CASE("run_workers: every worker runs once, a worker's exception reaches the caller", "[engine][threads]") {
+  CHECK(detail::worker_count(4, 2) == 2);
+  CHECK(detail::worker_count(3, 100) == 3);
+  CHECK(detail::worker_count(0, 0) == 0);
+  CHECK(detail::worker_count(0, 1) == 1);
+  for (unsigned workers : {1u, 2u, 3u}) {
+    std::vector<int> ran(workers, 0);
+    detail::run_workers(workers, [&](unsigned w) { ++ran[w]; });
+    CHECK(ran == std::vector<int>(workers, 1));
+    CHECK_THROWS_WITH(detail::run_workers(workers,
+                                          [&](unsigned w) {
+                                            if (w == workers - 1) throw std::runtime_error("worker failed");
+                                          }),
+                      "worker failed");
+  }
 }
