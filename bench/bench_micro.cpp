@@ -30,8 +30,9 @@ std::vector<double> log_probabilities(std::size_t n) {
 template <void (*F)(const double*, double*, std::size_t)>
 void BM_array(benchmark::State& st) {
   const auto n = static_cast<std::size_t>(st.range(0));
-  vm::set_simd_allowed(st.range(1) != 0);
-  if (st.range(1) != 0 && !vm::simd_enabled()) st.SkipWithError("no AVX2 + FMA on this CPU");
+  const auto path = static_cast<vm::SimdPath>(st.range(1));  // 0 scalar, 1 AVX2, 2 AVX-512
+  vm::set_simd_cap(path);
+  if (vm::simd_path() != path) st.SkipWithError("this CPU does not have that vector path");
   const std::vector<double> x = log_probabilities(n);
   std::vector<double> y(n);
   for (auto _ : st) {
@@ -42,9 +43,9 @@ void BM_array(benchmark::State& st) {
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()) * st.range(0));
   vm::set_simd_allowed(true);
 }
-BENCHMARK_TEMPLATE(BM_array, vm::exp)->ArgNames({"n", "simd"})->Args({1024, 0})->Args({1024, 1});
-BENCHMARK_TEMPLATE(BM_array, vm::log1mexp)->ArgNames({"n", "simd"})->Args({1024, 0})->Args({1024, 1});
-BENCHMARK_TEMPLATE(BM_array, vm::log_sigmoid)->ArgNames({"n", "simd"})->Args({1024, 0})->Args({1024, 1});
+BENCHMARK_TEMPLATE(BM_array, vm::exp)->ArgNames({"n", "simd"})->Args({1024, 0})->Args({1024, 1})->Args({1024, 2});
+BENCHMARK_TEMPLATE(BM_array, vm::log1mexp)->ArgNames({"n", "simd"})->Args({1024, 0})->Args({1024, 1})->Args({1024, 2});
+BENCHMARK_TEMPLATE(BM_array, vm::log_sigmoid)->ArgNames({"n", "simd"})->Args({1024, 0})->Args({1024, 1})->Args({1024, 2});
 
 // A layered model like bench/gen_spec.py's, built in memory: 40% logistic
 // skills, tasks over 2-4 earlier nodes (half from the previous layer),
@@ -83,7 +84,7 @@ capgraph::Model layered_model(std::size_t nodes) {
 void BM_evaluate(benchmark::State& st) {
   const auto nodes = static_cast<std::size_t>(st.range(0));
   const auto points = static_cast<int>(st.range(1));
-  vm::set_simd_allowed(st.range(2) != 0);
+  vm::set_simd_cap(static_cast<vm::SimdPath>(st.range(2)));  // 0 scalar, 1 AVX2, 2 AVX-512
   const capgraph::Model model = layered_model(nodes);
   const auto xs = capgraph::ScaleAxis::log_spaced(1e8, 1e13, points);
   capgraph::EvalOptions eo;
@@ -98,11 +99,13 @@ void BM_evaluate(benchmark::State& st) {
 }
 BENCHMARK(BM_evaluate)
     ->ArgNames({"nodes", "points", "simd"})
-    ->Args({1000, 1, 1})
+    ->Args({1000, 1, 2})
     ->Args({1000, 1000, 0})
     ->Args({1000, 1000, 1})
-    ->Args({10000, 100, 1})
+    ->Args({1000, 1000, 2})
+    ->Args({10000, 100, 2})
     ->Args({10000, 1000, 1})
+    ->Args({10000, 1000, 2})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

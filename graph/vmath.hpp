@@ -2,14 +2,15 @@
 // arrays of scale points (exp, log, log1p, expm1 and the log-space helpers
 // of curve_eval.hpp), vectorised where the CPU allows.
 //
-// On x86-64 CPUs with AVX2 and FMA the arrays go four at a time through
-// glibc's vector math library (libmvec, part of libc6: _ZGVdN4v_exp etc.;
-// at most 4 ulp each by glibc's documentation; tests/test_vmath.cpp holds
-// every function here, composites included, within 8 ulp of the scalar
-// formula and special values exact); elsewhere, or with CAPGRAPH_SIMD=0 in the
+// On x86-64 CPUs with AVX-512F the arrays go eight at a time, with AVX2 and
+// FMA four at a time, through glibc's vector math library (libmvec, part of
+// libc6: _ZGVeN8v_exp, _ZGVdN4v_exp etc.; at most 4 ulp each by glibc's
+// documentation; tests/test_vmath.cpp holds every function here, on every
+// path the CPU has, composites included, within 8 ulp of the scalar formula
+// and special values exact); elsewhere, or with CAPGRAPH_SIMD=0 in the
 // environment, the same formulas run through scalar libm, one value at a
 // time; so do arrays of fewer than 4 values (a padded vector call costs more
-// than a scalar one). Both paths compute the same formulas (curve_eval.cpp's
+// than a scalar one). CAPGRAPH_SIMD=avx2 stops at the 4-wide path. Both paths compute the same formulas (curve_eval.cpp's
 // Maechler forms), so they differ only in the last bits; on one machine the
 // output is deterministic either way.
 //
@@ -20,9 +21,17 @@
 
 namespace capgraph::detail::vmath {
 
-/// Whether the vector path is in use (CPU support and CAPGRAPH_SIMD).
+/// The array paths, narrowest first.
+enum class SimdPath { scalar, avx2, avx512 };
+/// The path in use: the widest the CPU has, CAPGRAPH_SIMD allows and
+/// set_simd_cap() has not ruled out.
+SimdPath simd_path();
+/// Whether a vector path is in use.
 bool simd_enabled();
-/// Forces the scalar path (false) or restores automatic choice (true); for tests.
+/// Caps the path (for tests and benchmarks); SimdPath::avx512 restores the
+/// automatic choice.
+void set_simd_cap(SimdPath cap);
+/// set_simd_cap(scalar) (false) or the automatic choice (true).
 void set_simd_allowed(bool allowed);
 
 void exp(const double* in, double* out, std::size_t n);
