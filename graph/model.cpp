@@ -291,6 +291,8 @@ Model Model::compile(ModelSpec spec) {
     }
     if (last_read[i] == -1) free_rows.push_back(m.op_row_[i]);
   }
+  m.op_use_row_.resize(m.op_use_pos_.size());
+  for (std::size_t u = 0; u < m.op_use_pos_.size(); ++u) m.op_use_row_[u] = m.op_row_[m.op_use_pos_[u]];
   return m;
 }
 
