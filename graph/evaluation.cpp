@@ -201,24 +201,47 @@ void task_kernel(const EvalOp& op, std::size_t nu, const double* count, Child ch
           for (std::size_t j = 0; j < len; ++j) d[j] *= q[j];
         }
       }
+      // ln of "k or more"; where that is near or below the smallest double
+      // (dk <= 1e-280), the DP is redone in log space, block-wise over the
+      // points from the first such point to the last (typically the low end
+      // of the scale range; a point at a time this took a sixth of a 100k x
+      // 1,000 evaluation).
       const double* dk = d + k * len;
+      std::size_t lo = len, hi = 0;
       for (std::size_t j = 0; j < len; ++j) {
-        out[j] = dk[j] > 0 ? std::log(std::min(dk[j], 1.0)) : kNegInf;
-        if (!(dk[j] > 1e-280)) {  // near or below the smallest double: redo in log space
-          ws.ldist.assign(k + 1, kNegInf);
-          double* ld = ws.ldist.data();
-          ld[0] = 0;
-          for (std::size_t u = 0; u < nu; ++u) {
-            const double lp = child(u)[j], lq = log1mexp(lp);
-            const auto reps = static_cast<std::size_t>(count[u]);
-            for (std::size_t r = 0; r < reps; ++r) {
-              ld[k] = logaddexp(ld[k], ld[k - 1] + lp);
-              for (std::size_t t = k - 1; t >= 1; --t) ld[t] = logaddexp(ld[t] + lq, ld[t - 1] + lp);
-              ld[0] += lq;
+        tmp[j] = std::min(dk[j], 1.0);
+        if (!(dk[j] > 1e-280)) lo = std::min(lo, j), hi = j + 1;
+      }
+      vmath::log(tmp, out, len);  // ln 0 = -inf
+      if (lo < hi) {
+        const std::size_t L = hi - lo;
+        ws.ldist.assign((k + 1) * L, kNegInf);
+        double* ld = ws.ldist.data();  // count t at ld[t * L + j - lo]
+        std::fill(ld, ld + L, 0.0);
+        if (ws.pq.size() < 3 * L) ws.pq.resize(3 * L);
+        double* lq = ws.pq.data();  // ln(1 - P) of the use
+        double* a = lq + L;
+        double* b = a + L;
+        for (std::size_t u = 0; u < nu; ++u) {
+          const double* lp = child(u) + lo;
+          vmath::log1mexp(lp, lq, L);
+          const auto reps = static_cast<std::size_t>(count[u]);
+          for (std::size_t r = 0; r < reps; ++r) {
+            double* lk = ld + k * L;
+            const double* lk1 = ld + (k - 1) * L;
+            for (std::size_t j = 0; j < L; ++j) b[j] = lk1[j] + lp[j];
+            vmath::logaddexp(lk, b, lk, L);
+            for (std::size_t t = k - 1; t >= 1; --t) {
+              double* lt = ld + t * L;
+              const double* lt1 = ld + (t - 1) * L;
+              for (std::size_t j = 0; j < L; ++j) a[j] = lt[j] + lq[j], b[j] = lt1[j] + lp[j];
+              vmath::logaddexp(a, b, lt, L);
             }
+            for (std::size_t j = 0; j < L; ++j) ld[j] += lq[j];
           }
-          out[j] = ld[k];
         }
+        for (std::size_t j = lo; j < hi; ++j)
+          if (!(dk[j] > 1e-280)) out[j] = ld[k * L + j - lo];
       }
       break;
     }

@@ -85,6 +85,11 @@ void logaddexp_const(double c, const double* in, double* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = capgraph::logaddexp(c, in[i]);
 }
 
+void logaddexp(const double* a, const double* b, double* out, std::size_t n) {
+  CAPGRAPH_VMATH_DISPATCH(logaddexp, a, b, out, n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = capgraph::logaddexp(a[i], b[i]);
+}
+
 void exp_and_complement(const double* in, double* p, double* q, std::size_t n) {
   CAPGRAPH_VMATH_DISPATCH(exp_and_complement, in, p, q, n);
   for (std::size_t i = 0; i < n; ++i) {

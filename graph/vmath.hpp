@@ -42,6 +42,8 @@ void log1mexp(const double* in, double* out, std::size_t n);
 void log_sigmoid(const double* in, double* out, std::size_t n);
 /// out = ln(e^c + e^in) for a constant c (curve_eval.hpp logaddexp).
 void logaddexp_const(double c, const double* in, double* out, std::size_t n);
+/// out = ln(e^a + e^b) elementwise (curve_eval.hpp logaddexp).
+void logaddexp(const double* a, const double* b, double* out, std::size_t n);
 /// p = e^a and q = 1 - e^a (= -expm1(a)), a <= 0.
 void exp_and_complement(const double* in, double* p, double* q, std::size_t n);
 

@@ -70,6 +70,19 @@ struct Lanes {
     const v cv = V::set1(c);
     map(in, out, n, 0.0, [cv](v b) { return logaddexp(cv, b); });
   }
+  static void logaddexp_a(const double* a, const double* b, double* out, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + V::kWidth <= n; i += V::kWidth) V::store(out + i, logaddexp(V::load(a + i), V::load(b + i)));
+    if (i < n) {
+      alignas(64) double ta[V::kWidth], tb[V::kWidth];
+      for (std::size_t k = 0; k < V::kWidth; ++k) {
+        ta[k] = i + k < n ? a[i + k] : 0.0;
+        tb[k] = i + k < n ? b[i + k] : 0.0;
+      }
+      V::store(ta, logaddexp(V::load(ta), V::load(tb)));
+      for (std::size_t k = 0; i + k < n; ++k) out[i + k] = ta[k];
+    }
+  }
   static void exp_and_complement_a(const double* in, double* p, double* q, std::size_t n) {
     std::size_t i = 0;
     for (; i + V::kWidth <= n; i += V::kWidth) {
@@ -90,7 +103,8 @@ struct Lanes {
     }
   }
 
-  static constexpr Kernels kKernels{exp_a, log_a, log1mexp_a, log_sigmoid_a, logaddexp_const_a, exp_and_complement_a};
+  static constexpr Kernels kKernels{exp_a,       log_a,           log1mexp_a, log_sigmoid_a, logaddexp_const_a,
+                                    logaddexp_a, exp_and_complement_a};
 };
 
 }  // namespace

@@ -17,6 +17,7 @@ struct Kernels {
   void (*log1mexp)(const double* in, double* out, std::size_t n);
   void (*log_sigmoid)(const double* in, double* out, std::size_t n);
   void (*logaddexp_const)(double c, const double* in, double* out, std::size_t n);
+  void (*logaddexp)(const double* a, const double* b, double* out, std::size_t n);
   void (*exp_and_complement)(const double* in, double* p, double* q, std::size_t n);
 };
 

@@ -15,6 +15,7 @@
 #include "graph/evaluation.hpp"
 #include "graph/workers.hpp"
 #include "graph/model.hpp"
+#include "graph/scale_axis.hpp"
 #include "model_builder.hpp"
 
 using namespace capgraph;
@@ -419,6 +420,34 @@ TEST_CASE("any, best_of and at_least keep ln P exact when every child's P underf
   // at least 2 of {deep, deep, deep2}: P1^2 + 2 P1 P2 to first order
   const double lk = 2 * l1 + std::log(1 + 2 * std::exp(l2 - l1));
   CHECK_THAT(e.log_p(k2, 0), WithinRel(lk, 1e-13));
+}
+
+// The same over a block of points whose "k or more" crosses the smallest
+// doubles inside the block: evaluate() redoes the DP in log space for the
+// points below 1e-280 only, vectorised over them (graph/evaluation.cpp).
+TEST_CASE("at_least over a block where P crosses 1e-280 matches its closed form at every point", "[numerics]") {
+  Builder b;
+  const double mid = 1e10, slope = 0.8;
+  const auto s = b.skill("s", logistic(mid, slope));
+  const auto deep = b.task("deep", GateKind::all, {{s, 600}});
+  const auto deep2 = b.task("deep2", GateKind::all, {{s, 610}});
+  const auto k2 = b.task("k2", GateKind::at_least, {{deep, 2}, {deep2, 1}}, 0, 2);
+  const Model m = Model::compile(b.spec);
+  const std::vector<double> xs = ScaleAxis::log_spaced(1e8, 1e13, 64);
+  const Evaluation e = evaluate(m, xs);
+  int tiny = 0, normal = 0;
+  for (std::size_t j = 0; j < xs.size(); ++j) {
+    INFO("x = " << xs[j]);
+    // ln sigmoid(z) = -log1p(e^-z), P(at least 2 of {p1, p1, p2}) = p1^2 + 2 p1 p2 (1 - p1)
+    const double z = slope * (std::log10(xs[j]) - std::log10(mid));
+    const double ls = -std::log1p(std::exp(-z));
+    const double l1 = 600 * ls, l2 = 610 * ls;
+    const double lk = logaddexp(2 * l1, std::log(2.0) + l1 + l2 + std::log1p(-std::exp(l1)));
+    (lk < std::log(1e-280) ? tiny : normal) += 1;
+    CHECK_THAT(e.log_p(k2, j), WithinRel(lk, 1e-12));
+  }
+  CHECK(tiny >= 8);
+  CHECK(normal >= 8);
 }
 
 TEST_CASE("run_workers: every worker runs once, a worker's exception reaches the caller", "[engine][threads]") {

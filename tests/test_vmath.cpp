@@ -100,6 +100,24 @@ TEST_CASE("vmath: every array function within 8 ulp of the scalar formula on eve
                 [c](double a) { return logaddexp(c, a); },
                 [c](double a) { return std::isfinite(std::max(c, a)) ? std::abs(std::max(c, a)) : 0.0; }) <= 8);
     }
+    // ln(e^a + e^b) of two arrays: every pair of the special values and a
+    // sample of the rest, in both orders.
+    std::vector<double> a, bb;
+    for (std::size_t i = 0; i < lp.size(); i += 7)
+      for (std::size_t k = 0; k < 16; ++k) a.push_back(lp[i]), bb.push_back(lp[k]);
+    std::vector<double> sum(a.size());
+    vm::logaddexp(a.data(), bb.data(), sum.data(), a.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const double r = logaddexp(a[i], bb[i]), big = std::max(a[i], bb[i]);
+      INFO("a = " << a[i] << ", b = " << bb[i] << ", vector " << sum[i] << ", scalar " << r);
+      if (std::isinf(r) || r == 0) {
+        CHECK(sum[i] == r);
+        continue;
+      }
+      worst = std::max(worst, ulps(sum[i], r, std::isfinite(big) ? std::abs(big) : 0.0));
+    }
+    CHECK(worst <= 8);
     std::vector<double> p(lp.size()), q(lp.size());
     vm::exp_and_complement(lp.data(), p.data(), q.data(), lp.size());
     for (std::size_t i = 0; i < lp.size(); ++i) {
