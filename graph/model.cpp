@@ -291,6 +291,15 @@ Model Model::compile(ModelSpec spec) {
     }
     if (last_read[i] == -1) free_rows.push_back(m.op_row_[i]);
   }
+  m.op_use_offset_.resize(n + 1);
+  m.op_flags_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const detail::EvalOp& op = m.ops_[i];
+    m.op_use_offset_[i] = op.use_begin;
+    m.op_flags_[i] = static_cast<std::uint8_t>((op.is_task && op.gate == GateKind::all ? kAllTask : 0) |
+                                               (op.reports_partial_credit ? kReportsPartial : 0));
+  }
+  m.op_use_offset_[n] = static_cast<std::uint32_t>(m.op_use_pos_.size());
   m.op_use_row_.resize(m.op_use_pos_.size());
   for (std::size_t u = 0; u < m.op_use_pos_.size(); ++u) m.op_use_row_[u] = m.op_row_[m.op_use_pos_[u]];
   return m;

@@ -133,6 +133,14 @@ class Model {
   /// each one up at a random place (at a million nodes those lookups were
   /// cache misses that cost more than the arithmetic at one point).
   const std::vector<std::uint32_t>& eval_use_row() const { return op_use_row_; }
+  /// Per position i, eval_ops()[i].use_begin, and size() at the end (so
+  /// i's uses are [eval_use_offset()[i], eval_use_offset()[i + 1])), and
+  /// eval_flags() bits: compact copies of what evaluate()'s set-up passes
+  /// read, so that they do not stream the whole program (112 bytes a node).
+  const std::vector<std::uint32_t>& eval_use_offset() const { return op_use_offset_; }
+  static constexpr std::uint8_t kAllTask = 1;        ///< an `all` task
+  static constexpr std::uint8_t kReportsPartial = 2;  ///< a task whose metrics include partial credit
+  const std::vector<std::uint8_t>& eval_flags() const { return op_flags_; }
 
  private:
   explicit Model(ModelSpec spec);
@@ -153,7 +161,8 @@ class Model {
   std::vector<std::uint32_t> op_use_pos_;
   std::vector<double> op_use_count_, op_use_steps_;
   std::vector<std::pair<double, double>> op_knots_;
-  std::vector<std::uint32_t> op_row_, op_use_row_;
+  std::vector<std::uint32_t> op_row_, op_use_row_, op_use_offset_;
+  std::vector<std::uint8_t> op_flags_;
   std::size_t op_rows_ = 0;
   std::vector<std::uint32_t> pos_;
 };

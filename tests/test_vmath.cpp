@@ -156,6 +156,26 @@ TEST_CASE("evaluate: blocks, threads and kept rows give the same numbers", "[eng
     const std::vector<double> xs = ScaleAxis::log_spaced(model.spec().scale.from, model.spec().scale.to, 37);
     const Evaluation ref = evaluate(model, xs);  // every row, automatic block
     const std::size_t n = model.size();
+    // Partial credit by its definition (DESIGN.md 3.2), from ln P alone:
+    // evaluate() computes it in reused buffer rows and shares e^(ln P) rows
+    // between readers, which this does not.
+    std::vector<std::vector<double>> pc_def(n, std::vector<double>(xs.size()));
+    for (std::size_t v : model.topological_order()) {
+      const NodeSpec& nd = model.node(v);
+      for (std::size_t j = 0; j < xs.size(); ++j) {
+        if (!nd.is_task || nd.gate != GateKind::all) {
+          pc_def[v][j] = std::exp(ref.log_p(v, j));
+          continue;
+        }
+        double num = 0, den = 0;
+        for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
+          const double w = model.use_count(u) * model.steps(model.use_child(u));
+          num += w * pc_def[model.use_child(u)][j];
+          den += w;
+        }
+        pc_def[v][j] = nd.guess + (1 - nd.guess) * (num / den);
+      }
+    }
 
     std::vector<std::size_t> keep;
     for (std::size_t v = 0; v < n; ++v)
@@ -178,6 +198,8 @@ TEST_CASE("evaluate: blocks, threads and kept rows give the same numbers", "[eng
             const double a = all.log_p_row(v)[j], r = ref.log_p_row(v)[j];
             REQUIRE((a == r || std::abs(a - r) <= 1e-13 * std::max(1.0, std::abs(r))));
             REQUIRE(std::abs(all.partial_credit(v, j) - ref.partial_credit(v, j)) <= 1e-13);
+            REQUIRE(std::abs(all.partial_credit(v, j) - pc_def[v][j]) <= 1e-13);
+            if (kept) REQUIRE(std::abs(some.partial_credit(v, j) - pc_def[v][j]) <= 1e-13);
             if (kept) {  // same block size: identical bits
               REQUIRE(std::memcmp(&some.log_p_row(v)[j], &all.log_p_row(v)[j], sizeof(double)) == 0);
               REQUIRE(some.partial_credit(v, j) == all.partial_credit(v, j));
