@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "graph/buffer_rows.hpp"
 #include "graph/curve_eval.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
@@ -369,8 +370,9 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // (kProbability), so its exp is computed once, not once per use (93,000
   // uses of 47,000 such nodes on the 100k benchmark spec). Rows of the
   // partial-credit block buffer are assigned by liveness, as
-  // Model::eval_row(): one is given back after the last task reading it, or
-  // at once when no task reads it (its kept values are copied out first).
+  // Model::eval_row() (graph/buffer_rows.hpp): one is given back after the
+  // last task reading it, or at once when no task reads it (its kept values
+  // are copied out first).
   // Two passes over compact arrays (Model::eval_use_offset, eval_flags).
   // Below 8 points neither the shared exps nor the smaller buffer pay for
   // the liveness bookkeeping (at a million nodes and one point it took as
@@ -401,30 +403,26 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
         if (last_read[c] == kNone) last_read[c] = static_cast<std::int32_t>(i);
       }
     }
-    // Forward: the rows.
-    std::vector<std::int32_t> free_rows;
+    // Forward: which other nodes keep P, and where kept partial credit goes.
     for (std::size_t i = 0; i < n; ++i) {
       if (pc_kind[i] == kNoRow && liveness && readers[i] >= 2) pc_kind[i] = kProbability;
-      if (pc_kind[i] == kNoRow) continue;
-      if (free_rows.empty()) {
-        pc_block_at[i] = static_cast<std::int32_t>(pc_block_rows++);
-      } else {
-        pc_block_at[i] = free_rows.back();
-        free_rows.pop_back();
-      }
-      if (pc_kind[i] == kPartialCredit) {
-        for (std::size_t u = use_off[i]; liveness && u < use_off[i + 1]; ++u) {
-          const std::uint32_t c = use_pos[u];
-          if (last_read[c] != static_cast<std::int32_t>(i) || pc_block_at[c] < 0) continue;
-          last_read[c] = -2;  // once, whatever the number of uses
-          free_rows.push_back(pc_block_at[c]);
-        }
-        if (kept_at[i] >= 0) {
-          pc_store_at[i] = static_cast<std::int32_t>(pc_rows);
-          ev.pc_row_[ops[i].node] = static_cast<std::int32_t>(pc_rows++);
-        }
-      }
-      if (liveness && last_read[i] == kNone) free_rows.push_back(pc_block_at[i]);
+      if (pc_kind[i] != kPartialCredit || kept_at[i] < 0) continue;
+      pc_store_at[i] = static_cast<std::int32_t>(pc_rows);
+      ev.pc_row_[ops[i].node] = static_cast<std::int32_t>(pc_rows++);
+    }
+    // The rows.
+    if (liveness) {
+      pc_block_rows = detail::assign_rows_by_liveness(
+          n, [&](std::size_t i) { return pc_kind[i] != kNoRow; },
+          [&](std::size_t i, auto&& f) {
+            if (pc_kind[i] != kPartialCredit) return;
+            for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u)
+              if (pc_kind[use_pos[u]] != kNoRow) f(use_pos[u]);
+          },
+          last_read, pc_block_at);
+    } else {
+      for (std::size_t i = 0; i < n; ++i)
+        if (pc_kind[i] != kNoRow) pc_block_at[i] = static_cast<std::int32_t>(pc_block_rows++);
     }
   }
   ev.log_p_.resize(kept * m);  // every kept row is written whole below

@@ -8,6 +8,8 @@
 #include <iterator>
 #include <unordered_map>
 
+#include "graph/buffer_rows.hpp"
+
 namespace capgraph {
 
 namespace {
@@ -265,32 +267,19 @@ Model Model::compile(ModelSpec spec) {
     op.use_end = static_cast<std::uint32_t>(m.op_use_pos_.size());
   }
 
-  // Buffer rows by liveness, like registers: a row is taken when its node is
-  // evaluated and given back after the last task that reads it (a node
-  // nothing reads gives it back at once: the caller copies what it keeps
-  // before the next node). Freed rows are reused last-in first-out, so the
-  // next node writes a row that is still in cache.
-  std::vector<std::int64_t> last_read(n, -1);
+  // Buffer rows by liveness (graph/buffer_rows.hpp): every position has one
+  // and reads its children's.
+  std::vector<std::int32_t> last_read(n, -1);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t u = m.ops_[i].use_begin; u < m.ops_[i].use_end; ++u)
-      last_read[m.op_use_pos_[u]] = static_cast<std::int64_t>(i);
+      last_read[m.op_use_pos_[u]] = static_cast<std::int32_t>(i);
   m.op_row_.assign(n, 0);
-  std::vector<std::uint32_t> free_rows;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (free_rows.empty()) {
-      m.op_row_[i] = static_cast<std::uint32_t>(m.op_rows_++);
-    } else {
-      m.op_row_[i] = free_rows.back();
-      free_rows.pop_back();
-    }
-    for (std::size_t u = m.ops_[i].use_begin; u < m.ops_[i].use_end; ++u) {
-      const std::uint32_t c = m.op_use_pos_[u];
-      if (last_read[c] != static_cast<std::int64_t>(i)) continue;
-      last_read[c] = -2;  // once, whatever the number of uses
-      free_rows.push_back(m.op_row_[c]);
-    }
-    if (last_read[i] == -1) free_rows.push_back(m.op_row_[i]);
-  }
+  m.op_rows_ = detail::assign_rows_by_liveness(
+      n, [](std::size_t) { return true; },
+      [&](std::size_t i, auto&& f) {
+        for (std::size_t u = m.ops_[i].use_begin; u < m.ops_[i].use_end; ++u) f(m.op_use_pos_[u]);
+      },
+      last_read, m.op_row_);
   m.op_use_offset_.resize(n + 1);
   m.op_flags_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
