@@ -70,6 +70,16 @@ void log(const double* in, double* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = std::log(in[i]);
 }
 
+void expm1(const double* in, double* out, std::size_t n) {
+  CAPGRAPH_VMATH_DISPATCH(expm1, in, out, n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = std::expm1(in[i]);
+}
+
+void log1p(const double* in, double* out, std::size_t n) {
+  CAPGRAPH_VMATH_DISPATCH(log1p, in, out, n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = std::log1p(in[i]);
+}
+
 void log1mexp(const double* in, double* out, std::size_t n) {
   CAPGRAPH_VMATH_DISPATCH(log1mexp, in, out, n);
   for (std::size_t i = 0; i < n; ++i) out[i] = capgraph::log1mexp(in[i]);

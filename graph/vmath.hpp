@@ -36,6 +36,8 @@ void set_simd_allowed(bool allowed);
 
 void exp(const double* in, double* out, std::size_t n);
 void log(const double* in, double* out, std::size_t n);
+void expm1(const double* in, double* out, std::size_t n);
+void log1p(const double* in, double* out, std::size_t n);
 /// out = ln(1 - e^a), a <= 0 (curve_eval.hpp log1mexp).
 void log1mexp(const double* in, double* out, std::size_t n);
 /// out = ln sigmoid(z) (curve_eval.hpp log_sigmoid).

@@ -64,6 +64,8 @@ struct Lanes {
 
   static void exp_a(const double* in, double* out, std::size_t n) { map(in, out, n, 0.0, V::exp); }
   static void log_a(const double* in, double* out, std::size_t n) { map(in, out, n, 1.0, V::log); }
+  static void expm1_a(const double* in, double* out, std::size_t n) { map(in, out, n, 0.0, V::expm1); }
+  static void log1p_a(const double* in, double* out, std::size_t n) { map(in, out, n, 0.0, V::log1p); }
   static void log1mexp_a(const double* in, double* out, std::size_t n) { map(in, out, n, -1.0, log1mexp); }
   static void log_sigmoid_a(const double* in, double* out, std::size_t n) { map(in, out, n, 0.0, log_sigmoid); }
   static void logaddexp_const_a(double c, const double* in, double* out, std::size_t n) {
@@ -103,8 +105,9 @@ struct Lanes {
     }
   }
 
-  static constexpr Kernels kKernels{exp_a,       log_a,           log1mexp_a, log_sigmoid_a, logaddexp_const_a,
-                                    logaddexp_a, exp_and_complement_a};
+  static constexpr Kernels kKernels{exp_a,         log_a,       expm1_a,    log1p_a,
+                                    log1mexp_a,    log_sigmoid_a, logaddexp_const_a, logaddexp_a,
+                                    exp_and_complement_a};
 };
 
 }  // namespace

@@ -14,6 +14,8 @@ namespace capgraph::detail::vmath {
 struct Kernels {
   void (*exp)(const double* in, double* out, std::size_t n);
   void (*log)(const double* in, double* out, std::size_t n);
+  void (*expm1)(const double* in, double* out, std::size_t n);
+  void (*log1p)(const double* in, double* out, std::size_t n);
   void (*log1mexp)(const double* in, double* out, std::size_t n);
   void (*log_sigmoid)(const double* in, double* out, std::size_t n);
   void (*logaddexp_const)(double c, const double* in, double* out, std::size_t n);

@@ -235,6 +235,66 @@ TEST_CASE("improvement potential on random DAGs with many paths equals brute-for
   CHECK(nonzero > 1000);
 }
 
+TEST_CASE("improvement potential over several blocks of queries: any thread count, same bits, brute force on a sample",
+          "[importance]") {
+  // More multi-path prerequisites than one block of the node-major sweep
+  // (ImprovementSweep::kBlock = 2,048), so blocks run on different workers.
+  std::mt19937_64 rng(77);
+  RandomModelOptions o;
+  o.leaves = 1500;
+  o.tasks = 4500;
+  ModelSpec spec = random_smooth_model(rng, o);
+  std::vector<char> used(spec.nodes.size(), 0);
+  for (const auto& n : spec.nodes)
+    for (const auto& u : n.uses) used[u.node] = 1;
+  NodeSpec top;
+  top.id = "top";
+  top.is_task = true;
+  top.gate = GateKind::mean;
+  for (std::size_t v = 0; v < spec.nodes.size(); ++v)
+    if (spec.nodes[v].is_task && !used[v]) top.uses.push_back(Use{v, 1.0, {}});
+  spec.nodes.push_back(top);
+  const std::size_t t = spec.nodes.size() - 1;
+  const Model m = Model::compile(spec);
+  const double x = 3e10;
+  EvalOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  const auto tab1 = importance(m, t, x, ImportanceOrder::potential, one);
+  const auto tab2 = importance(m, t, x, ImportanceOrder::potential, two);
+  REQUIRE(tab1.rows.size() == tab2.rows.size());
+  std::size_t multi_path = 0;
+  for (std::size_t r = 0; r < tab1.rows.size(); ++r) {
+    REQUIRE(tab1.rows[r].node == tab2.rows[r].node);
+    CHECK(tab1.rows[r].improvement == tab2.rows[r].improvement);
+    if (tab1.rows[r].uses != 1.0) ++multi_path;
+  }
+  CHECK(multi_path > 2 * 2048);
+
+  // Brute force on every 40th row: P_T re-evaluated whole with P_i := 1.
+  const std::vector<double> xs{x};
+  const Evaluation ev = evaluate(m, xs);
+  std::vector<double> lp(m.size());
+  for (std::size_t v = 0; v < m.size(); ++v) lp[v] = ev.log_p(v, 0);
+  const auto& order = m.topological_order();
+  std::vector<std::size_t> pos(m.size());
+  for (std::size_t i = 0; i < order.size(); ++i) pos[order[i]] = i;
+  detail::Workspace ws;
+  int compared = 0;
+  for (std::size_t r = 0; r < tab1.rows.size(); r += 40) {
+    const std::size_t v = tab1.rows[r].node;
+    std::vector<double> mod = lp;
+    mod[v] = 0.0;
+    for (std::size_t q = pos[v] + 1; q < order.size(); ++q)
+      if (m.node(order[q]).is_task) detail::eval_task(m, order[q], mod.data(), 1, &mod[order[q]], 0, 1, ws);
+    const double want = std::max(0.0, std::exp(mod[t]) - tab1.p_task);
+    INFO("node " << m.node(v).id << " P_T " << tab1.p_task);
+    CHECK_THAT(tab1.rows[r].improvement, WithinAbs(want, 1e-12 * std::max(tab1.p_task, want) + 1e-300));
+    ++compared;
+  }
+  CHECK(compared > 100);
+}
+
 TEST_CASE("improvement potential through a change of more than e^700 under mean, closed form", "[importance]") {
   // top = mean[c, d], c = all[{a: 800}], d = all[a, b]: with P_a = e^-1,
   // P_c = e^-800 jumps to 1 when P_a := 1, a ratio no double holds.

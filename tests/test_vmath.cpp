@@ -91,6 +91,11 @@ TEST_CASE("vmath: every array function within 8 ulp of the scalar formula on eve
       if (v != 0) pos.push_back(-v);  // (0, inf]
     pos.push_back(0.0);
     CHECK(max_ulps(pos, vm::log, [](double a) { return std::log(a); }) <= 8);
+    CHECK(max_ulps(z, vm::expm1, [](double a) { return std::expm1(a); }) <= 8);
+    std::vector<double> above_minus_one = pos;  // (-1, inf]: log1p's domain
+    for (double v : lp)
+      if (v > -700) above_minus_one.push_back(-std::exp(v) * 0.999);
+    CHECK(max_ulps(above_minus_one, vm::log1p, [](double a) { return std::log1p(a); }) <= 8);
     // ln(e^c + e^a) = max + log1p(...) cancels when the result is near 0 (both
     // paths): the error is measured against the larger argument's ulp.
     for (double c : {-kInf, -700.0, -3.0, -0.1}) {
