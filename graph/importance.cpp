@@ -188,7 +188,8 @@ class ImprovementPlan {
     double base = 0;          // kLog: sum of n_u ln P_c over children with P > 0; kComplement: ln(1 - P)
     std::uint32_t zeros = 0;  // kLog: uses of a child with P = 0
     Kind kind = kLeaf;
-    bool guessed = false;  // P = g + (1 - g) gate
+    bool guessed = false;  // P = g + (1 - g) gate, g = guess
+    double guess = 0;
   };
   struct Use {             // one use of a cone task, in use order
     std::uint32_t child;   // position
@@ -232,6 +233,7 @@ class ImprovementPlan {
       double wsum = 0;
       for (std::size_t u = ub; u < ue; ++u) wsum += m.use_count(u);
       d.guessed = n.guess != 0;
+      d.guess = n.guess;
       if (n.gate == GateKind::all) {
         d.kind = kLog;
         for (std::size_t u = ub; u < ue; ++u)
@@ -255,11 +257,34 @@ class ImprovementPlan {
         }
       }
     }
+    // reach[p] >= |dP_T/dP_v| anywhere in [0, 1]^n: the sum over paths of
+    // the products of each gate's largest partial derivative (n_u for
+    // all/any/at_least, n for best_of, w_u/W for mean, times 1 - g).
+    reach.assign(np, 0.0);
+    reach[0] = 1;
+    for (std::size_t p = 0; p < np; ++p) {
+      const std::size_t v = cone[p];
+      const NodeSpec& n = m.node(v);
+      if (!n.is_task || reach[p] == 0) continue;
+      double wsum = 0;
+      for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) wsum += m.use_count(u);
+      for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
+        const double lipschitz = n.gate == GateKind::mean      ? m.use_count(u) / wsum
+                                 : n.gate == GateKind::best_of ? n.best_n
+                                                               : m.use_count(u);
+        reach[pos[m.use_child(u)]] += reach[p] * lipschitz * (1 - n.guess);
+      }
+    }
     for (std::size_t p = 0; p < np; ++p) parent_begin[p + 1] += parent_begin[p];
     parent.resize(parent_begin[np]);
+    parent_use.resize(parent_begin[np]);
     std::vector<std::uint32_t> at(parent_begin.begin(), parent_begin.end() - 1);
     for (std::size_t p = 0; p < np; ++p)
-      for (std::uint32_t u = use_begin[p]; u < use_begin[p + 1]; ++u) parent[at[use[u].child]++] = static_cast<std::uint32_t>(p);
+      for (std::uint32_t u = use_begin[p]; u < use_begin[p + 1]; ++u) {
+        const std::uint32_t r = at[use[u].child]++;
+        parent[r] = static_cast<std::uint32_t>(p);
+        parent_use[r] = u;
+      }
   }
 
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
@@ -270,7 +295,9 @@ class ImprovementPlan {
   std::vector<Node> node;
   std::vector<std::uint32_t> use_begin;  // by position, into use
   std::vector<Use> use;
-  std::vector<std::uint32_t> parent_begin, parent;  // by position: the cone tasks that use it (once per use)
+  std::vector<std::uint32_t> parent_begin, parent;  // by position: the cone tasks that use it (once per use) ...
+  std::vector<std::uint32_t> parent_use;            // ... and through which use
+  std::vector<double> reach;  // by position: a bound on dP_T/dP_v (see the constructor)
   std::vector<double> tail;  // at_least uses: ln T_u(k - j), j = 0..n_u
   std::vector<double> log_binom;  // ln C(n, j) at n (n + 1) / 2 + j, n <= kMaxCount
 
@@ -278,52 +305,89 @@ class ImprovementPlan {
   static constexpr std::size_t kMaxCount = 64;
 
  private:
+  // Probabilities as they are, or as logarithms (for products that would
+  // underflow): the same DP over either.
+  struct Linear {
+    static double zero() { return 0.0; }
+    static double one() { return 1.0; }
+    static double from_log(double l) { return std::exp(l); }
+    static double add(double a, double b) { return a + b; }
+    static double mul(double a, double b) { return a * b; }
+    static double to_log(double x) { return std::log(x); }
+  };
+  struct Log {
+    static double zero() { return kNegInf; }
+    static double one() { return 0.0; }
+    static double from_log(double l) { return l; }
+    static double add(double a, double b) { return logaddexp(a, b); }
+    static double mul(double a, double b) { return a + b; }
+    static double to_log(double x) { return x; }
+  };
+
   // ln T_u(t) = ln P(at least t successes among the uses of at_least task v
   // other than u), for t = k - n_u .. k: ln sum_a A_u(a) S_u(t - a), A_u the
   // success count of the uses before u (truncated at k: its top entry is
   // "k or more"), S_u(t) = P(at least t successes after u) (1 for t <= 0).
-  // Sums of positive terms only, in log space, so tiny P (an at_least of
-  // deep `all` chains) keeps its digits.
+  // Sums of positive terms only. In plain probabilities where no product
+  // of the trials' P and 1 - P can fall below e^-650; otherwise in log
+  // space, so tiny P (an at_least of deep `all` chains) keeps its digits.
+  void at_least_tails(std::size_t v, const std::vector<double>& lp, Use* uses) {
+    const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
+    double smallest = 0;  // ln of the smallest nonzero product of trial probabilities
+    for (std::size_t u = ub; u < ue; ++u) {
+      const double a = lp[m.use_child(u)], b = log1mexp(a);
+      const double low = a == kNegInf ? b : b == kNegInf ? a : std::min(a, b);
+      smallest += m.use_count(u) * low;
+    }
+    if (smallest > -650) at_least_tails<Linear>(v, lp, uses);
+    else at_least_tails<Log>(v, lp, uses);
+  }
+
+  template <class S>
   void at_least_tails(std::size_t v, const std::vector<double>& lp, Use* uses) {
     const auto k = static_cast<std::size_t>(m.node(v).k);
     const std::size_t ub = m.use_begin(v), nu = m.use_end(v) - ub;
-    auto fold = [k](double* d, double a, double b, std::size_t times) {  // times trials of ln P a, ln(1-P) b
+    auto fold = [k](double* d, double p, double q, std::size_t times) {  // `times` trials of P = p
       for (std::size_t r = 0; r < times; ++r) {
-        d[k] = logaddexp(d[k], d[k - 1] + a);
-        for (std::size_t t = k - 1; t >= 1; --t) d[t] = logaddexp(d[t] + b, d[t - 1] + a);
-        d[0] += b;
+        d[k] = S::add(d[k], S::mul(d[k - 1], p));
+        for (std::size_t t = k - 1; t >= 1; --t) d[t] = S::add(S::mul(d[t], q), S::mul(d[t - 1], p));
+        d[0] = S::mul(d[0], q);
       }
     };
-    std::vector<double> pre((nu + 1) * (k + 1), kNegInf), suf(k + 1, kNegInf), stail(k + 1);
-    pre[0] = 0;
+    auto pq = [&](std::size_t i) {
+      const double a = lp[m.use_child(ub + i)];
+      return std::pair{S::from_log(a), S::from_log(log1mexp(a))};
+    };
+    std::vector<double> pre((nu + 1) * (k + 1), S::zero()), suf(k + 1, S::zero()), stail(k + 1);
+    pre[0] = S::one();
     for (std::size_t i = 0; i < nu; ++i) {
       std::copy_n(&pre[i * (k + 1)], k + 1, &pre[(i + 1) * (k + 1)]);
-      const double a = lp[m.use_child(ub + i)];
-      fold(&pre[(i + 1) * (k + 1)], a, log1mexp(a), static_cast<std::size_t>(m.use_count(ub + i)));
+      const auto [p, q] = pq(i);
+      fold(&pre[(i + 1) * (k + 1)], p, q, static_cast<std::size_t>(m.use_count(ub + i)));
     }
-    suf[0] = 0;
+    suf[0] = S::one();
     for (std::size_t i = nu; i-- > 0;) {
       // tails of the uses after i
       stail[k] = suf[k];
-      for (std::size_t t = k; t-- > 0;) stail[t] = logaddexp(stail[t + 1], suf[t]);
+      for (std::size_t t = k; t-- > 0;) stail[t] = S::add(stail[t + 1], suf[t]);
       const auto n = static_cast<std::size_t>(m.use_count(ub + i));
       Use& r = uses[i];
       if (n <= kMaxCount) {
         r.tail = static_cast<std::uint32_t>(tail.size());
         for (std::size_t j = 0; j <= n; ++j) {
           const std::ptrdiff_t t = static_cast<std::ptrdiff_t>(k) - static_cast<std::ptrdiff_t>(j);
-          double acc = kNegInf;
+          double acc = S::zero();
           for (std::size_t a = 0; a <= k; ++a) {
             const std::ptrdiff_t need = t - static_cast<std::ptrdiff_t>(a);
-            acc = logaddexp(acc, pre[i * (k + 1) + a] + (need <= 0 ? 0.0 : stail[static_cast<std::size_t>(need)]));
+            acc = S::add(acc, S::mul(pre[i * (k + 1) + a], need <= 0 ? S::one() : stail[static_cast<std::size_t>(need)]));
           }
-          tail.push_back(acc);
+          tail.push_back(S::to_log(acc));
         }
       } else {
         r.whole = true;
       }
-      const double a = lp[m.use_child(ub + i)];
-      fold(suf.data(), a, log1mexp(a), n);
+      const auto [p, q] = pq(i);
+      fold(suf.data(), p, q, n);
     }
   }
 
@@ -341,14 +405,19 @@ class ImprovementPlan {
 class ImprovementSweep {
  public:
   explicit ImprovementSweep(const ImprovementPlan& plan)
-      : p_(plan), begin_(plan.node.size(), 0), len_(plan.node.size(), 0), query_at_(plan.node.size(), -1),
+      : p_(plan), budget_(kDropBudget * std::exp(plan.node[0].lv)), changed_(plan.use.size()), query_at_(plan.node.size(), -1),
         marks_((plan.node.size() + 63) / 64, 0), cur_(plan.m.size(), 0.0) {
     for (std::size_t p = 0; p < plan.node.size(); ++p) cur_[plan.node_of[p]] = plan.node[p].lv;
   }
 
+  /// A query stops carrying changes whose combined effect on P_T is at
+  /// most this times P_T (a sixtieth power of 2: below an eighth of the
+  /// rounding of P_T itself).
+  static constexpr double kDropBudget = 0x1p-60;
+
   /// Queries per block: a block's lists stay in cache. On the 100k-node
-  /// benchmark cone 2,048 and 4,096 were fastest (1,024: +40%, 16,384: +30%).
-  static constexpr std::size_t kBlock = 2048;
+  /// benchmark cone 4,096 and 8,192 were fastest (2,048: +25% on one thread).
+  static constexpr std::size_t kBlock = 4096;
 
   /// ln P_T with P_i := 1 for the cone positions queries[b0, b1) (distinct,
   /// not T, at most kBlock), into out[b0, b1).
@@ -356,6 +425,7 @@ class ImprovementSweep {
     const std::size_t nq = b1 - b0;
     stamp_.assign(nq, kNone);
     slot_.assign(nq, 0);
+    dropped_.assign(nq, 0.0);
     q_.clear();
     val_.clear();
     std::size_t top_word = 0;
@@ -371,29 +441,41 @@ class ImprovementSweep {
         const int b = 63 - __builtin_clzll(marks_[w]);
         marks_[w] &= ~(std::uint64_t{1} << b);
         const std::uint32_t p = static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(b));
-        begin_[p] = static_cast<std::uint32_t>(q_.size());
-        if (p_.node[p].kind != Plan::kLeaf) update(p);
+        const auto begin = static_cast<std::uint32_t>(q_.size());
+        if (p_.node[p].kind != Plan::kLeaf) update(p);  // marked: some use changed
         if (query_at_[p] >= 0) {
-          if (p_.node[p].lv != 0) {
-            q_.push_back(static_cast<std::uint32_t>(query_at_[p]));
+          const auto q = static_cast<std::uint32_t>(query_at_[p]);
+          if (p_.node[p].lv != 0 && !drop(q, p, -std::expm1(p_.node[p].lv))) {
+            q_.push_back(q);
             val_.push_back(0.0);
           }
           query_at_[p] = -1;
         }
-        len_[p] = static_cast<std::uint32_t>(q_.size() - begin_[p]);
-        if (len_[p] == 0) continue;
-        visited_.push_back(p);
-        for (std::uint32_t r = p_.parent_begin[p]; r < p_.parent_begin[p + 1]; ++r) mark(p_.parent[r]);
+        const auto len = static_cast<std::uint32_t>(q_.size() - begin);
+        if (len == 0) continue;
+        if (p == 0) {
+          for (std::uint32_t k = begin; k < begin + len; ++k) out[b0 + q_[k]] = val_[k];
+          continue;
+        }
+        // Tell every task that uses p which of its uses changed, and where.
+        for (std::uint32_t r = p_.parent_begin[p]; r < p_.parent_begin[p + 1]; ++r) {
+          changed_[p_.parent_use[r]] = {begin, len, p_.node[p].lv};
+          mark(p_.parent[r]);
+        }
       }
     }
-    for (std::uint32_t k = begin_[0]; k < begin_[0] + len_[0]; ++k) out[b0 + q_[k]] = val_[k];
-    for (std::uint32_t p : visited_) len_[p] = 0;
-    visited_.clear();
   }
 
  private:
   using Plan = ImprovementPlan;
   static constexpr std::uint32_t kNone = Plan::kNone;
+
+  // A use of a task whose child changed: the child's list in q_/val_
+  // (this block); len = 0 for an unchanged child.
+  struct Changed {
+    std::uint32_t begin = 0, len = 0;
+    double before = 0;  // the child's ln P
+  };
 
   // The sums of one query at the task being updated.
   struct Slot {
@@ -405,6 +487,16 @@ class ImprovementSweep {
   };
 
   void mark(std::uint32_t p) { marks_[p / 64] |= std::uint64_t{1} << (p % 64); }
+
+  // Whether query q's change dP of node p (not T) stops here: its effect on
+  // P_T is at most reach[p] dP, and the query's dropped effects together
+  // stay within kDropBudget P_T (so the IP is exact to that).
+  bool drop(std::uint32_t q, std::uint32_t p, double dp) {
+    const double effect = p_.reach[p] * dp;
+    if (p == 0 || !(dropped_[q] + effect <= budget_)) return false;
+    dropped_[q] += effect;
+    return true;
+  }
 
   Slot& slot(std::uint32_t q, std::uint32_t p) {
     if (stamp_[q] != p) {
@@ -419,12 +511,13 @@ class ImprovementSweep {
     const Plan::Node& d = p_.node[p];
     slots_.clear();
     for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) {
+      const Changed pe = changed_[u];
+      if (pe.len == 0) continue;
       const Plan::Use& ref = p_.use[u];
-      const std::uint32_t c = ref.child, n = len_[c];
-      if (n == 0) continue;
-      const std::uint32_t* qs = &q_[begin_[c]];
-      const double* after = &val_[begin_[c]];
-      const double before = p_.node[c].lv;
+      const std::uint32_t c = ref.child, n = pe.len;
+      const std::uint32_t* qs = &q_[pe.begin];
+      const double* after = &val_[pe.begin];
+      const double before = pe.before;
       const bool from_zero = before == kNegInf;
       switch (d.kind) {
         case Plan::kLog:
@@ -524,7 +617,7 @@ class ImprovementSweep {
     if (d.kind == Plan::kComplement) detail::vmath::log1mexp(vals_.data(), vals_.data(), ns);
     if (linear) detail::vmath::log1p(vals_.data(), vals_.data(), ns);
     const bool guessed = d.guessed && !linear;  // mean's guess is in its coefficients
-    const double guess = d.guessed ? p_.m.node(p_.node_of[p]).guess : 0.0;
+    const double guess = d.guess;
     for (std::size_t j = 0; j < ns; ++j) {
       const Slot& s = slots_[j];
       double& g = vals_[j];
@@ -535,11 +628,19 @@ class ImprovementSweep {
       g = std::min(0.0, g);
     }
     if (any_whole) whole(p);
-    for (std::size_t j = 0; j < ns; ++j)
-      if (vals_[j] > lv) {
-        q_.push_back(slots_[j].q);
-        val_.push_back(vals_[j]);
-      }
+    for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) changed_[u].len = 0;
+    // dP = P (e^(ln P' - ln P) - 1), over the slots at once
+    tmp_.resize(ns);
+    for (std::size_t j = 0; j < ns; ++j) tmp_[j] = lv == kNegInf ? 0.0 : vals_[j] - lv;
+    detail::vmath::expm1(tmp_.data(), tmp_.data(), ns);
+    const double pv = std::exp(lv);
+    for (std::size_t j = 0; j < ns; ++j) {
+      if (!(vals_[j] > lv)) continue;
+      const double dp = lv == kNegInf ? std::exp(vals_[j]) : pv * tmp_[j];
+      if (drop(slots_[j].q, p, dp)) continue;
+      q_.push_back(slots_[j].q);
+      val_.push_back(vals_[j]);
+    }
   }
 
   // The slots marked whole: the task re-evaluated by the engine's kernel
@@ -551,7 +652,7 @@ class ImprovementSweep {
     changes_.clear();
     for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) {
       const std::uint32_t c = p_.use[u].child;
-      for (std::uint32_t k = begin_[c]; k < begin_[c] + len_[c]; ++k) {
+      for (std::uint32_t k = changed_[u].begin; k < changed_[u].begin + changed_[u].len; ++k) {
         const std::uint32_t j = slot_[q_[k]];
         if (slots_[j].whole) changes_.push_back({j, static_cast<std::uint32_t>(p_.node_of[c]), val_[k]});
       }
@@ -578,10 +679,11 @@ class ImprovementSweep {
   };
 
   const ImprovementPlan& p_;
-  std::vector<std::uint32_t> begin_, len_;  // by position: its list in q_/val_ (this block)
+  double budget_;                          // kDropBudget P_T
+  std::vector<double> dropped_;            // by query: the effects dropped so far
+  std::vector<Changed> changed_;           // by use of Plan::use
   std::vector<std::int32_t> query_at_;      // by position: its query in the block, or -1
   std::vector<std::uint64_t> marks_;        // by position: to visit
-  std::vector<std::uint32_t> visited_;      // positions with a list in this block
   std::vector<std::uint32_t> q_;            // the lists: query in the block ...
   std::vector<double> val_;                 // ... and ln P under it (> ln P unchanged)
   std::vector<double> cur_;                 // by model node: ln P, changed only inside whole()
