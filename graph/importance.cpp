@@ -136,7 +136,7 @@ void adjoint_pass(const Model& model, std::size_t task, const std::vector<std::s
   lnB[task] = 0;
   std::vector<double> partial;
   for (std::size_t v : cone) {
-    if (!model.node(v).is_task || lnB[v] == kNegInf) continue;
+    if (model.use_begin(v) == model.use_end(v) || lnB[v] == kNegInf) continue;  // a skill, or no path
     log_local_partials(model, v, lp, partial);
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
       const std::size_t c = model.use_child(u);
@@ -191,12 +191,12 @@ class ImprovementPlan {
     bool guessed = false;  // P = g + (1 - g) gate, g = guess
     double guess = 0;
   };
-  struct Use {             // one use of a cone task, in use order
-    std::uint32_t child;   // position
-    bool whole = false;    // a change through this use needs the parent re-evaluated whole
-    double coef = 0;       // n_u (all, any, at_least), n (best_of), (1-g)(w_u/W) P_c/P_v (mean)
-    double alt = 0;        // mean: (1-g) w_u/W (for a child leaving P = 0)
-    std::uint32_t tail = 0;  // at_least: ln T_u(k - j), j = 0..n_u, at tail[this...]
+  static constexpr std::uint32_t kWholeUse = ~std::uint32_t{0};
+  struct Use {            // one use of a cone task, in use order (16 bytes)
+    std::uint32_t child;  // position
+    std::uint32_t tail;   // at_least: ln T_u(k - j), j = 0..n_u, at tail[this...]; kWholeUse:
+                          // a change through this use re-evaluates the task whole
+    double coef = 0;      // n_u (all, any, at_least), n (best_of), (1-g)(w_u/W) P_c/P_v (mean)
   };
 
   ImprovementPlan(const Model& model, const std::vector<std::size_t>& cone, const std::vector<double>& lp)
@@ -216,19 +216,17 @@ class ImprovementPlan {
       node[p].lq = log1mexp(node[p].lv);
       use_begin[p + 1] = use_begin[p] + static_cast<std::uint32_t>(m.use_end(cone[p]) - m.use_begin(cone[p]));
     }
-    use.resize(use_begin[np]);
+    use.reserve(use_begin[np]);
     for (std::size_t p = 0; p < np; ++p) {
       const std::size_t v = cone[p];
       const NodeSpec& n = m.node(v);
       Node& d = node[p];
       const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
       for (std::size_t u = ub; u < ue; ++u) {
-        Use& r = use[use_begin[p] + (u - ub)];
-        r.child = pos[m.use_child(u)];
-        r.coef = weight(v, u);
-        ++parent_begin[r.child + 1];
+        use.push_back(Use{pos[m.use_child(u)], 0, weight(v, u)});
+        ++parent_begin[use.back().child + 1];
       }
-      if (!n.is_task) continue;
+      if (ub == ue || !n.is_task) continue;  // a skill (checked without reading its spec where it has no uses)
       const double l = d.lv;
       double wsum = 0;
       for (std::size_t u = ub; u < ue; ++u) wsum += m.use_count(u);
@@ -248,14 +246,9 @@ class ImprovementPlan {
         d.kind = kAtLeast;
         at_least_tails(v, lp, &use[use_begin[p]]);
       }
-      if (d.kind == kLinear) {
-        const double g1 = 1 - n.guess;
-        for (std::size_t u = ub; u < ue; ++u) {
-          Use& r = use[use_begin[p] + (u - ub)];
-          r.alt = g1 * m.use_count(u) / wsum;
-          r.coef = r.alt * std::exp(lp[m.use_child(u)] - l);
-        }
-      }
+      if (d.kind == kLinear)  // (1-g)(w_u/W) P_c/P_v; mean_weight() gives the first factor where P_c = 0
+        for (std::size_t u = ub; u < ue; ++u)
+          use[use_begin[p] + (u - ub)].coef = (1 - n.guess) * m.use_count(u) / wsum * std::exp(lp[m.use_child(u)] - l);
     }
     // reach[p] >= |dP_T/dP_v| anywhere in [0, 1]^n: the sum over paths of
     // the products of each gate's largest partial derivative (n_u for
@@ -264,8 +257,8 @@ class ImprovementPlan {
     reach[0] = 1;
     for (std::size_t p = 0; p < np; ++p) {
       const std::size_t v = cone[p];
+      if (m.use_begin(v) == m.use_end(v) || reach[p] == 0) continue;
       const NodeSpec& n = m.node(v);
-      if (!n.is_task || reach[p] == 0) continue;
       double wsum = 0;
       for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) wsum += m.use_count(u);
       for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
@@ -288,6 +281,14 @@ class ImprovementPlan {
   }
 
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+
+  /// (1-g) w_u/W of use u of the `mean` task at position p.
+  double mean_weight(std::size_t p, std::uint32_t u) const {
+    const std::size_t v = node_of[p], ub = m.use_begin(v);
+    double wsum = 0;
+    for (std::size_t w = ub; w < m.use_end(v); ++w) wsum += m.use_count(w);
+    return (1 - m.node(v).guess) * m.use_count(ub + (u - use_begin[p])) / wsum;
+  }
 
   const Model& m;
   std::vector<std::size_t> node_of;  // by position: the model's node
@@ -384,7 +385,7 @@ class ImprovementPlan {
           tail.push_back(S::to_log(acc));
         }
       } else {
-        r.whole = true;
+        r.tail = kWholeUse;
       }
       const auto [p, q] = pq(i);
       fold(suf.data(), p, q, n);
@@ -540,7 +541,8 @@ class ImprovementSweep {
         }
         case Plan::kLinear: {
           // coef expm1(d), d = ln P_c' - ln P_c; from P_c = 0 or past e^700:
-          // alt P_c'/P - coef, without overflow.
+          // (1-g)(w_u/W) P_c'/P - coef, without overflow (rare: the weight
+          // is recomputed).
           tmp_.resize(n);
           for (std::uint32_t j = 0; j < n; ++j) tmp_[j] = from_zero ? 0.0 : std::min(after[j] - before, 700.0);
           detail::vmath::expm1(tmp_.data(), tmp_.data(), n);
@@ -549,7 +551,7 @@ class ImprovementSweep {
             if (from_zero || after[j] - before > 700) {
               const double x = after[j] - d.lv;
               if (x > 700) s.whole = true;
-              else s.acc += ref.alt * std::exp(x) - ref.coef;
+              else s.acc += p_.mean_weight(p, u) * std::exp(x) - ref.coef;
             } else {
               s.acc += ref.coef * tmp_[j];
             }
@@ -561,11 +563,12 @@ class ImprovementSweep {
           const auto cnt = static_cast<std::size_t>(ref.coef);  // n_u
           tmp_.assign(after, after + n);
           detail::vmath::log1mexp(tmp_.data(), tmp_.data(), n);  // ln(1 - P_c'), -inf at P_c' = 1
-          const double* lt = ref.whole ? nullptr : &p_.tail[ref.tail];
-          const double* lb = ref.whole ? nullptr : &p_.log_binom[cnt * (cnt + 1) / 2];
+          const bool whole_use = ref.tail == Plan::kWholeUse;
+          const double* lt = whole_use ? nullptr : &p_.tail[ref.tail];
+          const double* lb = whole_use ? nullptr : &p_.log_binom[cnt * (cnt + 1) / 2];
           for (std::uint32_t j = 0; j < n; ++j) {
             Slot& s = slot(qs[j], p);
-            if (ref.whole || s.changes > 0) {
+            if (whole_use || s.changes > 0) {
               s.whole = true;
               continue;
             }
@@ -737,7 +740,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   std::vector<double> uses(n, 0.0);
   uses[task] = 1;
   for (std::size_t v : cone) {
-    if (!model.node(v).is_task) continue;
+    if (model.use_begin(v) == model.use_end(v)) continue;  // a skill
     const GateKind g = model.node(v).gate;
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
       const double times = g == GateKind::best_of ? model.node(v).best_n : g == GateKind::mean ? 1.0 : model.use_count(u);
@@ -845,6 +848,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       improvement[queries[j]] = std::max(0.0, std::exp(log_p_if_one[j]) - table.p_task);
   }
 
+  std::vector<Prerequisite> rows;
+  rows.reserve(cone.size());
   for (std::size_t v : cone) {
     if (v == task) continue;
     Prerequisite p;
@@ -854,19 +859,24 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     p.birnbaum = std::exp(lnB[v]);
     p.criticality = lp[task] == kNegInf || lp[v] == kNegInf ? 0.0 : std::exp(lnB[v] + lp[v] - lp[task]);
     p.improvement = improvement[v];
-    if (!model.node(v).is_task) {
+    if (model.use_begin(v) == model.use_end(v) && !model.node(v).is_task) {  // a skill
       const NodeSpec& leaf = model.node(v);
       const double dp = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point);
       p.drive = p.birnbaum * dp;
       table.dp_task_dlog10x += *p.drive;
     }
-    table.rows.push_back(p);
+    rows.push_back(p);
   }
-  std::stable_sort(table.rows.begin(), table.rows.end(), [&](const Prerequisite& a, const Prerequisite& b) {
-    const double ma = measure(a, order), mb = measure(b, order);
-    if (ma != mb) return ma > mb;
-    return a.node < b.node;
+  // Ranked by the measure, descending, ties by spec order: sorted as
+  // (key, node) pairs, then the rows moved once.
+  std::vector<std::pair<double, std::size_t>> key(rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) key[r] = {measure(rows[r], order), r};
+  std::sort(key.begin(), key.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;
+    return rows[a.second].node < rows[b.second].node;
   });
+  table.rows.reserve(rows.size());
+  for (const auto& k : key) table.rows.push_back(rows[k.second]);
 
   // Critical path: descend to the child with the largest improvement potential.
   std::vector<double> ip(n, -1.0);
