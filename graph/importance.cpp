@@ -185,7 +185,8 @@ class ImprovementPlan {
   struct Node {
     double lv = 0;            // ln P
     double lq = 0;            // ln(1 - P)
-    double base = 0;          // kLog: sum of n_u ln P_c over children with P > 0; kComplement: ln(1 - P)
+    double base = 0;          // kLog: sum of n_u ln P_c over children with P > 0; kComplement: ln(1 - P);
+                              // mean: (1 - g) / W
     std::uint32_t zeros = 0;  // kLog: uses of a child with P = 0
     Kind kind = kLeaf;
     bool guessed = false;  // P = g + (1 - g) gate, g = guess
@@ -242,6 +243,7 @@ class ImprovementPlan {
         d.kind = d.base <= -1e-280 ? kComplement : kWhole;  // else the kernel's tiny-P branch
       } else if (n.gate == GateKind::mean) {
         d.kind = l != kNegInf ? kLinear : kWhole;
+        d.base = (1 - n.guess) / wsum;
       } else {
         d.kind = kAtLeast;
         at_least_tails(v, lp, &use[use_begin[p]]);
@@ -284,10 +286,7 @@ class ImprovementPlan {
 
   /// (1-g) w_u/W of use u of the `mean` task at position p.
   double mean_weight(std::size_t p, std::uint32_t u) const {
-    const std::size_t v = node_of[p], ub = m.use_begin(v);
-    double wsum = 0;
-    for (std::size_t w = ub; w < m.use_end(v); ++w) wsum += m.use_count(w);
-    return (1 - m.node(v).guess) * m.use_count(ub + (u - use_begin[p])) / wsum;
+    return node[p].base * m.use_count(m.use_begin(node_of[p]) + (u - use_begin[p]));
   }
 
   const Model& m;
@@ -541,8 +540,7 @@ class ImprovementSweep {
         }
         case Plan::kLinear: {
           // coef expm1(d), d = ln P_c' - ln P_c; from P_c = 0 or past e^700:
-          // (1-g)(w_u/W) P_c'/P - coef, without overflow (rare: the weight
-          // is recomputed).
+          // (1-g)(w_u/W) P_c'/P - coef, without overflow.
           tmp_.resize(n);
           for (std::uint32_t j = 0; j < n; ++j) tmp_[j] = from_zero ? 0.0 : std::min(after[j] - before, 700.0);
           detail::vmath::expm1(tmp_.data(), tmp_.data(), n);
