@@ -157,6 +157,23 @@ TEST_CASE("deep chains keep exact criticalities where P_T underflows", "[importa
 namespace {
 // IP by brute force: P_i := 1, then every task above i in topological order
 // re-evaluated whole by the engine's kernel (no incremental updates).
+// A task "top" of the given gate over every task nothing else uses (so
+// that most prerequisites reach it by several paths), each use counted
+// count() times.
+template <class Count>
+NodeSpec top_over_unused_tasks(const ModelSpec& spec, GateKind gate, Count count) {
+  std::vector<char> used(spec.nodes.size(), 0);
+  for (const auto& n : spec.nodes)
+    for (const auto& u : n.uses) used[u.node] = 1;
+  NodeSpec top;
+  top.id = "top";
+  top.is_task = true;
+  top.gate = gate;
+  for (std::size_t v = 0; v < spec.nodes.size(); ++v)
+    if (spec.nodes[v].is_task && !used[v]) top.uses.push_back(Use{v, count(), {}});
+  return top;
+}
+
 std::vector<double> brute_force_improvement(const Model& m, std::size_t task, double x) {
   const std::vector<double> xs{x};
   const Evaluation ev = evaluate(m, xs);
@@ -190,15 +207,8 @@ TEST_CASE("improvement potential on random DAGs with many paths equals brute-for
     o.tasks = 20 + static_cast<int>(rng() % 30);
     o.zero_leaves = trial % 2 == 0;
     ModelSpec spec = random_smooth_model(rng, o);
-    std::vector<char> used(spec.nodes.size(), 0);
-    for (const auto& n : spec.nodes)
-      for (const auto& u : n.uses) used[u.node] = 1;
-    NodeSpec top;
-    top.id = "top";
-    top.is_task = true;
-    top.gate = static_cast<GateKind>(rng() % 5);
-    for (std::size_t v = 0; v < spec.nodes.size(); ++v)
-      if (spec.nodes[v].is_task && !used[v]) top.uses.push_back(Use{v, 1.0 + static_cast<double>(rng() % 2), {}});
+    NodeSpec top = top_over_unused_tasks(spec, static_cast<GateKind>(rng() % 5),
+                                         [&] { return 1.0 + static_cast<double>(rng() % 2); });
     if (top.gate == GateKind::best_of) {
       top.uses.resize(1);
       top.uses[0].count = 1;
@@ -244,16 +254,7 @@ TEST_CASE("improvement potential over several blocks of queries: any thread coun
   o.leaves = 3000;
   o.tasks = 9000;
   ModelSpec spec = random_smooth_model(rng, o);
-  std::vector<char> used(spec.nodes.size(), 0);
-  for (const auto& n : spec.nodes)
-    for (const auto& u : n.uses) used[u.node] = 1;
-  NodeSpec top;
-  top.id = "top";
-  top.is_task = true;
-  top.gate = GateKind::mean;
-  for (std::size_t v = 0; v < spec.nodes.size(); ++v)
-    if (spec.nodes[v].is_task && !used[v]) top.uses.push_back(Use{v, 1.0, {}});
-  spec.nodes.push_back(top);
+  spec.nodes.push_back(top_over_unused_tasks(spec, GateKind::mean, [] { return 1.0; }));
   const std::size_t t = spec.nodes.size() - 1;
   const Model m = Model::compile(spec);
   const double x = 3e10;
