@@ -2,12 +2,7 @@
 # Every limit has a default, a flag to raise it, and an error that names both
 # (issue 6, Reliability 3; docs/reliability.md). Run by ctest as
 #   bash tests/cli/limits.sh CAPGRAPH_EXE SOURCE_DIR
-set -u
-exe=$1
-cd "$2"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 # expect CODE "TEXT..." -- ARGS: exit code CODE, and each TEXT on standard error.
 expect() {
@@ -23,14 +18,12 @@ expect() {
   err=$("$exe" "$@" 2>&1 >/dev/null)
   got=$?
   if [ "$got" -ne "$code" ]; then
-    echo "FAIL: capgraph $* exited $got, expected $code; stderr: $err"
-    fails=$((fails + 1))
+    fail "capgraph $* exited $got, expected $code; stderr: $err"
     return
   fi
   for t in "${texts[@]}"; do
     if [[ "$err" != *"$t"* ]]; then
-      echo "FAIL: capgraph $*: stderr lacks \`$t\`: $err"
-      fails=$((fails + 1))
+      fail "capgraph $*: stderr lacks \`$t\`: $err"
     fi
   done
 }
@@ -66,11 +59,7 @@ expect 1 "$ft:" "over the limit of 10" "--max-shared-work" -- eval "$ft" --at 1e
 expect 0 -- eval "$ft" --at 1e9
 # Map nodes.
 expect 1 "limit 3" "--max-map-nodes" -- render "$spec" --at 1e10 --format dot --max-map-nodes 3 -o "$tmp/map.dot"
-[ -e "$tmp/map.dot" ] && { echo "FAIL: a refused map left $tmp/map.dot"; fails=$((fails + 1)); }
+[ -e "$tmp/map.dot" ] && fail "a refused map left $tmp/map.dot"
 expect 0 -- render "$spec" --at 1e10 --format dot --max-map-nodes 100 -o "$tmp/map.dot"
 
-if [ "$fails" -ne 0 ]; then
-  echo "$fails limit check(s) failed"
-  exit 1
-fi
-echo "limits: all checks passed"
+finish limits
