@@ -150,13 +150,34 @@ ReadResult read_observations_text(std::string_view text, const std::string& file
   auto err = [&](int line, std::string column, std::string message, std::string hint = {}) {
     r.errors.push_back({file, line, std::move(column), std::move(message), std::move(hint)});
   };
-  // Lines (a CR before LF is dropped by split_csv_line).
+  // Records (RFC 4180): a line break inside a quoted field belongs to the
+  // field, so a record may span lines; errors name the line it starts on.
+  // A CR before LF is dropped by split_csv_line.
   std::vector<std::string_view> lines;
-  for (std::size_t b = 0; b < text.size();) {
-    std::size_t e = text.find('\n', b);
-    if (e == std::string_view::npos) e = text.size();
-    lines.push_back(text.substr(b, e - b));
-    b = e + 1;
+  std::vector<int> line_of;  // the physical line each record starts on
+  {
+    int physical = 1;
+    bool quoted = false;
+    std::size_t b = 0;
+    int start = 1;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+      if (i == text.size() || (text[i] == '\n' && !quoted)) {
+        if (i == text.size() && quoted) {
+          err(start, "", "a quoted field is not closed before the end of the file",
+              "a field that holds a comma, a quote or a line break must end with a closing \"");
+          return r;
+        }
+        if (i < text.size() || b < text.size()) {
+          lines.push_back(text.substr(b, i - b));
+          line_of.push_back(start);
+        }
+        b = i + 1;
+        start = ++physical;
+        continue;
+      }
+      if (text[i] == '"') quoted = !quoted;  // "" inside quotes flips twice
+      else if (text[i] == '\n') ++physical;
+    }
   }
   if (lines.empty() || trim(lines[0]).empty()) {
     err(1, "", "empty observations file; expected a header such as task,family,params,shots,metric,score,model,train_flops");
@@ -197,7 +218,7 @@ ReadResult read_observations_text(std::string_view text, const std::string& file
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
   std::map<Key, int> seen;  // duplicate detection -> first line
   for (std::size_t li = 1; li < lines.size(); ++li) {
-    const int line = static_cast<int>(li) + 1;
+    const int line = line_of[li];
     if (trim(lines[li]).empty() || trim(lines[li]) == "\r") continue;
     const auto cells = split_csv_line(lines[li]);
     if (cells.size() != head.size()) {

@@ -141,6 +141,23 @@ TEST_CASE("observations: every bad row is reported with file:line and column", "
   const auto q = read_observations_text("task,family,params,metric,score\r\n\"a,b\",F,1e9,exact_match,0.5\r\n", "q.csv");
   REQUIRE(q.ok());
   CHECK(q.set.rows[0].task == "a,b");
+  // a line break inside quotes belongs to the field (RFC 4180): the record
+  // spans two lines, and later errors name the physical line
+  const auto ml = read_observations_text(
+      "task,family,params,metric,score,note\r\nt,F,1e9,exact_match,0.5,\"two\r\nlines, \"\"quoted\"\"\"\r\nu,F,1e9,exact_match,0.25,x\r\n",
+      "ml.csv");
+  REQUIRE(ml.ok());
+  REQUIRE(ml.set.rows.size() == 2);
+  CHECK(ml.set.rows[0].line == 2);
+  CHECK(ml.set.rows[1].line == 4);
+  CHECK(ml.set.rows[1].task == "u");
+  e = errors_of("task,family,params,metric,score,note\nt,F,1e9,exact_match,0.5,\"a\nb\"\nt,F,x,exact_match,0.5,\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0] == "obs.csv:4: error: column `params`: `x` is not a finite number");
+  e = errors_of("task,family,params,metric,score,note\nt,F,1e9,exact_match,0.5,ok\nt,F,1e9,exact_match,0.5,\"never closed\nu,F,1e9,exact_match,0.5,\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0] == "obs.csv:3: error: a quoted field is not closed before the end of the file; a field that holds a "
+                "comma, a quote or a line break must end with a closing \"");
 }
 
 // ---- analyze: hand computations on real series -----------------------------
