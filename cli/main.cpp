@@ -1,4 +1,6 @@
 // capgraph — the command line (DESIGN.md section 4).
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -9,6 +11,15 @@
 int main(int argc, char** argv) {
   using namespace capgraph::cli;
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is reported as EPIPE and ends quietly
+  // Keep freed memory for reuse. By default glibc gives every freed block
+  // of 128 KiB or more back to the kernel, so the next such block (the
+  // model after the YAML tree, each table of a bottleneck query) is fresh
+  // memory to fault in again, about 3 ms per MB on the VMs we measured. One
+  // short-lived process gains by reusing it: blocks up to 32 MiB come from
+  // the heap, and the heap is not trimmed (docs/benchmarks.md, session 6:
+  // `bottleneck` on the 100,000-node spec, compile 0.22 -> 0.08 s).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"capgraph: capability dependency graphs — why a capability appears suddenly, and what holds it back"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "capgraph 0.1.0");
