@@ -154,7 +154,7 @@ void add_analyze(CLI::App& app, Action& run) {
         }
         os << j.dump(2) << '\n';
       }
-      write_output(os.str(), o->common);
+      write_output(text_of(os), o->common);
       return kOk;
     };
   });

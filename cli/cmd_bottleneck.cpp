@@ -146,7 +146,7 @@ std::string render_table(const Model& model, const ImportanceTable& t, const Bot
       break;
     }
   }
-  return os.str();
+  return text_of(os);
 }
 
 void keep_skills(const Model& model, ImportanceTable& t) {
@@ -193,7 +193,7 @@ std::string render_over(const Model& model, std::size_t task, const std::vector<
       break;
     }
   }
-  return os.str();
+  return text_of(os);
 }
 
 }  // namespace

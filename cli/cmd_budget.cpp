@@ -142,7 +142,7 @@ void add_budget(CLI::App& app, Action& run) {
           break;
         }
       }
-      write_output(os.str(), o->common);
+      write_output(text_of(os), o->common);
       return kOk;
     };
   });

@@ -109,7 +109,7 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<s
     }
     if (any) os << "\nmetrics\n" << mt.str();
   }
-  return os.str();
+  return text_of(os);
 }
 
 // Monte Carlo estimates only (exact evaluation refused as too costly).
@@ -143,7 +143,7 @@ std::string render_mc_only(const Model& model, const MonteCarloEstimate& mc, For
       t.row({model.node(v).id, kind_of(model.node(v)), num_short(mc.p(v, 0).mean), num_short(mc.p(v, 0).std_error, 2)});
     os << t.str();
   }
-  return os.str();
+  return text_of(os);
 }
 
 }  // namespace

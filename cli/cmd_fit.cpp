@@ -107,7 +107,7 @@ std::string table_report(const analysis::FitReport& r, const std::string& spec, 
          << num_short(sb / static_cast<double>(n), 3) << "; crossing within half a decade: graph " << hg << " hit, "
          << mg << " miss; baseline " << hb << " hit, " << mb << " miss (other series never crossed in the data)\n";
   }
-  return os.str();
+  return text_of(os);
 }
 
 std::string csv_report(const analysis::FitReport& r) {
@@ -138,7 +138,7 @@ std::string csv_report(const analysis::FitReport& r) {
          << (b.crossed_in_training ? "true" : "false") << ',' << analysis::crossing_check_name(b.graph_check) << ','
          << analysis::crossing_check_name(b.baseline_check) << '\n';
   }
-  return os.str();
+  return text_of(os);
 }
 
 std::string json_report(const analysis::FitReport& r) {
@@ -260,7 +260,7 @@ void add_fit(CLI::App& app, Action& run) {
             << analysis::likelihood_name(rep.likelihood) << "; parameter (fitted +- SE):";
         for (const auto& p : rep.parameters)
           hdr << "\n  " << p.leaf << "." << p.name << " = " << num_short(p.value, 5) << " +- " << se_text(p.se);
-        spec_text = specs::write_spec(rep.fitted, hdr.str());
+        spec_text = specs::write_spec(rep.fitted, text_of(hdr));
         // The written spec must read back as the same model.
         const specs::LoadResult back = specs::load_spec_text(spec_text, o->common.output);
         if (!back.ok() || !same_curves(rep.fitted, *back.spec)) {

@@ -25,7 +25,9 @@ struct SweepOpts {
   MonteCarloFlags mc;
 };
 
-// One reported curve: a task's metric over the sweep.
+// One reported curve: a task's metric over the sweep. Made one at a time
+// (for_each_series) and dropped once written: 60,000 tasks x 1,000 points
+// would otherwise hold gigabytes of curves besides the evaluation.
 struct Series {
   std::size_t task;
   std::string metric;
@@ -35,32 +37,39 @@ struct Series {
   std::vector<Estimate> mc;  // exact_match only, with --monte-carlo
 };
 
-std::vector<Series> collect(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& tasks,
-                            const std::optional<MonteCarloEstimate>& mc) {
-  std::vector<Series> out;
+// Calls f(series) for every reported curve, in report order: each task's
+// metrics, log_likelihood followed by log_likelihood_per_step. With
+// `summary`, the emergence summary is computed too.
+template <class F>
+void for_each_series(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& tasks,
+                     const std::optional<MonteCarloEstimate>& mc, bool summary, F&& f) {
   std::vector<double> x;
   for (const auto& p : ev.points()) x.push_back(p.x);
   const std::size_t m = ev.num_points();
+  Series s;
   for (std::size_t t : tasks) {
     for (const Metric& mt : model.metrics(t)) {
-      Series s{t, metric_label(mt), std::vector<double>(m), std::nullopt, {}, {}};
+      s.task = t;
+      s.metric = metric_label(mt);
+      s.y.resize(m);
       for (std::size_t j = 0; j < m; ++j) s.y[j] = ev.metric(t, mt, j);
-      if (metric_is_probability(mt)) s.threshold = model.threshold(t);
-      s.em = analyze_emergence(x, s.y, s.threshold);
+      s.threshold = metric_is_probability(mt) ? std::optional<double>(model.threshold(t)) : std::nullopt;
+      s.em = summary ? analyze_emergence(x, s.y, s.threshold) : EmergenceSummary{};
+      s.mc.clear();
       if (mc && mt.kind == MetricKind::exact_match)
         for (std::size_t j = 0; j < m; ++j) s.mc.push_back(mc->p(t, j));
-      out.push_back(std::move(s));
+      f(s);
       if (mt.kind == MetricKind::log_likelihood) {
-        Series ps{t, "log_likelihood_per_step", std::vector<double>(m), std::nullopt, {}, {}};
-        for (std::size_t j = 0; j < m; ++j) ps.y[j] = ev.log_likelihood_per_step(t, j);
-        ps.em = analyze_emergence(x, ps.y);
-        out.push_back(std::move(ps));
+        s.metric = "log_likelihood_per_step";
+        for (std::size_t j = 0; j < m; ++j) s.y[j] = ev.log_likelihood_per_step(t, j);
+        s.threshold = std::nullopt;
+        s.em = summary ? analyze_emergence(x, s.y) : EmergenceSummary{};
+        s.mc.clear();
+        f(s);
       }
     }
   }
-  return out;
 }
-
 
 std::string crossing_text(const Series& s) {
   if (!s.threshold) return "";
@@ -69,12 +78,16 @@ std::string crossing_text(const Series& s) {
   return num_short(*s.em.crossing, 3);
 }
 
-std::string render(const Model& model, const Evaluation& ev, const std::vector<Series>& series, const SweepOpts& o) {
-  std::ostringstream os;
+// Writes the report to `os` as the series are made. Every format but the
+// table streams (the table aligns its columns over all rows).
+void render(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& tasks,
+            const std::optional<MonteCarloEstimate>& mc, const SweepOpts& o, OutputStream& os) {
   const auto& pts = ev.points();
   const bool compute = model.spec().scale.axis == Axis::compute;
   switch (o.common.fmt()) {
     case Format::json: {
+      // As nlohmann's dump(2) of the whole document, written a series at a
+      // time: its pretty print nests by indentation only.
       nlohmann::ordered_json j;
       j["spec"] = model.spec().name;
       j["axis"] = compute ? "compute" : "params";
@@ -82,8 +95,12 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<S
       for (const auto& p : pts)
         jp.push_back({{"x", p.x}, {"N", p.N}, {"D", p.D}, {"C", p.C}, {"data_limited", p.data_limited}});
       j["points"] = jp;
-      auto js = nlohmann::ordered_json::array();
-      for (const auto& s : series) {
+      std::string head = j.dump(2);
+      head.resize(head.size() - 2);  // the closing "\n}"
+      os << head << ",\n  \"series\": [";
+      bool first = true;
+      for_each_series(model, ev, tasks, mc, true, [&](const Series& s) {
+        if (os.closed()) return;
         nlohmann::ordered_json e;
         e["task"] = model.node(s.task).id;
         e["metric"] = s.metric;
@@ -107,74 +124,110 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<S
           }
           e["monte_carlo"] = {{"values", mv}, {"std_errors", se}};
         }
-        js.push_back(e);
-      }
-      j["series"] = js;
-      os << j.dump(2) << '\n';
+        const std::string text = e.dump(2);
+        os << (first ? "\n    " : ",\n    ");
+        first = false;
+        for (char c : text) {
+          os << c;
+          if (c == '\n') os << "    ";
+        }
+      });
+      os << (first ? "]\n}\n" : "\n  ]\n}\n");
       break;
     }
     case Format::csv:
       if (o.summary) {
         os << "task,metric,min,max,breakthroughness,x10,x90,transition_width_decades,threshold,crossing\n";
-        auto opt = [](const std::optional<double>& v) { return v ? num(*v) : std::string(); };
-        for (const auto& s : series)
-          os << model.node(s.task).id << ',' << s.metric << ',' << num(s.em.y_min) << ',' << num(s.em.y_max) << ','
-             << opt(s.em.breakthroughness) << ',' << opt(s.em.x10) << ',' << opt(s.em.x90) << ','
-             << opt(s.em.transition_width) << ',' << opt(s.threshold) << ',' << opt(s.em.crossing) << '\n';
+        auto opt = [&](const std::optional<double>& v) {
+          if (v) os.number(*v);
+        };
+        for_each_series(model, ev, tasks, mc, true, [&](const Series& s) {
+          os << model.node(s.task).id << ',' << s.metric << ',';
+          os.number(s.em.y_min);
+          os << ',';
+          os.number(s.em.y_max);
+          os << ',';
+          opt(s.em.breakthroughness);
+          os << ',';
+          opt(s.em.x10);
+          os << ',';
+          opt(s.em.x90);
+          os << ',';
+          opt(s.em.transition_width);
+          os << ',';
+          opt(s.threshold);
+          os << ',';
+          opt(s.em.crossing);
+          os << '\n';
+        });
       } else {
+        // x,N,D,C of each point, formatted once.
+        std::vector<std::string> at(pts.size());
+        for (std::size_t j = 0; j < pts.size(); ++j)
+          at[j] = num(pts[j].x) + ',' + num(pts[j].N) + ',' + num(pts[j].D) + ',' + num(pts[j].C) + ',';
         os << "task,metric,x,N,D,C,value\n";
-        for (const auto& s : series)
-          for (std::size_t j = 0; j < pts.size(); ++j)
-            os << model.node(s.task).id << ',' << s.metric << ',' << num(pts[j].x) << ',' << num(pts[j].N) << ','
-               << num(pts[j].D) << ',' << num(pts[j].C) << ',' << num(s.y[j]) << '\n';
-        for (const auto& s : series)
-          for (std::size_t j = 0; j < s.mc.size(); ++j)
-            for (int q = 0; q < 2; ++q)
-              os << model.node(s.task).id << ',' << (q ? "exact_match_mc_std_error" : "exact_match_mc") << ','
-                 << num(pts[j].x) << ',' << num(pts[j].N) << ',' << num(pts[j].D) << ',' << num(pts[j].C) << ','
-                 << num(q ? s.mc[j].std_error : s.mc[j].mean) << '\n';
+        std::vector<std::pair<std::size_t, std::vector<Estimate>>> mcs;  // written after every curve
+        for_each_series(model, ev, tasks, mc, false, [&](const Series& s) {
+          if (os.closed()) return;
+          const std::string& id = model.node(s.task).id;
+          for (std::size_t j = 0; j < pts.size(); ++j) {
+            os << id << ',' << s.metric << ',' << at[j];
+            os.number(s.y[j]);
+            os << '\n';
+          }
+          if (!s.mc.empty()) mcs.emplace_back(s.task, s.mc);
+        });
+        for (const auto& [task, est] : mcs)
+          for (std::size_t j = 0; j < est.size(); ++j)
+            for (int q = 0; q < 2; ++q) {
+              os << model.node(task).id << ',' << (q ? "exact_match_mc_std_error" : "exact_match_mc") << ',' << at[j];
+              os.number(q ? est[j].std_error : est[j].mean);
+              os << '\n';
+            }
       }
       break;
     case Format::table: {
-      os << o.spec << " — " << model.spec().name << ": " << pts.size() << " points from "
-         << describe_point(model, pts.front()) << "\n  to " << describe_point(model, pts.back()) << "\n\n";
-      os << "emergence (breakthroughness: BIG-bench; width: decades of " << (compute ? "compute" : "parameters")
-         << " from 10% to 90% of the rise)\n";
+      std::ostringstream out;
+      out << o.spec << " — " << model.spec().name << ": " << pts.size() << " points from "
+          << describe_point(model, pts.front()) << "\n  to " << describe_point(model, pts.back()) << "\n\n";
+      out << "emergence (breakthroughness: BIG-bench; width: decades of " << (compute ? "compute" : "parameters")
+          << " from 10% to 90% of the rise)\n";
       TextTable t({"task", "metric", "min", "max", "breakthrough", "width (dec)", "threshold", "crosses at"});
-      for (const auto& s : series)
+      TextTable mt({"task", "points", "max |exact - MC| / SE", "largest SE"});
+      bool any_mc = false;
+      std::vector<std::string> head{compute ? "C" : "N"};
+      std::vector<std::vector<std::string>> curve_rows(o.curves ? pts.size() : 0);
+      for (std::size_t j = 0; j < curve_rows.size(); ++j) curve_rows[j].push_back(num_short(pts[j].x, 3));
+      for_each_series(model, ev, tasks, mc, true, [&](const Series& s) {
         t.row({model.node(s.task).id, s.metric, num_short(s.em.y_min, 3), num_short(s.em.y_max, 3),
                s.em.breakthroughness ? num_short(*s.em.breakthroughness, 3) : "n/a",
                s.em.transition_width ? num_short(*s.em.transition_width, 3) : "n/a",
                s.threshold ? num_short(*s.threshold, 3) : "", crossing_text(s)});
-      os << t.str();
-      bool any_mc = false;
-      TextTable mt({"task", "points", "max |exact - MC| / SE", "largest SE"});
-      for (const auto& s : series) {
-        if (s.mc.empty()) continue;
-        any_mc = true;
-        double worst = 0, se_max = 0;
-        for (std::size_t j = 0; j < s.mc.size(); ++j) {
-          se_max = std::max(se_max, s.mc[j].std_error);
-          if (s.mc[j].std_error > 0) worst = std::max(worst, std::abs(s.mc[j].mean - s.y[j]) / s.mc[j].std_error);
+        if (!s.mc.empty()) {
+          any_mc = true;
+          double worst = 0, se_max = 0;
+          for (std::size_t j = 0; j < s.mc.size(); ++j) {
+            se_max = std::max(se_max, s.mc[j].std_error);
+            if (s.mc[j].std_error > 0) worst = std::max(worst, std::abs(s.mc[j].mean - s.y[j]) / s.mc[j].std_error);
+          }
+          mt.row({model.node(s.task).id, std::to_string(s.mc.size()), num_short(worst, 3), num_short(se_max, 2)});
         }
-        mt.row({model.node(s.task).id, std::to_string(s.mc.size()), num_short(worst, 3), num_short(se_max, 2)});
-      }
-      if (any_mc) os << "\nMonte Carlo check of exact match (" << o.mc.samples << " samples per point, seed " << o.mc.seed << ")\n" << mt.str();
+        if (o.curves) {
+          head.push_back(model.node(s.task).id + ":" + s.metric);
+          for (std::size_t j = 0; j < pts.size(); ++j) curve_rows[j].push_back(num_short(s.y[j], 4));
+        }
+      });
+      out << t.str();
+      if (any_mc) out << "\nMonte Carlo check of exact match (" << o.mc.samples << " samples per point, seed " << o.mc.seed << ")\n" << mt.str();
       if (o.curves) {
-        std::vector<std::string> head{compute ? "C" : "N"};
-        for (const auto& s : series) head.push_back(model.node(s.task).id + ":" + s.metric);
         TextTable c(head);
-        for (std::size_t j = 0; j < pts.size(); ++j) {
-          std::vector<std::string> r{num_short(pts[j].x, 3)};
-          for (const auto& s : series) r.push_back(num_short(s.y[j], 4));
-          c.row(r);
-        }
-        os << "\ncurves\n" << c.str();
+        for (const auto& r : curve_rows) c.row(r);
+        out << "\ncurves\n" << c.str();
       }
+      os << text_of(out);
       break;
     }
   }
-  return os.str();
 }
 
 }  // namespace
@@ -215,9 +268,11 @@ void add_sweep(CLI::App& app, Action& run) {
       const Evaluation ev = evaluate(model, xs, eo);
       std::optional<MonteCarloEstimate> mc;
       if (o->mc.on()) mc = monte_carlo(model, xs, o->mc.options(o->threads), tasks);
-      const auto series = collect(model, ev, tasks, mc);
       t.stop("evaluate");
-      write_output(render(model, ev, series, *o), o->common);
+      // The curves and their summaries are made while writing (time under "write").
+      OutputStream out(o->common);
+      render(model, ev, tasks, mc, *o, out);
+      out.finish();
       t.stop("write");
       t.print();
       return kOk;

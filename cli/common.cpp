@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -147,12 +148,11 @@ Model load_model(const std::string& path, const CommonOptions& opts, Timings& ti
   }
 }
 
-void write_output(const std::string& text, const CommonOptions& opts) {
+OutputStream::OutputStream(const CommonOptions& opts) : name_(opts.output), buf_(new char[kBuffer]) {
   if (opts.output.empty() || opts.output == "-") {
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
-      if (errno == EPIPE) return;  // reader went away (| head): end quietly
-      throw Failure(kIo, "error: cannot write to standard output");
-    }
+    std::fflush(stdout);
+    fd_ = STDOUT_FILENO;
+    name_.clear();
     return;
   }
   namespace fs = std::filesystem;
@@ -163,17 +163,9 @@ void write_output(const std::string& text, const CommonOptions& opts) {
   if (!ec && fs::exists(st) && !fs::is_regular_file(st)) {
     // A device or FIFO (/dev/null, /dev/stdout, a named pipe): write to it.
     // Renaming a temporary over it would replace the special file itself.
-    const int fd = ::open(opts.output.c_str(), O_WRONLY);
-    bool ok = fd >= 0;
-    for (std::size_t done = 0; ok && done < text.size();) {
-      const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-      if (w <= 0) ok = false;
-      else done += static_cast<std::size_t>(w);
-    }
-    const int err = errno;
-    if (fd >= 0) ::close(fd);
-    if (!ok && err == EPIPE) return;  // the reader went away: as for standard output
-    if (!ok) throw Failure(kIo, opts.output + ": error: cannot write: " + std::strerror(err));
+    fd_ = ::open(opts.output.c_str(), O_WRONLY);
+    if (fd_ < 0) throw Failure(kIo, opts.output + ": error: cannot write: " + std::strerror(errno));
+    own_fd_ = true;
     return;
   }
   // Through a symlink to a file: replace the file it names, keep the link.
@@ -184,41 +176,91 @@ void write_output(const std::string& text, const CommonOptions& opts) {
   fs::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmpXXXXXX")).string();
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw Failure(kIo, opts.output + ": error: cannot write: " + std::strerror(errno));
-  bool ok = true;
-  int err = 0;  // the first failure's errno (later calls may overwrite errno)
-  std::size_t done = 0;
-  while (ok && done < text.size()) {
-    const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-    if (w <= 0) {
-      ok = false;
-      err = w < 0 ? errno : ENOSPC;
-    } else {
+  fd_ = ::mkstemp(tmpl.data());
+  if (fd_ < 0) throw Failure(kIo, opts.output + ": error: cannot write: " + std::strerror(errno));
+  own_fd_ = true;
+  target_ = target.string();
+  temp_ = std::move(tmpl);
+}
+
+OutputStream::~OutputStream() {
+  if (own_fd_ && fd_ >= 0) ::close(fd_);
+  if (!finished_ && !temp_.empty()) std::remove(temp_.c_str());
+}
+
+void OutputStream::fail(int err) {
+  const std::string why = std::strerror(err);
+  if (own_fd_ && fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_.empty()) std::remove(temp_.c_str());
+  temp_.clear();
+  if (name_.empty()) throw Failure(kIo, "error: cannot write to standard output");
+  throw Failure(kIo, name_ + ": error: cannot write: " + why);
+}
+
+void OutputStream::put(const char* data, std::size_t size) {
+  for (std::size_t done = 0; !closed_ && done < size;) {
+    const ssize_t w = ::write(fd_, data + done, size - done);
+    if (w > 0) {
       done += static_cast<std::size_t>(w);
+    } else if (w < 0 && errno == EINTR) {
+      continue;
+    } else {
+      const int err = w < 0 ? errno : ENOSPC;
+      // The reader went away (| head): end quietly, as DESIGN.md asks. Not
+      // for a file: a temporary cannot lose its reader.
+      if (err == EPIPE && temp_.empty()) closed_ = true;
+      else fail(err);
     }
   }
-  if (::fsync(fd) != 0 && ok) {
-    ok = false;
-    err = errno;
+}
+
+void OutputStream::flush() {
+  if (used_ > 0) put(buf_.get(), used_);
+  used_ = 0;
+}
+
+void OutputStream::number(double v) {
+  char buf[64];
+  const char* end;
+  if (std::isnan(v)) end = std::copy_n("nan", 3, buf);
+  else if (std::isinf(v)) end = v > 0 ? std::copy_n("inf", 3, buf) : std::copy_n("-inf", 4, buf);
+  else end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  write(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+}
+
+void OutputStream::finish() {
+  flush();
+  finished_ = true;
+  if (temp_.empty()) {
+    if (own_fd_) {
+      const int fd = fd_;
+      fd_ = -1;
+      if (::close(fd) != 0 && !closed_) fail(errno);
+    }
+    return;
   }
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    err = errno;
-  }
-  if (ok && std::rename(tmpl.c_str(), target.c_str()) != 0) {
-    ok = false;
-    err = errno;
-  }
-  if (!ok) {
-    const std::string why = std::strerror(err);
-    std::remove(tmpl.c_str());
-    throw Failure(kIo, opts.output + ": error: cannot write: " + why);
-  }
+  if (::fsync(fd_) != 0) fail(errno);
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail(errno);
+  if (std::rename(temp_.c_str(), target_.c_str()) != 0) fail(errno);
+  temp_.clear();
   // mkstemp creates 0600; give the file the usual permissions (umask applies).
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  ::chmod(target.c_str(), 0666 & ~mask);
+  ::chmod(target_.c_str(), 0666 & ~mask);
+}
+
+std::string text_of(const std::ostringstream& os) {
+  if (!os) throw std::bad_alloc();
+  return os.str();
+}
+
+void write_output(const std::string& text, const CommonOptions& opts) {
+  OutputStream out(opts);
+  out.write(text);
+  out.finish();
 }
 
 std::string num(double v) {
@@ -314,7 +356,7 @@ std::string TextTable::str() const {
   for (std::size_t x : w) rule.push_back(std::string(x, '-'));
   line(rule, true);
   for (const auto& r : rows_) line(r, false);
-  return os.str();
+  return text_of(os);
 }
 
 std::string csv_field(const std::string& s) {

@@ -6,9 +6,13 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <chrono>
+#include <cstring>
+#include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "graph/evaluation.hpp"
@@ -91,8 +95,65 @@ Model load_model(const std::string& path, const CommonOptions& opts, Timings& ti
 /// the model raised after loading (main() prefixes ModelError with it).
 const std::string& current_spec_name();
 
-/// Writes `text` to opts.output (whole or not at all: temporary + rename) or
-/// to standard output. Throws Failure(3) on an I/O error.
+/// Output written as it is made, so that an output of many gigabytes (a
+/// sweep of 100,000 tasks x 1,000 points in CSV) is never held in memory.
+/// To a path: whole or not at all (a temporary beside it, renamed over it by
+/// finish(); destroyed without finish(), the temporary is removed and an
+/// existing file is untouched). To standard output ("" or "-") or a device
+/// or FIFO: written through; a reader that went away (EPIPE, `| head`) ends
+/// the output quietly (closed() turns true, later writes are dropped).
+/// Failure(3) on any other I/O error. Open it only once the content is
+/// known to be valid: it creates the temporary at once.
+class OutputStream {
+ public:
+  explicit OutputStream(const CommonOptions& opts);
+  ~OutputStream();
+  OutputStream(const OutputStream&) = delete;
+  OutputStream& operator=(const OutputStream&) = delete;
+
+  void write(std::string_view text) {
+    if (text.size() > kBuffer - used_) {
+      flush();
+      if (text.size() >= kBuffer) return put(text.data(), text.size());
+    }
+    std::memcpy(buf_.get() + used_, text.data(), text.size());
+    used_ += text.size();
+  }
+  OutputStream& operator<<(std::string_view text) {
+    write(text);
+    return *this;
+  }
+  OutputStream& operator<<(char c) { return *this << std::string_view(&c, 1); }
+  /// The shortest round-trip form of num(), without a temporary string.
+  void number(double v);
+  /// Whether the reader went away: further output is dropped, so a long
+  /// writer may stop early.
+  bool closed() const { return closed_; }
+  /// Flushes, and for a path renames the temporary over it.
+  void finish();
+
+ private:
+  static constexpr std::size_t kBuffer = std::size_t{1} << 20;
+  void flush();
+  void put(const char* data, std::size_t size);
+  [[noreturn]] void fail(int err);
+
+  std::string name_;    // as given, for messages
+  std::string target_;  // a regular file: renamed onto at finish(); else empty
+  std::string temp_;    // its temporary
+  int fd_ = -1;
+  bool own_fd_ = false;
+  bool closed_ = false, finished_ = false;
+  std::unique_ptr<char[]> buf_;
+  std::size_t used_ = 0;
+};
+
+/// The text of `os`; std::bad_alloc if it failed. A std::ostringstream that
+/// cannot grow sets its badbit and keeps what it had: without this check a
+/// sweep under a memory limit wrote a truncated file and exited 0.
+std::string text_of(const std::ostringstream& os);
+
+/// Writes `text` through an OutputStream (whole or not at all for a path).
 void write_output(const std::string& text, const CommonOptions& opts);
 
 /// Shortest text that reads back as the same double ("-inf", "inf", "nan" for

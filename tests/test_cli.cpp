@@ -118,6 +118,13 @@ TEST_CASE("sweep CSV and JSON round-trip, and the table names every task and met
     for (std::size_t jx = 0; jx < 61; ++jx)
       CHECK(s["values"][jx].get<double>() == ev.metric(v, {MetricKind::pass_at, 10}, jx));
   }
+  // The JSON is written a series at a time (cli/cmd_sweep.cpp); it must be
+  // exactly the document's own pretty print, with and without Monte Carlo.
+  CHECK(js.out == nlohmann::ordered_json::parse(js.out).dump(2) + "\n");
+  const Run jm = run_cli("sweep examples/emoji_movie.yaml --points 4 --monte-carlo 50 --format json");
+  REQUIRE(jm.code == 0);
+  CHECK(jm.out.find("\"monte_carlo\"") != std::string::npos);
+  CHECK(jm.out == nlohmann::ordered_json::parse(jm.out).dump(2) + "\n");
   const Run tb = run_cli("sweep examples/multistep_arithmetic.yaml");
   REQUIRE(tb.code == 0);
   for (std::size_t t : m.tasks()) CHECK(tb.out.find(m.node(t).id) != std::string::npos);
