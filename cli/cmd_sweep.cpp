@@ -20,6 +20,7 @@ struct SweepOpts {
   std::string tasks;
   bool curves = false;
   bool summary = false;
+  double max_curve_cells = 1e7;  ///< --curves table: curves x points
   unsigned threads = 0;
   CommonOptions common;
   MonteCarloFlags mc;
@@ -242,6 +243,10 @@ void add_sweep(CLI::App& app, Action& run) {
       ->check(CLI::PositiveNumber);
   sub->add_option("--tasks", o->tasks, "Only these tasks (comma-separated ids)");
   sub->add_flag("--curves", o->curves, "With --format table: also print every point of every curve");
+  sub->add_option("--max-curve-cells", o->max_curve_cells,
+                  "Most cells (curves x points) of the --curves table, which is aligned in memory")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--summary", o->summary, "With --format csv: print the emergence summary instead of the curves");
   sub->add_option("--threads", o->threads, "Worker threads (0 = all cores)")->capture_default_str();
   o->common.add_to(*sub);
@@ -261,6 +266,18 @@ void add_sweep(CLI::App& app, Action& run) {
       const std::vector<std::size_t> tasks =
           o->tasks.empty() ? model.tasks() : resolve_ids(model, split_list(o->tasks), true);
       if (tasks.empty()) throw Failure(kUsage, "error: the spec has no tasks to sweep");
+      if (o->curves && o->common.fmt() == Format::table) {
+        // The table aligns its columns over every row, so it is built in
+        // memory (about 40 bytes a cell); CSV and JSON stream instead.
+        double curves = 0;
+        for (std::size_t task : tasks)
+          for (const Metric& mt : model.metrics(task)) curves += mt.kind == MetricKind::log_likelihood ? 2 : 1;
+        if (curves * n > o->max_curve_cells)
+          throw Failure(kUsage, "error: --curves would print " + num_short(curves * n, 3) + " cells (" +
+                                    num_short(curves, 6) + " curves x " + std::to_string(n) + " points), over the limit of " +
+                                    num_short(o->max_curve_cells, 3) +
+                                    "; raise it with --max-curve-cells, or use --format csv (written as it is made) or --tasks");
+      }
       t.start();
       const auto xs = ScaleAxis::log_spaced(a, b, n);
       EvalOptions eo = o->common.engine(o->threads);

@@ -43,6 +43,8 @@ expect 1 "$spec:" "exceeds the limit of 2" "--max-uses" -- check "$spec" --max-u
 expect 0 -- check "$spec" --max-uses 3
 # Sweep points: the flag, and the spec's scale.points (61 here).
 expect 2 "--points 100001 exceeds the limit of 100000 sweep points" "--max-points" -- sweep "$spec" --points 100001
+expect 2 "--curves would print 1.12e+07 cells (14 curves x 800000 points), over the limit of 1e+07" "--max-curve-cells" "--format csv" -- sweep "$spec" --curves --max-points 1000000 --points 800000
+expect 2 "--curves would print 60 cells (6 curves x 10 points)" "--max-curve-cells" -- sweep "$spec" --tasks emoji_movie --curves --points 10 --max-curve-cells 59
 expect 2 "--points 62 exceeds the limit of 61" "--max-points" -- sweep "$spec" --points 62 --max-points 61
 expect 0 -- sweep "$spec" --points 61 --max-points 61 --format csv
 expect 1 "$spec:" "points 61 exceeds the limit of 20 sweep points" "--max-points" -- sweep "$spec" --max-points 20
