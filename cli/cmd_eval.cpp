@@ -20,8 +20,10 @@ struct EvalOpts {
   MonteCarloFlags mc;
 };
 
-std::string render(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& nodes, Format fmt,
-                   const std::string& spec_path, const std::optional<MonteCarloEstimate>& mc) {
+// CSV is streamed to `out` (a million nodes make 8 million rows); the JSON
+// document and the aligned table are built first.
+void render(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& nodes, Format fmt,
+            const std::string& spec_path, const std::optional<MonteCarloEstimate>& mc, OutputStream& out) {
   auto has_mc = [&](std::size_t v) { return mc && mc->has(v); };
   const ScalePoint& pt = ev.points()[0];
   std::ostringstream os;
@@ -56,12 +58,15 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<s
     j["nodes"] = arr;
     os << j.dump(2) << '\n';
   } else if (fmt == Format::csv) {
-    os << "x,node,kind,quantity,value\n";
-    const std::string x = num(pt.x);
-    auto row = [&](const NodeSpec& n, const std::string& q, double val) {
-      os << x << ',' << n.id << ',' << kind_of(n) << ',' << q << ',' << num(val) << '\n';
+    out << "x,node,kind,quantity,value\n";
+    const std::string x = num(pt.x) + ',';
+    auto row = [&](const NodeSpec& n, std::string_view q, double val) {
+      out << x << n.id << ',' << kind_of(n) << ',' << q << ',';
+      out.number(val);
+      out << '\n';
     };
     for (std::size_t v : nodes) {
+      if (out.closed()) return;
       const NodeSpec& n = model.node(v);
       row(n, "p", ev.p(v, 0));
       row(n, "log_p", ev.log_p(v, 0));
@@ -109,7 +114,7 @@ std::string render(const Model& model, const Evaluation& ev, const std::vector<s
     }
     if (any) os << "\nmetrics\n" << mt.str();
   }
-  return text_of(os);
+  out << text_of(os);
 }
 
 // Monte Carlo estimates only (exact evaluation refused as too costly).
@@ -198,8 +203,9 @@ void add_eval(CLI::App& app, Action& run) {
         if (!tasks.empty()) mc = monte_carlo(model, xs, o->mc.options(), tasks);
         t.stop("monte carlo");
       }
-      const std::string text = render(model, ev, nodes, o->common.fmt(), o->spec, mc);
-      write_output(text, o->common);
+      OutputStream out(o->common);
+      render(model, ev, nodes, o->common.fmt(), o->spec, mc, out);
+      out.finish();
       t.stop("write");
       t.print();
       return kOk;
