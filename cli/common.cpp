@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -220,13 +219,21 @@ void OutputStream::flush() {
   used_ = 0;
 }
 
+namespace {
+
+// num()'s text of v in buf, the one place that decides it.
+std::string_view num_text(double v, char (&buf)[64]) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string_view(buf, static_cast<std::size_t>(res.ptr - buf));
+}
+
+}  // namespace
+
 void OutputStream::number(double v) {
   char buf[64];
-  const char* end;
-  if (std::isnan(v)) end = std::copy_n("nan", 3, buf);
-  else if (std::isinf(v)) end = v > 0 ? std::copy_n("inf", 3, buf) : std::copy_n("-inf", 4, buf);
-  else end = std::to_chars(buf, buf + sizeof buf, v).ptr;
-  write(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+  write(num_text(v, buf));
 }
 
 void OutputStream::finish() {
@@ -264,11 +271,8 @@ void write_output(const std::string& text, const CommonOptions& opts) {
 }
 
 std::string num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, res.ptr);
+  return std::string(num_text(v, buf));
 }
 
 std::string num_short(double v, int digits) {
