@@ -38,6 +38,9 @@ struct Series {
   std::vector<Estimate> mc;  // exact_match only, with --monte-carlo
 };
 
+// A log_likelihood metric is reported as two curves: ln P and ln P per step.
+bool adds_per_step(const Metric& mt) { return mt.kind == MetricKind::log_likelihood; }
+
 // Calls f(series) for every reported curve, in report order: each task's
 // metrics, log_likelihood followed by log_likelihood_per_step. With
 // `summary`, the emergence summary is computed too.
@@ -60,7 +63,7 @@ void for_each_series(const Model& model, const Evaluation& ev, const std::vector
       if (mc && mt.kind == MetricKind::exact_match)
         for (std::size_t j = 0; j < m; ++j) s.mc.push_back(mc->p(t, j));
       f(s);
-      if (mt.kind == MetricKind::log_likelihood) {
+      if (adds_per_step(mt)) {
         s.metric = "log_likelihood_per_step";
         for (std::size_t j = 0; j < m; ++j) s.y[j] = ev.log_likelihood_per_step(t, j);
         s.threshold = std::nullopt;
@@ -271,7 +274,7 @@ void add_sweep(CLI::App& app, Action& run) {
         // memory (about 40 bytes a cell); CSV and JSON stream instead.
         double curves = 0;
         for (std::size_t task : tasks)
-          for (const Metric& mt : model.metrics(task)) curves += mt.kind == MetricKind::log_likelihood ? 2 : 1;
+          for (const Metric& mt : model.metrics(task)) curves += adds_per_step(mt) ? 2 : 1;  // as for_each_series
         if (curves * n > o->max_curve_cells)
           throw Failure(kUsage, "error: --curves would print " + num_short(curves * n, 3) + " cells (" +
                                     num_short(curves, 6) + " curves x " + std::to_string(n) + " points), over the limit of " +
