@@ -50,43 +50,56 @@ void fold_trial(double* d, std::size_t k, double p, double q) {
   d[0] *= q;
 }
 
-// ln dP_v/dP_c for every use u of task v (child c = use_child(u)), summed
-// over the copies of that use, into out[u - use_begin(v)]. O(uses) per node
-// (O(uses k) for at_least): the product over "every other use" is the total
-// with one copy of u taken out, not a fresh product per use.
-void log_local_partials(const Model& m, std::size_t v, const std::vector<double>& lp, std::vector<double>& out) {
-  const NodeSpec& n = m.node(v);
-  const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
+// The engine's compiled form of the model (Model::eval_ops), read here in
+// topological positions: a cone walked from T down reads it in order.
+struct Ops {
+  explicit Ops(const Model& m)
+      : op(m.eval_ops().data()), child(m.eval_use_pos().data()), count(m.eval_use_count().data()) {}
+  const detail::EvalOp* op;     // by position
+  const std::uint32_t* child;   // by use: the child's position
+  const double* count;          // by use: n_u (mean: w_u)
+};
+
+// ln dP_v/dP_c for every use u of the task at position `at` (child c), summed
+// over the copies of that use, into out[u - use_begin]. `lp`: ln P by
+// position. O(uses) per node (O(uses k) for at_least): the product over
+// "every other use" is the total with one copy of u taken out, not a fresh
+// product per use.
+void log_local_partials(const Ops& ops, std::size_t at, const double* lp, std::vector<double>& out) {
+  const detail::EvalOp& n = ops.op[at];
+  const std::size_t ub = n.use_begin, ue = n.use_end;
   out.assign(ue - ub, kNegInf);
-  const double l1g = std::log1p(-n.guess);
+  const double l1g = n.guess != 0 ? std::log1p(-n.guess) : 0.0;
+  auto log_count = [](double cnt) { return cnt == 1 ? 0.0 : std::log(cnt); };
   switch (n.gate) {
     case GateKind::all:
     case GateKind::any: {
       // rest_u = sum_w n'_w t_w with n'_u = n_u - 1, t = ln P (all) or
       // ln(1 - P) (any); a term -inf (0 * -inf counts as 0) is kept apart.
       auto term = [&](std::size_t u) {
-        const double l = lp[m.use_child(u)];
+        const double l = lp[ops.child[u]];
         return n.gate == GateKind::all ? l : log1mexp(l);
       };
       double finite = 0;
       std::size_t infinite = 0;
       for (std::size_t u = ub; u < ue; ++u) {
         const double t = term(u);
+        out[u - ub] = t;
         if (t == kNegInf) ++infinite;
-        else finite += m.use_count(u) * t;
+        else finite += ops.count[u] * t;
       }
       for (std::size_t u = ub; u < ue; ++u) {
-        const double t = term(u), cnt = m.use_count(u);
+        const double t = out[u - ub], cnt = ops.count[u];
         double rest;
         if (t != kNegInf) rest = infinite > 0 ? kNegInf : finite - t;
         else rest = cnt - 1 > 0 || infinite > 1 ? kNegInf : finite;
-        out[u - ub] = l1g + std::log(cnt) + rest;
+        out[u - ub] = l1g + log_count(cnt) + rest;
       }
       return;
     }
     case GateKind::best_of: {
       const double nb = n.best_n;
-      const double rest = nb > 1 ? (nb - 1) * log1mexp(lp[m.use_child(ub)]) : 0.0;
+      const double rest = nb > 1 ? (nb - 1) * log1mexp(lp[ops.child[ub]]) : 0.0;
       out[0] = l1g + std::log(nb) + (std::isnan(rest) ? kNegInf : rest);
       return;
     }
@@ -99,18 +112,18 @@ void log_local_partials(const Model& m, std::size_t v, const std::vector<double>
       std::vector<double> pre((nu + 1) * k, 0.0), suf(k, 0.0), mid(k);
       pre[0] = 1;
       auto pq = [&](std::size_t u) {
-        const double l = lp[m.use_child(u)];
+        const double l = lp[ops.child[u]];
         return std::pair{std::exp(l), -std::expm1(l)};
       };
       for (std::size_t i = 0; i < nu; ++i) {
         std::copy_n(&pre[i * k], k, &pre[(i + 1) * k]);
         const auto [p, q] = pq(ub + i);
-        for (auto r = static_cast<std::size_t>(m.use_count(ub + i)); r > 0; --r) fold_trial(&pre[(i + 1) * k], k, p, q);
+        for (auto r = static_cast<std::size_t>(ops.count[ub + i]); r > 0; --r) fold_trial(&pre[(i + 1) * k], k, p, q);
       }
       suf[0] = 1;
       for (std::size_t i = nu; i-- > 0;) {
         const auto [p, q] = pq(ub + i);
-        const auto reps = static_cast<std::size_t>(m.use_count(ub + i));
+        const auto reps = static_cast<std::size_t>(ops.count[ub + i]);
         mid = suf;
         for (std::size_t r = 1; r < reps; ++r) fold_trial(mid.data(), k, p, q);
         double e = 0;
@@ -122,25 +135,26 @@ void log_local_partials(const Model& m, std::size_t v, const std::vector<double>
     }
     case GateKind::mean: {
       double w = 0;
-      for (std::size_t u = ub; u < ue; ++u) w += m.use_count(u);
-      for (std::size_t u = ub; u < ue; ++u) out[u - ub] = l1g + std::log(m.use_count(u) / w);
+      for (std::size_t u = ub; u < ue; ++u) w += ops.count[u];
+      for (std::size_t u = ub; u < ue; ++u) out[u - ub] = l1g + std::log(ops.count[u] / w);
       return;
     }
   }
 }
 
-// ln B_i for every node of the cone (given in reverse topological order, T
-// first) from the ln P values `lp`, by one reverse pass.
-void adjoint_pass(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
-                  const std::vector<double>& lp, std::vector<double>& lnB) {
-  lnB[task] = 0;
+// ln B_i for every node of the cone (positions, T first, descending) from
+// ln P by position, into lnB by position, by one reverse pass.
+void adjoint_pass(const Ops& ops, const std::vector<std::uint32_t>& cone, const double* lp, double* lnB) {
+  lnB[cone[0]] = 0;
   std::vector<double> partial;
-  for (std::size_t v : cone) {
-    if (model.use_begin(v) == model.use_end(v) || lnB[v] == kNegInf) continue;  // a skill, or no path
-    log_local_partials(model, v, lp, partial);
-    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
-      const std::size_t c = model.use_child(u);
-      lnB[c] = logaddexp(lnB[c], lnB[v] + partial[u - model.use_begin(v)]);
+  for (const std::uint32_t i : cone) {
+    const detail::EvalOp& op = ops.op[i];
+    if (op.use_begin == op.use_end || lnB[i] == kNegInf) continue;  // a skill, or no path
+    log_local_partials(ops, i, lp, partial);
+    for (std::uint32_t u = op.use_begin; u < op.use_end; ++u) {
+      double& b = lnB[ops.child[u]];
+      const double add = lnB[i] + partial[u - op.use_begin];
+      b = b == kNegInf ? add : logaddexp(b, add);
     }
   }
 }
@@ -191,6 +205,8 @@ class ImprovementPlan {
     Kind kind = kLeaf;
     bool guessed = false;  // P = g + (1 - g) gate, g = guess
     double guess = 0;
+    double ln_guess = 0, ln1m_guess = 0;  // ln g, ln(1 - g)
+    double p = 0;                         // P
   };
   static constexpr std::uint32_t kWholeUse = ~std::uint32_t{0};
   struct Use {            // one use of a cone task, in use order (16 bytes)
@@ -200,11 +216,15 @@ class ImprovementPlan {
     double coef = 0;      // n_u (all, any, at_least), n (best_of), (1-g)(w_u/W) P_c/P_v (mean)
   };
 
-  ImprovementPlan(const Model& model, const std::vector<std::size_t>& cone, const std::vector<double>& lp)
-      : m(model), node_of(cone), pos(model.size(), kNone), node(cone.size()), use_begin(cone.size() + 1, 0),
+  // cone: topological positions, T first, descending; lp: ln P by position.
+  ImprovementPlan(const Model& model, const Ops& ops, const std::vector<std::uint32_t>& cone, const std::vector<double>& lp)
+      : m(model), o(ops), node_of(cone.size()), pos(model.size(), kNone), node(cone.size()), use_begin(cone.size() + 1, 0),
         parent_begin(cone.size() + 1, 0) {
     const std::size_t np = cone.size();
-    for (std::size_t p = 0; p < np; ++p) pos[cone[p]] = static_cast<std::uint32_t>(p);
+    for (std::size_t p = 0; p < np; ++p) {
+      pos[cone[p]] = static_cast<std::uint32_t>(p);
+      node_of[p] = o.op[cone[p]].node;
+    }
     for (std::size_t n = 0; n <= kMaxCount; ++n) {
       double c = 1;  // C(n, j), exact below 2^53
       for (std::size_t j = 0; j <= n; ++j) {
@@ -215,42 +235,44 @@ class ImprovementPlan {
     for (std::size_t p = 0; p < np; ++p) {
       node[p].lv = lp[cone[p]];
       node[p].lq = log1mexp(node[p].lv);
-      use_begin[p + 1] = use_begin[p] + static_cast<std::uint32_t>(m.use_end(cone[p]) - m.use_begin(cone[p]));
+      node[p].p = std::exp(node[p].lv);
+      const detail::EvalOp& op = o.op[cone[p]];
+      use_begin[p + 1] = use_begin[p] + (op.use_end - op.use_begin);
     }
     use.reserve(use_begin[np]);
     for (std::size_t p = 0; p < np; ++p) {
-      const std::size_t v = cone[p];
-      const NodeSpec& n = m.node(v);
+      const detail::EvalOp& n = o.op[cone[p]];
       Node& d = node[p];
-      const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
+      const std::size_t ub = n.use_begin, ue = n.use_end;
       for (std::size_t u = ub; u < ue; ++u) {
-        use.push_back(Use{pos[m.use_child(u)], 0, weight(v, u)});
+        use.push_back(Use{pos[o.child[u]], 0, weight(n, u)});
         ++parent_begin[use.back().child + 1];
       }
-      if (ub == ue || !n.is_task) continue;  // a skill (checked without reading its spec where it has no uses)
+      if (ub == ue || !n.is_task) continue;  // a skill
       const double l = d.lv;
-      double wsum = 0;
-      for (std::size_t u = ub; u < ue; ++u) wsum += m.use_count(u);
+      const double wsum = n.total_uses;
       d.guessed = n.guess != 0;
       d.guess = n.guess;
+      d.ln_guess = std::log(n.guess);
+      d.ln1m_guess = std::log1p(-n.guess);
       if (n.gate == GateKind::all) {
         d.kind = kLog;
         for (std::size_t u = ub; u < ue; ++u)
-          if (lp[m.use_child(u)] == kNegInf) ++d.zeros;
-          else d.base += m.use_count(u) * lp[m.use_child(u)];
+          if (lp[o.child[u]] == kNegInf) ++d.zeros;
+          else d.base += o.count[u] * lp[o.child[u]];
       } else if (n.gate == GateKind::any || n.gate == GateKind::best_of) {
-        for (std::size_t u = ub; u < ue; ++u) d.base += weight(v, u) * log1mexp(lp[m.use_child(u)]);
+        for (std::size_t u = ub; u < ue; ++u) d.base += weight(n, u) * node[pos[o.child[u]]].lq;
         d.kind = d.base <= -1e-280 ? kComplement : kWhole;  // else the kernel's tiny-P branch
       } else if (n.gate == GateKind::mean) {
         d.kind = l != kNegInf ? kLinear : kWhole;
         d.base = (1 - n.guess) / wsum;
       } else {
         d.kind = kAtLeast;
-        at_least_tails(v, lp, &use[use_begin[p]]);
+        at_least_tails(n, lp, &use[use_begin[p]]);
       }
       if (d.kind == kLinear)  // (1-g)(w_u/W) P_c/P_v; mean_weight() gives the first factor where P_c = 0
         for (std::size_t u = ub; u < ue; ++u)
-          use[use_begin[p] + (u - ub)].coef = (1 - n.guess) * m.use_count(u) / wsum * std::exp(lp[m.use_child(u)] - l);
+          use[use_begin[p] + (u - ub)].coef = (1 - n.guess) * o.count[u] / wsum * std::exp(lp[o.child[u]] - l);
     }
     // reach[p] >= |dP_T/dP_v| anywhere in [0, 1]^n: the sum over paths of
     // the products of each gate's largest partial derivative (n_u for
@@ -258,16 +280,13 @@ class ImprovementPlan {
     reach.assign(np, 0.0);
     reach[0] = 1;
     for (std::size_t p = 0; p < np; ++p) {
-      const std::size_t v = cone[p];
-      if (m.use_begin(v) == m.use_end(v) || reach[p] == 0) continue;
-      const NodeSpec& n = m.node(v);
-      double wsum = 0;
-      for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) wsum += m.use_count(u);
-      for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
-        const double lipschitz = n.gate == GateKind::mean      ? m.use_count(u) / wsum
-                                 : n.gate == GateKind::best_of ? n.best_n
-                                                               : m.use_count(u);
-        reach[pos[m.use_child(u)]] += reach[p] * lipschitz * (1 - n.guess);
+      const detail::EvalOp& n = o.op[cone[p]];
+      if (n.use_begin == n.use_end || reach[p] == 0) continue;
+      const double wsum = n.total_uses;
+      for (std::uint32_t u = use_begin[p]; u < use_begin[p + 1]; ++u) {
+        const double cnt = o.count[n.use_begin + (u - use_begin[p])];
+        const double lipschitz = n.gate == GateKind::mean ? cnt / wsum : n.gate == GateKind::best_of ? n.best_n : cnt;
+        reach[use[u].child] += reach[p] * lipschitz * (1 - n.guess);
       }
     }
     for (std::size_t p = 0; p < np; ++p) parent_begin[p + 1] += parent_begin[p];
@@ -286,12 +305,13 @@ class ImprovementPlan {
 
   /// (1-g) w_u/W of use u of the `mean` task at position p.
   double mean_weight(std::size_t p, std::uint32_t u) const {
-    return node[p].base * m.use_count(m.use_begin(node_of[p]) + (u - use_begin[p]));
+    return node[p].base * o.count[o.op[m.eval_position(node_of[p])].use_begin + (u - use_begin[p])];
   }
 
   const Model& m;
-  std::vector<std::size_t> node_of;  // by position: the model's node
-  std::vector<std::uint32_t> pos;    // by model node: position, or kNone outside the cone
+  const Ops& o;
+  std::vector<std::uint32_t> node_of;  // by position: the model's node
+  std::vector<std::uint32_t> pos;      // by topological position: position, or kNone outside the cone
   std::vector<Node> node;
   std::vector<std::uint32_t> use_begin;  // by position, into use
   std::vector<Use> use;
@@ -331,22 +351,22 @@ class ImprovementPlan {
   // Sums of positive terms only. In plain probabilities where no product
   // of the trials' P and 1 - P can fall below e^-650; otherwise in log
   // space, so tiny P (an at_least of deep `all` chains) keeps its digits.
-  void at_least_tails(std::size_t v, const std::vector<double>& lp, Use* uses) {
-    const std::size_t ub = m.use_begin(v), ue = m.use_end(v);
+  void at_least_tails(const detail::EvalOp& v, const std::vector<double>& lp, Use* uses) {
+    const std::size_t ub = v.use_begin, ue = v.use_end;
     double smallest = 0;  // ln of the smallest nonzero product of trial probabilities
     for (std::size_t u = ub; u < ue; ++u) {
-      const double a = lp[m.use_child(u)], b = log1mexp(a);
+      const double a = lp[o.child[u]], b = log1mexp(a);
       const double low = a == kNegInf ? b : b == kNegInf ? a : std::min(a, b);
-      smallest += m.use_count(u) * low;
+      smallest += o.count[u] * low;
     }
     if (smallest > -650) at_least_tails<Linear>(v, lp, uses);
     else at_least_tails<Log>(v, lp, uses);
   }
 
   template <class S>
-  void at_least_tails(std::size_t v, const std::vector<double>& lp, Use* uses) {
-    const auto k = static_cast<std::size_t>(m.node(v).k);
-    const std::size_t ub = m.use_begin(v), nu = m.use_end(v) - ub;
+  void at_least_tails(const detail::EvalOp& v, const std::vector<double>& lp, Use* uses) {
+    const auto k = static_cast<std::size_t>(v.k);
+    const std::size_t ub = v.use_begin, nu = v.use_end - ub;
     auto fold = [k](double* d, double p, double q, std::size_t times) {  // `times` trials of P = p
       for (std::size_t r = 0; r < times; ++r) {
         d[k] = S::add(d[k], S::mul(d[k - 1], p));
@@ -355,7 +375,7 @@ class ImprovementPlan {
       }
     };
     auto pq = [&](std::size_t i) {
-      const double a = lp[m.use_child(ub + i)];
+      const double a = lp[o.child[ub + i]];
       return std::pair{S::from_log(a), S::from_log(log1mexp(a))};
     };
     std::vector<double> pre((nu + 1) * (k + 1), S::zero()), suf(k + 1, S::zero()), stail(k + 1);
@@ -363,14 +383,14 @@ class ImprovementPlan {
     for (std::size_t i = 0; i < nu; ++i) {
       std::copy_n(&pre[i * (k + 1)], k + 1, &pre[(i + 1) * (k + 1)]);
       const auto [p, q] = pq(i);
-      fold(&pre[(i + 1) * (k + 1)], p, q, static_cast<std::size_t>(m.use_count(ub + i)));
+      fold(&pre[(i + 1) * (k + 1)], p, q, static_cast<std::size_t>(o.count[ub + i]));
     }
     suf[0] = S::one();
     for (std::size_t i = nu; i-- > 0;) {
       // tails of the uses after i
       stail[k] = suf[k];
       for (std::size_t t = k; t-- > 0;) stail[t] = S::add(stail[t + 1], suf[t]);
-      const auto n = static_cast<std::size_t>(m.use_count(ub + i));
+      const auto n = static_cast<std::size_t>(o.count[ub + i]);
       Use& r = uses[i];
       if (n <= kMaxCount) {
         r.tail = static_cast<std::uint32_t>(tail.size());
@@ -391,8 +411,8 @@ class ImprovementPlan {
     }
   }
 
-  double weight(std::size_t v, std::size_t u) const {
-    return m.node(v).gate == GateKind::best_of ? m.node(v).best_n : m.use_count(u);
+  double weight(const detail::EvalOp& v, std::size_t u) const {
+    return v.gate == GateKind::best_of ? v.best_n : o.count[u];
   }
 };
 
@@ -618,27 +638,40 @@ class ImprovementSweep {
     if (d.kind == Plan::kComplement) detail::vmath::log1mexp(vals_.data(), vals_.data(), ns);
     if (linear) detail::vmath::log1p(vals_.data(), vals_.data(), ns);
     const bool guessed = d.guessed && !linear;  // mean's guess is in its coefficients
-    const double guess = d.guess;
     for (std::size_t j = 0; j < ns; ++j) {
       const Slot& s = slots_[j];
       double& g = vals_[j];
       if (s.whole) continue;
       if (linear) g += lv;
       else if (guessed && !(d.kind == Plan::kLog && s.zeros_gone < d.zeros))
-        g = logaddexp(std::log(guess), std::log1p(-guess) + g);
+        g = logaddexp(d.ln_guess, d.ln1m_guess + g);
       g = std::min(0.0, g);
     }
     if (any_whole) whole(p);
     for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) changed_[u].len = 0;
-    // dP = P (e^(ln P' - ln P) - 1), over the slots at once
-    tmp_.resize(ns);
-    for (std::size_t j = 0; j < ns; ++j) tmp_[j] = lv == kNegInf ? 0.0 : vals_[j] - lv;
-    detail::vmath::expm1(tmp_.data(), tmp_.data(), ns);
-    const double pv = std::exp(lv);
+    // dP = P (e^(ln P' - ln P) - 1) >= P (ln P' - ln P): a change whose
+    // effect is past the budget even at that lower bound is kept without
+    // computing dP; the others' dP are computed together, then each decided
+    // (every slot is a different query: the order does not matter).
+    const double pv = d.p, reach = p_.reach[p];
+    tmp_.clear();
+    maybe_.clear();
     for (std::size_t j = 0; j < ns; ++j) {
       if (!(vals_[j] > lv)) continue;
-      const double dp = lv == kNegInf ? std::exp(vals_[j]) : pv * tmp_[j];
-      if (drop(slots_[j].q, p, dp)) continue;
+      if (p != 0 && (lv == kNegInf || dropped_[slots_[j].q] + reach * (pv * (vals_[j] - lv)) <= budget_)) {
+        maybe_.push_back(static_cast<std::uint32_t>(j));
+        tmp_.push_back(lv == kNegInf ? vals_[j] : vals_[j] - lv);
+        continue;
+      }
+      q_.push_back(slots_[j].q);
+      val_.push_back(vals_[j]);
+    }
+    if (maybe_.empty()) return;
+    if (lv == kNegInf) detail::vmath::exp(tmp_.data(), tmp_.data(), tmp_.size());  // dP = P'
+    else detail::vmath::expm1(tmp_.data(), tmp_.data(), tmp_.size());
+    for (std::size_t r = 0; r < maybe_.size(); ++r) {
+      const std::uint32_t j = maybe_[r];
+      if (drop(slots_[j].q, p, lv == kNegInf ? tmp_[r] : pv * tmp_[r])) continue;
       q_.push_back(slots_[j].q);
       val_.push_back(vals_[j]);
     }
@@ -655,7 +688,7 @@ class ImprovementSweep {
       const std::uint32_t c = p_.use[u].child;
       for (std::uint32_t k = changed_[u].begin; k < changed_[u].begin + changed_[u].len; ++k) {
         const std::uint32_t j = slot_[q_[k]];
-        if (slots_[j].whole) changes_.push_back({j, static_cast<std::uint32_t>(p_.node_of[c]), val_[k]});
+        if (slots_[j].whole) changes_.push_back({j, c, val_[k]});
       }
     }
     for (const Change& ch : changes_) ++begin[ch.slot + 1];
@@ -666,16 +699,16 @@ class ImprovementSweep {
     const std::size_t v = p_.node_of[p];
     for (std::size_t j = 0; j < ns; ++j) {
       if (!slots_[j].whole) continue;
-      for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[sorted_[r].child] = sorted_[r].after;
+      for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[p_.node_of[sorted_[r].child]] = sorted_[r].after;
       double out = 0;
       detail::eval_task(p_.m, v, cur_.data(), 1, &out, 0, 1, ws_);
       vals_[j] = out;
-      for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[sorted_[r].child] = p_.node[p_.pos[sorted_[r].child]].lv;
+      for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[p_.node_of[sorted_[r].child]] = p_.node[sorted_[r].child].lv;
     }
   }
 
   struct Change {
-    std::uint32_t slot, child;  // child: the model's node
+    std::uint32_t slot, child;  // child: its position
     double after;
   };
 
@@ -691,6 +724,7 @@ class ImprovementSweep {
   std::vector<std::uint32_t> stamp_, slot_;  // by query: its slot at the task stamped
   std::vector<Slot> slots_;
   std::vector<double> tmp_, vals_;
+  std::vector<std::uint32_t> maybe_;  // slots whose change may be dropped
   std::vector<Change> changes_, sorted_;
   std::vector<std::uint32_t> whole_begin_, at_;
   detail::Workspace ws_;
@@ -715,34 +749,32 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   const std::vector<double> xs{x};
   const Evaluation ev = evaluate(model, xs, options);
   const std::size_t n = model.size();
-  std::vector<double> lp(n);
-  for (std::size_t v = 0; v < n; ++v) lp[v] = ev.log_p(v, 0);
+  const Ops ops(model);
+  // Everything below is indexed by topological position (Model::eval_ops
+  // order), not by node: T's cone is then read in order.
+  std::vector<double> lp(n);  // ln P
+  for (std::size_t i = 0; i < n; ++i) lp[i] = ev.log_p(ops.op[i].node, 0);
 
-  // The cone of T, in topological order (prerequisites first), and each
-  // node's position in it.
-  const auto& order_all = model.topological_order();
-  std::vector<char> in_cone(n, 0);
-  in_cone[task] = 1;
-  std::vector<std::size_t> pos(n, 0);
-  for (std::size_t i = 0; i < n; ++i) pos[order_all[i]] = i;
-  std::vector<std::size_t> cone;  // reverse topological: T first
-  for (std::size_t i = pos[task] + 1; i-- > 0;) {
-    const std::size_t v = order_all[i];
-    if (!in_cone[v]) continue;
-    cone.push_back(v);
-    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) in_cone[model.use_child(u)] = 1;
+  // The cone of T, T first, children after their tasks (descending position).
+  const auto tpos = static_cast<std::uint32_t>(model.eval_position(task));
+  std::vector<char> in_cone(tpos + 1, 0);
+  in_cone[tpos] = 1;
+  std::vector<std::uint32_t> cone;
+  for (std::uint32_t i = tpos + 1; i-- > 0;) {
+    if (!in_cone[i]) continue;
+    cone.push_back(i);
+    for (std::uint32_t u = ops.op[i].use_begin; u < ops.op[i].use_end; ++u) in_cone[ops.child[u]] = 1;
   }
 
   // Number of uses (paths weighted by counts; best_of n: n attempts of its
   // one reference; mean: weights are not uses).
-  std::vector<double> uses(n, 0.0);
-  uses[task] = 1;
-  for (std::size_t v : cone) {
-    if (model.use_begin(v) == model.use_end(v)) continue;  // a skill
-    const GateKind g = model.node(v).gate;
-    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
-      const double times = g == GateKind::best_of ? model.node(v).best_n : g == GateKind::mean ? 1.0 : model.use_count(u);
-      uses[model.use_child(u)] += uses[v] * times;
+  std::vector<double> uses(tpos + 1, 0.0);
+  uses[tpos] = 1;
+  for (const std::uint32_t i : cone) {
+    const detail::EvalOp& op = ops.op[i];
+    for (std::uint32_t u = op.use_begin; u < op.use_end; ++u) {
+      const double times = op.gate == GateKind::best_of ? op.best_n : op.gate == GateKind::mean ? 1.0 : ops.count[u];
+      uses[ops.child[u]] += uses[i] * times;
     }
   }
 
@@ -756,58 +788,66 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     if (plan.index[task] >= 0) expansion = plan.expansions[static_cast<std::size_t>(plan.index[task])];
   }
 
-  std::vector<double> lnB(n, kNegInf);
-  std::vector<double> p_if_one(n, -1.0);  // exact P_T with P_i := 1, where computed here
+  std::vector<double> lnB(tpos + 1, kNegInf);     // by position
+  std::vector<double> p_if_one(tpos + 1, -1.0);  // exact P_T with P_i := 1, where computed here
   if (!expansion) {
-    adjoint_pass(model, task, cone, lp, lnB);
+    adjoint_pass(ops, cone, lp.data(), lnB.data());
   } else {
     // P_T = sum_a w(a) P(T | a); for i outside K, dP_T/dP_i = sum_a w(a) dP(T|a)/dP_i
     // (the conditional model is independent); for s in K, B_s = P(T|s=1) - P(T|s=0).
+    // The expansion and the engine's kernel work by node; cond is by node.
     const auto& e = *expansion;
     const std::size_t k = e.shared.size();
-    std::vector<double> cond = lp, lnBa(n), B(n, 0.0), p1(k, 0.0), p0(k, 0.0);
+    std::vector<double> lp_node(n);
+    for (std::size_t i = 0; i < n; ++i) lp_node[ops.op[i].node] = lp[i];
+    std::vector<double> cond = lp_node, cond_pos(tpos + 1), lnBa(tpos + 1), B(tpos + 1, 0.0), p1(k, 0.0), p0(k, 0.0);
     detail::Workspace ws;
     auto conditional = [&](std::uint64_t a, std::ptrdiff_t forced) {
       for (std::size_t i = 0; i < k; ++i) cond[e.shared[i]] = (a >> i) & 1 ? 0.0 : kNegInf;
       if (forced >= 0) cond[static_cast<std::size_t>(forced)] = 0.0;
-      for (auto it = cone.rbegin(); it != cone.rend(); ++it)
-        if (model.node(*it).is_task && static_cast<std::ptrdiff_t>(*it) != forced)
-          detail::eval_task(model, *it, cond.data(), 1, &cond[*it], 0, 1, ws);
+      for (auto it = cone.rbegin(); it != cone.rend(); ++it) {
+        const std::size_t v = ops.op[*it].node;
+        if (ops.op[*it].is_task && static_cast<std::ptrdiff_t>(v) != forced)
+          detail::eval_task(model, v, cond.data(), 1, &cond[v], 0, 1, ws);
+      }
       const double result = cond[task];
-      if (forced >= 0) cond[static_cast<std::size_t>(forced)] = lp[static_cast<std::size_t>(forced)];
+      if (forced >= 0) cond[static_cast<std::size_t>(forced)] = lp_node[static_cast<std::size_t>(forced)];
       return result;
     };
     for (std::uint64_t a = 0; a < (std::uint64_t{1} << k); ++a) {
-      const double lw = detail::log_weight(e, a, lp.data(), 1, 0);
+      const double lw = detail::log_weight(e, a, lp_node.data(), 1, 0);
       const double lpt = conditional(a, -1);
+      for (const std::uint32_t i : cone) cond_pos[i] = cond[ops.op[i].node];
       std::fill(lnBa.begin(), lnBa.end(), kNegInf);
-      adjoint_pass(model, task, cone, cond, lnBa);
-      for (std::size_t v : cone) B[v] += std::exp(lw + lnBa[v]);
+      adjoint_pass(ops, cone, cond_pos.data(), lnBa.data());
+      for (const std::uint32_t i : cone) B[i] += std::exp(lw + lnBa[i]);
       for (std::size_t i = 0; i < k; ++i) {
         double lw_i = 0;  // the weight without s_i's own factor
         for (std::size_t q = 0; q < k; ++q)
-          if (q != i) lw_i += (a >> q) & 1 ? lp[e.shared[q]] : log1mexp(lp[e.shared[q]]);
+          if (q != i) lw_i += (a >> q) & 1 ? lp_node[e.shared[q]] : log1mexp(lp_node[e.shared[q]]);
         ((a >> i) & 1 ? p1 : p0)[i] += std::exp(lw_i + lpt);
       }
     }
-    for (std::size_t v : cone) lnB[v] = B[v] > 0 ? std::log(B[v]) : kNegInf;
+    for (const std::uint32_t i : cone) lnB[i] = B[i] > 0 ? std::log(B[i]) : kNegInf;
     for (std::size_t i = 0; i < k; ++i) {
-      lnB[e.shared[i]] = p1[i] > p0[i] ? std::log(p1[i] - p0[i]) : kNegInf;
-      p_if_one[e.shared[i]] = p1[i];
+      const std::size_t s = model.eval_position(e.shared[i]);
+      lnB[s] = p1[i] > p0[i] ? std::log(p1[i] - p0[i]) : kNegInf;
+      p_if_one[s] = p1[i];
     }
-    for (std::size_t v : cone) {  // improvement potential: re-expand with P_v := 1
-      if (v == task || p_if_one[v] >= 0) continue;
+    for (const std::uint32_t i : cone) {  // improvement potential: re-expand with P_v := 1
+      if (i == tpos || p_if_one[i] >= 0) continue;
       double acc = 0;
       for (std::uint64_t a = 0; a < (std::uint64_t{1} << k); ++a)
-        acc += std::exp(detail::log_weight(e, a, lp.data(), 1, 0) + conditional(a, static_cast<std::ptrdiff_t>(v)));
-      p_if_one[v] = acc;
+        acc += std::exp(detail::log_weight(e, a, lp_node.data(), 1, 0) +
+                        conditional(a, static_cast<std::ptrdiff_t>(ops.op[i].node)));
+      p_if_one[i] = acc;
     }
   }
 
   ImportanceTable table;
   table.task = task;
   table.point = ev.points()[0];
-  table.p_task = std::exp(lp[task]);
+  table.p_task = std::exp(lp[tpos]);
   const ScalingLaw& law = model.spec().scale.law;
 
   // Improvement potential: exact, affine shortcut where P_T is affine in
@@ -815,22 +855,22 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   // prerequisites are shared out over `options.threads` workers (each with
   // its own scratch), results written by index, so the table is the same
   // for any thread count.
-  std::vector<double> improvement(n, 0.0);
+  std::vector<double> improvement(tpos + 1, 0.0);
   {
-    std::vector<std::size_t> queries;  // prerequisites whose ancestors need updating
-    for (std::size_t v : cone) {
-      if (v == task) continue;
-      if (p_if_one[v] >= 0) improvement[v] = std::max(0.0, p_if_one[v] - table.p_task);
-      else if (uses[v] == 1.0) improvement[v] = std::exp(lnB[v]) * -std::expm1(lp[v]);  // affine in P_i
-      else queries.push_back(v);
+    std::vector<std::uint32_t> queries;  // prerequisites whose ancestors need updating
+    for (const std::uint32_t i : cone) {
+      if (i == tpos) continue;
+      if (p_if_one[i] >= 0) improvement[i] = std::max(0.0, p_if_one[i] - table.p_task);
+      else if (uses[i] == 1.0) improvement[i] = std::exp(lnB[i]) * -std::expm1(lp[i]);  // affine in P_i
+      else queries.push_back(i);
     }
     std::optional<ImprovementPlan> plan;
-    if (!queries.empty()) plan.emplace(model, cone, lp);
+    if (!queries.empty()) plan.emplace(model, ops, cone, lp);
     // Blocks of consecutive queries in cone order (they share ancestors),
     // each taken by the next free worker: a block's values do not depend on
     // which worker runs it, or on the other queries in it.
     std::vector<std::uint32_t> at;
-    for (std::size_t v : queries) at.push_back(plan->pos[v]);
+    for (const std::uint32_t i : queries) at.push_back(plan->pos[i]);
     const std::size_t blocks = (at.size() + ImprovementSweep::kBlock - 1) / ImprovementSweep::kBlock;
     std::vector<double> log_p_if_one(at.size());
     const unsigned workers = detail::worker_count(options.threads, blocks);
@@ -848,17 +888,18 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
 
   std::vector<Prerequisite> rows;
   rows.reserve(cone.size());
-  for (std::size_t v : cone) {
-    if (v == task) continue;
+  for (const std::uint32_t i : cone) {
+    if (i == tpos) continue;
+    const detail::EvalOp& op = ops.op[i];
     Prerequisite p;
-    p.node = v;
-    p.p = std::exp(lp[v]);
-    p.uses = uses[v];
-    p.birnbaum = std::exp(lnB[v]);
-    p.criticality = lp[task] == kNegInf || lp[v] == kNegInf ? 0.0 : std::exp(lnB[v] + lp[v] - lp[task]);
-    p.improvement = improvement[v];
-    if (model.use_begin(v) == model.use_end(v) && !model.node(v).is_task) {  // a skill
-      const NodeSpec& leaf = model.node(v);
+    p.node = op.node;
+    p.p = std::exp(lp[i]);
+    p.uses = uses[i];
+    p.birnbaum = std::exp(lnB[i]);
+    p.criticality = lp[tpos] == kNegInf || lp[i] == kNegInf ? 0.0 : std::exp(lnB[i] + lp[i] - lp[tpos]);
+    p.improvement = improvement[i];
+    if (op.use_begin == op.use_end && !op.is_task) {  // a skill
+      const NodeSpec& leaf = model.node(op.node);
       const double dp = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point);
       p.drive = p.birnbaum * dp;
       table.dp_task_dlog10x += *p.drive;
@@ -866,15 +907,16 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     rows.push_back(p);
   }
   // Ranked by the measure, descending, ties by spec order: sorted as
-  // (key, node) pairs, then the rows moved once.
+  // (-measure, node) pairs, then the rows moved once.
   std::vector<std::pair<double, std::size_t>> key(rows.size());
-  for (std::size_t r = 0; r < rows.size(); ++r) key[r] = {measure(rows[r], order), r};
-  std::sort(key.begin(), key.end(), [&](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first > b.first;
-    return rows[a.second].node < rows[b.second].node;
-  });
+  std::vector<std::uint32_t> row_of(n);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    key[r] = {-measure(rows[r], order), rows[r].node};
+    row_of[rows[r].node] = static_cast<std::uint32_t>(r);
+  }
+  std::sort(key.begin(), key.end());
   table.rows.reserve(rows.size());
-  for (const auto& k : key) table.rows.push_back(rows[k.second]);
+  for (const auto& k : key) table.rows.push_back(rows[row_of[k.second]]);
 
   // Critical path: descend to the child with the largest improvement potential.
   std::vector<double> ip(n, -1.0);
