@@ -291,13 +291,11 @@ class ImprovementPlan {
     }
     for (std::size_t p = 0; p < np; ++p) parent_begin[p + 1] += parent_begin[p];
     parent.resize(parent_begin[np]);
-    parent_use.resize(parent_begin[np]);
     std::vector<std::uint32_t> at(parent_begin.begin(), parent_begin.end() - 1);
     for (std::size_t p = 0; p < np; ++p)
       for (std::uint32_t u = use_begin[p]; u < use_begin[p + 1]; ++u) {
         const std::uint32_t r = at[use[u].child]++;
         parent[r] = static_cast<std::uint32_t>(p);
-        parent_use[r] = u;
       }
   }
 
@@ -315,8 +313,7 @@ class ImprovementPlan {
   std::vector<Node> node;
   std::vector<std::uint32_t> use_begin;  // by position, into use
   std::vector<Use> use;
-  std::vector<std::uint32_t> parent_begin, parent;  // by position: the cone tasks that use it (once per use) ...
-  std::vector<std::uint32_t> parent_use;            // ... and through which use
+  std::vector<std::uint32_t> parent_begin, parent;  // by position: the cone tasks that use it (once per use)
   std::vector<double> reach;  // by position: a bound on dP_T/dP_v (see the constructor)
   std::vector<double> tail;  // at_least uses: ln T_u(k - j), j = 0..n_u
   std::vector<double> log_binom;  // ln C(n, j) at n (n + 1) / 2 + j, n <= kMaxCount
@@ -425,10 +422,8 @@ class ImprovementPlan {
 class ImprovementSweep {
  public:
   explicit ImprovementSweep(const ImprovementPlan& plan)
-      : p_(plan), budget_(kDropBudget * std::exp(plan.node[0].lv)), changed_(plan.use.size()), query_at_(plan.node.size(), -1),
-        marks_((plan.node.size() + 63) / 64, 0), cur_(plan.m.size(), 0.0) {
-    for (std::size_t p = 0; p < plan.node.size(); ++p) cur_[plan.node_of[p]] = plan.node[p].lv;
-  }
+      : p_(plan), budget_(kDropBudget * std::exp(plan.node[0].lv)), list_(plan.node.size()), query_at_(plan.node.size(), -1),
+        marks_((plan.node.size() + 63) / 64, 0) {}
 
   /// A query stops carrying changes whose combined effect on P_T is at
   /// most this times P_T (a sixtieth power of 2: below an eighth of the
@@ -443,6 +438,7 @@ class ImprovementSweep {
   /// not T, at most kBlock), into out[b0, b1).
   void run(const std::vector<std::uint32_t>& queries, std::size_t b0, std::size_t b1, double* out) {
     const std::size_t nq = b1 - b0;
+    ++block_;  // the lists of earlier blocks lapse
     stamp_.assign(nq, kNone);
     slot_.assign(nq, 0);
     dropped_.assign(nq, 0.0);
@@ -477,11 +473,9 @@ class ImprovementSweep {
           for (std::uint32_t k = begin; k < begin + len; ++k) out[b0 + q_[k]] = val_[k];
           continue;
         }
-        // Tell every task that uses p which of its uses changed, and where.
-        for (std::uint32_t r = p_.parent_begin[p]; r < p_.parent_begin[p + 1]; ++r) {
-          changed_[p_.parent_use[r]] = {begin, len, p_.node[p].lv};
-          mark(p_.parent[r]);
-        }
+        // Every task that uses p reads p's list.
+        list_[p] = {begin, len, block_};
+        for (std::uint32_t r = p_.parent_begin[p]; r < p_.parent_begin[p + 1]; ++r) mark(p_.parent[r]);
       }
     }
   }
@@ -490,11 +484,9 @@ class ImprovementSweep {
   using Plan = ImprovementPlan;
   static constexpr std::uint32_t kNone = Plan::kNone;
 
-  // A use of a task whose child changed: the child's list in q_/val_
-  // (this block); len = 0 for an unchanged child.
-  struct Changed {
-    std::uint32_t begin = 0, len = 0;
-    double before = 0;  // the child's ln P
+  // A node's list of changed values in q_/val_, valid in block `block`.
+  struct List {
+    std::uint32_t begin = 0, len = 0, block = 0;
   };
 
   // The sums of one query at the task being updated.
@@ -531,13 +523,14 @@ class ImprovementSweep {
     const Plan::Node& d = p_.node[p];
     slots_.clear();
     for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) {
-      const Changed pe = changed_[u];
-      if (pe.len == 0) continue;
       const Plan::Use& ref = p_.use[u];
-      const std::uint32_t c = ref.child, n = pe.len;
+      const std::uint32_t c = ref.child;
+      const List pe = list_[c];
+      if (pe.block != block_) continue;  // unchanged in this block
+      const std::uint32_t n = pe.len;
       const std::uint32_t* qs = &q_[pe.begin];
       const double* after = &val_[pe.begin];
-      const double before = pe.before;
+      const double before = p_.node[c].lv;
       const bool from_zero = before == kNegInf;
       switch (d.kind) {
         case Plan::kLog:
@@ -648,7 +641,6 @@ class ImprovementSweep {
       g = std::min(0.0, g);
     }
     if (any_whole) whole(p);
-    for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) changed_[u].len = 0;
     // dP = P (e^(ln P' - ln P) - 1) >= P (ln P' - ln P): a change whose
     // effect is past the budget even at that lower bound is kept without
     // computing dP; the others' dP are computed together, then each decided
@@ -686,7 +678,9 @@ class ImprovementSweep {
     changes_.clear();
     for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) {
       const std::uint32_t c = p_.use[u].child;
-      for (std::uint32_t k = changed_[u].begin; k < changed_[u].begin + changed_[u].len; ++k) {
+      const List l = list_[c];
+      if (l.block != block_) continue;
+      for (std::uint32_t k = l.begin; k < l.begin + l.len; ++k) {
         const std::uint32_t j = slot_[q_[k]];
         if (slots_[j].whole) changes_.push_back({j, c, val_[k]});
       }
@@ -697,6 +691,10 @@ class ImprovementSweep {
     at_.assign(begin.begin(), begin.end() - 1);
     for (const Change& ch : changes_) sorted_[at_[ch.slot]++] = ch;
     const std::size_t v = p_.node_of[p];
+    if (cur_.empty()) {  // the first whole re-evaluation of this sweep
+      cur_.assign(p_.m.size(), 0.0);
+      for (std::size_t i = 0; i < p_.node.size(); ++i) cur_[p_.node_of[i]] = p_.node[i].lv;
+    }
     for (std::size_t j = 0; j < ns; ++j) {
       if (!slots_[j].whole) continue;
       for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[p_.node_of[sorted_[r].child]] = sorted_[r].after;
@@ -715,12 +713,13 @@ class ImprovementSweep {
   const ImprovementPlan& p_;
   double budget_;                          // kDropBudget P_T
   std::vector<double> dropped_;            // by query: the effects dropped so far
-  std::vector<Changed> changed_;           // by use of Plan::use
+  std::vector<List> list_;                 // by position
+  std::uint32_t block_ = 0;                // the block being run (from 1)
   std::vector<std::int32_t> query_at_;      // by position: its query in the block, or -1
   std::vector<std::uint64_t> marks_;        // by position: to visit
   std::vector<std::uint32_t> q_;            // the lists: query in the block ...
   std::vector<double> val_;                 // ... and ln P under it (> ln P unchanged)
-  std::vector<double> cur_;                 // by model node: ln P, changed only inside whole()
+  std::vector<double> cur_;                 // by model node: ln P, changed only inside whole() (filled at its first call)
   std::vector<std::uint32_t> stamp_, slot_;  // by query: its slot at the task stamped
   std::vector<Slot> slots_;
   std::vector<double> tmp_, vals_;
@@ -730,14 +729,9 @@ class ImprovementSweep {
   detail::Workspace ws_;
 };
 
-double measure(const Prerequisite& p, ImportanceOrder order) {
-  switch (order) {
-    case ImportanceOrder::potential: return p.improvement;
-    case ImportanceOrder::birnbaum: return p.birnbaum;
-    case ImportanceOrder::criticality: return p.criticality;
-    case ImportanceOrder::drive: return p.drive.value_or(-std::numeric_limits<double>::infinity());
-  }
-  return 0;
+// C_i = B_i P_i / P_T, from logarithms (0 where P_T or P_i is 0).
+double criticality(double ln_b, double ln_p, double ln_pt) {
+  return ln_pt == kNegInf || ln_p == kNegInf ? 0.0 : std::exp(ln_b + ln_p - ln_pt);
 }
 
 }  // namespace
@@ -878,6 +872,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     detail::run_workers(workers, [&](unsigned) {
       ImprovementSweep sweep(*plan);
       for (std::size_t b; (b = next.fetch_add(1)) < blocks;) {
+        b = blocks - 1 - b;  // the last blocks (the deepest queries) are the longest: first
         const std::size_t b0 = b * ImprovementSweep::kBlock;
         sweep.run(at, b0, std::min(at.size(), b0 + ImprovementSweep::kBlock), log_p_if_one.data());
       }
@@ -886,37 +881,45 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       improvement[queries[j]] = std::max(0.0, std::exp(log_p_if_one[j]) - table.p_task);
   }
 
-  std::vector<Prerequisite> rows;
-  rows.reserve(cone.size());
+  // The measures by position (drive: leaves only, summed in cone order),
+  // then ranked by the chosen one, descending, ties by spec order: sorted
+  // as (-measure, node) pairs, and the rows built once, in rank order.
+  std::vector<double> drive(tpos + 1, 0.0);
+  std::vector<char> has_drive(tpos + 1, 0);
+  std::vector<std::pair<double, std::size_t>> key;
+  key.reserve(cone.size());
   for (const std::uint32_t i : cone) {
     if (i == tpos) continue;
     const detail::EvalOp& op = ops.op[i];
-    Prerequisite p;
-    p.node = op.node;
+    const double birnbaum = std::exp(lnB[i]);
+    if (op.use_begin == op.use_end && !op.is_task) {  // a skill
+      const NodeSpec& leaf = model.node(op.node);
+      drive[i] = birnbaum * ((leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point));
+      has_drive[i] = 1;
+      table.dp_task_dlog10x += drive[i];
+    }
+    double m = 0;
+    switch (order) {
+      case ImportanceOrder::potential: m = improvement[i]; break;
+      case ImportanceOrder::birnbaum: m = birnbaum; break;
+      case ImportanceOrder::criticality: m = criticality(lnB[i], lp[i], lp[tpos]); break;
+      case ImportanceOrder::drive: m = has_drive[i] ? drive[i] : -std::numeric_limits<double>::infinity(); break;
+    }
+    key.emplace_back(-m, op.node);
+  }
+  std::sort(key.begin(), key.end());
+  table.rows.resize(key.size());
+  for (std::size_t r = 0; r < key.size(); ++r) {
+    const std::size_t i = model.eval_position(key[r].second);
+    Prerequisite& p = table.rows[r];
+    p.node = key[r].second;
     p.p = std::exp(lp[i]);
     p.uses = uses[i];
     p.birnbaum = std::exp(lnB[i]);
-    p.criticality = lp[tpos] == kNegInf || lp[i] == kNegInf ? 0.0 : std::exp(lnB[i] + lp[i] - lp[tpos]);
+    p.criticality = criticality(lnB[i], lp[i], lp[tpos]);
     p.improvement = improvement[i];
-    if (op.use_begin == op.use_end && !op.is_task) {  // a skill
-      const NodeSpec& leaf = model.node(op.node);
-      const double dp = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point);
-      p.drive = p.birnbaum * dp;
-      table.dp_task_dlog10x += *p.drive;
-    }
-    rows.push_back(p);
+    if (has_drive[i]) p.drive = drive[i];
   }
-  // Ranked by the measure, descending, ties by spec order: sorted as
-  // (-measure, node) pairs, then the rows moved once.
-  std::vector<std::pair<double, std::size_t>> key(rows.size());
-  std::vector<std::uint32_t> row_of(n);
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    key[r] = {-measure(rows[r], order), rows[r].node};
-    row_of[rows[r].node] = static_cast<std::uint32_t>(r);
-  }
-  std::sort(key.begin(), key.end());
-  table.rows.reserve(rows.size());
-  for (const auto& k : key) table.rows.push_back(rows[row_of[k.second]]);
 
   // Critical path: descend to the child with the largest improvement potential.
   std::vector<double> ip(n, -1.0);
