@@ -423,7 +423,9 @@ class ImprovementSweep {
  public:
   explicit ImprovementSweep(const ImprovementPlan& plan)
       : p_(plan), budget_(kDropBudget * std::exp(plan.node[0].lv)), list_(plan.node.size()), query_at_(plan.node.size(), -1),
-        marks_((plan.node.size() + 63) / 64, 0) {}
+        marks_((plan.node.size() + 63) / 64, 0) {
+    listed_.assign(marks_.size(), 0);
+  }
 
   /// A query stops carrying changes whose combined effect on P_T is at
   /// most this times P_T (a sixtieth power of 2: below an eighth of the
@@ -438,7 +440,7 @@ class ImprovementSweep {
   /// not T, at most kBlock), into out[b0, b1).
   void run(const std::vector<std::uint32_t>& queries, std::size_t b0, std::size_t b1, double* out) {
     const std::size_t nq = b1 - b0;
-    ++block_;  // the lists of earlier blocks lapse
+    std::fill(listed_.begin(), listed_.end(), 0);  // the lists of earlier blocks lapse
     stamp_.assign(nq, kNone);
     slot_.assign(nq, 0);
     dropped_.assign(nq, 0.0);
@@ -474,7 +476,8 @@ class ImprovementSweep {
           continue;
         }
         // Every task that uses p reads p's list.
-        list_[p] = {begin, len, block_};
+        list_[p] = {begin, len, p_.node[p].lv, p_.node[p].lq};
+        listed_[p / 64] |= std::uint64_t{1} << (p % 64);
         for (std::uint32_t r = p_.parent_begin[p]; r < p_.parent_begin[p + 1]; ++r) mark(p_.parent[r]);
       }
     }
@@ -484,9 +487,11 @@ class ImprovementSweep {
   using Plan = ImprovementPlan;
   static constexpr std::uint32_t kNone = Plan::kNone;
 
-  // A node's list of changed values in q_/val_, valid in block `block`.
+  // A node's list of changed values in q_/val_ (this block), and its own
+  // values (read by every task that uses it: kept here, near the list).
   struct List {
-    std::uint32_t begin = 0, len = 0, block = 0;
+    std::uint32_t begin = 0, len = 0;
+    double before = 0, lq = 0;  // ln P, ln(1 - P)
   };
 
   // The sums of one query at the task being updated.
@@ -499,6 +504,7 @@ class ImprovementSweep {
   };
 
   void mark(std::uint32_t p) { marks_[p / 64] |= std::uint64_t{1} << (p % 64); }
+  bool listed(std::uint32_t p) const { return (listed_[p / 64] >> (p % 64)) & 1; }
 
   // Whether query q's change dP of node p (not T) stops here: its effect on
   // P_T is at most reach[p] dP, and the query's dropped effects together
@@ -525,12 +531,12 @@ class ImprovementSweep {
     for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) {
       const Plan::Use& ref = p_.use[u];
       const std::uint32_t c = ref.child;
+      if (!listed(c)) continue;  // unchanged in this block
       const List pe = list_[c];
-      if (pe.block != block_) continue;  // unchanged in this block
       const std::uint32_t n = pe.len;
       const std::uint32_t* qs = &q_[pe.begin];
       const double* after = &val_[pe.begin];
-      const double before = p_.node[c].lv;
+      const double before = pe.before;
       const bool from_zero = before == kNegInf;
       switch (d.kind) {
         case Plan::kLog:
@@ -547,7 +553,7 @@ class ImprovementSweep {
         case Plan::kComplement: {
           tmp_.assign(after, after + n);
           detail::vmath::log1mexp(tmp_.data(), tmp_.data(), n);  // -inf when P_c' = 1
-          const double lq = p_.node[c].lq;
+          const double lq = pe.lq;
           for (std::uint32_t j = 0; j < n; ++j) slot(qs[j], p).acc += ref.coef * (tmp_[j] - lq);
           break;
         }
@@ -678,8 +684,8 @@ class ImprovementSweep {
     changes_.clear();
     for (std::uint32_t u = p_.use_begin[p]; u < p_.use_begin[p + 1]; ++u) {
       const std::uint32_t c = p_.use[u].child;
+      if (!listed(c)) continue;
       const List l = list_[c];
-      if (l.block != block_) continue;
       for (std::uint32_t k = l.begin; k < l.begin + l.len; ++k) {
         const std::uint32_t j = slot_[q_[k]];
         if (slots_[j].whole) changes_.push_back({j, c, val_[k]});
@@ -713,8 +719,8 @@ class ImprovementSweep {
   const ImprovementPlan& p_;
   double budget_;                          // kDropBudget P_T
   std::vector<double> dropped_;            // by query: the effects dropped so far
-  std::vector<List> list_;                 // by position
-  std::uint32_t block_ = 0;                // the block being run (from 1)
+  std::vector<List> list_;                 // by position, valid where listed_
+  std::vector<std::uint64_t> listed_;      // by position: has a list in this block
   std::vector<std::int32_t> query_at_;      // by position: its query in the block, or -1
   std::vector<std::uint64_t> marks_;        // by position: to visit
   std::vector<std::uint32_t> q_;            // the lists: query in the block ...
