@@ -790,8 +790,20 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
 
   std::vector<double> lnB(tpos + 1, kNegInf);     // by position
   std::vector<double> p_if_one(tpos + 1, -1.0);  // exact P_T with P_i := 1, where computed here
+  // Prerequisites whose improvement potential needs their ancestors
+  // updated (ImprovementSweep): without shared skills, those reached by
+  // more than one path or use (P_T is affine in the others' P).
+  std::vector<std::uint32_t> queries;
+  std::optional<ImprovementPlan> plan;
   if (!expansion) {
-    adjoint_pass(ops, cone, lp.data(), lnB.data());
+    for (const std::uint32_t i : cone)
+      if (i != tpos && uses[i] != 1.0) queries.push_back(i);
+    // The adjoint pass and the sweep's plan read only ln P: side by side.
+    const unsigned two = detail::worker_count(options.threads, queries.empty() ? 1 : 2);
+    detail::run_workers(two, [&](unsigned w) {
+      if (w == 0) adjoint_pass(ops, cone, lp.data(), lnB.data());
+      if (!queries.empty() && w + 1 == two) plan.emplace(model, ops, cone, lp);
+    });
   } else {
     // P_T = sum_a w(a) P(T | a); for i outside K, dP_T/dP_i = sum_a w(a) dP(T|a)/dP_i
     // (the conditional model is independent); for s in K, B_s = P(T|s=1) - P(T|s=0).
@@ -857,15 +869,11 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   // for any thread count.
   std::vector<double> improvement(tpos + 1, 0.0);
   {
-    std::vector<std::uint32_t> queries;  // prerequisites whose ancestors need updating
     for (const std::uint32_t i : cone) {
       if (i == tpos) continue;
       if (p_if_one[i] >= 0) improvement[i] = std::max(0.0, p_if_one[i] - table.p_task);
       else if (uses[i] == 1.0) improvement[i] = std::exp(lnB[i]) * -std::expm1(lp[i]);  // affine in P_i
-      else queries.push_back(i);
     }
-    std::optional<ImprovementPlan> plan;
-    if (!queries.empty()) plan.emplace(model, ops, cone, lp);
     // Blocks of consecutive queries in cone order (they share ancestors),
     // each taken by the next free worker: a block's values do not depend on
     // which worker runs it, or on the other queries in it.
@@ -890,53 +898,64 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   // The measures by position (drive: leaves only, summed in cone order),
   // then ranked by the chosen one, descending, ties by spec order: sorted
   // as (-measure, node) pairs, and the rows built once, in rank order.
+  // Each step splits its range over the workers (two halves sorted apart,
+  // then merged: the same order as one sort, every key being distinct).
+  const std::size_t nr = cone.size() - 1;  // cone[0] is T
+  const unsigned split = detail::worker_count(options.threads, nr >= 4096 ? 2 : 1);
+  auto in_parts = [&](std::size_t count, auto&& work) {
+    detail::run_workers(split, [&](unsigned w) { work(count * w / split, count * (w + 1) / split); });
+  };
   std::vector<double> drive(tpos + 1, 0.0);
   std::vector<char> has_drive(tpos + 1, 0);
-  std::vector<std::pair<double, std::size_t>> key;
-  key.reserve(cone.size());
-  for (const std::uint32_t i : cone) {
-    if (i == tpos) continue;
-    const detail::EvalOp& op = ops.op[i];
-    const double birnbaum = std::exp(lnB[i]);
-    if (op.use_begin == op.use_end && !op.is_task) {  // a skill
-      const NodeSpec& leaf = model.node(op.node);
-      drive[i] = birnbaum * ((leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point));
-      has_drive[i] = 1;
-      table.dp_task_dlog10x += drive[i];
+  std::vector<std::pair<double, std::size_t>> key(nr);
+  in_parts(nr, [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r) {
+      const std::uint32_t i = cone[r + 1];
+      const detail::EvalOp& op = ops.op[i];
+      const double birnbaum = std::exp(lnB[i]);
+      if (op.use_begin == op.use_end && !op.is_task) {  // a skill
+        const NodeSpec& leaf = model.node(op.node);
+        drive[i] = birnbaum * ((leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point));
+        has_drive[i] = 1;
+      }
+      double m = 0;
+      switch (order) {
+        case ImportanceOrder::potential: m = improvement[i]; break;
+        case ImportanceOrder::birnbaum: m = birnbaum; break;
+        case ImportanceOrder::criticality: m = criticality(lnB[i], lp[i], lp[tpos]); break;
+        case ImportanceOrder::drive: m = has_drive[i] ? drive[i] : -std::numeric_limits<double>::infinity(); break;
+      }
+      key[r] = {-m, op.node};
     }
-    double m = 0;
-    switch (order) {
-      case ImportanceOrder::potential: m = improvement[i]; break;
-      case ImportanceOrder::birnbaum: m = birnbaum; break;
-      case ImportanceOrder::criticality: m = criticality(lnB[i], lp[i], lp[tpos]); break;
-      case ImportanceOrder::drive: m = has_drive[i] ? drive[i] : -std::numeric_limits<double>::infinity(); break;
+  });
+  for (std::size_t r = 1; r <= nr; ++r)
+    if (has_drive[cone[r]]) table.dp_task_dlog10x += drive[cone[r]];
+  in_parts(nr, [&](std::size_t r0, std::size_t r1) { std::sort(key.begin() + r0, key.begin() + r1); });
+  if (split > 1) std::inplace_merge(key.begin(), key.begin() + nr / 2, key.end());
+  table.rows.resize(nr);
+  in_parts(nr, [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r) {
+      const std::size_t i = model.eval_position(key[r].second);
+      Prerequisite& p = table.rows[r];
+      p.node = key[r].second;
+      p.p = std::exp(lp[i]);
+      p.uses = uses[i];
+      p.birnbaum = std::exp(lnB[i]);
+      p.criticality = criticality(lnB[i], lp[i], lp[tpos]);
+      p.improvement = improvement[i];
+      if (has_drive[i]) p.drive = drive[i];
     }
-    key.emplace_back(-m, op.node);
-  }
-  std::sort(key.begin(), key.end());
-  table.rows.resize(key.size());
-  for (std::size_t r = 0; r < key.size(); ++r) {
-    const std::size_t i = model.eval_position(key[r].second);
-    Prerequisite& p = table.rows[r];
-    p.node = key[r].second;
-    p.p = std::exp(lp[i]);
-    p.uses = uses[i];
-    p.birnbaum = std::exp(lnB[i]);
-    p.criticality = criticality(lnB[i], lp[i], lp[tpos]);
-    p.improvement = improvement[i];
-    if (has_drive[i]) p.drive = drive[i];
-  }
+  });
 
   // Critical path: descend to the child with the largest improvement potential.
-  std::vector<double> ip(n, -1.0);
-  for (const auto& r : table.rows) ip[r.node] = r.improvement;
+  auto ip = [&](std::size_t c) { return improvement[model.eval_position(c)]; };
   std::size_t v = task;
   table.critical_path.push_back(v);
   while (model.node(v).is_task) {
     std::size_t best = model.use_child(model.use_begin(v));
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
       const std::size_t c = model.use_child(u);
-      if (ip[c] > ip[best] || (ip[c] == ip[best] && c < best)) best = c;
+      if (ip(c) > ip(best) || (ip(c) == ip(best) && c < best)) best = c;
     }
     v = best;
     table.critical_path.push_back(v);
