@@ -748,7 +748,9 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   if (task >= model.size() || !model.node(task).is_task)
     throw ModelError("bottleneck needs a task, and `" + model.node(task).id + "` is a skill", model.node(task).loc);
   const std::vector<double> xs{x};
-  const Evaluation ev = evaluate(model, xs, options);
+  EvalOptions p_only = options;  // P is all the query reads
+  p_only.partial_credit = false;
+  const Evaluation ev = evaluate(model, xs, p_only);
   const std::size_t n = model.size();
   const Ops ops(model);
   // Everything below is indexed by topological position (Model::eval_ops

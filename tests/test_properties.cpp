@@ -14,6 +14,7 @@
 //     writes a NaN as null, so a null is allowed only where DESIGN.md puts one).
 #include <sys/wait.h>
 
+#include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -142,6 +143,18 @@ std::size_t check_model(const ModelSpec& spec, bool monotone_expected) {
       ++checked;
     }
   }
+  // Without partial credit (the bottleneck query's evaluation): the same
+  // ln P to the bit, and partial credit worked out on demand from the rows.
+  EvalOptions p_only;
+  p_only.partial_credit = false;
+  const Evaluation ev_p = evaluate(model, xs, p_only);
+  for (std::size_t v = 0; v < model.size(); ++v)
+    for (std::size_t j = 0; j < xs.size(); ++j) {
+      INFO("node " << model.node(v).id << ", x = " << xs[j] << ", P only");
+      REQUIRE(std::bit_cast<std::uint64_t>(ev_p.log_p(v, j)) == std::bit_cast<std::uint64_t>(ev.log_p(v, j)));
+      REQUIRE_THAT(ev_p.partial_credit(v, j), Catch::Matchers::WithinAbs(ev.partial_credit(v, j), 1e-12));
+      ++checked;
+    }
   return checked;
 }
 
