@@ -392,7 +392,9 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     std::vector<std::uint8_t> need(n, 0), readers(liveness ? n : 0, 0);
     std::vector<std::int32_t> last_read(liveness ? n : 0, kNone);
     for (std::size_t i = n; i-- > 0;) {
-      if (options.partial_credit && ((flags[i] & Model::kReportsPartial) || (options.keep && kept_at[i] >= 0))) need[i] = 1;
+      // Kept rows carry partial credit (their children's may not be there to
+      // work it out later); without `keep`, every task that reports it.
+      if (options.partial_credit && (options.keep ? kept_at[i] >= 0 : (flags[i] & Model::kReportsPartial) != 0)) need[i] = 1;
       if (!need[i] || !(flags[i] & Model::kAllTask)) continue;
       pc_kind[i] = kPartialCredit;
       for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u) {
