@@ -46,10 +46,11 @@ struct EvalOptions {
   std::optional<std::vector<std::size_t>> keep;
   /// Scale points per block (0: automatic, see evaluation.cpp).
   std::size_t block_points = 0;
-  /// Whether partial credit is computed along with P (for the tasks that
-  /// report it and, with `keep`, the kept ones). Without it only ln P is
-  /// evaluated, and Evaluation::partial_credit() works it out from the
-  /// kept rows when asked (the bottleneck query needs only P).
+  /// Whether partial credit is computed along with P: for every task that
+  /// reports it, or with `keep` for the kept rows only. Without it only
+  /// ln P is evaluated, and Evaluation::partial_credit() works it out from
+  /// the rows when asked, which needs the children's rows kept too (the
+  /// bottleneck query keeps every row and reads only P).
   bool partial_credit = true;
 };
 

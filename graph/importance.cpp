@@ -219,13 +219,10 @@ class ImprovementPlan {
 
   // cone: topological positions, T first, descending; lp: ln P by position.
   ImprovementPlan(const Model& model, const Ops& ops, const std::vector<std::uint32_t>& cone, const std::vector<double>& lp)
-      : m(model), o(ops), node_of(cone.size()), pos(model.size(), kNone), node(cone.size()), use_begin(cone.size() + 1, 0),
+      : m(model), o(ops), top(cone), pos(model.size(), kNone), node(cone.size()), use_begin(cone.size() + 1, 0),
         parent_begin(cone.size() + 1, 0) {
     const std::size_t np = cone.size();
-    for (std::size_t p = 0; p < np; ++p) {
-      pos[cone[p]] = static_cast<std::uint32_t>(p);
-      node_of[p] = o.op[cone[p]].node;
-    }
+    for (std::size_t p = 0; p < np; ++p) pos[cone[p]] = static_cast<std::uint32_t>(p);
     for (std::size_t n = 0; n <= kMaxCount; ++n) {
       double c = 1;  // C(n, j), exact below 2^53
       for (std::size_t j = 0; j <= n; ++j) {
@@ -304,12 +301,15 @@ class ImprovementPlan {
 
   /// (1-g) w_u/W of use u of the `mean` task at position p.
   double mean_weight(std::size_t p, std::uint32_t u) const {
-    return node[p].base * o.count[o.op[m.eval_position(node_of[p])].use_begin + (u - use_begin[p])];
+    return node[p].base * o.count[o.op[top[p]].use_begin + (u - use_begin[p])];
   }
+
+  /// The model's node at position p.
+  std::size_t node_of(std::size_t p) const { return o.op[top[p]].node; }
 
   const Model& m;
   const Ops& o;
-  std::vector<std::uint32_t> node_of;  // by position: the model's node
+  std::vector<std::uint32_t> top;      // by position: its topological position
   std::vector<std::uint32_t> pos;      // by topological position: position, or kNone outside the cone
   std::vector<Node> node;
   std::vector<std::uint32_t> use_begin;  // by position, into use
@@ -423,10 +423,8 @@ class ImprovementPlan {
 class ImprovementSweep {
  public:
   explicit ImprovementSweep(const ImprovementPlan& plan)
-      : p_(plan), budget_(kDropBudget * std::exp(plan.node[0].lv)), list_(plan.node.size()), query_at_(plan.node.size(), -1),
-        marks_((plan.node.size() + 63) / 64, 0) {
-    listed_.assign(marks_.size(), 0);
-  }
+      : p_(plan), budget_(kDropBudget * std::exp(plan.node[0].lv)), list_(plan.node.size()),
+        listed_((plan.node.size() + 63) / 64, 0), query_at_(plan.node.size(), -1), marks_(listed_.size(), 0) {}
 
   /// A query stops carrying changes whose combined effect on P_T is at
   /// most this times P_T (a sixtieth power of 2: below an eighth of the
@@ -697,18 +695,18 @@ class ImprovementSweep {
     sorted_.resize(changes_.size());
     at_.assign(begin.begin(), begin.end() - 1);
     for (const Change& ch : changes_) sorted_[at_[ch.slot]++] = ch;
-    const std::size_t v = p_.node_of[p];
+    const std::size_t v = p_.node_of(p);
     if (cur_.empty()) {  // the first whole re-evaluation of this sweep
       cur_.assign(p_.m.size(), 0.0);
-      for (std::size_t i = 0; i < p_.node.size(); ++i) cur_[p_.node_of[i]] = p_.node[i].lv;
+      for (std::size_t i = 0; i < p_.node.size(); ++i) cur_[p_.node_of(i)] = p_.node[i].lv;
     }
     for (std::size_t j = 0; j < ns; ++j) {
       if (!slots_[j].whole) continue;
-      for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[p_.node_of[sorted_[r].child]] = sorted_[r].after;
+      for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[p_.node_of(sorted_[r].child)] = sorted_[r].after;
       double out = 0;
       detail::eval_task(p_.m, v, cur_.data(), 1, &out, 0, 1, ws_);
       vals_[j] = out;
-      for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[p_.node_of[sorted_[r].child]] = p_.node[sorted_[r].child].lv;
+      for (std::uint32_t r = begin[j]; r < begin[j + 1]; ++r) cur_[p_.node_of(sorted_[r].child)] = p_.node[sorted_[r].child].lv;
     }
   }
 
