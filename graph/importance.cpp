@@ -206,7 +206,7 @@ class ImprovementPlan {
     Kind kind = kLeaf;
     bool guessed = false;  // P = g + (1 - g) gate, g = guess
     double guess = 0;
-    double ln_guess = 0, ln1m_guess = 0;  // ln g, ln(1 - g)
+    double ln_guess = 0, ln1m_guess = 0;  // ln g, ln(1 - g) (where guessed)
     double p = 0;                         // P
   };
   static constexpr std::uint32_t kWholeUse = ~std::uint32_t{0};
@@ -251,8 +251,10 @@ class ImprovementPlan {
       const double wsum = n.total_uses;
       d.guessed = n.guess != 0;
       d.guess = n.guess;
-      d.ln_guess = std::log(n.guess);
-      d.ln1m_guess = std::log1p(-n.guess);
+      if (d.guessed) {  // read only then (log(0) is a slow path in libm)
+        d.ln_guess = std::log(n.guess);
+        d.ln1m_guess = std::log1p(-n.guess);
+      }
       if (n.gate == GateKind::all) {
         d.kind = kLog;
         for (std::size_t u = ub; u < ue; ++u)
