@@ -433,9 +433,12 @@ class ImprovementSweep {
   /// rounding of P_T itself).
   static constexpr double kDropBudget = 0x1p-60;
 
-  /// Queries per block: a block's lists stay in cache. On the 100k-node
-  /// benchmark cone 4,096 and 8,192 were fastest (2,048: +25% on one thread).
-  static constexpr std::size_t kBlock = 4096;
+  /// Queries per block. A task is visited once per block that reaches it,
+  /// so larger blocks visit less; their lists and per-query arrays grow.
+  /// On the 100k-node benchmark cone (80,160 queries, 2 threads, best of 7
+  /// warm, CPU time): 4,096: 210 ms CPU; 8,192: 189-222; 16,384: 177-191;
+  /// 32,768: 171-180 but only three blocks for two workers; 65,536 slower.
+  static constexpr std::size_t kBlock = 16384;
 
   /// ln P_T with P_i := 1 for the cone positions queries[b0, b1) (distinct,
   /// not T, at most kBlock), into out[b0, b1).

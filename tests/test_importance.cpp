@@ -248,11 +248,11 @@ TEST_CASE("improvement potential on random DAGs with many paths equals brute-for
 TEST_CASE("improvement potential over several blocks of queries: any thread count, same bits, brute force on a sample",
           "[importance]") {
   // More multi-path prerequisites than two blocks of the node-major sweep
-  // (ImprovementSweep::kBlock = 4,096), so blocks run on different workers.
+  // (ImprovementSweep::kBlock = 16,384), so blocks run on different workers.
   std::mt19937_64 rng(77);
   RandomModelOptions o;
-  o.leaves = 3000;
-  o.tasks = 9000;
+  o.leaves = 12000;
+  o.tasks = 36000;
   ModelSpec spec = random_smooth_model(rng, o);
   spec.nodes.push_back(top_over_unused_tasks(spec, GateKind::mean, [] { return 1.0; }));
   const std::size_t t = spec.nodes.size() - 1;
@@ -270,9 +270,9 @@ TEST_CASE("improvement potential over several blocks of queries: any thread coun
     CHECK(tab1.rows[r].improvement == tab2.rows[r].improvement);
     if (tab1.rows[r].uses != 1.0) ++multi_path;
   }
-  CHECK(multi_path > 2 * 4096);
+  CHECK(multi_path > 2 * 16384);
 
-  // Brute force on every 80th row: P_T re-evaluated whole with P_i := 1.
+  // Brute force on every 320th row: P_T re-evaluated whole with P_i := 1.
   const std::vector<double> xs{x};
   const Evaluation ev = evaluate(m, xs);
   std::vector<double> lp(m.size());
@@ -282,7 +282,7 @@ TEST_CASE("improvement potential over several blocks of queries: any thread coun
   for (std::size_t i = 0; i < order.size(); ++i) pos[order[i]] = i;
   detail::Workspace ws;
   int compared = 0;
-  for (std::size_t r = 0; r < tab1.rows.size(); r += 80) {
+  for (std::size_t r = 0; r < tab1.rows.size(); r += 320) {
     const std::size_t v = tab1.rows[r].node;
     std::vector<double> mod = lp;
     mod[v] = 0.0;
