@@ -920,19 +920,31 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   auto in_parts = [&](std::size_t count, auto&& work) {
     detail::run_workers(split, [&](unsigned w) { work(count * w / split, count * (w + 1) / split); });
   };
+  // Each skill's drive per unit of Birnbaum, (ceiling - floor) dp/dlog10 x,
+  // from its NodeSpec: read in spec order, since in cone order every
+  // NodeSpec (and a `points` curve's knots) is a cache miss of its own.
+  std::vector<std::uint32_t> leaf_at(n, ImprovementPlan::kNone);  // by node: its position, for the cone's skills
+  for (std::size_t r = 1; r <= nr; ++r) {
+    const detail::EvalOp& op = ops.op[cone[r]];
+    if (op.use_begin == op.use_end && !op.is_task) leaf_at[op.node] = cone[r];
+  }
   std::vector<double> drive(tpos + 1, 0.0);
   std::vector<char> has_drive(tpos + 1, 0);
+  in_parts(n, [&](std::size_t v0, std::size_t v1) {
+    for (std::size_t v = v0; v < v1; ++v) {
+      if (leaf_at[v] == ImprovementPlan::kNone) continue;
+      const NodeSpec& leaf = model.node(v);
+      drive[leaf_at[v]] = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point);
+      has_drive[leaf_at[v]] = 1;
+    }
+  });
   std::vector<std::pair<double, std::size_t>> key(nr);
   in_parts(nr, [&](std::size_t r0, std::size_t r1) {
     for (std::size_t r = r0; r < r1; ++r) {
       const std::uint32_t i = cone[r + 1];
       const detail::EvalOp& op = ops.op[i];
       const double birnbaum = std::exp(lnB[i]);
-      if (op.use_begin == op.use_end && !op.is_task) {  // a skill
-        const NodeSpec& leaf = model.node(op.node);
-        drive[i] = birnbaum * ((leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point));
-        has_drive[i] = 1;
-      }
+      if (has_drive[i]) drive[i] = birnbaum * drive[i];
       double m = 0;
       switch (order) {
         case ImportanceOrder::potential: m = improvement[i]; break;
