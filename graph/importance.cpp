@@ -762,36 +762,59 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   const std::vector<double> xs{x};
   EvalOptions p_only = options;  // P is all the query reads
   p_only.partial_credit = false;
-  const Evaluation ev = evaluate(model, xs, p_only);
   const std::size_t n = model.size();
   const Ops ops(model);
+  const ScalingLaw& law = model.spec().scale.law;
+  const ScalePoint point = model.axis().at(x);  // the evaluation's point
+  const auto tpos = static_cast<std::uint32_t>(model.eval_position(task));
   // Everything below is indexed by topological position (Model::eval_ops
   // order), not by node: T's cone is then read in order.
-  std::vector<double> lp(n);  // ln P
-  for (std::size_t i = 0; i < n; ++i) lp[i] = ev.log_p(ops.op[i].node, 0);
-
-  // The cone of T, T first, children after their tasks (descending position).
-  const auto tpos = static_cast<std::uint32_t>(model.eval_position(task));
-  std::vector<char> in_cone(tpos + 1, 0);
-  in_cone[tpos] = 1;
+  //
+  // The evaluation at the point on one worker; beside it, what needs only
+  // the model: T's cone (T first, children after their tasks: descending
+  // position), the number of uses (paths weighted by counts; best_of n: n
+  // attempts of its one reference; mean: weights are not uses), and each
+  // skill's drive per unit of Birnbaum, (ceiling - floor) dp/dlog10 x, from
+  // its NodeSpec, read in spec order (in cone order every NodeSpec, and a
+  // `points` curve's knots, is a cache miss of its own).
+  std::optional<Evaluation> ev;
   std::vector<std::uint32_t> cone;
-  for (std::uint32_t i = tpos + 1; i-- > 0;) {
-    if (!in_cone[i]) continue;
-    cone.push_back(i);
-    for (std::uint32_t u = ops.op[i].use_begin; u < ops.op[i].use_end; ++u) in_cone[ops.child[u]] = 1;
-  }
-
-  // Number of uses (paths weighted by counts; best_of n: n attempts of its
-  // one reference; mean: weights are not uses).
   std::vector<double> uses(tpos + 1, 0.0);
-  uses[tpos] = 1;
-  for (const std::uint32_t i : cone) {
-    const detail::EvalOp& op = ops.op[i];
-    for (std::uint32_t u = op.use_begin; u < op.use_end; ++u) {
-      const double times = op.gate == GateKind::best_of ? op.best_n : op.gate == GateKind::mean ? 1.0 : ops.count[u];
-      uses[ops.child[u]] += uses[i] * times;
+  std::vector<double> drive(tpos + 1, 0.0);  // per unit of Birnbaum here; times B_i below
+  std::vector<char> has_drive(tpos + 1, 0);
+  const unsigned pair = detail::worker_count(options.threads, 2);
+  detail::run_workers(pair, [&](unsigned w) {
+    if (w == 0) ev.emplace(evaluate(model, xs, p_only));
+    if (w + 1 != pair) return;
+    std::vector<char> in_cone(tpos + 1, 0);
+    in_cone[tpos] = 1;
+    for (std::uint32_t i = tpos + 1; i-- > 0;) {
+      if (!in_cone[i]) continue;
+      cone.push_back(i);
+      for (std::uint32_t u = ops.op[i].use_begin; u < ops.op[i].use_end; ++u) in_cone[ops.child[u]] = 1;
     }
-  }
+    uses[tpos] = 1;
+    for (const std::uint32_t i : cone) {
+      const detail::EvalOp& op = ops.op[i];
+      for (std::uint32_t u = op.use_begin; u < op.use_end; ++u) {
+        const double times = op.gate == GateKind::best_of ? op.best_n : op.gate == GateKind::mean ? 1.0 : ops.count[u];
+        uses[ops.child[u]] += uses[i] * times;
+      }
+    }
+    std::vector<std::uint32_t> leaf_at(n, ImprovementPlan::kNone);  // by node: its position, for the cone's skills
+    for (std::size_t r = 1; r < cone.size(); ++r) {
+      const detail::EvalOp& op = ops.op[cone[r]];
+      if (op.use_begin == op.use_end && !op.is_task) leaf_at[op.node] = cone[r];
+    }
+    for (std::size_t v = 0; v < n; ++v) {
+      if (leaf_at[v] == ImprovementPlan::kNone) continue;
+      const NodeSpec& leaf = model.node(v);
+      drive[leaf_at[v]] = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, point);
+      has_drive[leaf_at[v]] = 1;
+    }
+  });
+  std::vector<double> lp(n);  // ln P
+  for (std::size_t i = 0; i < n; ++i) lp[i] = ev->log_p(ops.op[i].node, 0);
 
   // Shared skills that T correlates (DESIGN.md 3.3): expand over them.
   std::optional<detail::SharedExpansion> expansion;
@@ -873,9 +896,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
 
   ImportanceTable table;
   table.task = task;
-  table.point = ev.points()[0];
+  table.point = ev->points()[0];
   table.p_task = std::exp(lp[tpos]);
-  const ScalingLaw& law = model.spec().scale.law;
 
   // Improvement potential: exact, affine shortcut where P_T is affine in
   // P_i, otherwise the ancestors of i re-evaluated incrementally; the
@@ -920,24 +942,6 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   auto in_parts = [&](std::size_t count, auto&& work) {
     detail::run_workers(split, [&](unsigned w) { work(count * w / split, count * (w + 1) / split); });
   };
-  // Each skill's drive per unit of Birnbaum, (ceiling - floor) dp/dlog10 x,
-  // from its NodeSpec: read in spec order, since in cone order every
-  // NodeSpec (and a `points` curve's knots) is a cache miss of its own.
-  std::vector<std::uint32_t> leaf_at(n, ImprovementPlan::kNone);  // by node: its position, for the cone's skills
-  for (std::size_t r = 1; r <= nr; ++r) {
-    const detail::EvalOp& op = ops.op[cone[r]];
-    if (op.use_begin == op.use_end && !op.is_task) leaf_at[op.node] = cone[r];
-  }
-  std::vector<double> drive(tpos + 1, 0.0);
-  std::vector<char> has_drive(tpos + 1, 0);
-  in_parts(n, [&](std::size_t v0, std::size_t v1) {
-    for (std::size_t v = v0; v < v1; ++v) {
-      if (leaf_at[v] == ImprovementPlan::kNone) continue;
-      const NodeSpec& leaf = model.node(v);
-      drive[leaf_at[v]] = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, table.point);
-      has_drive[leaf_at[v]] = 1;
-    }
-  });
   std::vector<std::pair<double, std::size_t>> key(nr);
   in_parts(nr, [&](std::size_t r0, std::size_t r1) {
     for (std::size_t r = r0; r < r1; ++r) {
