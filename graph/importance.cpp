@@ -827,6 +827,17 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   }
 
   std::vector<double> lnB(tpos + 1, kNegInf);     // by position
+  // Once ln B is known: B itself, each skill's drive (its factor times B),
+  // and where P_T is affine in P_i (one path of single uses), the
+  // improvement potential B_i (1 - P_i).
+  std::vector<double> birnbaum(tpos + 1, 0.0), improvement(tpos + 1, 0.0);
+  auto from_birnbaum = [&] {
+    for (const std::uint32_t i : cone) {
+      birnbaum[i] = std::exp(lnB[i]);
+      if (has_drive[i]) drive[i] *= birnbaum[i];
+      if (i != tpos && uses[i] == 1.0) improvement[i] = birnbaum[i] * -std::expm1(lp[i]);
+    }
+  };
   std::vector<double> p_if_one(tpos + 1, -1.0);  // exact P_T with P_i := 1, where computed here
   // Prerequisites whose improvement potential needs their ancestors
   // updated (ImprovementSweep): without shared skills, those reached by
@@ -839,7 +850,10 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     // The adjoint pass and the sweep's plan read only ln P: side by side.
     const unsigned two = detail::worker_count(options.threads, queries.empty() ? 1 : 2);
     detail::run_workers(two, [&](unsigned w) {
-      if (w == 0) adjoint_pass(ops, cone, lp.data(), lnB.data());
+      if (w == 0) {
+        adjoint_pass(ops, cone, lp.data(), lnB.data());
+        from_birnbaum();
+      }
       if (!queries.empty() && w + 1 == two) plan.emplace(model, ops, cone, lp);
     });
   } else {
@@ -884,6 +898,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       lnB[s] = p1[i] > p0[i] ? std::log(p1[i] - p0[i]) : kNegInf;
       p_if_one[s] = p1[i];
     }
+    from_birnbaum();
     for (const std::uint32_t i : cone) {  // improvement potential: re-expand with P_v := 1
       if (i == tpos || p_if_one[i] >= 0) continue;
       double acc = 0;
@@ -904,13 +919,9 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   // prerequisites are shared out over `options.threads` workers (each with
   // its own scratch), results written by index, so the table is the same
   // for any thread count.
-  std::vector<double> improvement(tpos + 1, 0.0);
   {
-    for (const std::uint32_t i : cone) {
-      if (i == tpos) continue;
-      if (p_if_one[i] >= 0) improvement[i] = std::max(0.0, p_if_one[i] - table.p_task);
-      else if (uses[i] == 1.0) improvement[i] = std::exp(lnB[i]) * -std::expm1(lp[i]);  // affine in P_i
-    }
+    for (const std::uint32_t i : cone)  // with shared skills: from the expansion (the affine ones were set above)
+      if (i != tpos && p_if_one[i] >= 0) improvement[i] = std::max(0.0, p_if_one[i] - table.p_task);
     // Blocks of consecutive queries in cone order (they share ancestors),
     // each taken by the next free worker: a block's values do not depend on
     // which worker runs it, or on the other queries in it.
@@ -947,12 +958,10 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     for (std::size_t r = r0; r < r1; ++r) {
       const std::uint32_t i = cone[r + 1];
       const detail::EvalOp& op = ops.op[i];
-      const double birnbaum = std::exp(lnB[i]);
-      if (has_drive[i]) drive[i] = birnbaum * drive[i];
       double m = 0;
       switch (order) {
         case ImportanceOrder::potential: m = improvement[i]; break;
-        case ImportanceOrder::birnbaum: m = birnbaum; break;
+        case ImportanceOrder::birnbaum: m = birnbaum[i]; break;
         case ImportanceOrder::criticality: m = criticality(lnB[i], lp[i], lp[tpos]); break;
         case ImportanceOrder::drive: m = has_drive[i] ? drive[i] : -std::numeric_limits<double>::infinity(); break;
       }
@@ -971,7 +980,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       p.node = key[r].second;
       p.p = std::exp(lp[i]);
       p.uses = uses[i];
-      p.birnbaum = std::exp(lnB[i]);
+      p.birnbaum = birnbaum[i];
       p.criticality = criticality(lnB[i], lp[i], lp[tpos]);
       p.improvement = improvement[i];
       if (has_drive[i]) p.drive = drive[i];
