@@ -217,8 +217,10 @@ class ImprovementPlan {
     double coef = 0;      // n_u (all, any, at_least), n (best_of), (1-g)(w_u/W) P_c/P_v (mean)
   };
 
-  // cone: topological positions, T first, descending; lp: ln P by position.
-  ImprovementPlan(const Model& model, const Ops& ops, const std::vector<std::uint32_t>& cone, const std::vector<double>& lp)
+  // The part that does not depend on P, built while the model is
+  // evaluated: positions, uses, parents, the reach bounds. cone:
+  // topological positions, T first, descending.
+  ImprovementPlan(const Model& model, const Ops& ops, const std::vector<std::uint32_t>& cone)
       : m(model), o(ops), top(cone), pos(model.size(), kNone), node(cone.size()), use_begin(cone.size() + 1, 0),
         parent_begin(cone.size() + 1, 0) {
     const std::size_t np = cone.size();
@@ -231,9 +233,6 @@ class ImprovementPlan {
       }
     }
     for (std::size_t p = 0; p < np; ++p) {
-      node[p].lv = lp[cone[p]];
-      node[p].lq = log1mexp(node[p].lv);
-      node[p].p = std::exp(node[p].lv);
       const detail::EvalOp& op = o.op[cone[p]];
       use_begin[p + 1] = use_begin[p] + (op.use_end - op.use_begin);
     }
@@ -241,38 +240,17 @@ class ImprovementPlan {
     for (std::size_t p = 0; p < np; ++p) {
       const detail::EvalOp& n = o.op[cone[p]];
       Node& d = node[p];
-      const std::size_t ub = n.use_begin, ue = n.use_end;
-      for (std::size_t u = ub; u < ue; ++u) {
+      for (std::size_t u = n.use_begin; u < n.use_end; ++u) {
         use.push_back(Use{pos[o.child[u]], 0, weight(n, u)});
         ++parent_begin[use.back().child + 1];
       }
-      if (ub == ue || !n.is_task) continue;  // a skill
-      const double l = d.lv;
-      const double wsum = n.total_uses;
+      if (n.use_begin == n.use_end || !n.is_task) continue;  // a skill
       d.guessed = n.guess != 0;
       d.guess = n.guess;
       if (d.guessed) {  // read only then (log(0) is a slow path in libm)
         d.ln_guess = std::log(n.guess);
         d.ln1m_guess = std::log1p(-n.guess);
       }
-      if (n.gate == GateKind::all) {
-        d.kind = kLog;
-        for (std::size_t u = ub; u < ue; ++u)
-          if (lp[o.child[u]] == kNegInf) ++d.zeros;
-          else d.base += o.count[u] * lp[o.child[u]];
-      } else if (n.gate == GateKind::any || n.gate == GateKind::best_of) {
-        for (std::size_t u = ub; u < ue; ++u) d.base += weight(n, u) * node[pos[o.child[u]]].lq;
-        d.kind = d.base <= -1e-280 ? kComplement : kWhole;  // else the kernel's tiny-P branch
-      } else if (n.gate == GateKind::mean) {
-        d.kind = l != kNegInf ? kLinear : kWhole;
-        d.base = (1 - n.guess) / wsum;
-      } else {
-        d.kind = kAtLeast;
-        at_least_tails(n, lp, &use[use_begin[p]]);
-      }
-      if (d.kind == kLinear)  // (1-g)(w_u/W) P_c/P_v; mean_weight() gives the first factor where P_c = 0
-        for (std::size_t u = ub; u < ue; ++u)
-          use[use_begin[p] + (u - ub)].coef = (1 - n.guess) * o.count[u] / wsum * std::exp(lp[o.child[u]] - l);
     }
     // reach[p] >= |dP_T/dP_v| anywhere in [0, 1]^n: the sum over paths of
     // the products of each gate's largest partial derivative (n_u for
@@ -297,6 +275,42 @@ class ImprovementPlan {
         const std::uint32_t r = at[use[u].child]++;
         parent[r] = static_cast<std::uint32_t>(p);
       }
+  }
+
+  /// The values at the point: lp is ln P by topological position.
+  void set_values(const std::vector<double>& lp) {
+    const std::size_t np = top.size();
+    for (std::size_t p = 0; p < np; ++p) {
+      node[p].lv = lp[top[p]];
+      node[p].lq = log1mexp(node[p].lv);
+      node[p].p = std::exp(node[p].lv);
+    }
+    for (std::size_t p = 0; p < np; ++p) {
+      const detail::EvalOp& n = o.op[top[p]];
+      Node& d = node[p];
+      const std::size_t ub = n.use_begin, ue = n.use_end;
+      if (ub == ue || !n.is_task) continue;  // a skill
+      const double l = d.lv;
+      const double wsum = n.total_uses;
+      if (n.gate == GateKind::all) {
+        d.kind = kLog;
+        for (std::size_t u = ub; u < ue; ++u)
+          if (lp[o.child[u]] == kNegInf) ++d.zeros;
+          else d.base += o.count[u] * lp[o.child[u]];
+      } else if (n.gate == GateKind::any || n.gate == GateKind::best_of) {
+        for (std::size_t u = ub; u < ue; ++u) d.base += weight(n, u) * node[pos[o.child[u]]].lq;
+        d.kind = d.base <= -1e-280 ? kComplement : kWhole;  // else the kernel's tiny-P branch
+      } else if (n.gate == GateKind::mean) {
+        d.kind = l != kNegInf ? kLinear : kWhole;
+        d.base = (1 - n.guess) / wsum;
+      } else {
+        d.kind = kAtLeast;
+        at_least_tails(n, lp, &use[use_begin[p]]);
+      }
+      if (d.kind == kLinear)  // (1-g)(w_u/W) P_c/P_v; mean_weight() gives the first factor where P_c = 0
+        for (std::size_t u = ub; u < ue; ++u)
+          use[use_begin[p] + (u - ub)].coef = (1 - n.guess) * o.count[u] / wsum * std::exp(lp[o.child[u]] - l);
+    }
   }
 
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
@@ -773,15 +787,21 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   // The evaluation at the point on one worker; beside it, what needs only
   // the model: T's cone (T first, children after their tasks: descending
   // position), the number of uses (paths weighted by counts; best_of n: n
-  // attempts of its one reference; mean: weights are not uses), and each
-  // skill's drive per unit of Birnbaum, (ceiling - floor) dp/dlog10 x, from
-  // its NodeSpec, read in spec order (in cone order every NodeSpec, and a
-  // `points` curve's knots, is a cache miss of its own).
+  // attempts of its one reference; mean: weights are not uses), the cone's
+  // skills in spec order.
   std::optional<Evaluation> ev;
   std::vector<std::uint32_t> cone;
   std::vector<double> uses(tpos + 1, 0.0);
-  std::vector<double> drive(tpos + 1, 0.0);  // per unit of Birnbaum here; times B_i below
+  std::vector<double> drive(tpos + 1, 0.0);  // per unit of Birnbaum first (drive_factors); times B_i in the keys
   std::vector<char> has_drive(tpos + 1, 0);
+  std::vector<std::uint32_t> leaf_at(n, ImprovementPlan::kNone);  // by node: its position, for the cone's skills
+  std::vector<std::uint32_t> leaves;                               // the cone's skills, in spec order
+  // And the prerequisites whose improvement potential needs their
+  // ancestors updated (ImprovementSweep: those reached by more than one
+  // path or use; P_T is affine in the others' P), with the part of the
+  // sweep's plan that needs no P.
+  std::vector<std::uint32_t> queries;
+  std::optional<ImprovementPlan> plan;
   const unsigned pair = detail::worker_count(options.threads, 2);
   detail::run_workers(pair, [&](unsigned w) {
     if (w == 0) ev.emplace(evaluate(model, xs, p_only));
@@ -801,17 +821,18 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
         uses[ops.child[u]] += uses[i] * times;
       }
     }
-    std::vector<std::uint32_t> leaf_at(n, ImprovementPlan::kNone);  // by node: its position, for the cone's skills
     for (std::size_t r = 1; r < cone.size(); ++r) {
       const detail::EvalOp& op = ops.op[cone[r]];
-      if (op.use_begin == op.use_end && !op.is_task) leaf_at[op.node] = cone[r];
+      if (op.use_begin == op.use_end && !op.is_task) {
+        leaf_at[op.node] = cone[r];
+        has_drive[cone[r]] = 1;
+      }
     }
-    for (std::size_t v = 0; v < n; ++v) {
-      if (leaf_at[v] == ImprovementPlan::kNone) continue;
-      const NodeSpec& leaf = model.node(v);
-      drive[leaf_at[v]] = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, point);
-      has_drive[leaf_at[v]] = 1;
-    }
+    for (std::size_t v = 0; v < n; ++v)
+      if (leaf_at[v] != ImprovementPlan::kNone) leaves.push_back(static_cast<std::uint32_t>(v));
+    for (const std::uint32_t i : cone)
+      if (i != tpos && uses[i] != 1.0) queries.push_back(i);
+    if (!queries.empty()) plan.emplace(model, ops, cone);
   });
   std::vector<double> lp(n);  // ln P
   for (std::size_t i = 0; i < n; ++i) lp[i] = ev->log_p(ops.op[i].node, 0);
@@ -822,8 +843,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     detail::SharedLimits limits;
     limits.max_expanded = options.max_shared_expanded;
     limits.max_work = options.max_shared_work;
-    detail::SharedPlan plan = detail::plan_shared(model, 1, limits);
-    if (plan.index[task] >= 0) expansion = plan.expansions[static_cast<std::size_t>(plan.index[task])];
+    detail::SharedPlan shared = detail::plan_shared(model, 1, limits);
+    if (shared.index[task] >= 0) expansion = shared.expansions[static_cast<std::size_t>(shared.index[task])];
   }
 
   std::vector<double> lnB(tpos + 1, kNegInf);     // by position
@@ -834,29 +855,36 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   auto from_birnbaum = [&] {
     for (const std::uint32_t i : cone) {
       birnbaum[i] = std::exp(lnB[i]);
-      if (has_drive[i]) drive[i] *= birnbaum[i];
       if (i != tpos && uses[i] == 1.0) improvement[i] = birnbaum[i] * -std::expm1(lp[i]);
     }
   };
+  // Each skill's drive per unit of Birnbaum, (ceiling - floor) dp/dlog10 x,
+  // from its NodeSpec, read in spec order (in cone order every NodeSpec, and
+  // a `points` curve's knots, is a cache miss of its own): chunks of skills
+  // taken by whichever worker is free.
+  std::atomic<std::size_t> next_leaf{0};
+  auto drive_factors = [&] {
+    constexpr std::size_t kChunk = 1024;
+    for (std::size_t c; (c = next_leaf.fetch_add(kChunk)) < leaves.size();)
+      for (std::size_t k = c; k < std::min(leaves.size(), c + kChunk); ++k) {
+        const NodeSpec& leaf = model.node(leaves[k]);
+        drive[leaf_at[leaves[k]]] = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, point);
+      }
+  };
   std::vector<double> p_if_one(tpos + 1, -1.0);  // exact P_T with P_i := 1, where computed here
-  // Prerequisites whose improvement potential needs their ancestors
-  // updated (ImprovementSweep): without shared skills, those reached by
-  // more than one path or use (P_T is affine in the others' P).
-  std::vector<std::uint32_t> queries;
-  std::optional<ImprovementPlan> plan;
   if (!expansion) {
-    for (const std::uint32_t i : cone)
-      if (i != tpos && uses[i] != 1.0) queries.push_back(i);
-    // The adjoint pass and the sweep's plan read only ln P: side by side.
+    // The adjoint pass and the rest of the sweep's plan read only ln P: side by side.
     const unsigned two = detail::worker_count(options.threads, queries.empty() ? 1 : 2);
     detail::run_workers(two, [&](unsigned w) {
       if (w == 0) {
         adjoint_pass(ops, cone, lp.data(), lnB.data());
         from_birnbaum();
       }
-      if (!queries.empty() && w + 1 == two) plan.emplace(model, ops, cone, lp);
+      if (!queries.empty() && w + 1 == two) plan->set_values(lp);
+      drive_factors();
     });
   } else {
+    queries.clear();  // the expansion gives every improvement potential
     // P_T = sum_a w(a) P(T | a); for i outside K, dP_T/dP_i = sum_a w(a) dP(T|a)/dP_i
     // (the conditional model is independent); for s in K, B_s = P(T|s=1) - P(T|s=0).
     // The expansion and the engine's kernel work by node; cond is by node.
@@ -899,6 +927,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       p_if_one[s] = p1[i];
     }
     from_birnbaum();
+    drive_factors();
     for (const std::uint32_t i : cone) {  // improvement potential: re-expand with P_v := 1
       if (i == tpos || p_if_one[i] >= 0) continue;
       double acc = 0;
@@ -958,6 +987,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     for (std::size_t r = r0; r < r1; ++r) {
       const std::uint32_t i = cone[r + 1];
       const detail::EvalOp& op = ops.op[i];
+      if (has_drive[i]) drive[i] = birnbaum[i] * drive[i];
       double m = 0;
       switch (order) {
         case ImportanceOrder::potential: m = improvement[i]; break;
