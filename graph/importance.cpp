@@ -965,11 +965,12 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       for (std::size_t b; (b = next.fetch_add(1)) < blocks;) {
         b = blocks - 1 - b;  // the last blocks (the deepest queries) are the longest: first
         const std::size_t b0 = b * ImprovementSweep::kBlock;
-        sweep.run(at, b0, std::min(at.size(), b0 + ImprovementSweep::kBlock), log_p_if_one.data());
+        const std::size_t b1 = std::min(at.size(), b0 + ImprovementSweep::kBlock);
+        sweep.run(at, b0, b1, log_p_if_one.data());
+        for (std::size_t j = b0; j < b1; ++j)
+          improvement[queries[j]] = std::max(0.0, std::exp(log_p_if_one[j]) - table.p_task);
       }
     });
-    for (std::size_t j = 0; j < queries.size(); ++j)
-      improvement[queries[j]] = std::max(0.0, std::exp(log_p_if_one[j]) - table.p_task);
   }
 
   // The measures by position (drive: leaves only, summed in cone order),
