@@ -832,7 +832,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       if (leaf_at[v] != ImprovementPlan::kNone) leaves.push_back(static_cast<std::uint32_t>(v));
     for (const std::uint32_t i : cone)
       if (i != tpos && uses[i] != 1.0) queries.push_back(i);
-    if (!queries.empty()) plan.emplace(model, ops, cone);
+    // (With shared skills T may need the expansion instead: decided below.)
+    if (!queries.empty() && !model.has_shared()) plan.emplace(model, ops, cone);
   });
   std::vector<double> lp(n);  // ln P
   for (std::size_t i = 0; i < n; ++i) lp[i] = ev->log_p(ops.op[i].node, 0);
@@ -848,9 +849,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   }
 
   std::vector<double> lnB(tpos + 1, kNegInf);     // by position
-  // Once ln B is known: B itself, each skill's drive (its factor times B),
-  // and where P_T is affine in P_i (one path of single uses), the
-  // improvement potential B_i (1 - P_i).
+  // Once ln B is known: B itself and, where P_T is affine in P_i (one path
+  // of single uses), the improvement potential B_i (1 - P_i).
   std::vector<double> birnbaum(tpos + 1, 0.0), improvement(tpos + 1, 0.0);
   auto from_birnbaum = [&] {
     for (const std::uint32_t i : cone) {
@@ -880,7 +880,10 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
         adjoint_pass(ops, cone, lp.data(), lnB.data());
         from_birnbaum();
       }
-      if (!queries.empty() && w + 1 == two) plan->set_values(lp);
+      if (!queries.empty() && w + 1 == two) {
+        if (!plan) plan.emplace(model, ops, cone);
+        plan->set_values(lp);
+      }
       drive_factors();
     });
   } else {
@@ -953,7 +956,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       if (i != tpos && p_if_one[i] >= 0) improvement[i] = std::max(0.0, p_if_one[i] - table.p_task);
     // Blocks of consecutive queries in cone order (they share ancestors),
     // each taken by the next free worker: a block's values do not depend on
-    // which worker runs it, or on the other queries in it.
+    // which worker runs it.
     std::vector<std::uint32_t> at;
     for (const std::uint32_t i : queries) at.push_back(plan->pos[i]);
     const std::size_t blocks = (at.size() + ImprovementSweep::kBlock - 1) / ImprovementSweep::kBlock;

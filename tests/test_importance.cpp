@@ -116,6 +116,31 @@ TEST_CASE("with shared skills too: B_s = P(T|s=1) - P(T|s=0), IP by exact re-eva
   CHECK(check_random_models(1.0, 13) > 100);
 }
 
+TEST_CASE("a shared skill outside T's cone: the sweep still runs, closed form", "[importance][shared]") {
+  // z uses a shared skill; T = all[{x: 2}, y] does not reach it, so T needs
+  // no expansion and x (two uses) goes through the incremental sweep:
+  // P_T = p_x^2 p_y, IP_x = p_y (1 - p_x^2), IP_y = p_x^2 (1 - p_y).
+  Builder b;
+  const double px = 0.6, py = 0.7;
+  const auto x = b.constant("x", px), y = b.constant("y", py), s = b.constant("s", 0.5);
+  b.spec.nodes[s].shared = true;
+  b.task("z", GateKind::all, {{s, 1}, {y, 1}});
+  const auto t = b.task("t", GateKind::all, {{x, 2}, {y, 1}});
+  const Model m = Model::compile(b.spec);
+  REQUIRE(m.has_shared());
+  for (unsigned threads : {1u, 2u}) {
+    EvalOptions o;
+    o.threads = threads;
+    const auto tab = importance(m, t, 1e9, ImportanceOrder::potential, o);
+    CHECK_THAT(tab.p_task, WithinRel(px * px * py, 1e-14));
+    REQUIRE(tab.rows.size() == 2);
+    for (const auto& r : tab.rows) {
+      const double want = r.node == x ? py * (1 - px * px) : px * px * (1 - py);
+      CHECK_THAT(r.improvement, WithinRel(want, 1e-13));
+    }
+  }
+}
+
 TEST_CASE("scale drive over the leaves sums to dP_T/dlog10(x)", "[importance]") {
   for (Axis axis : {Axis::params, Axis::compute}) {
     Builder b;
