@@ -871,23 +871,61 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
         drive[leaf_at[leaves[k]]] = (leaf.ceiling - leaf.floor) * curve_dp_dlog10x(leaf.curve, law, point);
       }
   };
+  ImportanceTable table;
+  table.task = task;
+  table.point = ev->points()[0];
+  table.p_task = std::exp(lp[tpos]);
+
+  // Improvement potential: exact, affine shortcut where P_T is affine in
+  // P_i (from_birnbaum), otherwise the ancestors of i updated
+  // incrementally (ImprovementSweep) or, with shared skills in T's cone,
+  // the expansion re-evaluated. The sweep's queries go in blocks of
+  // consecutive queries in cone order (they share ancestors), each taken
+  // by the next free worker, the deepest (longest) first; a block's values
+  // do not depend on which worker runs it, and each is written by index,
+  // so the table is the same for any thread count.
+  if (expansion) queries.clear();  // the expansion gives every improvement potential
+  std::vector<std::uint32_t> at;  // the queries' positions in the plan
+  const std::size_t blocks = (queries.size() + ImprovementSweep::kBlock - 1) / ImprovementSweep::kBlock;
+  std::vector<double> log_p_if_one(queries.size());
+  std::atomic<std::size_t> next_block{0};
+  auto sweep_blocks = [&] {
+    std::optional<ImprovementSweep> sweep;  // this worker's scratch, made at its first block
+    for (std::size_t b; (b = next_block.fetch_add(1)) < blocks;) {
+      b = blocks - 1 - b;
+      if (!sweep) sweep.emplace(*plan);
+      const std::size_t b0 = b * ImprovementSweep::kBlock;
+      const std::size_t b1 = std::min(at.size(), b0 + ImprovementSweep::kBlock);
+      sweep->run(at, b0, b1, log_p_if_one.data());
+      for (std::size_t j = b0; j < b1; ++j)
+        improvement[queries[j]] = std::max(0.0, std::exp(log_p_if_one[j]) - table.p_task);
+    }
+  };
+
   std::vector<double> p_if_one(tpos + 1, -1.0);  // exact P_T with P_i := 1, where computed here
   if (!expansion) {
-    // The adjoint pass and the rest of the sweep's plan read only ln P: side by side.
-    const unsigned two = detail::worker_count(options.threads, queries.empty() ? 1 : 2);
+    // The adjoint pass (then B) on the first worker; the plan's values on
+    // the last, which then starts the sweep; the first joins the sweep
+    // once the plan is ready, and both end with the drive factors.
+    const unsigned two = detail::worker_count(options.threads, 2);
+    std::atomic<bool> plan_ready{queries.empty()};
     detail::run_workers(two, [&](unsigned w) {
+      if (w + 1 == two && !queries.empty()) {
+        if (!plan) plan.emplace(model, ops, cone);
+        plan->set_values(lp);
+        for (const std::uint32_t i : queries) at.push_back(plan->pos[i]);
+        plan_ready.store(true);
+        plan_ready.notify_all();
+      }
       if (w == 0) {
         adjoint_pass(ops, cone, lp.data(), lnB.data());
         from_birnbaum();
       }
-      if (!queries.empty() && w + 1 == two) {
-        if (!plan) plan.emplace(model, ops, cone);
-        plan->set_values(lp);
-      }
+      plan_ready.wait(false);
+      sweep_blocks();
       drive_factors();
     });
   } else {
-    queries.clear();  // the expansion gives every improvement potential
     // P_T = sum_a w(a) P(T | a); for i outside K, dP_T/dP_i = sum_a w(a) dP(T|a)/dP_i
     // (the conditional model is independent); for s in K, B_s = P(T|s=1) - P(T|s=0).
     // The expansion and the engine's kernel work by node; cond is by node.
@@ -941,40 +979,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     }
   }
 
-  ImportanceTable table;
-  table.task = task;
-  table.point = ev->points()[0];
-  table.p_task = std::exp(lp[tpos]);
-
-  // Improvement potential: exact, affine shortcut where P_T is affine in
-  // P_i, otherwise the ancestors of i re-evaluated incrementally; the
-  // prerequisites are shared out over `options.threads` workers (each with
-  // its own scratch), results written by index, so the table is the same
-  // for any thread count.
-  {
-    for (const std::uint32_t i : cone)  // with shared skills: from the expansion (the affine ones were set above)
-      if (i != tpos && p_if_one[i] >= 0) improvement[i] = std::max(0.0, p_if_one[i] - table.p_task);
-    // Blocks of consecutive queries in cone order (they share ancestors),
-    // each taken by the next free worker: a block's values do not depend on
-    // which worker runs it.
-    std::vector<std::uint32_t> at;
-    for (const std::uint32_t i : queries) at.push_back(plan->pos[i]);
-    const std::size_t blocks = (at.size() + ImprovementSweep::kBlock - 1) / ImprovementSweep::kBlock;
-    std::vector<double> log_p_if_one(at.size());
-    const unsigned workers = detail::worker_count(options.threads, blocks);
-    std::atomic<std::size_t> next{0};
-    detail::run_workers(workers, [&](unsigned) {
-      ImprovementSweep sweep(*plan);
-      for (std::size_t b; (b = next.fetch_add(1)) < blocks;) {
-        b = blocks - 1 - b;  // the last blocks (the deepest queries) are the longest: first
-        const std::size_t b0 = b * ImprovementSweep::kBlock;
-        const std::size_t b1 = std::min(at.size(), b0 + ImprovementSweep::kBlock);
-        sweep.run(at, b0, b1, log_p_if_one.data());
-        for (std::size_t j = b0; j < b1; ++j)
-          improvement[queries[j]] = std::max(0.0, std::exp(log_p_if_one[j]) - table.p_task);
-      }
-    });
-  }
+  for (const std::uint32_t i : cone)  // with shared skills: from the expansion
+    if (i != tpos && p_if_one[i] >= 0) improvement[i] = std::max(0.0, p_if_one[i] - table.p_task);
 
   // The measures by position (drive: leaves only, summed in cone order),
   // then ranked by the chosen one, descending, ties by spec order: sorted
