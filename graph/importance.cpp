@@ -908,21 +908,29 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     // the last, which then starts the sweep; the first joins the sweep
     // once the plan is ready, and both end with the drive factors.
     const unsigned two = detail::worker_count(options.threads, 2);
-    std::atomic<bool> plan_ready{queries.empty()};
+    std::atomic<bool> plan_ready{queries.empty()}, plan_ok{queries.empty()};
     detail::run_workers(two, [&](unsigned w) {
       if (w + 1 == two && !queries.empty()) {
+        // Ready even if this throws (run_workers rethrows it), so that the
+        // first worker never waits for ever; plan_ok says whether to sweep.
+        struct Ready {
+          std::atomic<bool>& flag;
+          ~Ready() {
+            flag.store(true);
+            flag.notify_all();
+          }
+        } ready{plan_ready};
         if (!plan) plan.emplace(model, ops, cone);
         plan->set_values(lp);
         for (const std::uint32_t i : queries) at.push_back(plan->pos[i]);
-        plan_ready.store(true);
-        plan_ready.notify_all();
+        plan_ok.store(true);
       }
       if (w == 0) {
         adjoint_pass(ops, cone, lp.data(), lnB.data());
         from_birnbaum();
       }
       plan_ready.wait(false);
-      sweep_blocks();
+      if (plan_ok.load()) sweep_blocks();
       drive_factors();
     });
   } else {
