@@ -278,7 +278,7 @@ class ImprovementPlan {
       }
   }
 
-  /// The values at the point: lp is ln P by topological position.
+  /// The values at the point, once: lp is ln P by topological position.
   void set_values(const std::vector<double>& lp) {
     const std::size_t np = top.size();
     for (std::size_t p = 0; p < np; ++p) {
@@ -820,7 +820,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   const std::size_t n = model.size();
   const Ops ops(model);
   const ScalingLaw& law = model.spec().scale.law;
-  const ScalePoint point = model.axis().at(x);  // the evaluation's point
+  const ScalePoint point = model.axis().at(x);  // as evaluate() makes it
   const auto tpos = static_cast<std::uint32_t>(model.eval_position(task));
   // Everything below is indexed by topological position (Model::eval_ops
   // order), not by node: T's cone is then read in order.
@@ -914,7 +914,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   };
   ImportanceTable table;
   table.task = task;
-  table.point = ev->points()[0];
+  table.point = point;
   table.p_task = std::exp(lp[tpos]);
 
   // Improvement potential: exact, affine shortcut where P_T is affine in
