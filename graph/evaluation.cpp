@@ -46,7 +46,9 @@ namespace {
 
 // ln P of a leaf at points [j0, j0 + len) into out[0, len). `knots` is
 // Model::eval_knots() (a `points` curve's knots, in log10 N and logit p).
-void leaf_kernel(const EvalOp& op, const std::pair<double, double>* knots, const PointCache& cache, std::size_t j0,
+// Always inlined, like task_kernel, so that each ISA version of run_pass
+// (below) gets its own copy compiled for that ISA.
+[[gnu::always_inline]] inline void leaf_kernel(const EvalOp& op, const std::pair<double, double>* knots, const PointCache& cache, std::size_t j0,
                  std::size_t len, double* out) {
   switch (op.curve) {
     case CurveKind::logistic: {
@@ -110,7 +112,7 @@ void leaf_kernel(const EvalOp& op, const std::pair<double, double>* knots, const
 // ln P of a task over one block of len points into out[0, len). Use i
 // (0 <= i < nu) has count[i] and its child's values at child(i)[0, len).
 template <class Child>
-void task_kernel(const EvalOp& op, std::size_t nu, const double* count, Child child, double* out, std::size_t len,
+[[gnu::always_inline]] inline void task_kernel(const EvalOp& op, std::size_t nu, const double* count, Child child, double* out, std::size_t len,
                  Workspace& ws) {
   ws.reserve_points(len);
   GateKind gate = op.gate;
@@ -265,6 +267,134 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
   task_kernel(op, m.use_end(v) - ub, m.eval_use_count().data() + op.use_begin, child, row + j0, j1 - j0, ws);
 }
 
+
+namespace {
+
+// What a node's partial-credit buffer row holds (evaluate(), below).
+enum : std::uint8_t { kNoRow = 0, kPartialCredit = 1, kProbability = 2 };
+
+// Everything one worker's pass over its scale points reads and writes,
+// set up by evaluate() below (its comments say what each array is).
+struct PassInputs {
+  const Model* model = nullptr;
+  std::size_t n = 0, m = 0;                    // nodes, points
+  std::size_t B = 0;                           // points per block
+  std::size_t rows = 0, pc_block_rows = 0;     // buffer rows per block
+  const EvalOp* ops = nullptr;                 // by position
+  const std::uint32_t* use_row = nullptr;      // by use: the child's buffer row
+  const std::int32_t* use_pc = nullptr;        // by use: the child's partial-credit row, or -1
+  const double* use_count = nullptr;           // by use
+  const double* use_steps = nullptr;           // by use
+  const std::uint32_t* row_at = nullptr;       // by position: buffer row; null: the node's index (shared skills)
+  const std::uint8_t* pc_kind = nullptr;       // by position
+  const std::int32_t* pc_block_at = nullptr;   // by position: partial-credit buffer row, or -1
+  const std::int32_t* pc_store_at = nullptr;   // by position: stored partial-credit row, or -1
+  const std::int32_t* kept_at = nullptr;       // by position: kept row, or -1
+  const SharedPlan* plan = nullptr;            // null without shared skills
+  const PointCache* cache = nullptr;
+  const std::pair<double, double>* knots = nullptr;
+  double* log_p = nullptr;                     // kept rows x m
+  double* pc = nullptr;                        // stored partial-credit rows x m
+};
+
+// Points [j0, j1) (whole blocks of B, the last maybe shorter): every node,
+// a block of points at a time, in per-thread buffers. Always inlined into
+// one function per ISA (below), so that the kernels' loops over the points
+// of a block are compiled for AVX2 or AVX-512 where the CPU has them.
+[[gnu::always_inline]] inline void run_pass_body(const PassInputs& in, std::size_t j0, std::size_t j1) {
+  const std::size_t n = in.n, B = in.B;
+  const EvalOp* ops = in.ops;
+  std::vector<double, LargeBufferAllocator<double>> buf(in.rows * B), pcbuf(in.pc_block_rows * B);
+  Workspace ws;
+  ws.reserve_points(B);
+  std::vector<double> scratch;
+  for (std::size_t a0 = j0; a0 < j1; a0 += B) {
+    const std::size_t len = std::min(B, j1 - a0);
+    for (std::size_t i = 0; i < n; ++i) {
+      // The children's rows of a node a few places ahead are requested now,
+      // so their cache misses overlap this node's arithmetic.
+      // The same for their partial-credit rows when the node needs them.
+      if (i + kPrefetchAhead < n) {
+        const EvalOp& ahead = ops[i + kPrefetchAhead];
+        const bool ahead_pc = in.pc_kind[i + kPrefetchAhead] == kPartialCredit;
+        for (std::size_t u = ahead.use_begin; u < ahead.use_end; ++u) {
+          const char* c = reinterpret_cast<const char*>(buf.data() + std::size_t{in.use_row[u]} * B);
+          for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(c + off);
+          if (!ahead_pc || in.use_pc[u] < 0) continue;
+          const char* cp = reinterpret_cast<const char*>(pcbuf.data() + static_cast<std::size_t>(in.use_pc[u]) * B);
+          for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(cp + off);
+        }
+      }
+      const EvalOp& op = ops[i];
+      double* row = buf.data() + (in.row_at ? std::size_t{in.row_at[i]} : op.node) * B;
+      if (op.is_task) {
+        auto child = [&](std::size_t k) { return buf.data() + std::size_t{in.use_row[op.use_begin + k]} * B; };
+        task_kernel(op, op.use_end - op.use_begin, in.use_count + op.use_begin, child, row, len, ws);
+      } else {
+        leaf_kernel(op, in.knots, *in.cache, a0, len, row);
+      }
+      if (in.plan && in.plan->index[op.node] >= 0)
+        expand_shared(*in.model, in.plan->expansions[static_cast<std::size_t>(in.plan->index[op.node])], buf.data(), B,
+                      0, len, ws, scratch);
+      if (in.kept_at[i] >= 0)
+        std::copy(row, row + len, in.log_p + static_cast<std::size_t>(in.kept_at[i]) * in.m + a0);
+      if (in.pc_block_at[i] < 0) continue;
+      double* pc = pcbuf.data() + static_cast<std::size_t>(in.pc_block_at[i]) * B;
+      if (in.pc_kind[i] == kProbability) {
+        vmath::exp(row, pc, len);
+        continue;
+      }
+      std::fill(pc, pc + len, 0.0);
+      double den = 0;
+      for (std::size_t u = op.use_begin; u < op.use_end; ++u) {
+        const double w = in.use_steps[u];
+        den += w;
+        if (in.use_pc[u] >= 0) {
+          const double* cp = pcbuf.data() + static_cast<std::size_t>(in.use_pc[u]) * B;
+          for (std::size_t j = 0; j < len; ++j) pc[j] += w * cp[j];
+        } else {
+          double* t = ws.tmp.data();
+          vmath::exp(buf.data() + std::size_t{in.use_row[u]} * B, t, len);
+          for (std::size_t j = 0; j < len; ++j) pc[j] += w * t[j];
+        }
+      }
+      const double g = op.guess;
+      for (std::size_t j = 0; j < len; ++j) pc[j] = std::clamp(g + (1 - g) * (pc[j] / den), 0.0, 1.0);
+      if (in.pc_store_at[i] >= 0)
+        std::copy(pc, pc + len, in.pc + static_cast<std::size_t>(in.pc_store_at[i]) * in.m + a0);
+    }
+  }
+}
+
+// One copy of the pass per ISA. The same arithmetic in the same order: the
+// loops run over independent points, and evaluation.cpp is compiled with
+// -ffp-contract=off (CMakeLists.txt), so no clone fuses a multiply and an
+// add that the others round twice. Every version gives the same bits.
+using PassFn = void (*)(const PassInputs&, std::size_t, std::size_t);
+void run_pass(const PassInputs& in, std::size_t j0, std::size_t j1) { run_pass_body(in, j0, j1); }
+#if defined(CAPGRAPH_HAVE_SIMD_KERNELS)
+[[gnu::target("avx2")]] void run_pass_avx2(const PassInputs& in, std::size_t j0, std::size_t j1) {
+  run_pass_body(in, j0, j1);
+}
+[[gnu::target("avx512f")]] void run_pass_avx512(const PassInputs& in, std::size_t j0, std::size_t j1) {
+  run_pass_body(in, j0, j1);
+}
+#endif
+
+// The widest version vmath uses too (the CPU's and CAPGRAPH_SIMD's choice).
+PassFn pick_pass() {
+#if defined(CAPGRAPH_HAVE_SIMD_KERNELS)
+  switch (vmath::simd_path()) {
+    case vmath::SimdPath::avx512: return run_pass_avx512;
+    case vmath::SimdPath::avx2: return run_pass_avx2;
+    case vmath::SimdPath::scalar: break;
+  }
+#endif
+  return run_pass;
+}
+
+}  // namespace
+
 }  // namespace detail
 
 using detail::eval_task;
@@ -379,7 +509,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // long as the evaluation): each partial-credit node keeps its own row.
   const std::uint32_t* use_off = model.eval_use_offset().data();
   const std::uint8_t* flags = model.eval_flags().data();
-  enum : std::uint8_t { kNoRow = 0, kPartialCredit = 1, kProbability = 2 };
+  using detail::kNoRow, detail::kPartialCredit, detail::kProbability;
   std::vector<std::uint8_t> pc_kind(n, kNoRow);
   std::vector<std::int32_t> pc_block_at(n, kNone), pc_store_at(n, kNone);
   std::size_t pc_block_rows = 0, pc_rows = 0;
@@ -439,7 +569,6 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   const bool by_node = !plan.index.empty();
   const std::uint32_t* row_at = model.eval_row().data();
   const std::size_t rows = by_node ? n : model.eval_rows();
-  auto slot = [&](std::size_t i) -> std::size_t { return by_node ? ops[i].node : row_at[i]; };
   // Per use, the child's row and partial-credit row, read in order with the
   // uses: looking them up by the child's position is a cache miss per use
   // on large models (half the time of a million-node, one-point run).
@@ -477,75 +606,36 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   const ScalingLaw& law = model.spec().scale.law;
   const detail::PointCache cache(ev.points_, law);
   const std::pair<double, double>* knots = model.eval_knots().data();
-  auto run = [&](std::size_t j0, std::size_t j1) {
-    Evaluation::Buffer buf(rows * B), pcbuf(pc_block_rows * B);
-    Workspace ws;
-    ws.reserve_points(B);
-    std::vector<double> scratch;
-    for (std::size_t a0 = j0; a0 < j1; a0 += B) {
-      const std::size_t len = std::min(B, j1 - a0);
-      for (std::size_t i = 0; i < n; ++i) {
-        // The children's rows of a node a few places ahead are requested now,
-        // so their cache misses overlap this node's arithmetic.
-        // The same for their partial-credit rows when the node needs them.
-        if (i + kPrefetchAhead < n) {
-          const detail::EvalOp& ahead = ops[i + kPrefetchAhead];
-          const bool ahead_pc = pc_kind[i + kPrefetchAhead] == kPartialCredit;
-          for (std::size_t u = ahead.use_begin; u < ahead.use_end; ++u) {
-            const char* c = reinterpret_cast<const char*>(buf.data() + std::size_t{use_row[u]} * B);
-            for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(c + off);
-            if (!ahead_pc || use_pc[u] < 0) continue;
-            const char* cp = reinterpret_cast<const char*>(pcbuf.data() + static_cast<std::size_t>(use_pc[u]) * B);
-            for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(cp + off);
-          }
-        }
-        const detail::EvalOp& op = ops[i];
-        double* row = buf.data() + slot(i) * B;
-        if (op.is_task) {
-          auto child = [&](std::size_t k) { return buf.data() + std::size_t{use_row[op.use_begin + k]} * B; };
-          detail::task_kernel(op, op.use_end - op.use_begin, use_count + op.use_begin, child, row, len, ws);
-        } else {
-          detail::leaf_kernel(op, knots, cache, a0, len, row);
-        }
-        if (by_node && plan.index[op.node] >= 0)
-          detail::expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[op.node])], buf.data(), B,
-                                0, len, ws, scratch);
-        if (kept_at[i] >= 0)
-          std::copy(row, row + len, ev.log_p_.data() + static_cast<std::size_t>(kept_at[i]) * m + a0);
-        if (pc_block_at[i] < 0) continue;
-        double* pc = pcbuf.data() + static_cast<std::size_t>(pc_block_at[i]) * B;
-        if (pc_kind[i] == kProbability) {
-          detail::vmath::exp(row, pc, len);
-          continue;
-        }
-        std::fill(pc, pc + len, 0.0);
-        double den = 0;
-        for (std::size_t u = op.use_begin; u < op.use_end; ++u) {
-          const double w = use_steps[u];
-          den += w;
-          if (use_pc[u] >= 0) {
-            const double* cp = pcbuf.data() + static_cast<std::size_t>(use_pc[u]) * B;
-            for (std::size_t j = 0; j < len; ++j) pc[j] += w * cp[j];
-          } else {
-            double* t = ws.tmp.data();
-            detail::vmath::exp(buf.data() + std::size_t{use_row[u]} * B, t, len);
-            for (std::size_t j = 0; j < len; ++j) pc[j] += w * t[j];
-          }
-        }
-        const double g = op.guess;
-        for (std::size_t j = 0; j < len; ++j) pc[j] = std::clamp(g + (1 - g) * (pc[j] / den), 0.0, 1.0);
-        if (pc_store_at[i] >= 0)
-          std::copy(pc, pc + len, ev.pc_.data() + static_cast<std::size_t>(pc_store_at[i]) * m + a0);
-      }
-    }
-  };
+  detail::PassInputs in;
+  in.model = &model;
+  in.n = n;
+  in.m = m;
+  in.B = B;
+  in.rows = rows;
+  in.pc_block_rows = pc_block_rows;
+  in.ops = ops.data();
+  in.use_row = use_row;
+  in.use_pc = use_pc.data();
+  in.use_count = use_count;
+  in.use_steps = use_steps;
+  in.row_at = by_node ? nullptr : row_at;
+  in.pc_kind = pc_kind.data();
+  in.pc_block_at = pc_block_at.data();
+  in.pc_store_at = pc_store_at.data();
+  in.kept_at = kept_at.data();
+  in.plan = by_node ? &plan : nullptr;
+  in.cache = &cache;
+  in.knots = knots;
+  in.log_p = ev.log_p_.data();
+  in.pc = ev.pc_.data();
+  const auto pass = detail::pick_pass();
 
   // Contiguous ranges of whole blocks, one per worker.
   const std::size_t blocks = (m + B - 1) / B;
   const unsigned threads = detail::worker_count(options.threads, blocks);
   detail::run_workers(threads, [&](unsigned t) {
     const std::size_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
-    run(b0 * B, std::min(m, b1 * B));
+    pass(in, b0 * B, std::min(m, b1 * B));
   });
   return ev;
 }

@@ -14,6 +14,7 @@
 #include "graph/curve_eval.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/model.hpp"
+#include "graph/node_kernels.hpp"
 #include "graph/scale_axis.hpp"
 #include "graph/vmath.hpp"
 #include "model_builder.hpp"
@@ -231,4 +232,57 @@ TEST_CASE("evaluate: the evaluation order puts every prerequisite before its tas
     for (std::size_t v = 0; v < model.size(); ++v)
       for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) REQUIRE(pos[model.use_child(u)] < pos[v]);
   }
+}
+
+// evaluate()'s pass over the points exists once per ISA (graph/evaluation.cpp:
+// SSE2, AVX2, AVX-512, picked like vmath's path). Each must compute every
+// task exactly as the node kernel does on its own (detail::eval_task, built
+// for the baseline ISA) from the same children's values: the same bits, not
+// merely close. Leaves against the scalar curve formulas.
+TEST_CASE("evaluate: every ISA version of the pass gives each task the node kernel's exact bits", "[engine][vmath]") {
+  std::mt19937_64 rng(777);
+  constexpr std::size_t kPoints = 64, kBlock = 16;  // blocks of >= 4 points: vmath's vector path throughout
+  int paths_run = 0;
+  for (const vm::SimdPath path : {vm::SimdPath::avx512, vm::SimdPath::avx2, vm::SimdPath::scalar}) {
+    vm::set_simd_cap(path);
+    if (vm::simd_path() != path) continue;  // the CPU does not have it
+    ++paths_run;
+    for (int trial = 0; trial < 30; ++trial) {
+      testing::RandomModelOptions o;
+      o.leaves = 4 + static_cast<int>(rng() % 8);
+      o.tasks = 8 + static_cast<int>(rng() % 20);
+      o.zero_leaves = trial % 3 == 0;
+      o.compute_axis = trial % 5 == 0;
+      const Model model = Model::compile(testing::random_smooth_model(rng, o));
+      const std::vector<double> xs = ScaleAxis::log_spaced(model.spec().scale.from, model.spec().scale.to, kPoints);
+      EvalOptions eo;
+      eo.block_points = kBlock;
+      eo.threads = 1 + static_cast<unsigned>(trial % 2);
+      const Evaluation ev = evaluate(model, xs, eo);
+      const std::size_t n = model.size();
+      std::vector<double> all(n * kPoints);  // every row, as evaluate() gave it
+      for (std::size_t v = 0; v < n; ++v) std::copy_n(ev.log_p_row(v).begin(), kPoints, &all[v * kPoints]);
+      detail::Workspace ws;
+      std::vector<double> row(kPoints);
+      for (std::size_t v = 0; v < n; ++v) {
+        INFO("path " << static_cast<int>(path) << ", trial " << trial << ", node " << model.node(v).id);
+        const NodeSpec& nd = model.node(v);
+        if (!nd.is_task) {
+          for (std::size_t j = 0; j < kPoints; ++j) {
+            const double r = std::min(
+                0.0, leaf_log_p(curve_log_p(nd.curve, model.spec().scale.law, ev.points()[j]), nd.floor, nd.ceiling));
+            const double a = all[v * kPoints + j];
+            if (std::isinf(r)) REQUIRE(a == r);
+            else REQUIRE(std::abs(a - r) <= 1e-13 * std::max(1.0, std::abs(r)));
+          }
+          continue;
+        }
+        for (std::size_t j0 = 0; j0 < kPoints; j0 += kBlock)
+          detail::eval_task(model, v, all.data(), kPoints, row.data(), j0, j0 + kBlock, ws);
+        REQUIRE(std::memcmp(row.data(), &all[v * kPoints], kPoints * sizeof(double)) == 0);
+      }
+    }
+  }
+  vm::set_simd_cap(vm::SimdPath::avx512);
+  REQUIRE(paths_run >= 1);
 }
