@@ -460,9 +460,7 @@ class ImprovementSweep {
   void run(const std::vector<std::uint32_t>& queries, std::size_t b0, std::size_t b1, double* out) {
     const std::size_t nq = b1 - b0;
     std::fill(listed_.begin(), listed_.end(), 0);  // the lists of earlier blocks lapse
-    stamp_.assign(nq, kNone);
-    slot_.assign(nq, 0);
-    dropped_.assign(nq, 0.0);
+    query_.assign(nq, Query{});
     lists_.clear();
     std::size_t top_word = 0;
     for (std::size_t j = b0; j < b1; ++j) {
@@ -571,18 +569,19 @@ class ImprovementSweep {
   // stay within kDropBudget P_T (so the IP is exact to that).
   bool drop(std::uint32_t q, std::uint32_t p, double dp) {
     const double effect = p_.reach[p] * dp;
-    if (p == 0 || !(dropped_[q] + effect <= budget_)) return false;
-    dropped_[q] += effect;
+    if (p == 0 || !(query_[q].dropped + effect <= budget_)) return false;
+    query_[q].dropped += effect;
     return true;
   }
 
   Slot& slot(std::uint32_t q, std::uint32_t p) {
-    if (stamp_[q] != p) {
-      stamp_[q] = p;
-      slot_[q] = static_cast<std::uint32_t>(slots_.size());
+    Query& s = query_[q];
+    if (s.stamp != p) {
+      s.stamp = p;
+      s.slot = static_cast<std::uint32_t>(slots_.size());
       slots_.push_back(Slot{q});
     }
-    return slots_[slot_[q]];
+    return slots_[s.slot];
   }
 
   void update(std::uint32_t p) {
@@ -724,7 +723,7 @@ class ImprovementSweep {
     maybe_.clear();
     for (std::size_t j = 0; j < ns; ++j) {
       if (!(vals_[j] > lv)) continue;
-      if (p != 0 && (lv == kNegInf || dropped_[slots_[j].q] + reach * (pv * (vals_[j] - lv)) <= budget_)) {
+      if (p != 0 && (lv == kNegInf || query_[slots_[j].q].dropped + reach * (pv * (vals_[j] - lv)) <= budget_)) {
         maybe_.push_back(static_cast<std::uint32_t>(j));
         tmp_.push_back(lv == kNegInf ? vals_[j] : vals_[j] - lv);
         continue;
@@ -755,7 +754,7 @@ class ImprovementSweep {
       const std::uint32_t* qs = lists_.q(l.begin);
       const double* vs = lists_.val(l.begin);
       for (std::uint32_t k = 0; k < l.len; ++k) {
-        const std::uint32_t j = slot_[qs[k]];
+        const std::uint32_t j = query_[qs[k]].slot;
         if (slots_[j].whole) changes_.push_back({j, c, vs[k]});
       }
     }
@@ -786,14 +785,19 @@ class ImprovementSweep {
 
   const ImprovementPlan& p_;
   double budget_;                          // kDropBudget P_T
-  std::vector<double> dropped_;            // by query: the effects dropped so far
   std::vector<List> list_;                 // by position, valid where listed_
   std::vector<std::uint64_t> listed_;      // by position: has a list in this block
   std::vector<std::int32_t> query_at_;      // by position: its query in the block, or -1
   std::vector<std::uint64_t> marks_;        // by position: to visit
   ListStore lists_;                         // the lists: (query in the block, ln P under it > ln P unchanged)
   std::vector<double> cur_;                 // by model node: ln P, changed only inside whole() (filled at its first call)
-  std::vector<std::uint32_t> stamp_, slot_;  // by query: its slot at the task stamped
+  // By query in the block: its slot at the task stamped, and the effects
+  // dropped so far. Together: the task's update reads both, one cache line.
+  struct Query {
+    std::uint32_t stamp = kNone, slot = 0;
+    double dropped = 0;
+  };
+  std::vector<Query> query_;
   std::vector<Slot> slots_;
   std::vector<double> tmp_, vals_;
   std::vector<std::uint32_t> maybe_;  // slots whose change may be dropped
