@@ -336,3 +336,59 @@ TEST_CASE("improvement potential through a change of more than e^700 under mean,
   CHECK_THAT(row_of(tab, a).improvement, WithinRel(0.75 - pt, 1e-14));
   CHECK_THAT(row_of(tab, c).improvement, WithinRel(0.5 - std::exp(-800.0) / 2, 1e-14));
 }
+
+// The ranking (DESIGN.md 3.5): by the chosen measure, descending, ties by
+// spec order, in every --by order; on the two-halves path (more than 4,096
+// rows, two threads) as on one thread. Checked against std::sort of the
+// table's own (-measure, node) pairs, and on models built with ties: equal
+// skills (equal measures) and zeros (skills of P = 1, the leaves' drive
+// when every curve is flat, the tasks' drive).
+TEST_CASE("the ranking: every order sorted by its measure, ties by spec order, any thread count", "[importance]") {
+  auto measure = [](const Prerequisite& r, ImportanceOrder by) {
+    switch (by) {
+      case ImportanceOrder::potential: return r.improvement;
+      case ImportanceOrder::birnbaum: return r.birnbaum;
+      case ImportanceOrder::criticality: return r.criticality;
+      case ImportanceOrder::drive: return r.drive ? *r.drive : -std::numeric_limits<double>::infinity();
+    }
+    return 0.0;
+  };
+  auto check = [&](const Model& m, std::size_t t, double x) {
+    for (const ImportanceOrder by : {ImportanceOrder::potential, ImportanceOrder::birnbaum,
+                                     ImportanceOrder::criticality, ImportanceOrder::drive}) {
+      for (const unsigned threads : {1u, 2u}) {
+        EvalOptions eo;
+        eo.threads = threads;
+        const auto tab = importance(m, t, x, by, eo);
+        std::vector<std::pair<double, std::size_t>> want;
+        for (const auto& r : tab.rows) want.push_back({-measure(r, by), r.node});
+        std::sort(want.begin(), want.end());
+        REQUIRE(want.size() == tab.rows.size());
+        for (std::size_t r = 0; r < want.size(); ++r) REQUIRE(tab.rows[r].node == want[r].second);
+      }
+    }
+  };
+  SECTION("ties: equal skills, skills of P = 1, flat curves") {
+    Builder b;
+    std::vector<std::pair<std::size_t, double>> refs;
+    for (int i = 0; i < 6; ++i) refs.push_back({b.constant("same" + std::to_string(i), 0.7), 1});
+    for (int i = 0; i < 4; ++i) refs.push_back({b.constant("one" + std::to_string(i), 1.0), 1});
+    const auto sub = b.task("sub", GateKind::all, {refs[0], refs[6]});
+    refs.push_back({sub, 1});
+    const auto t = b.task("t", GateKind::all, refs);
+    check(Model::compile(b.spec), t, 1e9);
+  }
+  SECTION("random models, and one of more than 4,096 rows") {
+    std::mt19937_64 rng(4242);
+    for (int trial = 0; trial < 12; ++trial) {
+      RandomModelOptions o;
+      o.leaves = trial == 0 ? 2500 : 5 + static_cast<int>(rng() % 10);
+      o.tasks = trial == 0 ? 5000 : 5 + static_cast<int>(rng() % 20);
+      o.zero_leaves = trial % 2 == 1;
+      ModelSpec spec = random_smooth_model(rng, o);
+      spec.nodes.push_back(top_over_unused_tasks(spec, GateKind::mean, [] { return 1.0; }));
+      const Model m = Model::compile(spec);
+      check(m, spec.nodes.size() - 1, 3e10);
+    }
+  }
+}
