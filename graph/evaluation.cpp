@@ -267,7 +267,6 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
   task_kernel(op, m.use_end(v) - ub, m.eval_use_count().data() + op.use_begin, child, row + j0, j1 - j0, ws);
 }
 
-
 namespace {
 
 // What a node's partial-credit buffer row holds (evaluate(), below).
