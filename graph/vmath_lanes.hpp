@@ -26,23 +26,35 @@ template <class V>
 struct Lanes {
   using v = typename V::v;
 
+  // e^a. Where a < -746, e^a rounds to +0 (so does -inf): those lanes are
+  // set to +0 here, because libmvec sends every lane past its range through
+  // its slow path, one scalar call each, and ln P far below -708 is common
+  // (deep `all` cones at small scale: 3% of a 100k x 1,000 evaluation's
+  // time was that path). The bits are the scalar exp's either way.
+  static v exp0(v a) {
+    const auto zero = V::gt(V::set1(-746.0), a);
+    if (V::none(zero)) return V::exp(a);
+    const v z = V::set1(0.0);
+    return V::select(zero, z, V::exp(V::select(zero, z, a)));
+  }
+
   // ln(1 - e^a): log(-expm1(a)) where a > -ln 2, else log1p(-exp(a)); the
   // other branch is skipped when no lane needs it.
   static v log1mexp(v a) {
     const auto near = V::gt(a, V::set1(-0.6931471805599453));
-    if (V::none(near)) return V::log1p(V::neg(V::exp(a)));
+    if (V::none(near)) return V::log1p(V::neg(exp0(a)));
     if (V::all(near)) return V::log(V::neg(V::expm1(a)));
-    return V::select(near, V::log(V::neg(V::expm1(a))), V::log1p(V::neg(V::exp(a))));
+    return V::select(near, V::log(V::neg(V::expm1(a))), V::log1p(V::neg(exp0(a))));
   }
 
   // ln sigmoid(z) = min(z, 0) - log1p(exp(-|z|))
-  static v log_sigmoid(v z) { return V::sub(V::min(z, V::set1(0.0)), V::log1p(V::exp(V::neg(V::abs(z))))); }
+  static v log_sigmoid(v z) { return V::sub(V::min(z, V::set1(0.0)), V::log1p(exp0(V::neg(V::abs(z))))); }
 
   // ln(e^c + e^b), exact when either is -inf.
   static v logaddexp(v c, v b) {
     const v m = V::max(c, b);
     const v d = V::abs(V::sub(c, b));  // NaN when both are -inf
-    v r = V::add(m, V::log1p(V::exp(V::neg(d))));
+    v r = V::add(m, V::log1p(exp0(V::neg(d))));
     const v ninf = V::set1(-__builtin_inf());
     r = V::select(V::eq(c, ninf), b, r);  // where either is -inf the answer is the other one
     r = V::select(V::eq(b, ninf), c, r);
@@ -62,7 +74,7 @@ struct Lanes {
     }
   }
 
-  static void exp_a(const double* in, double* out, std::size_t n) { map(in, out, n, 0.0, V::exp); }
+  static void exp_a(const double* in, double* out, std::size_t n) { map(in, out, n, 0.0, exp0); }
   static void log_a(const double* in, double* out, std::size_t n) { map(in, out, n, 1.0, V::log); }
   static void expm1_a(const double* in, double* out, std::size_t n) { map(in, out, n, 0.0, V::expm1); }
   static void log1p_a(const double* in, double* out, std::size_t n) { map(in, out, n, 0.0, V::log1p); }
@@ -89,14 +101,14 @@ struct Lanes {
     std::size_t i = 0;
     for (; i + V::kWidth <= n; i += V::kWidth) {
       const v a = V::load(in + i);
-      V::store(p + i, V::exp(a));
+      V::store(p + i, exp0(a));
       V::store(q + i, V::neg(V::expm1(a)));
     }
     if (i < n) {
       alignas(64) double t[V::kWidth], tp[V::kWidth], tq[V::kWidth];
       for (std::size_t k = 0; k < V::kWidth; ++k) t[k] = i + k < n ? in[i + k] : 0.0;
       const v a = V::load(t);
-      V::store(tp, V::exp(a));
+      V::store(tp, exp0(a));
       V::store(tq, V::neg(V::expm1(a)));
       for (std::size_t k = 0; i + k < n; ++k) {
         p[i + k] = tp[k];

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -131,6 +132,51 @@ TEST_CASE("vmath: every array function within 8 ulp of the scalar formula on eve
       CHECK(ulps(p[i], std::exp(lp[i])) <= 8);
       CHECK(ulps(q[i], -std::expm1(lp[i])) <= 8);
     }
+  }
+  vm::set_simd_cap(vm::SimdPath::avx512);
+}
+
+// vmath_lanes.hpp sets the lanes below -746 to +0 itself instead of letting
+// libmvec take its scalar slow path for them. Past libmvec's fast range
+// (below about -708.4) every lane must carry the scalar exp's exact bits,
+// +0 included (not -0), whatever the other lanes of its vector hold; and
+// exp's uses inside the composites must give the scalar formula there too.
+TEST_CASE("vmath: exp far below zero has the scalar exp's exact bits, mixed with ordinary lanes", "[vmath]") {
+  const std::vector<double> far = {-kInf, -1e4,   -800.0,   -746.0000001, -746.0, -745.99,
+                                   -745.5, -745.13, -745.1, -740.0,       -720.0, -708.5};
+  const std::vector<double> ordinary = {-0.5, -3.0, -50.0, -700.0};
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<std::size_t> pick_far(0, far.size() - 1), pick_ord(0, ordinary.size() - 1);
+  std::bernoulli_distribution is_far(0.6);
+  std::vector<double> x;
+  for (int i = 0; i < 4003; ++i) x.push_back(is_far(rng) ? far[pick_far(rng)] : ordinary[pick_ord(rng)]);
+  auto bits = [](double v) {
+    std::uint64_t b;
+    std::memcpy(&b, &v, sizeof b);
+    return b;
+  };
+  for (const vm::SimdPath path : {vm::SimdPath::avx512, vm::SimdPath::avx2, vm::SimdPath::scalar}) {
+    vm::set_simd_cap(path);
+    if (vm::simd_path() != path) continue;
+    INFO("path " << static_cast<int>(path));
+    std::vector<double> y(x.size()), p(x.size()), q(x.size()), l(x.size());
+    vm::exp(x.data(), y.data(), x.size());
+    vm::exp_and_complement(x.data(), p.data(), q.data(), x.size());
+    vm::log1mexp(x.data(), l.data(), x.size());
+    std::size_t far_lanes = 0, zeros = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if (x[i] > -708.5) continue;
+      ++far_lanes;
+      INFO("x = " << x[i] << ", vector " << y[i] << ", scalar " << std::exp(x[i]));
+      CHECK(bits(y[i]) == bits(std::exp(x[i])));
+      CHECK(bits(p[i]) == bits(std::exp(x[i])));
+      CHECK(q[i] == 1.0);
+      CHECK(std::abs(l[i] - std::log1p(-std::exp(x[i]))) <= 1e-300);  // -e^x or 0: subnormal at most
+      zeros += y[i] == 0;
+    }
+    CHECK(far_lanes > 2000);
+    CHECK(zeros > 1000);           // lanes set to +0 ...
+    CHECK(zeros < far_lanes);      // ... and subnormal results still computed
   }
   vm::set_simd_cap(vm::SimdPath::avx512);
 }
