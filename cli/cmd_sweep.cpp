@@ -284,7 +284,7 @@ void add_sweep(CLI::App& app, Action& run) {
       t.start();
       const auto xs = ScaleAxis::log_spaced(a, b, n);
       EvalOptions eo = o->common.engine(o->threads);
-      eo.keep = tasks;  // only the swept tasks' rows are kept (every node is still evaluated)
+      eo.keep = tasks;  // only the swept tasks' rows are kept, and only their cones evaluated
       const Evaluation ev = evaluate(model, xs, eo);
       std::optional<MonteCarloEstimate> mc;
       if (o->mc.on()) mc = monte_carlo(model, xs, o->mc.options(o->threads), tasks);

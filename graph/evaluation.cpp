@@ -276,10 +276,12 @@ enum : std::uint8_t { kNoRow = 0, kPartialCredit = 1, kProbability = 2 };
 // set up by evaluate() below (its comments say what each array is).
 struct PassInputs {
   const Model* model = nullptr;
-  std::size_t n = 0, m = 0;                    // nodes, points
+  std::size_t m = 0;                           // points
   std::size_t B = 0;                           // points per block
   std::size_t rows = 0, pc_block_rows = 0;     // buffer rows per block
   const EvalOp* ops = nullptr;                 // by position
+  const std::uint32_t* order = nullptr;        // the positions to evaluate, ascending; null: all n
+  std::size_t count = 0;                       // how many (n when order is null)
   const std::uint32_t* use_row = nullptr;      // by use: the child's buffer row
   const std::int32_t* use_pc = nullptr;        // by use: the child's partial-credit row, or -1
   const double* use_count = nullptr;           // by use
@@ -301,7 +303,7 @@ struct PassInputs {
 // one function per ISA (below), so that the kernels' loops over the points
 // of a block are compiled for AVX2 or AVX-512 where the CPU has them.
 [[gnu::always_inline]] inline void run_pass_body(const PassInputs& in, std::size_t j0, std::size_t j1) {
-  const std::size_t n = in.n, B = in.B;
+  const std::size_t B = in.B;
   const EvalOp* ops = in.ops;
   std::vector<double, LargeBufferAllocator<double>> buf(in.rows * B), pcbuf(in.pc_block_rows * B);
   Workspace ws;
@@ -309,13 +311,15 @@ struct PassInputs {
   std::vector<double> scratch;
   for (std::size_t a0 = j0; a0 < j1; a0 += B) {
     const std::size_t len = std::min(B, j1 - a0);
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t at = 0; at < in.count; ++at) {
+      const std::size_t i = in.order ? in.order[at] : at;
       // The children's rows of a node a few places ahead are requested now,
       // so their cache misses overlap this node's arithmetic.
       // The same for their partial-credit rows when the node needs them.
-      if (i + kPrefetchAhead < n) {
-        const EvalOp& ahead = ops[i + kPrefetchAhead];
-        const bool ahead_pc = in.pc_kind[i + kPrefetchAhead] == kPartialCredit;
+      if (at + kPrefetchAhead < in.count) {
+        const std::size_t ia = in.order ? in.order[at + kPrefetchAhead] : at + kPrefetchAhead;
+        const EvalOp& ahead = ops[ia];
+        const bool ahead_pc = in.pc_kind[ia] == kPartialCredit;
         for (std::size_t u = ahead.use_begin; u < ahead.use_end; ++u) {
           const char* c = reinterpret_cast<const char*>(buf.data() + std::size_t{in.use_row[u]} * B);
           for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(c + off);
@@ -509,6 +513,29 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   const std::uint32_t* use_off = model.eval_use_offset().data();
   const std::uint8_t* flags = model.eval_flags().data();
   using detail::kNoRow, detail::kPartialCredit, detail::kProbability;
+
+  // With `keep`, only the kept nodes' cones are evaluated: nothing outside
+  // them is read (`sweep --tasks`, a bottleneck query's cone). The buffer
+  // rows assigned by liveness (Model::eval_row) stay valid for any set of
+  // positions closed under children: a skipped position writes no row.
+  std::vector<std::uint32_t> order;
+  bool restricted = false;
+  if (options.keep) {
+    std::vector<std::uint8_t> active(n, 0);
+    std::size_t count = 0;
+    for (std::size_t i = n; i-- > 0;) {
+      if (kept_at[i] >= 0) active[i] = 1;
+      if (!active[i]) continue;
+      ++count;
+      for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u) active[use_pos[u]] = 1;
+    }
+    restricted = count < n;
+    if (restricted) {
+      order.reserve(count);
+      for (std::size_t i = 0; i < n; ++i)
+        if (active[i]) order.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
   std::vector<std::uint8_t> pc_kind(n, kNoRow);
   std::vector<std::int32_t> pc_block_at(n, kNone), pc_store_at(n, kNone);
   std::size_t pc_block_rows = 0, pc_rows = 0;
@@ -607,12 +634,14 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   const std::pair<double, double>* knots = model.eval_knots().data();
   detail::PassInputs in;
   in.model = &model;
-  in.n = n;
   in.m = m;
   in.B = B;
   in.rows = rows;
   in.pc_block_rows = pc_block_rows;
   in.ops = ops.data();
+  in.order = restricted ? order.data() : nullptr;
+  in.count = restricted ? order.size() : n;
+  ev.evaluated_nodes_ = in.count;
   in.use_row = use_row;
   in.use_pc = use_pc.data();
   in.use_count = use_count;

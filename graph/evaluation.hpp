@@ -15,7 +15,8 @@
 // models). Keeping every row (the default) costs
 // 8 * nodes * points bytes; keeping only the reported tasks' rows is what
 // makes 100,000 nodes x 1,000 points cheap (docs/benchmarks.md).
-// Time: O((nodes + uses) * points), with at_least costing O(uses * k) per point.
+// Time: O((nodes + uses) * points), with at_least costing O(uses * k) per point;
+// with EvalOptions::keep, the nodes and uses of the kept nodes' cones.
 #pragma once
 
 #include <cstddef>
@@ -42,7 +43,8 @@ struct EvalOptions {
   int max_shared_expanded = 24;
   double max_shared_work = 2e9;
   /// The nodes whose rows the Evaluation keeps; nullopt keeps every node.
-  /// Every node is evaluated either way (a kept task needs its cone).
+  /// With it, only the kept nodes' cones are evaluated (what they need),
+  /// with the same bits as a whole evaluation.
   std::optional<std::vector<std::size_t>> keep;
   /// Scale points per block (0: automatic, see evaluation.cpp).
   std::size_t block_points = 0;
@@ -58,6 +60,9 @@ class Evaluation {
  public:
   std::size_t num_points() const { return points_.size(); }
   std::size_t num_nodes() const { return num_nodes_; }
+  /// How many nodes were evaluated: all of them, or with EvalOptions::keep
+  /// the kept nodes' cones.
+  std::size_t evaluated_nodes() const { return evaluated_nodes_; }
   const std::vector<ScalePoint>& points() const { return points_; }
 
   /// Whether node v's row was kept (EvalOptions::keep).
@@ -93,6 +98,7 @@ class Evaluation {
   [[noreturn]] void throw_not_kept(std::size_t v) const;
   const Model* model_ = nullptr;
   std::size_t num_nodes_ = 0;
+  std::size_t evaluated_nodes_ = 0;
   std::vector<ScalePoint> points_;
   using Buffer = std::vector<double, detail::LargeBufferAllocator<double>>;
   std::vector<std::int32_t> row_of_;  // node -> row in log_p_ (empty: every node, in node order)

@@ -270,6 +270,58 @@ TEST_CASE("improvement potential on random DAGs with many paths equals brute-for
   CHECK(nonzero > 1000);
 }
 
+// importance() evaluates a cone of at most a quarter of the model alone.
+// The same task with the same prerequisites, alone and beside a model three
+// to five times larger that it does not reach, must give the same table,
+// bit for bit (shared skills in some trials).
+TEST_CASE("a small cone in a large model: the same table as in the cone's own model", "[importance]") {
+  std::mt19937_64 rng(4242);
+  for (int trial = 0; trial < 24; ++trial) {
+    RandomModelOptions o;
+    o.leaves = 6 + static_cast<int>(rng() % 8);
+    o.tasks = 10 + static_cast<int>(rng() % 15);
+    o.shared_fraction = trial % 3 == 0 ? 0.3 : 0.0;
+    ModelSpec alone = random_smooth_model(rng, o);
+    alone.nodes.push_back(top_over_unused_tasks(alone, GateKind::mean, [&] { return 1.0 + static_cast<double>(rng() % 2); }));
+    const std::size_t t = alone.nodes.size() - 1;
+    RandomModelOptions big;
+    big.leaves = 4 * o.leaves;
+    big.tasks = 4 * o.tasks;
+    const ModelSpec other = random_smooth_model(rng, big);
+    ModelSpec beside = alone;
+    const std::size_t off = alone.nodes.size();
+    for (NodeSpec nd : other.nodes) {
+      nd.id = "b_" + nd.id;
+      for (Use& u : nd.uses) u.node += off;
+      beside.nodes.push_back(std::move(nd));
+    }
+    REQUIRE(4 * alone.nodes.size() <= beside.nodes.size());
+    const Model ma = Model::compile(alone), mb = Model::compile(beside);
+    for (double x : {1e8, 3e10, 1e13})
+      for (unsigned threads : {1u, 2u}) {
+        INFO("trial " << trial << " x " << x << " threads " << threads);
+        EvalOptions eo;
+        eo.threads = threads;
+        const auto ta = importance(ma, t, x, ImportanceOrder::potential, eo);
+        const auto tb = importance(mb, t, x, ImportanceOrder::potential, eo);
+        REQUIRE(ta.rows.size() == tb.rows.size());
+        CHECK(ta.p_task == tb.p_task);
+        CHECK(ta.dp_task_dlog10x == tb.dp_task_dlog10x);
+        CHECK(ta.critical_path == tb.critical_path);
+        for (std::size_t r = 0; r < ta.rows.size(); ++r) {
+          const Prerequisite &a = ta.rows[r], &b = tb.rows[r];
+          REQUIRE(a.node == b.node);
+          CHECK(a.p == b.p);
+          CHECK(a.uses == b.uses);
+          CHECK(a.birnbaum == b.birnbaum);
+          CHECK(a.criticality == b.criticality);
+          CHECK(a.improvement == b.improvement);
+          CHECK(a.drive == b.drive);
+        }
+      }
+  }
+}
+
 TEST_CASE("improvement potential over several blocks of queries: any thread count, same bits, brute force on a sample",
           "[importance]") {
   // More multi-path prerequisites than two blocks of the node-major sweep

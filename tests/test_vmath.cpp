@@ -264,6 +264,54 @@ TEST_CASE("evaluate: blocks, threads and kept rows give the same numbers", "[eng
   }
 }
 
+// With `keep`, evaluate() runs only the kept nodes' cones. The cone here is
+// found independently, from the spec's references; every kept value must
+// carry the bits of the whole evaluation (shared skills included).
+TEST_CASE("evaluate: with keep, only the kept nodes' cones are evaluated, with the whole evaluation's bits",
+          "[engine]") {
+  std::mt19937_64 rng(515);
+  std::size_t restricted = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    testing::RandomModelOptions o;
+    o.leaves = 5 + static_cast<int>(rng() % 20);
+    o.tasks = 5 + static_cast<int>(rng() % 40);
+    o.shared_fraction = trial % 3 == 0 ? 0.3 : 0.0;
+    const Model model = Model::compile(testing::random_smooth_model(rng, o));
+    const std::size_t n = model.size();
+    const std::vector<double> xs = ScaleAxis::log_spaced(model.spec().scale.from, model.spec().scale.to, 21);
+    const Evaluation all = evaluate(model, xs);
+    CHECK(all.evaluated_nodes() == n);
+    // Keep one or two random nodes.
+    std::vector<std::size_t> keep{static_cast<std::size_t>(rng() % n)};
+    if (rng() % 2) keep.push_back(static_cast<std::size_t>(rng() % n));
+    std::vector<char> in_cone(n, 0);
+    std::vector<std::size_t> stack = keep;
+    while (!stack.empty()) {
+      const std::size_t v = stack.back();
+      stack.pop_back();
+      if (in_cone[v]) continue;
+      in_cone[v] = 1;
+      for (const Use& u : model.node(v).uses) stack.push_back(u.node);
+    }
+    const auto cone = static_cast<std::size_t>(std::count(in_cone.begin(), in_cone.end(), 1));
+    for (unsigned threads : {1u, 2u}) {
+      EvalOptions eo;
+      eo.threads = threads;
+      eo.keep = keep;
+      const Evaluation some = evaluate(model, xs, eo);
+      INFO("trial " << trial << ", threads " << threads << ", cone " << cone << " of " << n);
+      REQUIRE(some.evaluated_nodes() == cone);
+      restricted += cone < n;
+      for (std::size_t v : keep)
+        for (std::size_t j = 0; j < xs.size(); ++j) {
+          REQUIRE(std::memcmp(&some.log_p_row(v)[j], &all.log_p_row(v)[j], sizeof(double)) == 0);
+          REQUIRE(some.partial_credit(v, j) == all.partial_credit(v, j));
+        }
+    }
+  }
+  CHECK(restricted > 40);  // most trials really skip part of the model
+}
+
 TEST_CASE("evaluate: the evaluation order puts every prerequisite before its task", "[engine]") {
   std::mt19937_64 rng(99);
   for (int trial = 0; trial < 50; ++trial) {
