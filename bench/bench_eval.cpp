@@ -22,8 +22,9 @@
 // after that phase, so /usr/bin/time -v can measure each phase's peak alone.
 // --keep says which rows the Evaluation keeps (EvalOptions::keep): all (the
 // default), tasks (what `capgraph sweep` reports) or roots (tasks nothing
-// else uses); every node is evaluated either way. --block sets the points
-// per block (EvalOptions::block_points; 0 = automatic).
+// else uses); only the kept rows' cones are evaluated (evaluated_nodes in
+// the JSON). --block sets the points per block (EvalOptions::block_points;
+// 0 = automatic).
 // Prints one JSON object on standard output. --dump writes every node's ln P
 // (and partial credit where the engine keeps a row) as CSV
 // node,j,x,log_p,partial_credit for bench/peer_numpy.py --check.
@@ -281,6 +282,7 @@ int main(int argc, char** argv) {
     const std::size_t kept_rows = kept_nodes ? kept_nodes->size() : model.size();
     field("keep", "\"" + keep + "\"");
     field("kept_rows", std::to_string(kept_rows));
+    field("evaluated_nodes", std::to_string(ev->evaluated_nodes()));  // with --keep, the kept rows' cones
     field("logp_bytes_mib", num(8.0 * static_cast<double>(kept_rows) * points / (1024.0 * 1024.0)));
 
     // --- what came out: finite ln P where a double P would be 0 -------------------

@@ -15,7 +15,7 @@
 #      load     bench_eval --phase load      (load + validate only)
 #      eval     bench_eval --points P --threads 2,1 --repeat 2 --keep roots
 #               (load + compile + evaluate: cold with 2 threads, then warm;
-#               every node is evaluated, the root tasks' rows are kept)
+#               the root tasks' rows are kept and their cones evaluated)
 #      evalall  the same keeping every node's row (--keep all), cold only
 #      peer     bench/peer_numpy.py --points P (YAML + networkx + NumPy)
 #    each a separate process under /usr/bin/time -v (peak RSS of that phase).

@@ -66,7 +66,7 @@ def main():
                % (machine.get("nproc"), machine.get("cpu"), machine.get("mem_gib"), machine.get("kernel"),
                   machine.get("load_at_start"), machine.get("date")))
     out.append("capgraph: bench_eval (Release), evaluate with threads %s (first figure: first count listed, "
-               "cold), every node evaluated and the rows of `--keep %s` kept; peer: Python %s, OPENBLAS_CORETYPE=%s."
+               "cold), the rows of `--keep %s` kept and their cones evaluated; peer: Python %s, OPENBLAS_CORETYPE=%s."
                % (machine.get("threads"), machine.get("keep", "all"), machine.get("python"),
                   machine.get("openblas_coretype")))
     out.append("")
@@ -76,6 +76,7 @@ def main():
     out.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     fit = []
     table = {}
+    evaluated = []
     for n, p, size in rows:
         ld = jload(os.path.join(res, "load_%d.json" % n)) or {}
         ev = jload(os.path.join(res, "eval_%d_%d.json" % (n, p))) or {}
@@ -98,6 +99,8 @@ def main():
                 ratio = pe_ev / t_eval
             if warm.get("1"):
                 ratio_w = pe_ev / warm["1"]
+        if ev.get("evaluated_nodes") is not None:
+            evaluated.append("%s of %s" % ("{:,}".format(ev["evaluated_nodes"]), "{:,}".format(n)))
         table[(n, p)] = dict(load=t_load, load_rss=ld_rss, eval=t_eval, eval_rss=ev_rss, warm=warm,
                              peer_eval=pe_ev, ratio=ratio, ratio_w=ratio_w)
         if t_eval and p > 1:
@@ -110,6 +113,9 @@ def main():
     out.append("MiB = peak resident set of that process (`/usr/bin/time -v`): the load column runs "
                "load + validate only; the evaluate column is a whole process (load, compile, evaluate), "
                "so it includes the load's memory.")
+    if evaluated:
+        out.append("Nodes capgraph evaluated (the kept rows' cones; a skill no task uses is not evaluated, "
+                   "while the peer evaluates every node): %s." % ", ".join(evaluated))
     if len(fit) >= 2:
         xs = [a for a, _ in fit]
         ys = [b for _, b in fit]
