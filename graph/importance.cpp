@@ -896,9 +896,9 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   const unsigned pair = detail::worker_count(options.threads, 2);
   detail::run_workers(pair, [&](unsigned w) {
     if (w == 0) {
-      // A cone of at most a quarter of the model is evaluated alone (a
-      // 518-node cone of the 100k benchmark spec: 14 -> 1 ms); the scan
-      // that finds out gives up early on a larger one.
+      // A cone of at most a quarter of the model is evaluated alone (the
+      // query on a 2,203-node cone of the 100k benchmark spec: 16-21 ->
+      // 10-13 ms); the scan that finds out gives up early on a larger one.
       EvalOptions o = p_only;
       o.keep = small_cone_nodes(ops, tpos, n / 4);
       ev.emplace(evaluate(model, xs, o));
