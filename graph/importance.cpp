@@ -811,20 +811,20 @@ class ImprovementSweep {
   detail::Workspace ws_;
 };
 
-// The nodes of the cone of the task at position tpos, if there are at most
-// `limit` of them; nullopt as soon as there are more (so a large cone costs
-// only the start of the scan).
-std::optional<std::vector<std::size_t>> small_cone_nodes(const Ops& ops, std::uint32_t tpos, std::size_t limit) {
+// The cone of the task at position tpos, as positions (T first, children
+// after their tasks: descending), if it has at most `limit` nodes; nullopt
+// as soon as it has more (so a large cone costs only the start of the scan).
+std::optional<std::vector<std::uint32_t>> cone_positions(const Ops& ops, std::uint32_t tpos, std::size_t limit) {
   std::vector<char> in_cone(std::size_t{tpos} + 1, 0);
   in_cone[tpos] = 1;
-  std::vector<std::size_t> nodes;
+  std::vector<std::uint32_t> cone;
   for (std::uint32_t i = tpos + 1; i-- > 0;) {
     if (!in_cone[i]) continue;
-    if (nodes.size() == limit) return std::nullopt;
-    nodes.push_back(ops.op[i].node);
+    if (cone.size() == limit) return std::nullopt;
+    cone.push_back(i);
     for (std::uint32_t u = ops.op[i].use_begin; u < ops.op[i].use_end; ++u) in_cone[ops.child[u]] = 1;
   }
-  return nodes;
+  return cone;
 }
 
 // C_i = B_i P_i / P_T, from logarithms (0 where P_T or P_i is 0).
@@ -900,17 +900,16 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
       // query on a 2,203-node cone of the 100k benchmark spec: 16-21 ->
       // 10-13 ms); the scan that finds out gives up early on a larger one.
       EvalOptions o = p_only;
-      o.keep = small_cone_nodes(ops, tpos, n / 4);
+      o.keep.reset();
+      if (const auto small = cone_positions(ops, tpos, n / 4)) {
+        o.keep.emplace();
+        o.keep->reserve(small->size());
+        for (const std::uint32_t i : *small) o.keep->push_back(ops.op[i].node);
+      }
       ev.emplace(evaluate(model, xs, o));
     }
     if (w + 1 != pair) return;
-    std::vector<char> in_cone(tpos + 1, 0);
-    in_cone[tpos] = 1;
-    for (std::uint32_t i = tpos + 1; i-- > 0;) {
-      if (!in_cone[i]) continue;
-      cone.push_back(i);
-      for (std::uint32_t u = ops.op[i].use_begin; u < ops.op[i].use_end; ++u) in_cone[ops.child[u]] = 1;
-    }
+    cone = *cone_positions(ops, tpos, std::size_t{tpos} + 1);  // never more than tpos + 1 nodes
     uses[tpos] = 1;
     for (const std::uint32_t i : cone) {
       const detail::EvalOp& op = ops.op[i];
