@@ -13,9 +13,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "graph/buffer_rows.hpp"
 #include "graph/curve_eval.hpp"
@@ -107,6 +112,21 @@ namespace {
     // end (ln P = +5.6e-17 for floor 0.0626 and p = 1), as in leaf_log_p.
     for (std::size_t j = 0; j < len; ++j) out[j] = std::max(op.ln_floor, std::min(out[j], op.ln_ceiling));
   }
+}
+
+// A finished block of a kept row, copied out with non-temporal stores: kept
+// rows are written once and not read again during the pass, so ordinary
+// stores would first read every line and push the live buffer rows out of
+// the cache. run_pass_body() fences them before it returns.
+[[gnu::always_inline]] inline void copy_out(const double* src, double* dst, std::size_t len) {
+#if defined(__SSE2__)
+  std::size_t j = 0;
+  for (; j < len && (reinterpret_cast<std::uintptr_t>(dst + j) & 15) != 0; ++j) dst[j] = src[j];
+  for (; j + 2 <= len; j += 2) _mm_stream_pd(dst + j, _mm_loadu_pd(src + j));
+  for (; j < len; ++j) dst[j] = src[j];
+#else
+  std::copy(src, src + len, dst);
+#endif
 }
 
 // ln P of a task over one block of len points into out[0, len). Use i
@@ -339,8 +359,7 @@ struct PassInputs {
       if (in.plan && in.plan->index[op.node] >= 0)
         expand_shared(*in.model, in.plan->expansions[static_cast<std::size_t>(in.plan->index[op.node])], buf.data(), B,
                       0, len, ws, scratch);
-      if (in.kept_at[i] >= 0)
-        std::copy(row, row + len, in.log_p + static_cast<std::size_t>(in.kept_at[i]) * in.m + a0);
+      if (in.kept_at[i] >= 0) copy_out(row, in.log_p + static_cast<std::size_t>(in.kept_at[i]) * in.m + a0, len);
       if (in.pc_block_at[i] < 0) continue;
       double* pc = pcbuf.data() + static_cast<std::size_t>(in.pc_block_at[i]) * B;
       if (in.pc_kind[i] == kProbability) {
@@ -363,10 +382,12 @@ struct PassInputs {
       }
       const double g = op.guess;
       for (std::size_t j = 0; j < len; ++j) pc[j] = std::clamp(g + (1 - g) * (pc[j] / den), 0.0, 1.0);
-      if (in.pc_store_at[i] >= 0)
-        std::copy(pc, pc + len, in.pc + static_cast<std::size_t>(in.pc_store_at[i]) * in.m + a0);
+      if (in.pc_store_at[i] >= 0) copy_out(pc, in.pc + static_cast<std::size_t>(in.pc_store_at[i]) * in.m + a0, len);
     }
   }
+#if defined(__SSE2__)
+  _mm_sfence();  // the kept rows' non-temporal stores, before the caller reads them
+#endif
 }
 
 // One copy of the pass per ISA. The same arithmetic in the same order: the
