@@ -283,6 +283,7 @@ int main(int argc, char** argv) {
     field("keep", "\"" + keep + "\"");
     field("kept_rows", std::to_string(kept_rows));
     field("evaluated_nodes", std::to_string(ev->evaluated_nodes()));  // with --keep, the kept rows' cones
+    field("block_points", std::to_string(ev->block_points()));
     field("logp_bytes_mib", num(8.0 * static_cast<double>(kept_rows) * points / (1024.0 * 1024.0)));
 
     // --- what came out: finite ln P where a double P would be 0 -------------------

@@ -318,12 +318,14 @@ struct PassInputs {
   double* pc = nullptr;                        // stored partial-credit rows x m
 };
 
-// Points [j0, j1) (whole blocks of B, the last maybe shorter): every node,
-// a block of points at a time, in per-thread buffers. Always inlined into
+// Points [j0, j1), cut into blocks of equal length (a multiple of 8 points
+// where in.B allows, at most in.B; the last maybe shorter): every node, a
+// block of points at a time, in per-thread buffers. Always inlined into
 // one function per ISA (below), so that the kernels' loops over the points
 // of a block are compiled for AVX2 or AVX-512 where the CPU has them.
 [[gnu::always_inline]] inline void run_pass_body(const PassInputs& in, std::size_t j0, std::size_t j1) {
-  const std::size_t B = in.B;
+  const std::size_t nb = (j1 - j0 + in.B - 1) / in.B;
+  const std::size_t B = nb == 0 ? in.B : std::min(in.B, ((j1 - j0 + nb - 1) / nb + 7) / 8 * 8);
   const EvalOp* ops = in.ops;
   std::vector<double, LargeBufferAllocator<double>> buf(in.rows * B), pcbuf(in.pc_block_rows * B);
   Workspace ws;
@@ -635,17 +637,20 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // credit of the nodes that need it) are reused warm from block to block
   // instead of touching nodes x points of fresh memory. Each block reads
   // every node's children once, mostly cache misses, so blocks should be
-  // long: up to kLongBlock points while the buffers stay within 256 MiB,
-  // longer while they fit 32 MiB. At 100,000 nodes x 1,000 points 8 points
-  // per block took 1.8x the time of 64; 128 computed faster on one warm
-  // thread (0.85x) but was slower cold on two (0.91-1.08 s against
-  // 0.83-0.85 s: twice the buffer memory to touch).
+  // long, but the buffers of all threads share the last-level cache and are
+  // fresh memory to fault in: as long as the threads' buffers together stay
+  // within 48 MiB, at least kMinBlock points, at most 1,024, and one
+  // thread's buffers within 256 MiB. At 100,000 nodes x 1,000 points (about
+  // 520 KB per point) that is 40 points on two threads: 0.41 s warm
+  // against 0.44 s with 64 (docs/benchmarks.md, session 11); 8 points took
+  // 1.8x the time of 64.
   std::size_t B = options.block_points;
+  const unsigned want = detail::worker_count(options.threads, (m + 7) / 8);
   if (B == 0) {
-    constexpr std::size_t kLongBlock = 64;
+    constexpr std::size_t kMinBlock = 32;
     const std::size_t per_point = 8 * (rows + pc_block_rows) + 1;
-    B = std::clamp<std::size_t>((std::size_t{32} << 20) / per_point, 8, 1024);
-    if (B < kLongBlock) B = std::clamp<std::size_t>((std::size_t{256} << 20) / per_point, 8, kLongBlock);
+    B = std::clamp<std::size_t>((std::size_t{48} << 20) / (want * per_point), kMinBlock, 1024);
+    B = std::max<std::size_t>(8, std::min(B, (std::size_t{256} << 20) / per_point));
     B = B / 8 * 8;
   }
   B = std::max<std::size_t>(1, std::min(B, m));
@@ -663,6 +668,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   in.order = restricted ? order.data() : nullptr;
   in.count = restricted ? order.size() : n;
   ev.evaluated_nodes_ = in.count;
+  ev.block_points_ = B;
   in.use_row = use_row;
   in.use_pc = use_pc.data();
   in.use_count = use_count;
@@ -679,13 +685,11 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   in.pc = ev.pc_.data();
   const auto pass = detail::pick_pass();
 
-  // Contiguous ranges of whole blocks, one per worker.
-  const std::size_t blocks = (m + B - 1) / B;
-  const unsigned threads = detail::worker_count(options.threads, blocks);
-  detail::run_workers(threads, [&](unsigned t) {
-    const std::size_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
-    pass(in, b0 * B, std::min(m, b1 * B));
-  });
+  // One contiguous range of points per worker, of equal length, each cut
+  // into blocks of at most B (run_pass_body). Every point's arithmetic is
+  // the same whatever the cut: the bits do not depend on it.
+  const unsigned threads = detail::worker_count(options.threads, (m + B - 1) / B);
+  detail::run_workers(threads, [&](unsigned t) { pass(in, m * t / threads, m * (t + 1) / threads); });
   return ev;
 }
 

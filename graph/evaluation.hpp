@@ -63,6 +63,9 @@ class Evaluation {
   /// How many nodes were evaluated: all of them, or with EvalOptions::keep
   /// the kept nodes' cones.
   std::size_t evaluated_nodes() const { return evaluated_nodes_; }
+  /// The most points per block of the pass (EvalOptions::block_points, or
+  /// the one chosen for the model's size when that is 0).
+  std::size_t block_points() const { return block_points_; }
   const std::vector<ScalePoint>& points() const { return points_; }
 
   /// Whether node v's row was kept (EvalOptions::keep).
@@ -99,6 +102,7 @@ class Evaluation {
   const Model* model_ = nullptr;
   std::size_t num_nodes_ = 0;
   std::size_t evaluated_nodes_ = 0;
+  std::size_t block_points_ = 0;
   std::vector<ScalePoint> points_;
   using Buffer = std::vector<double, detail::LargeBufferAllocator<double>>;
   std::vector<std::int32_t> row_of_;  // node -> row in log_p_ (empty: every node, in node order)
