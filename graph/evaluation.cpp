@@ -290,7 +290,7 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
 namespace {
 
 // What a node's partial-credit buffer row holds (evaluate(), below).
-enum : std::uint8_t { kNoRow = 0, kPartialCredit = 1, kProbability = 2 };
+enum : std::uint8_t { kNoRow = 0, kPartialCredit = 1 };
 
 // Everything one worker's pass over its scale points reads and writes,
 // set up by evaluate() below (its comments say what each array is).
@@ -364,10 +364,6 @@ struct PassInputs {
       if (in.kept_at[i] >= 0) copy_out(row, in.log_p + static_cast<std::size_t>(in.kept_at[i]) * in.m + a0, len);
       if (in.pc_block_at[i] < 0) continue;
       double* pc = pcbuf.data() + static_cast<std::size_t>(in.pc_block_at[i]) * B;
-      if (in.pc_kind[i] == kProbability) {
-        vmath::exp(row, pc, len);
-        continue;
-      }
       std::fill(pc, pc + len, 0.0);
       double den = 0;
       for (std::size_t u = op.use_begin; u < op.use_end; ++u) {
@@ -521,21 +517,24 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
 
   // Partial credit: `all` tasks that report it, and (when not every row is
   // kept, so it cannot be recomputed later) every kept `all` task; their
-  // `all` descendants need it too (kPartialCredit). A node that is not such
-  // a task but is read by two or more of them keeps P = e^(ln P) in a row
-  // (kProbability), so its exp is computed once, not once per use (93,000
-  // uses of 47,000 such nodes on the 100k benchmark spec). Rows of the
+  // `all` descendants need it too (kPartialCredit). Any other child's P is
+  // e^(ln P) of its row, computed at each use: that row has just been read
+  // for the task's own ln P. (Until session 11 a node read by two or more
+  // of them kept P in a row of its own, so that its exp was computed once;
+  // now that exp runs 8 lanes at a time, the extra rows cost more in memory
+  // traffic than the exps they saved: 100k x 1,000 cold, 2 threads, 10
+  // alternating runs, median 0.530 -> 0.482 s.) Rows of the
   // partial-credit block buffer are assigned by liveness, as
   // Model::eval_row() (graph/buffer_rows.hpp): one is given back after the
   // last task reading it, or at once when no task reads it (its kept values
   // are copied out first).
   // Two passes over compact arrays (Model::eval_use_offset, eval_flags).
-  // Below 8 points neither the shared exps nor the smaller buffer pay for
-  // the liveness bookkeeping (at a million nodes and one point it took as
+  // Below 8 points the smaller buffer does not pay for the liveness
+  // bookkeeping (at a million nodes and one point it took as
   // long as the evaluation): each partial-credit node keeps its own row.
   const std::uint32_t* use_off = model.eval_use_offset().data();
   const std::uint8_t* flags = model.eval_flags().data();
-  using detail::kNoRow, detail::kPartialCredit, detail::kProbability;
+  using detail::kNoRow, detail::kPartialCredit;
 
   // With `keep`, only the kept nodes' cones are evaluated: nothing outside
   // them is read (`sweep --tasks`, a bottleneck query's cone). The buffer
@@ -565,10 +564,9 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   ev.pc_row_.assign(n, kNone);
   {
     // Backward (tasks before their prerequisites): who needs partial
-    // credit, how many partial-credit uses read each node (0, 1, 2 or more)
-    // and the last of them in evaluation order.
+    // credit, and the last task in evaluation order that reads each node's.
     const bool liveness = m >= 8;
-    std::vector<std::uint8_t> need(n, 0), readers(liveness ? n : 0, 0);
+    std::vector<std::uint8_t> need(n, 0);
     std::vector<std::int32_t> last_read(liveness ? n : 0, kNone);
     for (std::size_t i = n; i-- > 0;) {
       // Kept rows carry partial credit (their children's may not be there to
@@ -580,13 +578,11 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
         const std::uint32_t c = use_pos[u];
         need[c] = 1;
         if (!liveness) continue;
-        if (readers[c] < 2) ++readers[c];
         if (last_read[c] == kNone) last_read[c] = static_cast<std::int32_t>(i);
       }
     }
-    // Forward: which other nodes keep P, and where kept partial credit goes.
+    // Forward: where kept partial credit goes.
     for (std::size_t i = 0; i < n; ++i) {
-      if (pc_kind[i] == kNoRow && liveness && readers[i] >= 2) pc_kind[i] = kProbability;
       if (pc_kind[i] != kPartialCredit || kept_at[i] < 0) continue;
       pc_store_at[i] = static_cast<std::int32_t>(pc_rows);
       ev.pc_row_[ops[i].node] = static_cast<std::int32_t>(pc_rows++);

@@ -209,8 +209,7 @@ TEST_CASE("evaluate: blocks, threads and kept rows give the same numbers", "[eng
     const Evaluation ref = evaluate(model, xs);  // every row, automatic block
     const std::size_t n = model.size();
     // Partial credit by its definition (DESIGN.md 3.2), from ln P alone:
-    // evaluate() computes it in reused buffer rows and shares e^(ln P) rows
-    // between readers, which this does not.
+    // evaluate() computes it in reused buffer rows, which this does not.
     std::vector<std::vector<double>> pc_def(n, std::vector<double>(xs.size()));
     for (std::size_t v : model.topological_order()) {
       const NodeSpec& nd = model.node(v);
