@@ -289,9 +289,6 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
 
 namespace {
 
-// What a node's partial-credit buffer row holds (evaluate(), below).
-enum : std::uint8_t { kNoRow = 0, kPartialCredit = 1 };
-
 // Everything one worker's pass over its scale points reads and writes,
 // set up by evaluate() below (its comments say what each array is).
 struct PassInputs {
@@ -307,8 +304,8 @@ struct PassInputs {
   const double* use_count = nullptr;           // by use
   const double* use_steps = nullptr;           // by use
   const std::uint32_t* row_at = nullptr;       // by position: buffer row; null: the node's index (shared skills)
-  const std::uint8_t* pc_kind = nullptr;       // by position
-  const std::int32_t* pc_block_at = nullptr;   // by position: partial-credit buffer row, or -1
+  const std::int32_t* pc_block_at = nullptr;   // by position: partial-credit buffer row (an `all` task
+                                               // that computes partial credit), or -1
   const std::int32_t* pc_store_at = nullptr;   // by position: stored partial-credit row, or -1
   const std::int32_t* kept_at = nullptr;       // by position: kept row, or -1
   const SharedPlan* plan = nullptr;            // null without shared skills
@@ -341,7 +338,7 @@ struct PassInputs {
       if (at + kPrefetchAhead < in.count) {
         const std::size_t ia = in.order ? in.order[at + kPrefetchAhead] : at + kPrefetchAhead;
         const EvalOp& ahead = ops[ia];
-        const bool ahead_pc = in.pc_kind[ia] == kPartialCredit;
+        const bool ahead_pc = in.pc_block_at[ia] >= 0;
         for (std::size_t u = ahead.use_begin; u < ahead.use_end; ++u) {
           const char* c = reinterpret_cast<const char*>(buf.data() + std::size_t{in.use_row[u]} * B);
           for (std::size_t off = 0; off < len * sizeof(double); off += 64) __builtin_prefetch(c + off);
@@ -517,7 +514,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
 
   // Partial credit: `all` tasks that report it, and (when not every row is
   // kept, so it cannot be recomputed later) every kept `all` task; their
-  // `all` descendants need it too (kPartialCredit). Any other child's P is
+  // `all` descendants need it too (pc_task). Any other child's P is
   // e^(ln P) of its row, computed at each use: that row has just been read
   // for the task's own ln P. (Until session 11 a node read by two or more
   // of them kept P in a row of its own, so that its exp was computed once;
@@ -534,7 +531,6 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // long as the evaluation): each partial-credit node keeps its own row.
   const std::uint32_t* use_off = model.eval_use_offset().data();
   const std::uint8_t* flags = model.eval_flags().data();
-  using detail::kNoRow, detail::kPartialCredit;
 
   // With `keep`, only the kept nodes' cones are evaluated: nothing outside
   // them is read (`sweep --tasks`, a bottleneck query's cone). The buffer
@@ -558,7 +554,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
         if (active[i]) order.push_back(static_cast<std::uint32_t>(i));
     }
   }
-  std::vector<std::uint8_t> pc_kind(n, kNoRow);
+  std::vector<std::uint8_t> pc_task(n, 0);  // an `all` task that computes partial credit, in a buffer row
   std::vector<std::int32_t> pc_block_at(n, kNone), pc_store_at(n, kNone);
   std::size_t pc_block_rows = 0, pc_rows = 0;
   ev.pc_row_.assign(n, kNone);
@@ -573,7 +569,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
       // work it out later); without `keep`, every task that reports it.
       if (options.partial_credit && (options.keep ? kept_at[i] >= 0 : (flags[i] & Model::kReportsPartial) != 0)) need[i] = 1;
       if (!need[i] || !(flags[i] & Model::kAllTask)) continue;
-      pc_kind[i] = kPartialCredit;
+      pc_task[i] = 1;
       for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u) {
         const std::uint32_t c = use_pos[u];
         need[c] = 1;
@@ -583,23 +579,23 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     }
     // Forward: where kept partial credit goes.
     for (std::size_t i = 0; i < n; ++i) {
-      if (pc_kind[i] != kPartialCredit || kept_at[i] < 0) continue;
+      if (!pc_task[i] || kept_at[i] < 0) continue;
       pc_store_at[i] = static_cast<std::int32_t>(pc_rows);
       ev.pc_row_[ops[i].node] = static_cast<std::int32_t>(pc_rows++);
     }
     // The rows.
     if (liveness) {
       pc_block_rows = detail::assign_rows_by_liveness(
-          n, [&](std::size_t i) { return pc_kind[i] != kNoRow; },
+          n, [&](std::size_t i) { return pc_task[i] != 0; },
           [&](std::size_t i, auto&& f) {
-            if (pc_kind[i] != kPartialCredit) return;
+            if (!pc_task[i]) return;
             for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u)
-              if (pc_kind[use_pos[u]] != kNoRow) f(use_pos[u]);
+              if (pc_task[use_pos[u]]) f(use_pos[u]);
           },
           last_read, pc_block_at);
     } else {
       for (std::size_t i = 0; i < n; ++i)
-        if (pc_kind[i] != kNoRow) pc_block_at[i] = static_cast<std::int32_t>(pc_block_rows++);
+        if (pc_task[i]) pc_block_at[i] = static_cast<std::int32_t>(pc_block_rows++);
     }
   }
   ev.log_p_.resize(kept * m);  // every kept row is written whole below
@@ -636,10 +632,10 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // long, but the buffers of all threads share the last-level cache and are
   // fresh memory to fault in: as long as the threads' buffers together stay
   // within 48 MiB, at least kMinBlock points, at most 1,024, and one
-  // thread's buffers within 256 MiB. At 100,000 nodes x 1,000 points (about
-  // 520 KB per point) that is 40 points on two threads: 0.41 s warm
-  // against 0.44 s with 64 (docs/benchmarks.md, session 11); 8 points took
-  // 1.8x the time of 64.
+  // thread's buffers within 256 MiB. At 100,000 nodes x 1,000 points that
+  // is 72 points on two threads. Measured with 40-64 points (session 11,
+  // docs/benchmarks.md): 40 and 56 took 0.41 s warm against 0.43 s with 64
+  // on two threads; 8 points took 1.8x the time of 64.
   std::size_t B = options.block_points;
   const unsigned want = detail::worker_count(options.threads, (m + 7) / 8);
   if (B == 0) {
@@ -670,7 +666,6 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   in.use_count = use_count;
   in.use_steps = use_steps;
   in.row_at = by_node ? nullptr : row_at;
-  in.pc_kind = pc_kind.data();
   in.pc_block_at = pc_block_at.data();
   in.pc_store_at = pc_store_at.data();
   in.kept_at = kept_at.data();
