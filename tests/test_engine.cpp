@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -147,6 +148,28 @@ TEST_CASE("any of near-certain skills keeps precision near P = 1", "[numerics]")
   const double z = 3.0 * 6;
   // ln p = -log1p(e^-z); 1e6 uses
   CHECK_THAT(e.log_p(t, 0), WithinRel(-1e6 * std::log1p(std::exp(-z)), 1e-12));
+}
+
+TEST_CASE("expm1_upper bounds expm1 from above, within a factor of 7", "[numerics]") {
+  // Against expm1 in long double (64-bit significand) on a grid from 1e-300
+  // to 699.9, denser near 1 and 700 where the bound changes form.
+  std::vector<double> xs;
+  for (double x = 1e-300; x < 700; x *= 1.0 + 1.0 / 64) xs.push_back(x);
+  for (int i = -200; i <= 200; ++i) {
+    xs.push_back(1.0 + i * 0x1p-40);
+    xs.push_back(std::nextafter(1.0, 0.0) + i * 1e-3);
+  }
+  for (double x = 690; x < 700; x += 0.01) xs.push_back(x);
+  for (const double x : xs) {
+    if (!(x > 0) || x >= 700) continue;
+    const long double exact = std::expm1(static_cast<long double>(x));
+    const double up = expm1_upper(x);
+    INFO("x = " << x);
+    CHECK(static_cast<long double>(up) >= exact);
+    CHECK(static_cast<long double>(up) <= 7 * exact);
+  }
+  CHECK(expm1_upper(700) == std::numeric_limits<double>::infinity());
+  CHECK(expm1_upper(1.0) == 2.0 + 0x1p-50);
 }
 
 TEST_CASE("probabilities stay in [0, 1] at the extremes", "[numerics]") {
