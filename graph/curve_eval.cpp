@@ -2,9 +2,7 @@
 #include "graph/curve_eval.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
-#include <cstdint>
 #include <limits>
 
 namespace capgraph {
@@ -48,15 +46,6 @@ double logaddexp(double a, double b) {
   if (b == kNegInf) return a;
   const double m = std::max(a, b);
   return m + std::log1p(std::exp(-std::abs(a - b)));
-}
-
-double expm1_upper(double x) {
-  if (x <= 1) return x * (1 + x + 0x1p-50);
-  if (x < 700) {
-    const auto k = static_cast<std::uint64_t>(x * 1.4426950408889634) + 2;  // <= 1012
-    return std::bit_cast<double>((1023 + k) << 52);                       // 2^k
-  }
-  return std::numeric_limits<double>::infinity();
 }
 
 double log_sigmoid(double z) {
