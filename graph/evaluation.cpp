@@ -637,9 +637,9 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // docs/benchmarks.md): 40 and 56 took 0.41 s warm against 0.43 s with 64
   // on two threads; 8 points took 1.8x the time of 64.
   std::size_t B = options.block_points;
-  const unsigned want = detail::worker_count(options.threads, (m + 7) / 8);
   if (B == 0) {
     constexpr std::size_t kMinBlock = 32;
+    const unsigned want = detail::worker_count(options.threads, (m + 7) / 8);  // threads sharing the cache
     const std::size_t per_point = 8 * (rows + pc_block_rows) + 1;
     B = std::clamp<std::size_t>((std::size_t{48} << 20) / (want * per_point), kMinBlock, 1024);
     B = std::max<std::size_t>(8, std::min(B, (std::size_t{256} << 20) / per_point));

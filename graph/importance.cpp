@@ -729,16 +729,16 @@ class ImprovementSweep {
         case Plan::kLeaf: break;
       }
     }
-    ns_ = ns;
 
     // The new values (`all` without a guess or a child at P = 0, the
     // commonest, on a loop of its own), then the list of those that moved.
     const double lv = d.lv;
     double* const val = vals_.data();
+    const bool plain_all = d.kind == Plan::kLog && d.zeros == 0 && !d.guessed;  // ln P' = min(0, ln P + acc)
     bool any_whole = false;  // only the kinds after kComplement mark slots whole
     switch (d.kind) {
       case Plan::kLog:
-        if (d.zeros == 0 && !d.guessed) {
+        if (plain_all) {
           for (std::uint32_t j = 0; j < ns; ++j) val[j] = std::min(0.0, lv + sl[j].acc);
         } else {
           for (std::uint32_t j = 0; j < ns; ++j)
@@ -766,7 +766,7 @@ class ImprovementSweep {
       for (std::uint32_t j = 0; j < ns; ++j) val[j] += d.ln1m_guess;
       detail::vmath::logaddexp_const(d.ln_guess, val, val, ns);
       for (std::uint32_t j = 0; j < ns; ++j) val[j] = std::min(0.0, val[j]);
-    } else if (d.kind != Plan::kLog || d.zeros > 0 || d.guessed) {
+    } else if (!plain_all) {
       for (std::uint32_t j = 0; j < ns; ++j) {
         const Slot& s = sl[j];
         double& g = val[j];
@@ -777,7 +777,7 @@ class ImprovementSweep {
         g = std::min(0.0, g);
       }
     }
-    if (any_whole) whole(p);
+    if (any_whole) whole(p, ns);
 
     // Which changes go on. A change dP of node p (not T) may be dropped
     // while the query's dropped effects, each at most reach[p] dP, stay
@@ -796,20 +796,10 @@ class ImprovementSweep {
         const double g = val[j];
         if (!(g > lv)) continue;
         const std::uint32_t q = sl[j].q;
-        double& dropped = qr[q].dropped;
         const double delta = g - lv;
-        if (dropped + reach * (pv * delta) <= budget) {
-          const double up = reach * (pv * expm1_upper(delta));
-          if (dropped + up <= budget) {
-            dropped += up;
-            continue;
-          }
-          const double effect = reach * (pv * std::expm1(delta));
-          if (dropped + effect <= budget) {
-            dropped += effect;
-            continue;
-          }
-        }
+        if (qr[q].dropped + reach * (pv * delta) <= budget &&
+            (drop(q, p, pv * expm1_upper(delta)) || drop(q, p, pv * std::expm1(delta))))
+          continue;
         out_q[no] = q;
         out_v[no] = g;
         ++no;
@@ -827,10 +817,9 @@ class ImprovementSweep {
     lists_.advance(no);
   }
 
-  // The slots marked whole: the task re-evaluated by the engine's kernel
+  // The slots [0, ns) marked whole: the task re-evaluated by the engine's kernel
   // with its changed children's values under that query.
-  void whole(std::uint32_t p) {
-    const std::size_t ns = ns_;
+  void whole(std::uint32_t p, std::size_t ns) {
     std::vector<std::uint32_t>& begin = whole_begin_;
     begin.assign(ns + 1, 0);  // counting sort of (slot, child, value) by slot
     changes_.clear();
@@ -885,8 +874,7 @@ class ImprovementSweep {
     double dropped = 0;
   };
   std::vector<Query> query_;
-  std::vector<Slot> slots_;  // update(): the task's slots, ns_ of them
-  std::uint32_t ns_ = 0;
+  std::vector<Slot> slots_;  // update(): the task's slots (a block's worth of room)
   std::vector<double> tmp_, vals_;
   std::vector<double> terms_, sums_;     // update(), at_least: every slot's terms, then their sums
   std::vector<std::uint32_t> pending_;   // update(), at_least: the slots whose terms are in terms_
