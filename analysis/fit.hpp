@@ -5,7 +5,7 @@
 // power_law: log10 c and alpha; chinchilla: ln weight; constant: logit p)
 // are fitted by maximum likelihood THROUGH the graph: every observation of
 // a node (a task or a skill) is compared with the engine's value of the
-// metric it was scored with (graph/evaluation.hpp, DESIGN.md 3.2), so an
+// metric it was scored with (graph/evaluation.hpp, docs/measures.md §3), so an
 // observation of a composite task constrains every leaf beneath it.
 //
 //   likelihood   binomial, sum k ln P + (n - k) ln(1 - P), when every

@@ -11,7 +11,7 @@
 // `c`: message[; hint]`, and the whole file is then refused: nothing is
 // silently dropped. Metric names are recognised (MetricInfo): which way is
 // better, the scale of the score (BLEU is 0-100), and the engine metric
-// (DESIGN.md 3.2) a score can be compared with, if any.
+// (docs/measures.md §3) a score can be compared with, if any.
 //
 // Complexity: O(bytes). Errors: ReadResult::errors, never exceptions.
 #pragma once

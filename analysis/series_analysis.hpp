@@ -1,7 +1,7 @@
 // capgraph/analysis/series_analysis.hpp — is a jump real or a metric artefact?
 //
 // For each (task, family, metric) series of observations ordered by scale:
-// the emergence measures of DESIGN.md 3.4 (graph/emergence.hpp, reused:
+// the emergence measures of docs/measures.md §5 (graph/emergence.hpp, reused:
 // breakthroughness, transition width, threshold crossing) and
 // monotonicity. Series are oriented so that "better" is up: a
 // lower-is-better metric (Brier, loss) is analysed as -score, so a positive

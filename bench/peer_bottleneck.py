@@ -2,7 +2,7 @@
 """Improvement potential as a researcher would compute it with NumPy, to time
 and check `capgraph bottleneck` against.
 
-IP_i = P_T with P_i set to 1, minus P_T (DESIGN.md 3.5). The NumPy way is
+IP_i = P_T with P_i set to 1, minus P_T (docs/measures.md §6). The NumPy way is
 brute force, vectorised: evaluate T's cone once with one column per
 "what if" (column 0 as it is, column j with prerequisite i_j forced to
 P = 1), using peer_numpy.evaluate (plain probabilities, networkx order).

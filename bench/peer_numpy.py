@@ -5,7 +5,7 @@ PyYAML (CSafeLoader when libyaml is there, Debian's python3-yaml) reads the
 spec, networkx builds the DiGraph (edge prerequisite -> task) and gives a
 topological order, and NumPy evaluates every node over all scale points at
 once (one vector of m points per node), in plain probability space, following
-DESIGN.md 3.1 / 3.2:
+docs/measures.md §2 and §3:
 
   leaf      floor + (ceiling - floor) * p(x)      (the five curve families)
   all       prod P_i ** n_i
@@ -33,7 +33,7 @@ eval_s (NumPy), points, nodes, uses, underflow_nodes, underflow_points, ...
   /usr/bin/python3 bench/peer_numpy.py SPEC --check dump.csv    # bench_eval --dump dump.csv
   /usr/bin/python3 bench/peer_numpy.py SPEC --check-sweep sweep.csv  # capgraph sweep --format csv
 
-Skills declared `shared: true` (DESIGN.md 3.3) are treated like any other
+Skills declared `shared: true` (docs/measures.md §4) are treated like any other
 skill (every use independent): the checks skip nodes with a shared skill in
 their cone. --check compares P (and partial credit where present) with a CSV of ln P
 written by `bench_eval --dump` (columns node,j,x,log_p[,partial_credit]),
@@ -92,7 +92,7 @@ def log_spaced(a, b, n):
 
 
 def scale_points(scale, xs):
-    """(N, D) arrays for axis values xs (DESIGN.md section 2, scale axis)."""
+    """(N, D) arrays for axis values xs (docs/measures.md §1, scale axis)."""
     law = scale.get("law", "chinchilla")
     L = LAWS[law] if isinstance(law, str) else {k: f(v) for k, v in law.items()}
     tpp = f(scale.get("tokens_per_param", 20))
@@ -293,7 +293,7 @@ def structurally_positive(spec, order):
 
 
 def shared_cone(spec, order):
-    """Tasks whose cone holds a `shared: true` skill (DESIGN.md 3.3). The peer
+    """Tasks whose cone holds a `shared: true` skill (docs/measures.md §4). The peer
     treats every use as independent, so its numbers differ there by design
     (a shared skill's own P is the same)."""
     skills = spec.get("skills") or {}

@@ -1,5 +1,5 @@
 // capgraph analyze OBSERVATIONS.csv — per (task, family, metric) series of
-// measured scores: the emergence measures of DESIGN.md 3.4 and
+// measured scores: the emergence measures of docs/measures.md §5 and
 // monotonicity, continuous metrics beside the discrete ones scored on the
 // same outputs (analysis/series_analysis.hpp).
 #include <algorithm>
@@ -83,7 +83,7 @@ void add_analyze(CLI::App& app, Action& run) {
       std::ostringstream os;
       const Format fmt = o->common.fmt();
       if (fmt == Format::table) {
-        os << "Emergence measures per series (DESIGN.md 3.4), x = " << (compute ? "training FLOPs" : "parameters")
+        os << "Emergence measures per series (docs/measures.md §5), x = " << (compute ? "training FLOPs" : "parameters")
            << ", threshold " << num_short(o->threshold) << "; lower-is-better metrics analysed as -score, BLEU as BLEU/100\n\n";
         TextTable t({"task", "family", "metric", "type", "better", "pts", "min", "max", "breakthrough", "width(dec)",
                      "crossing", "monotone", "discrete partner B"},

@@ -1,5 +1,5 @@
 // capgraph bottleneck SPEC --task T --at X — ranked prerequisites of a task,
-// every measure of DESIGN.md 3.5, and the critical path; --over reports at
+// every measure of docs/measures.md §6, and the critical path; --over reports at
 // which scale the top bottleneck changes hands across a sweep.
 #include <memory>
 #include <nlohmann/json.hpp>

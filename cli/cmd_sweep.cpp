@@ -1,5 +1,5 @@
 // capgraph sweep SPEC [--from --to --points] — curves per task and metric,
-// with the emergence summary of DESIGN.md 3.4.
+// with the emergence summary of docs/measures.md §5.
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>

@@ -2,7 +2,7 @@
 //
 // Each add_* adds a CLI11 subcommand whose callback stores in `run` the
 // action to perform after parsing; main() runs it and maps Failure to an
-// exit code (DESIGN.md section 4).
+// exit code (docs/cli.md).
 #pragma once
 
 #include <CLI/CLI.hpp>

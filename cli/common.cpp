@@ -206,7 +206,7 @@ void OutputStream::put(const char* data, std::size_t size) {
       continue;
     } else {
       const int err = w < 0 ? errno : ENOSPC;
-      // The reader went away (| head): end quietly, as DESIGN.md asks. Not
+      // The reader went away (| head): end quietly (docs/cli.md, "Exit codes"). Not
       // for a file: a temporary cannot lose its reader.
       if (err == EPIPE && temp_.empty()) closed_ = true;
       else fail(err);

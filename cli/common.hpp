@@ -1,6 +1,6 @@
 // capgraph/cli/common.hpp — what every subcommand shares: loading a spec with
 // its errors printed, output formats, number formatting, whole-or-nothing
-// output files, phase timings, exit codes (DESIGN.md section 4).
+// output files, phase timings, exit codes (docs/cli.md).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -194,7 +194,7 @@ std::string csv_field(const std::string& s);
 std::string kind_of(const NodeSpec& n);
 
 /// A number for JSON, which cannot hold infinities: ln 0 is written as null
-/// (DESIGN.md 3.2); so is an absent optional.
+/// (docs/measures.md §3); so is an absent optional.
 nlohmann::ordered_json jnum(double v);
 nlohmann::ordered_json jopt(const std::optional<double>& v);
 

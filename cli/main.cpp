@@ -1,4 +1,4 @@
-// capgraph — the command line (DESIGN.md section 4).
+// capgraph — the command line (docs/cli.md).
 #include <malloc.h>
 
 #include <csignal>
@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
   // model after the YAML tree, each table of a bottleneck query) is fresh
   // memory to fault in again, about 3 ms per MB on the VMs we measured. One
   // short-lived process gains by reusing it: blocks up to 32 MiB come from
-  // the heap, and the heap is not trimmed (docs/benchmarks.md, session 6:
-  // `bottleneck` on the 100,000-node spec, compile 0.22 -> 0.08 s).
+  // the heap, and the heap is not trimmed (`bottleneck` on the 100,000-node
+  // spec compiles in 0.08 s this way, 0.22 s without).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   // And one arena for every thread: a worker's first allocations otherwise

@@ -1,6 +1,6 @@
 // capgraph/fuzz/fuzz_invariants.hpp — what a fuzz target checks beyond
 // "no crash": the numbers an evaluation reports for a valid spec are never
-// NaN and probabilities stay in [0, 1] (DESIGN.md 3.1, 3.2). A violation
+// NaN and probabilities stay in [0, 1] (docs/measures.md §2, §3). A violation
 // aborts, so libFuzzer records the input as a crash.
 #pragma once
 

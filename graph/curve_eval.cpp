@@ -1,4 +1,4 @@
-// capgraph/graph/curve_eval.cpp — DESIGN.md section 2 (curves), 3.1 (leaf).
+// capgraph/graph/curve_eval.cpp — docs/measures.md §1 (curves), §2 (leaf).
 #include "graph/curve_eval.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // capgraph/graph/curve_eval.hpp — leaf success probabilities in log space.
 //
-// DESIGN.md section 2 (curve table) and 3.1 (leaf row):
+// docs/measures.md §1 (curves) and §2 (leaf row):
 //   p_leaf = floor + (ceiling - floor) * p(x).
 // Everything is returned as ln p so that long `all` chains never underflow.
 #pragma once
@@ -18,7 +18,7 @@ namespace capgraph {
 double curve_log_p(const Curve& curve, const ScalingLaw& law, const ScalePoint& pt);
 
 /// d p(x) / d log10(x) of the bare curve along the scale axis (for the scale
-/// drive, DESIGN.md 3.5). At a `points` knot the right-hand slope is used.
+/// drive, docs/measures.md §6). At a `points` knot the right-hand slope is used.
 double curve_dp_dlog10x(const Curve& curve, const ScalingLaw& law, const ScalePoint& pt);
 
 /// ln(floor + (ceiling - floor) * exp(log_p)), without cancellation.

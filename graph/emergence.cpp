@@ -1,4 +1,4 @@
-// capgraph/graph/emergence.cpp — DESIGN.md 3.4.
+// capgraph/graph/emergence.cpp — docs/measures.md §5.
 #include "graph/emergence.hpp"
 
 #include <algorithm>

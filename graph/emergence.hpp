@@ -1,4 +1,4 @@
-// capgraph/graph/emergence.hpp — how "emergent" a curve looks (DESIGN.md 3.4).
+// capgraph/graph/emergence.hpp — how "emergent" a curve looks (docs/measures.md §5).
 //
 // All measures take a series y_1..y_m over increasing scale x_1 < ... < x_m
 // (x > 0). Non-finite y values (ln 0 = -inf) are skipped.

@@ -1,4 +1,4 @@
-// capgraph/graph/evaluation.cpp — DESIGN.md 3.1 (P) and 3.2 (metrics).
+// capgraph/graph/evaluation.cpp — docs/measures.md §2 (P) and §3 (metrics).
 //
 // Everything is carried as ln P. For a node with children rows c_i (ln P_i):
 //   all       ln P = sum n_i c_i
@@ -516,11 +516,9 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // kept, so it cannot be recomputed later) every kept `all` task; their
   // `all` descendants need it too (pc_task). Any other child's P is
   // e^(ln P) of its row, computed at each use: that row has just been read
-  // for the task's own ln P. (Until session 11 a node read by two or more
-  // of them kept P in a row of its own, so that its exp was computed once;
-  // now that exp runs 8 lanes at a time, the extra rows cost more in memory
-  // traffic than the exps they saved: 100k x 1,000 cold, 2 threads, 10
-  // alternating runs, median 0.530 -> 0.482 s.) Rows of the
+  // for the task's own ln P. (A row of P per shared child would save that
+  // exp, but the exp runs 8 lanes at a time and the extra rows cost more in
+  // memory traffic than the exps they save: docs/decisions.md.) Rows of the
   // partial-credit block buffer are assigned by liveness, as
   // Model::eval_row() (graph/buffer_rows.hpp): one is given back after the
   // last task reading it, or at once when no task reads it (its kept values
@@ -633,9 +631,8 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // fresh memory to fault in: as long as the threads' buffers together stay
   // within 48 MiB, at least kMinBlock points, at most 1,024, and one
   // thread's buffers within 256 MiB. At 100,000 nodes x 1,000 points that
-  // is 72 points on two threads. Measured with 40-64 points (session 11,
-  // docs/benchmarks.md): 40 and 56 took 0.41 s warm against 0.43 s with 64
-  // on two threads; 8 points took 1.8x the time of 64.
+  // is 72 points on two threads. 40 and 56 points took 0.41 s warm against
+  // 0.43 s with 64 on two threads; 8 points took 1.8x the time of 64.
   std::size_t B = options.block_points;
   if (B == 0) {
     constexpr std::size_t kMinBlock = 32;

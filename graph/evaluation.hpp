@@ -5,7 +5,7 @@
 // over the nodes in topological order writes every node's ln P for the
 // block into a per-thread buffer (node-major, the block's points contiguous,
 // so every inner loop runs over contiguous points), and copies out the rows
-// the caller asked to keep. ln P throughout (DESIGN.md 3.1: long `all`
+// the caller asked to keep. ln P throughout (docs/measures.md §2: long `all`
 // chains stay exact in log space); partial credit for the `all` nodes that
 // need it (every other node's partial credit is its P).
 //
@@ -36,7 +36,7 @@ struct EvalOptions {
   /// Worker threads over blocks of scale points (0 = hardware concurrency,
   /// capped by the number of points / 64).
   unsigned threads = 1;
-  /// Exact evaluation of shared skills (DESIGN.md 3.3, shared.hpp): the most
+  /// Exact evaluation of shared skills (docs/measures.md §4, shared.hpp): the most
   /// shared skills one task may correlate, and the most node evaluations the
   /// Shannon expansion may take (over all tasks and points). Past either,
   /// evaluate() throws ModelError pointing to Monte Carlo.
@@ -80,10 +80,10 @@ class Evaluation {
   std::span<const double> log_p_row(std::size_t v) const {
     return {log_p_.data() + row(v) * points_.size(), points_.size()};
   }
-  /// Expected fraction of atomic steps correct (DESIGN.md 3.2).
+  /// Expected fraction of atomic steps correct (docs/measures.md §3).
   double partial_credit(std::size_t v, std::size_t j) const;
 
-  /// The value of one metric of node v at point j (DESIGN.md 3.2). For
+  /// The value of one metric of node v at point j (docs/measures.md §3). For
   /// log_likelihood this is ln P (nats); see log_likelihood_per_step.
   double metric(std::size_t v, const Metric& m, std::size_t j) const;
   /// ln P_v / s_v.

@@ -1,4 +1,4 @@
-// capgraph/graph/importance.cpp — DESIGN.md 3.5.
+// capgraph/graph/importance.cpp — docs/measures.md §6.
 //
 // Birnbaum by one reverse (adjoint) pass over T's cone. Every gate is
 // monotone non-decreasing in its children, so every partial derivative is
@@ -1011,7 +1011,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     lp[i] = ev->has_row(v) ? ev->log_p(v, 0) : std::numeric_limits<double>::quiet_NaN();
   }
 
-  // Shared skills that T correlates (DESIGN.md 3.3): expand over them.
+  // Shared skills that T correlates (docs/measures.md §4): expand over them.
   std::optional<detail::SharedExpansion> expansion;
   if (model.has_shared()) {
     detail::SharedLimits limits;

@@ -1,6 +1,6 @@
 // capgraph/graph/importance.hpp — which prerequisites bottleneck a task.
 //
-// DESIGN.md 3.5, the fault-tree importance measures on the success side:
+// docs/measures.md §6, the fault-tree importance measures on the success side:
 //   Birnbaum B_i        dP_T / dP_i (total derivative through every path
 //                       from T to i); for a shared skill P(T|i=1) - P(T|i=0)
 //   criticality C_i     B_i P_i / P_T

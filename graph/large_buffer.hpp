@@ -17,8 +17,8 @@
 // the kernel command line), and a huge page is drawn from exactly such
 // blocks: writing it the first time cost 1.6-1.8 ms per MiB against
 // 0.3-0.4 ms for 4 KiB pages, and a cold 100,000 x 1,000 evaluation took
-// 0.68-0.74 s against 0.52-0.58 s without the advice (docs/benchmarks.md,
-// session 10).
+// 0.68-0.74 s against 0.52-0.58 s without the advice (docs/decisions.md,
+// "Huge pages").
 #pragma once
 
 #include <cstddef>

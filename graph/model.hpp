@@ -98,7 +98,7 @@ class Model {
   std::size_t use_child(std::size_t u) const { return use_child_[u]; }
   double use_count(std::size_t u) const { return use_count_[u]; }
 
-  /// Atomic step count s (DESIGN.md 3.2): leaf 1; `all` sum n_i s_i; other gates 1.
+  /// Atomic step count s (docs/measures.md §3): leaf 1; `all` sum n_i s_i; other gates 1.
   double steps(std::size_t v) const { return steps_[v]; }
   /// Dependency depth: 0 for skills, 1 + max over children for tasks.
   int depth(std::size_t v) const { return depth_[v]; }

@@ -4,7 +4,7 @@
 namespace capgraph {
 
 // Hoffmann et al. 2022, approach 3, as published (rounded); the digits of
-// DESIGN.md section 2 and shared/data/scaling_law_constants.csv row 1.
+// docs/measures.md §1 (Hoffmann et al. 2022, approach 3).
 ScalingLaw chinchilla_law() { return {"chinchilla", 1.69, 406.4, 410.7, 0.34, 0.28}; }
 
 // Besiroglu et al. 2024 (Epoch AI replication), BFGS fit excluding 5 outliers;

@@ -5,7 +5,7 @@
 // YAML and validates it with source positions; the engine compiles it into an
 // immutable Model (model.hpp). Nothing here knows about YAML.
 //
-// Semantics of every field: DESIGN.md section 2 and 3; docs/spec-format.md.
+// Semantics of every field: docs/spec-format.md and docs/measures.md.
 #pragma once
 
 #include <cstddef>
@@ -38,7 +38,7 @@ ScalingLaw epoch2024_law();
 /// Looks a law up by name ("chinchilla", "epoch2024"); nullopt if unknown.
 std::optional<ScalingLaw> law_by_name(const std::string& name);
 
-/// The `scale:` block (DESIGN.md section 2).
+/// The `scale:` block (docs/spec-format.md).
 struct ScaleSpec {
   Axis axis = Axis::params;
   double from = 1e8;   ///< default sweep range along the axis
@@ -51,7 +51,7 @@ struct ScaleSpec {
 
 enum class CurveKind { logistic, power_law, chinchilla, points, constant };
 
-/// A leaf's smooth success curve p(x) (DESIGN.md section 2, curve table).
+/// A leaf's smooth success curve p(x) (docs/measures.md §1).
 struct Curve {
   CurveKind kind = CurveKind::constant;
   double mid = 0, slope = 0;           ///< logistic
@@ -72,7 +72,7 @@ struct Use {
 
 enum class MetricKind { exact_match, partial_credit, log_likelihood, multiple_choice, pass_at };
 
-/// A metric an evaluation reports (DESIGN.md 3.2). `k` is K for
+/// A metric an evaluation reports (docs/measures.md §3). `k` is K for
 /// multiple_choice and k for pass_at, unused otherwise.
 struct Metric {
   MetricKind kind = MetricKind::exact_match;

@@ -1,6 +1,6 @@
 // capgraph/graph/monte_carlo.hpp — seeded Monte Carlo estimates of P_v(x).
 //
-// The cross-check of the exact engine (evaluate(), DESIGN.md 3.1 and 3.3)
+// The cross-check of the exact engine (evaluate(), docs/measures.md §2 and §4)
 // and the fallback where exact shared-skill evaluation costs too much. It
 // samples the outcome of every use, exactly as the semantics describe one
 // instance of a task, and averages.
@@ -10,7 +10,7 @@
 //     skills: a shared skill has one outcome per sample of v (drawn lazily
 //     the first time any use inside v needs it, then reused by every use in
 //     v's whole cone, including the n attempts of a best_of and the nested
-//     tasks' repeated uses — DESIGN.md 3.3);
+//     tasks' repeated uses — docs/measures.md §4);
 //   - leaf: a coin with the leaf's P at the point (floor/ceiling applied);
 //   - `all` / `any`: the uses in spec order, each use of count n = m + f
 //     (m integer, 0 <= f < 1) being m independent trials plus, if f > 0, one

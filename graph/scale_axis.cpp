@@ -1,4 +1,4 @@
-// capgraph/graph/scale_axis.cpp — DESIGN.md section 2, "Scale axis".
+// capgraph/graph/scale_axis.cpp — docs/measures.md §1, "Scale axis".
 #include "graph/scale_axis.hpp"
 
 #include <cmath>

@@ -1,6 +1,6 @@
 // capgraph/graph/scale_axis.hpp — what a scale point means: N, D and C.
 //
-// DESIGN.md section 2, "Scale axis". On the `params` axis x = N and
+// docs/measures.md §1, "Scale axis". On the `params` axis x = N and
 // D = min(tokens_per_param * N, data_limit). On the `compute` axis x = C
 // FLOPs, split compute-optimally: N = G (C/6)^a, D = (C/6)^b / G with
 // a = beta/(alpha+beta), b = alpha/(alpha+beta),

@@ -1,4 +1,4 @@
-// capgraph/graph/shared.cpp — Shannon expansion over shared skills (DESIGN.md 3.3).
+// capgraph/graph/shared.cpp — Shannon expansion over shared skills (docs/measures.md §4).
 #include "graph/shared.hpp"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // capgraph/graph/shared.hpp — internal: exact evaluation of shared skills
-// (DESIGN.md 3.3) by Shannon expansion, used by evaluate() and importance().
+// (docs/measures.md §4) by Shannon expansion, used by evaluate() and importance().
 //
 // A shared skill has one outcome per instance of the task being evaluated.
 // Given the outcomes of all shared skills, every use is again an independent

@@ -8,7 +8,7 @@
 // ../STYLE.md: presentation decided elsewhere, this file only builds the
 // cgraph graph and lays it out.
 //
-// Graphviz 2.42 pitfalls handled here (DESIGN.md section 5):
+// Graphviz 2.42 pitfalls handled here (docs/decisions.md, "Known pitfalls of the packages"):
 //  - no plugin configuration file needed: the context is made with
 //    gvContextPlugins() from our own table of built-in plugin libraries
 //    (gvplugin_core, gvplugin_dot_layout, gvplugin_neato_layout, linked

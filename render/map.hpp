@@ -53,7 +53,7 @@ enum class MapDirection {
 
 /// What the bottleneck overlay's edge widths show.
 enum class BottleneckMeasure {
-  birnbaum,   ///< B_i = dP_T/dP_i (DESIGN.md 3.5)
+  birnbaum,   ///< B_i = dP_T/dP_i (docs/measures.md §6)
   potential,  ///< improvement potential IP_i = P_T(P_i = 1) - P_T
 };
 

@@ -7,7 +7,7 @@
 // giving N on the compute axis). Probability panels draw the task's
 // threshold as a dashed line and mark where each curve crosses it. The
 // legend under each panel gives every line's emergence measures
-// (DESIGN.md 3.4): breakthroughness B, transition width in decades, and the
+// (docs/measures.md §5): breakthroughness B, transition width in decades, and the
 // threshold crossing. Observed points (e.g. from --data) are drawn as
 // hollow markers on the panel of their metric.
 //

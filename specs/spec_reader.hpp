@@ -1,6 +1,6 @@
 // capgraph/specs/spec_reader.hpp — from a YAML tree to a ModelSpec.
 //
-// Reads format v1 (DESIGN.md section 2; docs/spec-format.md) in two passes,
+// Reads format v1 (docs/spec-format.md) in two passes,
 // as SCRAM's Initializer does: (1) register every skill and task id
 // (syntax, uniqueness across both maps, the node limit); (2) read each
 // node's body, checking every key, type and domain, and resolving each

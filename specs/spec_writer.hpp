@@ -1,6 +1,6 @@
 // capgraph/specs/spec_writer.hpp — writing a ModelSpec back as a spec file.
 //
-// A small deterministic YAML emitter for format v1 (DESIGN.md 2): the same
+// A small deterministic YAML emitter for format v1 (docs/spec-format.md): the same
 // ModelSpec always gives the same bytes; numbers are written in their
 // shortest form that reads back as the same double, so load(write(spec))
 // reproduces every value exactly. Comments and the layout of an original

@@ -1,4 +1,4 @@
-// tests/test_emergence.cpp — DESIGN.md 3.4 against values computed by hand.
+// tests/test_emergence.cpp — docs/measures.md §5 against values computed by hand.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>

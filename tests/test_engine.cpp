@@ -1,6 +1,6 @@
 // tests/test_engine.cpp — the engine against closed forms and brute force.
 //
-// Every formula of DESIGN.md 3.1/3.2 and section 2 (curves, scale axis) is
+// Every formula of docs/measures.md §1-§3 (curves, scale axis, P, metrics) is
 // checked against an independent computation written here in the plainest
 // possible way (probability space, direct formulas, enumeration).
 #include <catch2/catch.hpp>
@@ -98,7 +98,7 @@ TEST_CASE("every gate matches its closed form", "[gate]") {
   CHECK_THAT(P(e, t_guess), WithinRel(0.25 + 0.75 * 0.36, 1e-14));
 }
 
-TEST_CASE("metrics match DESIGN.md 3.2", "[metric]") {
+TEST_CASE("metrics match docs/measures.md §3", "[metric]") {
   Builder b;
   const auto a = b.constant("a", 0.8), c = b.constant("c", 0.5);
   const auto inner = b.task("inner", GateKind::all, {{a, 2}});           // s = 2

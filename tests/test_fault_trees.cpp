@@ -1,5 +1,5 @@
 // tests/test_fault_trees.cpp — published fault trees as a known answer
-// (DESIGN.md 3.3; docs/fault-trees.md).
+// (docs/measures.md §4; docs/fault-trees.md).
 //
 // With constant curves and every skill shared, `all`/`any`/`at_least`
 // compute a fault tree's top-event probability. Each example is checked

@@ -1,4 +1,4 @@
-// tests/test_importance.cpp — DESIGN.md 3.5 against closed forms, finite
+// tests/test_importance.cpp — docs/measures.md §6 against closed forms, finite
 // differences and direct re-evaluation.
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -389,7 +389,7 @@ TEST_CASE("improvement potential through a change of more than e^700 under mean,
   CHECK_THAT(row_of(tab, c).improvement, WithinRel(0.5 - std::exp(-800.0) / 2, 1e-14));
 }
 
-// The ranking (DESIGN.md 3.5): by the chosen measure, descending, ties by
+// The ranking (docs/measures.md §6): by the chosen measure, descending, ties by
 // spec order, in every --by order; on the two-halves path (more than 4,096
 // rows, two threads) as on one thread. Checked against std::sort of the
 // table's own (-measure, node) pairs, and on models built with ties: equal

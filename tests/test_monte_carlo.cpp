@@ -78,7 +78,7 @@ ModelSpec random_model(std::mt19937_64& rng, double shared_fraction, bool fracti
 
 // Exact P of node v by Shannon expansion written plainly: enumerate every
 // assignment of the shared skills; given it, every other use is
-// independent and the formulas of DESIGN.md 3.1 hold in probability space
+// independent and the formulas of docs/measures.md §2 hold in probability space
 // (a fractional count n of a child with conditional P gives P^n / (1-P)^n).
 double shannon_reference(const Model& m, std::size_t v, double x) {
   const ScalePoint pt = m.axis().at(x);

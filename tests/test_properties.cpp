@@ -5,13 +5,13 @@
 //   - no NaN anywhere; probabilities (P, partial credit, the probability
 //     metrics) in [0, 1]; ln P in [-inf, 0];
 //   - infinity only as the log-likelihood of a P that is exactly 0
-//     (DESIGN.md 3.2): a constant-0 skill, not a P that underflows a double;
+//     (docs/measures.md §3): a constant-0 skill, not a P that underflows a double;
 //   - non-decreasing skill curves give non-decreasing tasks over scale
 //     (every gate is monotone in its children: coherent systems);
 //   - P(all) <= min child P, P(any) >= max child P (before the guess floor);
 //   - partial credit >= exact match;
 //   - and the CLI's CSV and JSON outputs of random specs hold no NaN (JSON
-//     writes a NaN as null, so a null is allowed only where DESIGN.md puts one).
+//     writes a NaN as null, so a null is allowed only where docs/measures.md §3 puts one).
 #include <sys/wait.h>
 
 #include <bit>
@@ -41,7 +41,7 @@ namespace {
 constexpr double kTol = 1e-12;
 
 // P_v is exactly 0 as a real number (not merely below the smallest double):
-// structural zeros only (DESIGN.md 3.1 formulas; a curve other than a
+// structural zeros only (docs/measures.md §2 formulas; a curve other than a
 // constant is never 0 on (0, inf)).
 std::vector<bool> exact_zeros(const ModelSpec& spec) {
   std::vector<bool> zero(spec.nodes.size(), false);
@@ -254,7 +254,7 @@ std::string ref_list(const ModelSpec& s, const NodeSpec& n) {
   return out + "]";
 }
 
-// A spec file for `s` (format v1; DESIGN.md 2).
+// A spec file for `s` (format v1; docs/spec-format.md).
 std::string to_yaml(const ModelSpec& s) {
   std::ostringstream y;
   y << "capgraph: 1\nname: random\nscale:\n  axis: " << (s.scale.axis == Axis::compute ? "compute" : "params")

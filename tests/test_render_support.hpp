@@ -79,7 +79,7 @@ class SpecBuilder {
   std::map<std::string, std::size_t> index_;
 };
 
-/// The "emoji movie" example of DESIGN.md section 2, with groups.
+/// The "emoji movie" example of docs/spec-format.md, with groups.
 inline ModelSpec emoji_movie_spec() {
   SpecBuilder b("Emoji movie");
   b.skill("emoji_semantics", logistic(2e9, 1.2), "perception", "Emoji -> concept")

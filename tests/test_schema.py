@@ -2,7 +2,7 @@
 """Checks specs/capgraph.schema.json (JSON Schema draft 2020-12).
 
 - the schema itself is a valid draft 2020-12 schema;
-- every examples/*.yaml and a few inline specs (the DESIGN.md example among
+- every examples/*.yaml and a few inline specs (the docs/spec-format.md example among
   them) are valid against it;
 - known-bad documents are rejected;
 - over the bad-input corpus (tests/bad/*.yaml), the schema rejects every
@@ -143,7 +143,7 @@ def main(argv):
         return sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
 
     # Valid documents.
-    valid = {"DESIGN.md example": DESIGN_EXAMPLE, "every feature": EVERY_FEATURE, "minimal": MINIMAL}
+    valid = {"spec-format example": DESIGN_EXAMPLE, "every feature": EVERY_FEATURE, "minimal": MINIMAL}
     for path in sorted((root / "examples").glob("*.yaml")):
         valid[str(path.relative_to(root))] = path.read_text(encoding="utf-8")
     for name, text in valid.items():

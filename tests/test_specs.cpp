@@ -17,7 +17,7 @@ using capgraph::specs::LoadResult;
 
 namespace {
 
-// DESIGN.md section 2, verbatim.
+// The example of docs/spec-format.md, verbatim.
 const char* const kDesignExample = R"(capgraph: 1                      # format version, required
 name: Emoji movie                # required
 description: free text
@@ -79,7 +79,7 @@ const std::string kHead = "capgraph: 1\nname: t\n";
 
 }  // namespace
 
-TEST_CASE("specs: the DESIGN.md example loads field by field", "[specs]") {
+TEST_CASE("specs: the spec-format example loads field by field", "[specs]") {
   const LoadResult r = load(kDesignExample);
   INFO(errors_of(r));
   REQUIRE(r.ok());

@@ -208,7 +208,7 @@ TEST_CASE("evaluate: blocks, threads and kept rows give the same numbers", "[eng
     const std::vector<double> xs = ScaleAxis::log_spaced(model.spec().scale.from, model.spec().scale.to, 37);
     const Evaluation ref = evaluate(model, xs);  // every row, automatic block
     const std::size_t n = model.size();
-    // Partial credit by its definition (DESIGN.md 3.2), from ln P alone:
+    // Partial credit by its definition (docs/measures.md §3), from ln P alone:
     // evaluate() computes it in reused buffer rows, which this does not.
     std::vector<std::vector<double>> pc_def(n, std::vector<double>(xs.size()));
     for (std::size_t v : model.topological_order()) {
