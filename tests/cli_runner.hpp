@@ -1,6 +1,7 @@
 // tests/cli_runner.hpp — running the capgraph binary from a test.
 #pragma once
 
+#include "test_paths.hpp"
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -19,7 +20,7 @@ struct CliRun {
 // standard error with `stderr_only`.
 inline CliRun run_cli(const std::string& args, bool stderr_only = false) {
   const std::string redirect = stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null";
-  const std::string cmd = std::string("cd '") + CAPGRAPH_SOURCE_DIR + "' && '" + CAPGRAPH_EXE + "' " + args + redirect;
+  const std::string cmd = std::string("cd '") + capgraph::test::source_dir + "' && '" + capgraph::test::exe + "' " + args + redirect;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);

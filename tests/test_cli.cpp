@@ -1,6 +1,7 @@
 // tests/test_cli.cpp — the command line as a user meets it: exit codes,
 // round trips of every output format against the engine, determinism,
 // whole-or-nothing output files, standard input.
+#include "test_paths.hpp"
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -26,7 +27,7 @@ using testing::run_cli;
 Run run_cli_stderr(const std::string& args) { return run_cli(args, true); }
 
 Model load(const std::string& rel) {
-  auto r = specs::load_spec_file(std::string(CAPGRAPH_SOURCE_DIR) + "/" + rel);
+  auto r = specs::load_spec_file(std::string(capgraph::test::source_dir) + "/" + rel);
   REQUIRE(r.ok());
   return Model::compile(std::move(*r.spec));
 }

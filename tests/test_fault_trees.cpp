@@ -12,6 +12,7 @@
 //      the tree is the published tree.
 // Also: reading the same graph without `shared` gives a visibly different
 // number (sharing matters), and Monte Carlo agrees within 4 standard errors.
+#include "test_paths.hpp"
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
@@ -33,7 +34,7 @@ using Catch::Matchers::WithinAbs;
 namespace {
 
 ModelSpec load_example(const std::string& name) {
-  const auto r = specs::load_spec_file(std::string(CAPGRAPH_SOURCE_DIR) + "/examples/" + name);
+  const auto r = specs::load_spec_file(std::string(capgraph::test::source_dir) + "/examples/" + name);
   for (const auto& d : r.errors) UNSCOPED_INFO(d.to_string());
   REQUIRE(r.ok());
   return *r.spec;

@@ -1,6 +1,7 @@
 // The bad-input corpus: every tests/bad/NAME.yaml must be rejected with
 // exactly the lines of tests/bad/NAME.expected (each error line without
 // the leading "file:", i.e. starting at "line:column: error:").
+#include "test_paths.hpp"
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -12,9 +13,6 @@
 
 #include "specs/load.hpp"
 
-#ifndef CAPGRAPH_TEST_DIR
-#error "CAPGRAPH_TEST_DIR must name the tests/ directory"
-#endif
 
 namespace fs = std::filesystem;
 
@@ -29,7 +27,7 @@ std::string read_file(const fs::path& p) {
 
 std::vector<fs::path> corpus() {
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(fs::path(CAPGRAPH_TEST_DIR) / "bad")) {
+  for (const auto& e : fs::directory_iterator(fs::path(capgraph::test::test_dir) / "bad")) {
     if (e.path().extension() == ".yaml") files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
@@ -65,7 +63,7 @@ TEST_CASE("specs: bad-input corpus", "[specs][bad]") {
 }
 
 TEST_CASE("specs: every corpus input has its expectation", "[specs][bad]") {
-  for (const auto& e : fs::directory_iterator(fs::path(CAPGRAPH_TEST_DIR) / "bad")) {
+  for (const auto& e : fs::directory_iterator(fs::path(capgraph::test::test_dir) / "bad")) {
     fs::path other = e.path();
     if (e.path().extension() == ".yaml") {
       other.replace_extension(".expected");
