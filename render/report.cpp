@@ -63,7 +63,7 @@ std::string script_safe_json(const json& j) {
 // "" if the next element is not a title.
 std::string_view next_title(std::string_view svg, std::size_t from) {
   const std::size_t open = svg.find("<title>", from);
-  if (open == std::string_view::npos || svg.find('<', from + 1) != open) return {};
+  if (open == std::string_view::npos || svg.find('<', from) != open) return {};
   const std::size_t begin = open + 7, end = svg.find("</title>", begin);
   if (end == std::string_view::npos) return {};
   return svg.substr(begin, end - begin);
@@ -92,15 +92,17 @@ std::string embeddable_map(const std::string& svg, const Model& model) {
   s.remove_prefix(start);
   std::string out;
   out.reserve(s.size() + model.size() * 24);
-  constexpr std::string_view kNode = "class=\"node\">", kEdge = "class=\"edge\">";
+  constexpr std::string_view kGroup = "<g id=\"";
   std::size_t pos = 0;
-  while (pos < s.size()) {
-    const std::size_t n = s.find(kNode, pos), e = s.find(kEdge, pos);
-    const std::size_t at = std::min(n, e);
-    if (at == std::string_view::npos) break;
-    const bool is_node = at == n;
-    const std::size_t close = at + (is_node ? kNode.size() : kEdge.size()) - 1;  // the '>'
+  for (std::size_t at = s.find(kGroup); at != std::string_view::npos; at = s.find(kGroup, at + 1)) {
+    const std::size_t close = s.find('>', at);  // the tag's end: Graphviz writes no '>' inside it
+    if (close == std::string_view::npos) break;
+    const std::string_view tag = s.substr(at, close - at);
+    const bool is_node = tag.find(" class=\"node") != std::string_view::npos;
+    const bool is_edge = tag.find(" class=\"edge") != std::string_view::npos;
+    if (!is_node && !is_edge) continue;
     out.append(s.substr(pos, close - pos));
+    pos = close;
     const std::string title = title_text(next_title(s, close + 1));
     if (is_node) {
       if (model.find(title)) out += " data-node=\"" + title + "\"";
@@ -108,7 +110,6 @@ std::string embeddable_map(const std::string& svg, const Model& model) {
       const std::string tail = title.substr(0, arrow), head = title.substr(arrow + 2);
       if (model.find(tail) && model.find(head)) out += " data-edge=\"" + tail + " " + head + "\"";
     }
-    pos = close;
   }
   out.append(s.substr(pos));
   return out;

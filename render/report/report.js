@@ -53,13 +53,18 @@
     const ends = g.getAttribute("data-edge").split(" ");
     edgeEls.push({ g: g, a: byId.get(ends[0]), b: byId.get(ends[1]) });
   }
-  // Graphviz's tooltips (<title>, <a xlink:title>) stay: they are the map's own.
+  // A node's tooltip states P at the scale the map was laid out for; the
+  // slider makes that stale, and the side panel says it all: drop it.
+  for (const el of nodeEls.values())
+    for (const a of el.g.querySelectorAll("a")) a.removeAttributeNS("http://www.w3.org/1999/xlink", "title");
+  const legendScale = Array.from(svg.querySelectorAll("text")).filter((t) => t.textContent.startsWith("P (success) at "));
 
   // ---- scale -------------------------------------------------------------
   function applyPoint(j) {
     point = j;
     slider.value = String(j);
     scaleOut.textContent = D.scale_text[j];
+    for (const t of legendScale) t.textContent = "P (success) at " + D.scale_text[j];
     for (const [i, el] of nodeEls) {
       const look = D.looks[i];
       if (el.shape) el.shape.setAttribute("fill", look.fill[j]);
@@ -321,13 +326,15 @@
     if (hit < 0) hit = D.nodes.findIndex((n) => n.id.toLowerCase().includes(q) || n.label.toLowerCase().includes(q));
     return hit < 0 ? null : hit;
   }
-  findBox.addEventListener("change", () => {
+  function onFind() {
     const hit = find(findBox.value);
     if (hit === null) { findBox.setCustomValidity("no such node"); findBox.reportValidity(); return; }
     findBox.setCustomValidity("");
     select(hit);
     centreOn(hit);
-  });
+  }
+  findBox.addEventListener("change", onFind);
+  findBox.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); onFind(); } });
 
   // ---- zoom and pan ------------------------------------------------------------
   const vb0 = svg.viewBox.baseVal ? [svg.viewBox.baseVal.x, svg.viewBox.baseVal.y, svg.viewBox.baseVal.width, svg.viewBox.baseVal.height] : null;

@@ -25,7 +25,7 @@ export async function launch(executable) {
     // The page must not need the network: point every request at a closed port.
     "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
     "--remote-debugging-pipe", "--user-data-dir=" + profile, "--window-size=1400,900", "about:blank",
-  ], { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] });
+  ], { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], detached: true });  // its own process group
   let stderr = "";
   proc.stderr.on("data", (c) => { stderr += c.toString(); });
   const out = proc.stdio[3], inp = proc.stdio[4];
@@ -65,9 +65,10 @@ export async function launch(executable) {
   }
   async function close() {
     try { await Promise.race([send("Browser.close"), new Promise((r) => setTimeout(r, 3000))]); } catch (_) { /* gone */ }
-    proc.kill("SIGKILL");
+    try { process.kill(-proc.pid, "SIGKILL"); } catch (_) { /* already gone */ }
     await exited;
-    rmSync(profile, { recursive: true, force: true });
+    // Chromium's helpers may still be closing files in the profile.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
   return { send, waitFor, close, listeners };
 }
@@ -108,7 +109,8 @@ export async function openPage(browser, url) {
       await s("Input.dispatchMouseEvent", { type, x, y, button: "left", clickCount: 1 });
   };
   page.key = async (key, code, keyCode) => {
-    await s("Input.dispatchKeyEvent", { type: "keyDown", key, code, windowsVirtualKeyCode: keyCode });
+    const text = key === "Enter" ? "\r" : undefined;
+    await s("Input.dispatchKeyEvent", { type: "keyDown", key, code, windowsVirtualKeyCode: keyCode, text });
     await s("Input.dispatchKeyEvent", { type: "keyUp", key, code, windowsVirtualKeyCode: keyCode });
   };
   page.type = async (text) => { await s("Input.insertText", { text }); };

@@ -36,12 +36,12 @@ function num(cell) { return cell === "-inf" ? null : Number(cell); }
 // Each node's first shape fill and "P ..." text in a static map's SVG.
 function staticLooks(svgText) {
   const out = {};
-  const re = /<g id="[^"]*" class="node">\s*<title>([^<]*)<\/title>([\s\S]*?)<\/g>/g;
+  const re = /<g id="[^"]*" class="node[^"]*">\s*<title>([^<]*)<\/title>([\s\S]*?)<\/g>/g;
   for (let m; (m = re.exec(svgText));) {
     const id = m[1].replace(/&#45;/g, "-");
     const fill = /<(?:polygon|ellipse|path)[^>]*fill="([^"]+)"/.exec(m[2]);
     const p = /<text[^>]*>(P [=>][^<]*)<\/text>/.exec(m[2]);
-    out[id] = { fill: fill && fill[1], p: p && p[1].replace(/&gt;/g, ">") };
+    out[id] = { fill: fill && fill[1], p: p && p[1].replace(/&gt;/g, ">").replace(/&#45;/g, "-") };
   }
   return out;
 }
@@ -57,15 +57,31 @@ test("the report in a browser", { skip: haveBrowser ? false : "chromium not inst
     const data = await page.eval("window.capgraph.data");
     const ids = data.nodes.map((n) => n.id);
 
-    await t.test("every sweep point: the page's numbers are capgraph eval's", () => {
+    await t.test("every sweep point: the page's numbers are capgraph sweep's and eval's", () => {
+      // Every metric of every task at every point: exactly capgraph sweep's
+      // (the same evaluation over the same points).
+      const sweep = csv(cli(["sweep", "examples/emoji_movie.yaml", "--format", "csv"]));
+      let compared = 0;
+      for (const r of sweep) {
+        const v = ids.indexOf(r.task);
+        const j = data.x.indexOf(Number(r.x));
+        assert.ok(j >= 0, `sweep point ${r.x} on the page`);
+        const m = data.tasks[String(v)].metrics.find((q) => q.metric === r.metric);
+        if (!m) continue;  // log_likelihood_per_step: a column of sweep only
+        assert.equal(m.values[j], num(r.value), `${r.metric} of ${r.task} at point ${j}`);
+        ++compared;
+      }
+      assert.ok(compared >= 3 * data.x.length);
+      // Every node's P at every point against capgraph eval at that point
+      // alone: a one-point evaluation takes the scalar exp and log where a
+      // sweep takes the vector ones, so the last bits may differ (at most
+      // 1.4e-14 relative on the examples: docs/decisions.md, "Vector
+      // math: glibc's libmvec, per ISA"); anything more is a wrong number.
       for (let j = 0; j < data.x.length; ++j) {
         const rows = csv(cli(["eval", "examples/emoji_movie.yaml", "--at", arg(data.x[j]), "--format", "csv"]));
-        for (const r of rows) {
-          const v = ids.indexOf(r.node);
-          if (r.quantity === "p") assert.equal(data.looks[v].p[j], num(r.value), `P of ${r.node} at point ${j}`);
-          const task = data.tasks[String(v)];
-          const m = task && task.metrics.find((q) => q.metric === r.quantity);
-          if (m) assert.equal(m.values[j], num(r.value), `${r.quantity} of ${r.node} at point ${j}`);
+        for (const r of rows.filter((q) => q.quantity === "p")) {
+          const page = data.looks[ids.indexOf(r.node)].p[j], cli = num(r.value);
+          assert.ok(Math.abs(page - cli) <= 2e-14 * Math.abs(cli), `P of ${r.node} at point ${j}: ${page} vs ${cli}`);
         }
       }
     });
@@ -120,11 +136,13 @@ test("the report in a browser", { skip: haveBrowser ? false : "chromium not inst
         assert.equal(r[3], num(table[i].birnbaum), "Birnbaum");
         assert.equal(r[4], num(table[i].criticality), "criticality");
       });
-      const evalRows = csv(cli(["eval", "examples/emoji_movie.yaml", "--at", arg(data.x[j]), "--format", "csv"]))
-        .filter((r) => r.node === "emoji_movie");
+      // The panel's metrics: capgraph sweep's at this point.
+      const sweepRows = csv(cli(["sweep", "examples/emoji_movie.yaml", "--tasks", "emoji_movie", "--format", "csv"]))
+        .filter((r) => Number(r.x) === data.x[j]);
+      assert.ok(Object.keys(shown.metrics).length >= 3);
       for (const [metric, value] of Object.entries(shown.metrics)) {
-        const r = evalRows.find((q) => q.quantity === metric);
-        assert.ok(r, `metric ${metric} in capgraph eval`);
+        const r = sweepRows.find((q) => q.metric === metric);
+        assert.ok(r, `metric ${metric} in capgraph sweep`);
         assert.equal(value === "-inf" ? null : Number(value), num(r.value), metric);
       }
       // The critical path is highlighted on the map.
