@@ -2,9 +2,17 @@
 #include "render/report.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <exception>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
+
+#include <zlib.h>
 
 #include <nlohmann/json.hpp>
 
@@ -37,24 +45,40 @@ std::string scale_text(const Model& m, const ScalePoint& pt) {
   return "N = " + short_number(pt.N, 3);
 }
 
-// JSON text that is safe inside <script type="application/json">: no
-// character of it can end the element or start markup, whatever the
-// strings hold. JSON.parse reads the escapes back.
-std::string script_safe_json(const json& j) {
-  const std::string text = j.dump(-1, ' ', false, json::error_handler_t::replace);
+// The value as the CLI's tables print it (4 significant digits, %.4g),
+// read back: the page shows exactly these digits.
+double shown(double v) {
+  if (!std::isfinite(v)) return v;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return std::strtod(buf, nullptr);
+}
+
+// The page's payload: gzip (RFC 1952, no file name, mtime 0, so the bytes
+// are deterministic) of `text`, in base64. The browser inflates it with
+// DecompressionStream; base64 holds no character that could end the
+// <script> element that carries it, whatever the text says.
+std::string gzip_base64(std::string_view text) {
+  z_stream zs{};
+  if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("report: zlib could not start");
+  std::string gz(deflateBound(&zs, static_cast<uLong>(text.size())), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_out = static_cast<uInt>(gz.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  gz.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw std::runtime_error("report: zlib could not compress the page's data");
+  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  out.reserve(text.size() + text.size() / 16);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '<') out += "\\u003c";
-    else if (c == '>') out += "\\u003e";
-    else if (c == '&') out += "\\u0026";
-    else if (c == '\xe2' && i + 2 < text.size() && text[i + 1] == '\x80' && (text[i + 2] == '\xa8' || text[i + 2] == '\xa9')) {
-      out += text[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";  // JS line terminators
-      i += 2;
-    } else {
-      out += c;
-    }
+  out.reserve((gz.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < gz.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, gz.size() - i);
+    std::uint32_t w = 0;
+    for (std::size_t k = 0; k < 3; ++k) w = w << 8 | (k < n ? static_cast<unsigned char>(gz[i + k]) : 0u);
+    for (std::size_t k = 0; k < 4; ++k) out += k <= n ? kB64[(w >> (18 - 6 * k)) & 63] : '=';
   }
   return out;
 }
@@ -78,6 +102,29 @@ std::string title_text(std::string_view t) {
     else if (t.compare(i, 4, "&gt;") == 0) out += '>', i += 4;
     else out += t[i++];
   }
+  return out;
+}
+
+// A node's tooltip states P at the point the map was laid out for, which
+// the slider makes stale (the side panel says it all): drop the
+// xlink:title of every <a> inside a node's group. Graphviz writes a node as
+// <g id="nodeN" class="node..."><title>..</title><g id="a_nodeN"><a
+// xlink:title="...">, with quotes inside values as &quot;.
+std::string without_node_tooltips(const std::string& svg) {
+  std::string out;
+  out.reserve(svg.size());
+  constexpr std::string_view kAnchor = "<g id=\"a_node";
+  constexpr std::string_view kTitle = "<a xlink:title=\"";
+  std::size_t pos = 0;
+  for (std::size_t at = svg.find(kAnchor); at != std::string::npos; at = svg.find(kAnchor, pos)) {
+    const std::size_t a = svg.find(kTitle, at);
+    if (a == std::string::npos || svg.find('>', at) + 1 != a) break;  // not the expected shape: keep the rest
+    const std::size_t end = svg.find('"', a + kTitle.size());
+    if (end == std::string::npos) break;
+    out.append(svg, pos, a + 2 - pos);  // up to "<a"
+    pos = end + 1;                      // past the closing quote
+  }
+  out.append(svg, pos, std::string::npos);
   return out;
 }
 
@@ -112,7 +159,7 @@ std::string embeddable_map(const std::string& svg, const Model& model) {
     }
   }
   out.append(s.substr(pos));
-  return out;
+  return without_node_tooltips(out);
 }
 
 json node_list(const Model& model) {
@@ -174,27 +221,53 @@ json task_metrics(const Model& model, const Evaluation& ev, std::span<const doub
   return out;
 }
 
-// The top rows of every task's bottleneck table at every point:
-// [node, P_i, IP_i, B_i, C_i] per row, and the critical path.
+// The top rows of every task's bottleneck table at every point, as the
+// CLI's table shows them: [node, IP_i, B_i, C_i] per row at 4 significant
+// digits (P_i is on the page already), P_T and the critical path. One
+// query per (task, point), each on one thread (a query on a map of a few
+// hundred nodes takes well under a millisecond); `threads` workers take the
+// tasks in turn, and each task's entry is written by its worker alone, so
+// the result does not depend on the thread count.
 json bottlenecks(const Model& model, std::span<const double> xs, std::size_t rows, const EvalOptions& eo,
                  std::size_t& tables) {
-  json out = json::object();
-  for (std::size_t t : model.tasks()) {
-    json per_point = json::array();
-    for (double x : xs) {
-      const ImportanceTable table = importance(model, t, x, ImportanceOrder::potential, eo);
-      json r = json::array();
-      for (std::size_t i = 0; i < std::min(rows, table.rows.size()); ++i) {
-        const Prerequisite& p = table.rows[i];
-        r.push_back(json::array({p.node, num(p.p), num(p.improvement), num(p.birnbaum), num(p.criticality)}));
+  const std::vector<std::size_t>& tasks = model.tasks();
+  std::vector<json> per_task(tasks.size());
+  EvalOptions one = eo;
+  one.threads = 1;
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < tasks.size() && !failed;) {
+      try {
+        json per_point = json::array();
+        for (double x : xs) {
+          const ImportanceTable table = importance(model, tasks[i], x, ImportanceOrder::potential, one);
+          json r = json::array();
+          for (std::size_t k = 0; k < std::min(rows, table.rows.size()); ++k) {
+            const Prerequisite& p = table.rows[k];
+            r.push_back(json::array({p.node, num(shown(p.improvement)), num(shown(p.birnbaum)), num(shown(p.criticality))}));
+          }
+          per_point.push_back(json{{"p_task", num(shown(table.p_task))}, {"rows", std::move(r)},
+                                   {"more", table.rows.size() > rows ? table.rows.size() - rows : 0},
+                                   {"path", table.critical_path}});
+        }
+        per_task[i] = std::move(per_point);
+      } catch (...) {
+        if (!failed.exchange(true)) failure = std::current_exception();
       }
-      per_point.push_back(json{{"p_task", num(table.p_task)}, {"rows", std::move(r)},
-                               {"more", table.rows.size() > rows ? table.rows.size() - rows : 0},
-                               {"path", table.critical_path}});
-      ++tables;
     }
-    out[std::to_string(t)] = std::move(per_point);
-  }
+  };
+  unsigned n = eo.threads ? eo.threads : std::max(1u, std::thread::hardware_concurrency());
+  n = static_cast<unsigned>(std::min<std::size_t>(n, std::max<std::size_t>(1, tasks.size())));
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < n; ++w) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  json out = json::object();
+  for (std::size_t i = 0; i < tasks.size(); ++i) out[std::to_string(tasks[i])] = std::move(per_task[i]);
+  tables = tasks.size() * xs.size();
   return out;
 }
 
@@ -279,8 +352,9 @@ ReportResult render_report(const Model& model, const ReportOptions& options) {
   h += embeddable_map(map.data, model);
   h += "</div>\n<aside id=\"details\"><p class=\"hint\">Click a node, or find one by name, to see its "
        "metrics, curves and bottlenecks. Move the scale slider to follow the map across the sweep.</p></aside>\n";
-  h += "</main>\n<script type=\"application/json\" id=\"capgraph-data\">";
-  h += script_safe_json(data);
+  result.data = data.dump(-1, ' ', false, json::error_handler_t::replace);
+  h += "</main>\n<script type=\"application/octet-stream\" id=\"capgraph-data\" data-encoding=\"gzip+base64\">";
+  h += gzip_base64(result.data);
   h += "</script>\n<script>\n";
   h += detail::kReportJs;
   h += "</script>\n</body>\n</html>\n";

@@ -10,16 +10,17 @@
 // What the page shows is computed here, not in the browser: P, the label
 // text and the colours of every node at every sweep point (by the map's
 // own MapStyle), every task's metrics, and the top rows of its bottleneck
-// table (importance()) at every point. The numbers are embedded at full
-// precision (shortest round-trip decimal), so the page's values equal the
-// CLI's at each sweep point.
+// table (importance()) at every point. P and the metrics are embedded at
+// full precision (shortest round-trip decimal), so they equal the CLI's
+// `sweep` at each point; bottleneck values at the 4 significant digits the
+// CLI's tables print, which is what the page shows.
 //
 // Safety: a spec is untrusted input. The map's SVG escapes its text
-// (escape.hpp); the data travel as JSON inside <script type=
-// "application/json"> with `<`, `>`, `&`, U+2028 and U+2029 written as
-// \u escapes, so no string can close the element; the page's script reads
-// it with JSON.parse and writes strings into the DOM as text only. The page
-// has no eval and no handler attributes.
+// (escape.hpp); the data travel as gzipped JSON in base64 inside a
+// <script type="application/octet-stream"> element, so no string can close
+// the element; the page's script inflates and parses it (JSON.parse) and
+// writes strings into the DOM as text only. The page has no eval and no
+// handler attributes.
 //
 // Output is deterministic: the same model and options give the same bytes.
 //
@@ -44,7 +45,7 @@ struct ReportOptions {
   /// scale block (range and points).
   std::vector<double> xs;
   /// Bottleneck rows kept per task and sweep point (the table's top rows).
-  std::size_t bottleneck_rows = 8;
+  std::size_t bottleneck_rows = 5;
   /// The map's layout and look (format is always SVG here). Its overlay
   /// and title are set by the report.
   MapOptions map;
@@ -57,6 +58,9 @@ struct ReportOptions {
 
 struct ReportResult {
   std::string html;
+  /// The page's data as JSON text (docs/report.md), before it is gzipped
+  /// and base64-encoded into the page.
+  std::string data;
   std::vector<std::string> notes;  ///< for the CLI to print (stderr), also shown on the page
   std::size_t points = 0;          ///< sweep points embedded
   std::size_t nodes = 0;           ///< model nodes with data

@@ -5,7 +5,13 @@
 // tests/browser/report.test.mjs.
 #include <catch2/catch.hpp>
 
+#include <zlib.h>
+
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -25,14 +31,48 @@ std::size_t count(const std::string& s, const std::string& what) {
   return n;
 }
 
-// The page's embedded data, parsed back.
+// The page's embedded data: base64 decoded and inflated here (zlib), and
+// parsed back.
 nlohmann::json page_data(const std::string& html) {
-  const std::string open = "<script type=\"application/json\" id=\"capgraph-data\">";
+  const std::string open = "data-encoding=\"gzip+base64\">";
   const std::size_t b = html.find(open);
   REQUIRE(b != std::string::npos);
   const std::size_t e = html.find("</script>", b);
   REQUIRE(e != std::string::npos);
-  return nlohmann::json::parse(html.substr(b + open.size(), e - b - open.size()));
+  const std::string b64 = html.substr(b + open.size(), e - b - open.size());
+  std::string gz;
+  std::uint32_t w = 0;
+  int bits = 0;
+  for (char c : b64) {
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char* at = std::strchr(alphabet, c);
+    if (c == '=' || !at || c == '\0') continue;
+    w = w << 6 | static_cast<std::uint32_t>(at - alphabet);
+    if ((bits += 6) >= 8) gz += static_cast<char>((w >> (bits -= 8)) & 0xff);
+  }
+  z_stream zs{};
+  REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
+  std::string text;
+  char buf[1 << 15];
+  zs.next_in = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_in = static_cast<uInt>(gz.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    text.append(buf, sizeof buf - zs.avail_out);
+  }
+  inflateEnd(&zs);
+  REQUIRE(rc == Z_STREAM_END);
+  return nlohmann::json::parse(text);
+}
+
+// What the CLI's tables print (%.4g), read back.
+double four(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return std::strtod(buf, nullptr);
 }
 
 double value(const nlohmann::json& j) {
@@ -51,6 +91,7 @@ TEST_CASE("report: the page's numbers are the engine's, bit for bit", "[render][
   CHECK(r.nodes == m.size());
   CHECK(r.bottleneck_tables == 2 * 9);  // two tasks
   const auto d = page_data(r.html);
+  CHECK(d == nlohmann::json::parse(r.data));
   const Evaluation ev = evaluate(m, o.xs);
   REQUIRE(d["x"].size() == 9);
   for (std::size_t j = 0; j < 9; ++j) CHECK(d["x"][j].get<double>() == o.xs[j]);
@@ -71,13 +112,13 @@ TEST_CASE("report: the page's numbers are the engine's, bit for bit", "[render][
     for (std::size_t j = 0; j < 9; ++j) {
       const ImportanceTable table = importance(m, t, o.xs[j]);
       const auto& b = d["bottlenecks"][std::to_string(t)][j];
-      CHECK(b["p_task"].get<double>() == table.p_task);
+      CHECK(b["p_task"].get<double>() == four(table.p_task));
       REQUIRE(b["rows"].size() == std::min<std::size_t>(3, table.rows.size()));
       for (std::size_t i = 0; i < b["rows"].size(); ++i) {
         CHECK(b["rows"][i][0].get<std::size_t>() == table.rows[i].node);
-        CHECK(b["rows"][i][2].get<double>() == table.rows[i].improvement);
-        CHECK(b["rows"][i][3].get<double>() == table.rows[i].birnbaum);
-        CHECK(b["rows"][i][4].get<double>() == table.rows[i].criticality);
+        CHECK(b["rows"][i][1].get<double>() == four(table.rows[i].improvement));
+        CHECK(b["rows"][i][2].get<double>() == four(table.rows[i].birnbaum));
+        CHECK(b["rows"][i][3].get<double>() == four(table.rows[i].criticality));
       }
       CHECK(b["path"].get<std::vector<std::size_t>>() == table.critical_path);
     }
@@ -110,7 +151,11 @@ TEST_CASE("report: hostile spec text stays text", "[render][report][escape]") {
   CHECK(count(r.html, "</script>") == 2);
   CHECK(count(r.html, "<img") == 0);
   CHECK(count(r.html, "<svg onload") == 0);
-  CHECK(r.html.find("onerror=") == std::string::npos);
+  // Each "onerror=" is inside an escaped "<img" (text), never an attribute.
+  for (std::size_t p = r.html.find("onerror="); p != std::string::npos; p = r.html.find("onerror=", p + 1)) {
+    const std::string before = r.html.substr(p - std::min<std::size_t>(p, 16), std::min<std::size_t>(p, 16));
+    CHECK((before.find("&lt;img") != std::string::npos || before.find("\\u003cimg") != std::string::npos));
+  }
   // The strings come back intact from the page's data.
   const auto d = page_data(r.html);
   CHECK(d["name"] == m.spec().name);
@@ -124,9 +169,12 @@ TEST_CASE("report: the same input gives the same bytes", "[render][report]") {
   const Model m = Model::compile(test::generated_spec(60, 4, 3));
   ReportOptions o;
   o.xs = ScaleAxis::log_spaced(1e8, 1e13, 13);
+  o.evaluation.threads = 1;
   const std::string a = render_report(m, o).html;
   const std::string b = render_report(m, o).html;
   CHECK(a == b);
+  o.evaluation.threads = 3;  // the bottleneck queries spread over workers
+  CHECK(render_report(m, o).html == a);
 }
 
 TEST_CASE("report: a bad sweep is refused", "[render][report]") {

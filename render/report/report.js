@@ -4,9 +4,15 @@
 // spec reach the page only as text (textContent, createTextNode), never as
 // markup. Hooks for scripts and tests: input#scale, g[data-node], #details,
 // and window.capgraph = {data, setScale, select, scaleIndex}.
-(function () {
+// The data arrive gzipped and in base64 (render/report.cpp); the page
+// inflates them with the browser's DecompressionStream, so set-up is
+// asynchronous: window.capgraphReady resolves to window.capgraph.
+window.capgraphReady = (async function () {
   "use strict";
-  const D = JSON.parse(document.getElementById("capgraph-data").textContent);
+  const payload = document.getElementById("capgraph-data").textContent.trim();
+  const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
+  const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const D = JSON.parse(await new Response(inflated).text());
   const SVG_NS = "http://www.w3.org/2000/svg";
   const slider = document.getElementById("scale");
   const scaleOut = document.getElementById("scale-value");
@@ -195,7 +201,7 @@
     details.appendChild(el("h3", "Bottlenecks at this scale (P_T = " + fmt(b.p_task, 4) + ")"));
     const onPath = new Set(b.path);
     const rows = b.rows.map((r) => {
-      const tr = row([D.nodes[r[0]].label, fmt(r[1], 3), fmt(r[2], 3), fmt(r[3], 3), fmt(r[4], 3)], true);
+      const tr = row([D.nodes[r[0]].label, fmt(D.looks[r[0]].p[point], 3), fmt(r[1], 4), fmt(r[2], 4), fmt(r[3], 4)], true);
       tr.setAttribute("data-prerequisite", D.nodes[r[0]].id);
       if (onPath.has(r[0])) tr.classList.add("on-path");
       tr.firstChild.classList.add("link");
@@ -233,7 +239,7 @@
     return e;
   }
   function curves(i, task) {
-    const W = 440, H = 210, L = 44, R = 10, T = 10, B = 34;
+    const W = 440, H = 210, L = 44, R = 18, T = 10, B = 34;
     const lx = D.x.map((x) => Math.log10(x));
     const x0 = lx[0], x1 = lx[lx.length - 1] > x0 ? lx[lx.length - 1] : x0 + 1;
     const X = (v) => L + ((Math.log10(v) - x0) / (x1 - x0)) * (W - L - R);
@@ -396,4 +402,9 @@
     select: select,
     scaleIndex: () => point,
   };
+  return window.capgraph;
 })();
+window.capgraphReady.catch((e) => {
+  document.getElementById("notes").textContent = "This page could not read its data: " + e;
+  throw e;
+});
