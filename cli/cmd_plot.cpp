@@ -60,47 +60,6 @@ Metric parse_metric(const std::string& text) {
   return m;
 }
 
-// Observed series for the plot: one per (task, family, metric), read by the
-// shared observations reader (analysis/observations.hpp; bad rows are
-// file:line errors, nothing is dropped silently). Each series goes to the
-// panel of the engine metric it can be compared with; BLEU / 100 goes to the
-// partial-credit panel (a continuous score of the same outputs); others to
-// the first panel, with a note.
-std::vector<render::ObservedSeries> observed_series(const std::string& path, const std::vector<std::string>& only,
-                                                     const std::vector<std::string>& families, bool compute_axis, const ObservationFlags& flags,
-                                                     std::vector<std::string>& notes) {
-  analysis::ReadOptions ro = flags.options();
-  ro.need_train_flops = compute_axis;
-  analysis::ObservationSet set = load_observations(path, ro);
-  if (!only.empty() || !families.empty()) {
-    std::vector<analysis::Observation> keep;
-    for (auto& r : set.rows)
-      if ((only.empty() || std::find(only.begin(), only.end(), r.task) != only.end()) &&
-          (families.empty() || std::find(families.begin(), families.end(), r.family) != families.end()))
-        keep.push_back(std::move(r));
-    set.rows = std::move(keep);
-  }
-  std::size_t unmapped = 0;
-  std::vector<render::ObservedSeries> out;
-  for (auto& s : analysis::group_series(set, compute_axis)) {
-    render::ObservedSeries o;
-    o.label = s.family + " " + s.task + " (" + s.metric + ")";
-    o.node = s.node.empty() ? s.task : s.node;
-    const analysis::MetricInfo& mi = set.metrics.at(s.metric);
-    if (mi.engine) o.metric = *mi.engine;
-    else if (mi.unit_interval && !mi.lower_is_better) o.metric = Metric{MetricKind::partial_credit, 0};
-    if (!o.metric) unmapped += s.x.size();
-    o.x = std::move(s.x);
-    o.y = std::move(s.y);
-    out.push_back(std::move(o));
-  }
-  if (unmapped)
-    notes.push_back(std::to_string(unmapped) +
-                    " observation(s) have a metric with no matching panel; they are drawn on the first panel");
-  if (out.empty()) notes.push_back("no observations matched (check --data-task and --data-family)");
-  return out;
-}
-
 }  // namespace
 
 void add_plot(CLI::App& app, Action& run) {

@@ -16,6 +16,7 @@ void add_check(CLI::App& app, Action& run);
 void add_eval(CLI::App& app, Action& run);
 void add_sweep(CLI::App& app, Action& run);
 void add_budget(CLI::App& app, Action& run);
+void add_report(CLI::App& app, Action& run);
 void add_bottleneck(CLI::App& app, Action& run);
 void add_render(CLI::App& app, Action& run);
 void add_plot(CLI::App& app, Action& run);

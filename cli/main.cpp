@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   add_plot(app, run);
   add_analyze(app, run);
   add_fit(app, run);
+  add_report(app, run);
   add_budget(app, run);
   try {
     app.parse(argc, argv);

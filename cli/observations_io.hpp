@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "analysis/observations.hpp"
+#include "render/plot.hpp"
 
 namespace capgraph::cli {
 
@@ -18,5 +19,13 @@ struct ObservationFlags {
 };
 
 analysis::ObservationSet load_observations(const std::string& path, const analysis::ReadOptions& options);
+
+/// Observed series to draw over curves (plot --data, report --data): one
+/// per (task, family, metric), each on the panel of the engine metric it
+/// can be compared with (BLEU / 100 on partial credit). `only` and
+/// `families` filter (empty = all); notes say what could not be placed.
+std::vector<render::ObservedSeries> observed_series(const std::string& path, const std::vector<std::string>& only,
+                                                     const std::vector<std::string>& families, bool compute_axis,
+                                                     const ObservationFlags& flags, std::vector<std::string>& notes);
 
 }  // namespace capgraph::cli

@@ -18,3 +18,6 @@ if command -v rsvg-convert >/dev/null; then
   for f in docs/images/*.svg; do rsvg-convert -w 1400 "$f" -o "/tmp/$(basename "${f%.svg}").png"; done
   echo "PNG previews in /tmp" >&2
 fi
+# README: the interactive report of the emoji example, emoji_movie selected at 1e10
+$bin report examples/emoji_movie.yaml -o /tmp/capgraph_emoji_report.html
+node scripts/report_screenshot.mjs /tmp/capgraph_emoji_report.html emoji_movie 1e10 docs/images/emoji_movie_report.png
