@@ -136,8 +136,4 @@ class MapStyle {
   EdgeLook edge(const EdgeFacts& facts) const;
 };
 
-/// Compact, deterministic number text: %.{sig}g with a short exponent
-/// ("3.2e-7", "1e+10" -> "1e10"). Locale independent.
-std::string short_number(double v, int significant = 3);
-
 }  // namespace capgraph::render
