@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "graph/model_spec.hpp"
+#include "../graph/model_spec.hpp"
 
 namespace capgraph::render {
 

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "graph/model_spec.hpp"
+#include "../graph/model_spec.hpp"
 
 namespace capgraph::specs {
 
