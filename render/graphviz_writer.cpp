@@ -149,13 +149,22 @@ std::vector<std::string> split_lines(const std::string& text) {
 // with it the layout and the output bytes, then depend on malloc. This
 // discipline numbers names in creation order instead (even IDs; anonymous
 // objects odd, as in the default), so the same graph gives the same bytes.
+// Names are interned with agstrdup, as the default does: the writers ask
+// aghtmlstr() of a printed name, which reads the refstr header in front of
+// it, so a name that is not a refstr would print as an HTML-like <name> or
+// not depending on the bytes before it.
 struct SequentialIds {
+  Agraph_t* root = nullptr;
   std::unordered_map<std::string, IDTYPE> by_name;
-  std::unordered_map<IDTYPE, std::string> names;  // node-based: c_str() stays valid
+  std::unordered_map<IDTYPE, char*> names;  // refstrs of the root graph, freed with it
   IDTYPE next_named = 2, next_anonymous = 1;
 };
 
-void* ids_open(Agraph_t*, Agdisc_t*) { return new SequentialIds; }
+void* ids_open(Agraph_t* g, Agdisc_t*) {
+  auto* s = new SequentialIds;
+  s->root = g;
+  return s;
+}
 
 long ids_map(void* state, int, char* str, IDTYPE* id, int createflag) {
   auto* s = static_cast<SequentialIds*>(state);
@@ -173,7 +182,7 @@ long ids_map(void* state, int, char* str, IDTYPE* id, int createflag) {
   *id = s->next_named;
   s->next_named += 2;
   s->by_name.emplace(str, *id);
-  s->names.emplace(*id, str);
+  s->names.emplace(*id, agstrdup(s->root, str));
   return 1;
 }
 
@@ -183,7 +192,7 @@ void ids_free(void*, int, IDTYPE) {}
 char* ids_print(void* state, int, IDTYPE id) {
   auto* s = static_cast<SequentialIds*>(state);
   const auto it = s->names.find(id);
-  return it == s->names.end() ? nullptr : it->second.data();
+  return it == s->names.end() ? nullptr : it->second;
 }
 
 void ids_close(void* state) { delete static_cast<SequentialIds*>(state); }
