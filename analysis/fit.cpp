@@ -13,7 +13,8 @@
 #include "graph/curve_eval.hpp"
 #include "graph/emergence.hpp"
 #include "graph/evaluation.hpp"
-#include "specs/suggest.hpp"
+#include "text/number_format.hpp"
+#include "text/suggest.hpp"
 
 namespace capgraph::analysis {
 
@@ -232,7 +233,7 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
   for (const auto& [task, count] : unknown_tasks) {
     std::vector<std::string_view> names;
     for (std::size_t i = 0; i < model.size(); ++i) names.push_back(model.node(i).id);
-    std::string hint = specs::did_you_mean(task, names);
+    std::string hint = text::did_you_mean(task, names);
     rep.notes.push_back(std::to_string(count) + " row(s) of `" + task + "` not used: no such node in the spec" +
                         (hint.empty() ? " (map it with --map " + task + "=NODE)" : "; " + hint));
   }
@@ -249,7 +250,7 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
   rep.rows_used = rows.size();
   rep.rows_train = static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.train; }));
   if (options.train_below && (rep.rows_train == 0 || rep.rows_train == rows.size()))
-    throw FitError("--train-below " + std::to_string(*options.train_below) + " leaves " +
+    throw FitError("--train-below " + text::fixed(*options.train_below, 6) + " leaves " +
                    (rep.rows_train == 0 ? "no row to fit on" : "no row to test on"));
   const bool binomial = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.n.has_value(); });
   rep.likelihood = binomial ? Likelihood::binomial : Likelihood::logit_least_squares;
@@ -276,7 +277,7 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
       std::vector<std::string_view> names;
       for (std::size_t i = 0; i < model.size(); ++i)
         if (!model.node(i).is_task) names.push_back(model.node(i).id);
-      std::string hint = specs::did_you_mean(id, names);
+      std::string hint = text::did_you_mean(id, names);
       throw FitError("no skill `" + id + "` in the spec" + (v ? " (`" + id + "` is a task)" : "") +
                      (hint.empty() ? "" : "; " + hint));
     }

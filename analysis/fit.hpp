@@ -40,8 +40,8 @@
 #include <string>
 #include <vector>
 
-#include "analysis/observations.hpp"
-#include "graph/model.hpp"
+#include "observations.hpp"
+#include "../graph/model.hpp"
 
 namespace capgraph::analysis {
 

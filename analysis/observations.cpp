@@ -12,7 +12,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "specs/suggest.hpp"
+#include "text/suggest.hpp"
 
 namespace capgraph::analysis {
 
@@ -202,7 +202,7 @@ ReadResult read_observations_text(std::string_view text, const std::string& file
     if (!col.count(need)) {
       std::string hint;
       for (const auto& u : unknown)
-        if (specs::closest_match(u, {std::string_view(need)}) == need) hint = "is `" + u + "` meant to be `" + need + "`?";
+        if (text::closest_match(u, {std::string_view(need)}) == need) hint = "is `" + u + "` meant to be `" + need + "`?";
       err(1, need, "missing required column (the header needs task,family,params,metric,score)", hint);
     }
   if (!r.errors.empty()) return r;

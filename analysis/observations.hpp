@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/model_spec.hpp"
+#include "../graph/model_spec.hpp"
 
 namespace capgraph::analysis {
 

@@ -15,8 +15,8 @@
 #include <optional>
 #include <vector>
 
-#include "analysis/observations.hpp"
-#include "graph/emergence.hpp"
+#include "observations.hpp"
+#include "../graph/emergence.hpp"
 
 namespace capgraph::analysis {
 

@@ -18,7 +18,8 @@
 #include <limits>
 #include <sstream>
 
-#include "specs/suggest.hpp"
+#include "text/number_format.hpp"
+#include "text/suggest.hpp"
 
 namespace capgraph::cli {
 
@@ -219,21 +220,9 @@ void OutputStream::flush() {
   used_ = 0;
 }
 
-namespace {
-
-// num()'s text of v in buf, the one place that decides it.
-std::string_view num_text(double v, char (&buf)[64]) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string_view(buf, static_cast<std::size_t>(res.ptr - buf));
-}
-
-}  // namespace
-
 void OutputStream::number(double v) {
   char buf[64];
-  write(num_text(v, buf));
+  write(text::shortest(v, buf));
 }
 
 void OutputStream::finish() {
@@ -270,18 +259,9 @@ void write_output(const std::string& text, const CommonOptions& opts) {
   out.finish();
 }
 
-std::string num(double v) {
-  char buf[64];
-  return std::string(num_text(v, buf));
-}
+std::string num(double v) { return text::shortest(v); }
 
-std::string num_short(double v, int digits) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
+std::string num_short(double v, int digits) { return text::significant(v, digits); }
 
 double parse_positive(const std::string& flag, const std::string& text) {
   double v = 0;
@@ -321,7 +301,7 @@ std::vector<std::size_t> resolve_ids(const Model& model, const std::vector<std::
       if (!tasks_only || model.node(i).is_task) names.push_back(model.node(i).id);
     std::string msg = "error: no " + std::string(tasks_only ? "task" : "node") + " `" + id + "` in the spec";
     if (v && tasks_only) msg += " (`" + id + "` is a skill)";
-    const std::string hint = specs::did_you_mean(id, names);
+    const std::string hint = text::did_you_mean(id, names);
     if (!hint.empty()) msg += "; " + hint;
     throw Failure(kUsage, msg);
   }

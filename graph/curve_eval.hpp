@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "graph/model_spec.hpp"
-#include "graph/scale_axis.hpp"
+#include "model_spec.hpp"
+#include "scale_axis.hpp"
 
 namespace capgraph {
 

@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "graph/large_buffer.hpp"
-#include "graph/model.hpp"
-#include "graph/scale_axis.hpp"
+#include "large_buffer.hpp"
+#include "model.hpp"
+#include "scale_axis.hpp"
 
 namespace capgraph {
 

@@ -15,9 +15,9 @@
 #include <optional>
 #include <vector>
 
-#include "graph/evaluation.hpp"
-#include "graph/model.hpp"
-#include "graph/scale_axis.hpp"
+#include "evaluation.hpp"
+#include "model.hpp"
+#include "scale_axis.hpp"
 
 namespace capgraph {
 

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "graph/model_spec.hpp"
-#include "graph/scale_axis.hpp"
+#include "model_spec.hpp"
+#include "scale_axis.hpp"
 
 namespace capgraph {
 

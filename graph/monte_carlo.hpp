@@ -57,8 +57,8 @@
 #include <span>
 #include <vector>
 
-#include "graph/model.hpp"
-#include "graph/scale_axis.hpp"
+#include "model.hpp"
+#include "scale_axis.hpp"
 
 namespace capgraph {
 

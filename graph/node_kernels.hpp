@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "graph/model.hpp"
+#include "model.hpp"
 
 namespace capgraph::detail {
 

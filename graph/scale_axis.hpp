@@ -10,7 +10,7 @@
 
 #include <vector>
 
-#include "graph/model_spec.hpp"
+#include "model_spec.hpp"
 
 namespace capgraph {
 

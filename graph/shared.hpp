@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "graph/model.hpp"
-#include "graph/node_kernels.hpp"
+#include "model.hpp"
+#include "node_kernels.hpp"
 
 namespace capgraph::detail {
 

@@ -17,7 +17,7 @@
 
 #include <cstddef>
 
-#include "graph/vmath_simd.hpp"
+#include "vmath_simd.hpp"
 
 namespace capgraph::detail::vmath {
 namespace {

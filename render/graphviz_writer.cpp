@@ -14,23 +14,6 @@
 #include <mutex>
 #include <unordered_map>
 
-#ifndef CAPGRAPH_GRAPHVIZ_PLUGIN_DIR
-#define CAPGRAPH_GRAPHVIZ_PLUGIN_DIR "/usr/lib/x86_64-linux-gnu/graphviz"
-#endif
-
-// Plugin libraries. With CAPGRAPH_GRAPHVIZ_PLUGINS_LINKED (set by the build
-// when it links gvplugin_core, gvplugin_dot_layout and gvplugin_neato_layout
-// from the graphviz plugin folder) they are referenced directly; otherwise,
-// and for the cairo renderer (PNG), they are loaded with dlopen from that
-// folder on first use. Either way no config6a file is read.
-#ifdef CAPGRAPH_GRAPHVIZ_PLUGINS_LINKED
-extern "C" {
-extern gvplugin_library_t gvplugin_core_LTX_library;
-extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
-extern gvplugin_library_t gvplugin_neato_layout_LTX_library;
-}
-#endif
-
 namespace capgraph::render {
 
 namespace {
@@ -93,15 +76,27 @@ void set_attr(void* obj, const std::string& name, const std::string& value) {
   agsafeset(obj, n.get(), v.get(), empty.get());
 }
 
-// A plugin library by name ("gvplugin_dot_layout"): linked, or loaded from
-// the plugin folder (cached; never unloaded). nullptr and `why` on failure.
-// Called with the Graphviz mutex held.
+// Where Graphviz's plugin libraries are: $GVBINDIR if set (Graphviz's own
+// override), else the graphviz/ folder next to the libgvc this process runs
+// with (where Graphviz installs them), found at run time so that no path is
+// built in and an installed capgraph can be moved.
+std::vector<std::string> plugin_folders() {
+  std::vector<std::string> folders;
+  if (const char* env = std::getenv("GVBINDIR"); env && *env) folders.emplace_back(env);
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&gvContextPlugins), &info) && info.dli_fname) {
+    std::string lib = info.dli_fname;
+    const auto slash = lib.rfind('/');
+    if (slash != std::string::npos) folders.push_back(lib.substr(0, slash) + "/graphviz");
+  }
+  return folders;
+}
+
+// A plugin library by name ("gvplugin_dot_layout"), loaded with dlopen from
+// the plugin folder, else wherever the dynamic linker finds it (cached;
+// never unloaded). nullptr and `why` on failure. Called with the Graphviz
+// mutex held. No config6a file is read.
 gvplugin_library_t* plugin_library(const std::string& name, std::string& why) {
-#ifdef CAPGRAPH_GRAPHVIZ_PLUGINS_LINKED
-  if (name == "gvplugin_core") return &gvplugin_core_LTX_library;
-  if (name == "gvplugin_dot_layout") return &gvplugin_dot_layout_LTX_library;
-  if (name == "gvplugin_neato_layout") return &gvplugin_neato_layout_LTX_library;
-#endif
   struct Loaded {
     gvplugin_library_t* lib = nullptr;
     std::string error;
@@ -111,7 +106,10 @@ gvplugin_library_t* plugin_library(const std::string& name, std::string& why) {
   if (fresh) {
     const std::string file = "lib" + name + ".so.6";
     void* handle = nullptr;
-    for (const std::string& path : {file, std::string(CAPGRAPH_GRAPHVIZ_PLUGIN_DIR) + "/" + file}) {
+    std::vector<std::string> paths;
+    for (const std::string& folder : plugin_folders()) paths.push_back(folder + "/" + file);
+    paths.push_back(file);
+    for (const std::string& path : paths) {
       handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (handle) break;
       const char* e = dlerror();
@@ -151,13 +149,22 @@ std::vector<std::string> split_lines(const std::string& text) {
 // with it the layout and the output bytes, then depend on malloc. This
 // discipline numbers names in creation order instead (even IDs; anonymous
 // objects odd, as in the default), so the same graph gives the same bytes.
+// Names are interned with agstrdup, as the default does: the writers ask
+// aghtmlstr() of a printed name, which reads the refstr header in front of
+// it, so a name that is not a refstr would print as an HTML-like <name> or
+// not depending on the bytes before it.
 struct SequentialIds {
+  Agraph_t* root = nullptr;
   std::unordered_map<std::string, IDTYPE> by_name;
-  std::unordered_map<IDTYPE, std::string> names;  // node-based: c_str() stays valid
+  std::unordered_map<IDTYPE, char*> names;  // refstrs of the root graph, freed with it
   IDTYPE next_named = 2, next_anonymous = 1;
 };
 
-void* ids_open(Agraph_t*, Agdisc_t*) { return new SequentialIds; }
+void* ids_open(Agraph_t* g, Agdisc_t*) {
+  auto* s = new SequentialIds;
+  s->root = g;
+  return s;
+}
 
 long ids_map(void* state, int, char* str, IDTYPE* id, int createflag) {
   auto* s = static_cast<SequentialIds*>(state);
@@ -175,7 +182,7 @@ long ids_map(void* state, int, char* str, IDTYPE* id, int createflag) {
   *id = s->next_named;
   s->next_named += 2;
   s->by_name.emplace(str, *id);
-  s->names.emplace(*id, str);
+  s->names.emplace(*id, agstrdup(s->root, str));
   return 1;
 }
 
@@ -185,7 +192,7 @@ void ids_free(void*, int, IDTYPE) {}
 char* ids_print(void* state, int, IDTYPE id) {
   auto* s = static_cast<SequentialIds*>(state);
   const auto it = s->names.find(id);
-  return it == s->names.end() ? nullptr : it->second.data();
+  return it == s->names.end() ? nullptr : it->second;
 }
 
 void ids_close(void* state) { delete static_cast<SequentialIds*>(state); }

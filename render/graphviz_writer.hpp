@@ -11,9 +11,10 @@
 // Graphviz 2.42 pitfalls handled here (docs/decisions.md, "Known pitfalls of the packages"):
 //  - no plugin configuration file needed: the context is made with
 //    gvContextPlugins() from our own table of built-in plugin libraries
-//    (gvplugin_core, gvplugin_dot_layout, gvplugin_neato_layout, linked
-//    explicitly); PNG loads the cairo renderer (libgvplugin_pango) with
-//    dlopen on demand and says clearly when it cannot;
+//    (gvplugin_core, gvplugin_dot_layout, gvplugin_neato_layout, loaded with
+//    dlopen from the graphviz/ folder next to the libgvc in use, so no path
+//    is built in); PNG loads the cairo renderer (libgvplugin_pango) on
+//    demand and says clearly when it cannot;
 //  - not thread-safe: every Graphviz call runs under one process-wide mutex;
 //  - errors and warnings are captured with agseterrf() and turned into a
 //    GraphvizError / returned warnings, never printed to stderr;

@@ -16,12 +16,13 @@
 #include <unordered_set>
 
 #include "render/escape.hpp"
-
-#include "render/number_format.hpp"
+#include "text/number_format.hpp"
 
 namespace capgraph::render {
 
 namespace {
+
+using text::fixed;  // coordinates and sizes in the DOT attributes and the legend
 
 // ---- small helpers ----------------------------------------------------------
 
@@ -42,8 +43,8 @@ std::string label_attr(const std::vector<std::string>& lines) {
 
 std::string scale_text(const Model& m, const ScalePoint& pt) {
   if (m.axis().spec().axis == Axis::compute)
-    return "C = " + short_number(pt.C, 3) + " FLOPs (N = " + short_number(pt.N, 3) + ")";
-  return "N = " + short_number(pt.N, 3);
+    return "C = " + text::compact(pt.C, 3) + " FLOPs (N = " + text::compact(pt.N, 3) + ")";
+  return "N = " + text::compact(pt.N, 3);
 }
 
 const char* rankdir(MapDirection d) {
@@ -332,7 +333,7 @@ Built build_graph(const Context& cx, const Scene& s, const std::string& engine, 
         f.threshold = m.threshold(v);
         for (const Use& u : n.uses) {
           std::string c = m.node(u.node).display_name();
-          if (u.count != 1) c += (n.gate == GateKind::mean ? " (w " : " (\u00d7") + short_number(u.count, 4) + ")";
+          if (u.count != 1) c += (n.gate == GateKind::mean ? " (w " : " (\u00d7") + text::compact(u.count, 4) + ")";
           f.children.push_back(std::move(c));
         }
       }

@@ -33,11 +33,11 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/evaluation.hpp"
-#include "graph/importance.hpp"
-#include "graph/model.hpp"
-#include "render/graphviz_writer.hpp"
-#include "render/map_style.hpp"
+#include "../graph/evaluation.hpp"
+#include "../graph/importance.hpp"
+#include "../graph/model.hpp"
+#include "graphviz_writer.hpp"
+#include "map_style.hpp"
 
 namespace capgraph::render {
 

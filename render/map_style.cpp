@@ -2,8 +2,9 @@
 #include "render/map_style.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
+
+#include "text/number_format.hpp"
 
 namespace capgraph::render {
 
@@ -65,7 +66,7 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
 
 std::string count_text(double n) {
   if (n == std::floor(n) && n < 1e15) return std::to_string(static_cast<long long>(n));
-  return short_number(n, 3);
+  return text::compact(n, 3);
 }
 
 }  // namespace
@@ -116,28 +117,6 @@ const std::vector<Rgb>& okabe_ito() {
   return palette;
 }
 
-std::string short_number(double v, int significant) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (v == 0) return "0";
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, significant);
-  std::string s(buf, res.ptr);
-  // "1e+10" -> "1e10", "3.2e-07" -> "3.2e-7"
-  const auto e = s.find('e');
-  if (e != std::string::npos) {
-    std::string mant = s.substr(0, e), exp = s.substr(e + 1);
-    bool neg = false;
-    if (!exp.empty() && (exp[0] == '+' || exp[0] == '-')) {
-      neg = exp[0] == '-';
-      exp.erase(0, 1);
-    }
-    while (exp.size() > 1 && exp[0] == '0') exp.erase(0, 1);
-    s = mant + "e" + (neg ? "-" : "") + exp;
-  }
-  return s;
-}
-
 std::string gate_text(const NodeSpec& task) {
   double total = 0;
   for (const Use& u : task.uses) total += u.count;
@@ -154,16 +133,16 @@ std::string gate_text(const NodeSpec& task) {
 std::string curve_text(const Curve& c) {
   switch (c.kind) {
     case CurveKind::logistic:
-      return "logistic(mid = " + short_number(c.mid, 4) + ", slope = " + short_number(c.slope, 4) + ")";
+      return "logistic(mid = " + text::compact(c.mid, 4) + ", slope = " + text::compact(c.slope, 4) + ")";
     case CurveKind::power_law:
-      return "power_law(c = " + short_number(c.c, 4) + ", alpha = " + short_number(c.alpha, 4) + ")";
+      return "power_law(c = " + text::compact(c.c, 4) + ", alpha = " + text::compact(c.alpha, 4) + ")";
     case CurveKind::chinchilla:
-      return "chinchilla(weight = " + short_number(c.weight, 4) + ")";
+      return "chinchilla(weight = " + text::compact(c.weight, 4) + ")";
     case CurveKind::constant:
-      return "constant(" + short_number(c.value, 4) + ")";
+      return "constant(" + text::compact(c.value, 4) + ")";
     case CurveKind::points: {
       std::vector<std::string> knots;
-      for (const auto& [n, p] : c.knots) knots.push_back(short_number(n, 4) + " -> " + short_number(p, 4));
+      for (const auto& [n, p] : c.knots) knots.push_back(text::compact(n, 4) + " -> " + text::compact(p, 4));
       return "points(" + join(knots, ", ") + ")";
     }
   }
@@ -174,17 +153,13 @@ std::string MapStyle::p_text(double p) const {
   if (!(p > 0)) return "P = 0";
   if (p >= 1) return "P = 1";
   const double scale = std::pow(10.0, p_digits);
-  if (p < 1.0 / scale) return "P = " + short_number(p, 2);
+  if (p < 1.0 / scale) return "P = " + text::compact(p, 2);
   if (p > 1 - 0.5 / scale) {
     // Would round to 1: show how close, without claiming certainty.
     if (p > 0.9999) return "P > 0.9999";
-    char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof buf, p, std::chars_format::fixed, 4);
-    return "P = " + std::string(buf, res.ptr);
+    return "P = " + text::fixed(p, 4);
   }
-  char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof buf, p, std::chars_format::fixed, p_digits);
-  return "P = " + std::string(buf, res.ptr);
+  return "P = " + text::fixed(p, p_digits);
 }
 
 NodeLook MapStyle::node(const NodeFacts& f) const {
@@ -202,8 +177,8 @@ NodeLook MapStyle::node(const NodeFacts& f) const {
                         std::to_string(f.members) + " nodes",
                         "median " + p_text(f.p)};
     tip.push_back("group " + f.group + ": " + std::to_string(f.members) + " nodes, collapsed");
-    tip.push_back("median P = " + short_number(f.p, 4) + ", range " + short_number(f.p_min, 4) + " .. " +
-                  short_number(f.p_max, 4) + " at " + f.scale_text);
+    tip.push_back("median P = " + text::compact(f.p, 4) + ", range " + text::compact(f.p_min, 4) + " .. " +
+                  text::compact(f.p_max, 4) + " at " + f.scale_text);
     look.tooltip = join(tip, "\n");
     return look;
   }
@@ -220,24 +195,24 @@ NodeLook MapStyle::node(const NodeFacts& f) const {
 
   tip.push_back(n.id + (n.is_task ? " (task)" : " (skill)") + (n.label.empty() ? "" : ": " + n.label));
   if (!n.group.empty()) tip.push_back("group: " + n.group);
-  tip.push_back("P = " + short_number(f.p, 4) + " (ln P = " + short_number(f.log_p, 4) + ") at " + f.scale_text);
+  tip.push_back("P = " + text::compact(f.p, 4) + " (ln P = " + text::compact(f.log_p, 4) + ") at " + f.scale_text);
   if (n.is_task) {
     tip.push_back(gate_text(n) + ": " + join(f.children, ", "));
-    if (n.guess > 0) tip.push_back("guess = " + short_number(n.guess, 4));
-    for (const auto& [label, value] : f.metrics) tip.push_back(label + " = " + short_number(value, 4));
-    if (f.threshold) tip.push_back("threshold = " + short_number(*f.threshold, 4));
+    if (n.guess > 0) tip.push_back("guess = " + text::compact(n.guess, 4));
+    for (const auto& [label, value] : f.metrics) tip.push_back(label + " = " + text::compact(value, 4));
+    if (f.threshold) tip.push_back("threshold = " + text::compact(*f.threshold, 4));
   } else {
     tip.push_back("curve: " + curve_text(n.curve));
     if (n.floor != 0 || n.ceiling != 1)
-      tip.push_back("floor = " + short_number(n.floor, 4) + ", ceiling = " + short_number(n.ceiling, 4));
+      tip.push_back("floor = " + text::compact(n.floor, 4) + ", ceiling = " + text::compact(n.ceiling, 4));
     if (n.shared) tip.push_back("shared: one outcome per task instance");
   }
   if (f.hidden_children > 0)
     tip.push_back(std::to_string(f.hidden_children) + " prerequisites not drawn (focus depth limit)");
   if (f.birnbaum || f.improvement) {
     std::string s = "for the highlighted task:";
-    if (f.birnbaum) s += " Birnbaum = " + short_number(*f.birnbaum, 4);
-    if (f.improvement) s += (f.birnbaum ? "," : "") + std::string(" improvement potential = ") + short_number(*f.improvement, 4);
+    if (f.birnbaum) s += " Birnbaum = " + text::compact(*f.birnbaum, 4);
+    if (f.improvement) s += (f.birnbaum ? "," : "") + std::string(" improvement potential = ") + text::compact(*f.improvement, 4);
     tip.push_back(s);
   }
   if (f.on_critical_path) tip.push_back("on the critical path");
@@ -278,7 +253,7 @@ EdgeLook MapStyle::edge(const EdgeFacts& f) const {
     } else {
       const double m = f.measure.value_or(0);
       look.penwidth = 1 + (max_edge_width - 1) * std::clamp(m / f.measure_max, 0.0, 1.0);
-      look.tooltip += "\nmeasure of " + f.tail_name + " = " + short_number(m, 4);
+      look.tooltip += "\nmeasure of " + f.tail_name + " = " + text::compact(m, 4);
     }
   }
   if (f.on_critical_path) {

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "graph/model_spec.hpp"
+#include "../graph/model_spec.hpp"
 
 namespace capgraph::render {
 
@@ -135,9 +135,5 @@ class MapStyle {
   NodeLook node(const NodeFacts& facts) const;
   EdgeLook edge(const EdgeFacts& facts) const;
 };
-
-/// Compact, deterministic number text: %.{sig}g with a short exponent
-/// ("3.2e-7", "1e+10" -> "1e10"). Locale independent.
-std::string short_number(double v, int significant = 3);
 
 }  // namespace capgraph::render

@@ -3,15 +3,13 @@
 #include "render/plot.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <stdexcept>
 
 #include "graph/emergence.hpp"
 #include "render/map_style.hpp"
 #include "render/svg_plot.hpp"
-
-#include "render/number_format.hpp"
+#include "text/number_format.hpp"
 
 namespace capgraph::render {
 
@@ -19,9 +17,7 @@ namespace {
 
 // "{x:<value>}": the SVG writer prints it as a×10^b.
 std::string x_token(double v) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific, 6);
-  return "{x:" + std::string(buf, res.ptr) + "}";
+  return "{x:" + text::scientific(v, 6) + "}";
 }
 
 std::string metric_title(const Metric& m, bool per_step) {
@@ -36,10 +32,10 @@ std::string metric_title(const Metric& m, bool per_step) {
 }
 
 std::string measures_text(const EmergenceSummary& s, std::optional<double> threshold) {
-  std::string t = "B = " + (s.breakthroughness ? short_number(*s.breakthroughness, 3) : std::string("n/a"));
-  t += s.transition_width ? " \u00b7 width " + fixed(*s.transition_width, 2) + " dec" : std::string(" \u00b7 flat");
+  std::string t = "B = " + (s.breakthroughness ? text::compact(*s.breakthroughness, 3) : std::string("n/a"));
+  t += s.transition_width ? " \u00b7 width " + text::fixed(*s.transition_width, 2) + " dec" : std::string(" \u00b7 flat");
   if (threshold) {
-    const std::string level = short_number(*threshold, 3);
+    const std::string level = text::compact(*threshold, 3);
     if (s.threshold_reached_at_start)
       t += " \u00b7 \u2265 " + level + " from the start";
     else if (s.crossing)
@@ -150,7 +146,7 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
       panel.lines.push_back(std::move(line));
       ++result.lines;
     }
-    for (double t : thresholds) panel.hlines.push_back(PlotHLine{t, "threshold " + short_number(t, 3)});
+    for (double t : thresholds) panel.hlines.push_back(PlotHLine{t, "threshold " + text::compact(t, 3)});
     for (std::size_t si = 0; si < o.observed.size(); ++si) {
       const ObservedSeries& s = o.observed[si];
       const bool here = s.metric ? *s.metric == m : mi == 0;

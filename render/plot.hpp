@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "graph/evaluation.hpp"
-#include "graph/model.hpp"
+#include "../graph/evaluation.hpp"
+#include "../graph/model.hpp"
 
 namespace capgraph::render {
 

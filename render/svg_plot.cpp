@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "render/escape.hpp"
+#include "text/number_format.hpp"
 
 namespace capgraph::render {
 
@@ -30,9 +31,7 @@ constexpr const char* kGrid = "#e6e6e6";
 
 std::string num(double v, int digits = 2) {
   if (v == 0 || std::abs(v) < 0.5 * std::pow(10.0, -digits)) v = 0;  // no "-0.00"
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, digits);
-  return std::string(buf, res.ptr);
+  return text::fixed(v, digits);
 }
 
 // Decimals needed to print multiples of `step` exactly (0.25 -> 2).
@@ -217,9 +216,7 @@ std::string sci_markup(double v, int digits) {
   const double a = std::abs(v);
   const std::string sign = v < 0 ? "\u2212" : "";
   if (a >= 0.01 && a < 1e4) {
-    char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof buf, a, std::chars_format::general, digits + 1);
-    return sign + std::string(buf, res.ptr);
+    return sign + text::significant(a, digits + 1);
   }
   int e = static_cast<int>(std::floor(std::log10(a)));
   double m = a / std::pow(10.0, e);
@@ -232,9 +229,7 @@ std::string sci_markup(double v, int digits) {
   }
   std::string out = sign;
   if (std::abs(m - 1) > 1e-12) {
-    char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof buf, m, std::chars_format::general, digits);
-    out += std::string(buf, res.ptr) + "\u00d7";
+    out += text::significant(m, digits) + "\u00d7";
   }
   const std::string exp = (e < 0 ? "\u2212" : "") + std::to_string(std::abs(e));
   out += "10<tspan dy=\"-0.45em\" font-size=\"75%\">" + exp + "</tspan>";

@@ -19,7 +19,7 @@ case "$mode" in demo|test|build) ;; *) echo "usage: $0 demo|test|build" >&2; exi
 # Build and test dependencies, all Debian 12 packages.
 packages=(
   g++ cmake make pkg-config ca-certificates
-  libboost-graph-dev libyaml-dev libgraphviz-dev libcli11-dev nlohmann-json3-dev catch2 libnlopt-dev
+  libboost-graph-dev libyaml-dev libyaml-cpp-dev libgraphviz-dev libcli11-dev nlohmann-json3-dev catch2 libnlopt-dev
   python3 python3-jsonschema python3-yaml valgrind
   chromium nodejs zlib1g-dev
 )

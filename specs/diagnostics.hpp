@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "graph/model_spec.hpp"
-#include "specs/load.hpp"
+#include "../graph/model_spec.hpp"
+#include "load.hpp"
 
 namespace capgraph::specs {
 

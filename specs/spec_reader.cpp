@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "specs/name_index.hpp"
-#include "specs/suggest.hpp"
 #include "specs/validate.hpp"
+#include "text/number_format.hpp"
+#include "text/suggest.hpp"
 
 namespace capgraph::specs {
 namespace {
@@ -98,8 +99,7 @@ std::string format_number(double v) {
     auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
     return std::string(buf, r.ptr);
   }
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
+  return text::shortest(v);
 }
 
 /// What a message calls the place being read: "skill `x`", "the scale", ...
@@ -268,7 +268,7 @@ Fields<N> SpecReader::fields(Index map, const std::array<std::string_view, N>& a
       ++f.unknown;
       std::vector<std::string_view> candidates(allowed.begin(), allowed.begin() + static_cast<std::ptrdiff_t>(suggest_count));
       std::string hint;
-      if (std::string_view m = closest_match(name, candidates); !m.empty()) {
+      if (std::string_view m = text::closest_match(name, candidates); !m.empty()) {
         hint = "did you mean " + quote(m) + "?";
         f.suggested[static_cast<std::size_t>(std::find(allowed.begin(), allowed.end(), m) - allowed.begin())] = true;
       } else {
@@ -494,7 +494,7 @@ void SpecReader::read_scale(Index v) {
     } else if (name == "compute") {
       s.axis = Axis::compute;
     } else {
-      std::string hint = is_scalar(a) ? did_you_mean(name, as_vector(kAxisNames)) : "";
+      std::string hint = is_scalar(a) ? text::did_you_mean(name, as_vector(kAxisNames)) : "";
       d_.error(loc(a), "unknown axis " + found(a), hint.empty() ? one_of(kAxisNames) : hint);
     }
   }
@@ -547,7 +547,7 @@ void SpecReader::read_law(Index v) {
       spec_.scale.law = *law;
       return;
     }
-    std::string hint = did_you_mean(text(v), as_vector(kLawNames));
+    std::string hint = text::did_you_mean(text(v), as_vector(kLawNames));
     d_.error(loc(v), "unknown scaling law " + found(v),
              hint.empty() ? one_of(kLawNames) + ", or a mapping {E, A, B, alpha, beta}" : hint);
     return;
@@ -637,7 +637,7 @@ void SpecReader::read_curve(NodeSpec& n, Index v) {
     if (at(k).ignored) continue;
     auto it = std::find(kCurveKinds.begin(), kCurveKinds.end(), text(k));
     if (it == kCurveKinds.end()) {
-      std::string hint = did_you_mean(text(k), as_vector(kCurveKinds));
+      std::string hint = text::did_you_mean(text(k), as_vector(kCurveKinds));
       d_.error(loc(k), "unknown curve " + quote(text(k)), hint.empty() ? one_of(kCurveKinds) : hint);
       continue;
     }
@@ -931,7 +931,7 @@ std::optional<std::size_t> SpecReader::resolve(const NodeSpec& n, Index ref) {
       std::vector<std::string_view> candidates;
       candidates.reserve(spec_.nodes.size());
       for (const NodeSpec& m : spec_.nodes) candidates.push_back(m.id);
-      hint = did_you_mean(id, candidates);
+      hint = text::did_you_mean(id, candidates);
     }
     d_.error(loc(ref), "unknown reference " + quote(id), std::move(hint));
     return std::nullopt;
@@ -951,7 +951,7 @@ void SpecReader::read_metrics(NodeSpec& n, Index v) {
     return;
   }
   auto unknown = [&](Index k) {
-    std::string hint = did_you_mean(text(k), as_vector(kMetricNames));
+    std::string hint = text::did_you_mean(text(k), as_vector(kMetricNames));
     d_.error(loc(k), "unknown metric " + quote(text(k)), hint.empty() ? one_of(kMetricNames) : hint);
   };
   for (std::uint32_t i = 0; i < at(v).count(); ++i) {

@@ -16,10 +16,10 @@
 // for a hint (only for the first 200 unknown names of a file).
 #pragma once
 
-#include "graph/model_spec.hpp"
-#include "specs/diagnostics.hpp"
-#include "specs/load.hpp"
-#include "specs/yaml_tree.hpp"
+#include "../graph/model_spec.hpp"
+#include "diagnostics.hpp"
+#include "load.hpp"
+#include "yaml_tree.hpp"
 
 namespace capgraph::specs {
 

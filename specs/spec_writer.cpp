@@ -1,161 +1,200 @@
 // capgraph/specs/spec_writer.cpp
 #include "specs/spec_writer.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
-#include <charconv>
-#include <cmath>
-#include <sstream>
+#include <stdexcept>
+
+#include "text/number_format.hpp"
 
 namespace capgraph::specs {
 
 namespace {
 
-std::string num(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
+// Numbers go to the emitter as text: yaml-cpp 0.7 prints a double with 17
+// significant digits, where the shortest round-trip text is wanted.
+std::string num(double v) { return text::shortest(v); }
 
-// A double-quoted YAML scalar (escapes for quote, backslash, control bytes).
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-// Ids match [A-Za-z_][A-Za-z0-9_.-]*; only YAML's reserved words need quotes.
-std::string key(const std::string& id) {
+// Ids match [A-Za-z_][A-Za-z0-9_.-]*, so the emitter writes them plain;
+// YAML 1.1's boolean words ("yes", "off", ...) must be quoted to stay
+// strings, and yaml-cpp only quotes null-like words on its own.
+bool reserved_word(const std::string& id) {
   std::string l = id;
   for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   static const char* reserved[] = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"};
-  for (const char* r : reserved)
-    if (l == r) return quoted(id);
-  return id;
+  return std::any_of(std::begin(reserved), std::end(reserved), [&](const char* r) { return l == r; });
 }
 
-std::string ref(const ModelSpec& spec, const Use& u, bool plain_if_one) {
-  const std::string id = key(spec.nodes[u.node].id);
-  if (plain_if_one && u.count == 1) return id;
-  return "{" + id + ": " + num(u.count) + "}";
+void id(YAML::Emitter& out, const std::string& name) {
+  if (reserved_word(name)) out << YAML::DoubleQuoted;
+  out << name;
 }
 
-std::string refs(const ModelSpec& spec, const std::vector<Use>& uses) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < uses.size(); ++i) s += (i ? ", " : "") + ref(spec, uses[i], true);
-  return s + "]";
+// A reference to a used node: `id`, or `{id: count}` where the count is not 1
+// (or always, where `plain_if_one` is false).
+void ref(YAML::Emitter& out, const ModelSpec& spec, const Use& u) {
+  if (u.count == 1) return id(out, spec.nodes[u.node].id);
+  out << YAML::Flow << YAML::BeginMap << YAML::Key;
+  id(out, spec.nodes[u.node].id);
+  out << YAML::Value << num(u.count) << YAML::EndMap;
 }
 
-std::string curve(const Curve& c) {
+void refs(YAML::Emitter& out, const ModelSpec& spec, const std::vector<Use>& uses) {
+  out << YAML::Flow << YAML::BeginSeq;
+  for (const Use& u : uses) ref(out, spec, u);
+  out << YAML::EndSeq;
+}
+
+void params(YAML::Emitter& out, std::initializer_list<std::pair<const char*, double>> kv) {
+  out << YAML::Flow << YAML::BeginMap;
+  for (const auto& [k, v] : kv) out << YAML::Key << k << YAML::Value << num(v);
+  out << YAML::EndMap;
+}
+
+void curve(YAML::Emitter& out, const Curve& c) {
+  out << YAML::Flow << YAML::BeginMap;
   switch (c.kind) {
     case CurveKind::logistic:
-      return "{logistic: {mid: " + num(c.mid) + ", slope: " + num(c.slope) + "}}";
+      out << YAML::Key << "logistic" << YAML::Value;
+      params(out, {{"mid", c.mid}, {"slope", c.slope}});
+      break;
     case CurveKind::power_law:
-      return "{power_law: {c: " + num(c.c) + ", alpha: " + num(c.alpha) + "}}";
+      out << YAML::Key << "power_law" << YAML::Value;
+      params(out, {{"c", c.c}, {"alpha", c.alpha}});
+      break;
     case CurveKind::chinchilla:
-      return "{chinchilla: {weight: " + num(c.weight) + "}}";
-    case CurveKind::constant:
-      return "{constant: " + num(c.value) + "}";
-    case CurveKind::points: {
-      std::string s = "{points: [";
-      for (std::size_t i = 0; i < c.knots.size(); ++i)
-        s += (i ? ", [" : "[") + num(c.knots[i].first) + ", " + num(c.knots[i].second) + "]";
-      return s + "]}";
-    }
+      out << YAML::Key << "chinchilla" << YAML::Value;
+      params(out, {{"weight", c.weight}});
+      break;
+    case CurveKind::constant: out << YAML::Key << "constant" << YAML::Value << num(c.value); break;
+    case CurveKind::points:
+      out << YAML::Key << "points" << YAML::Value << YAML::BeginSeq;
+      for (const auto& [x, p] : c.knots) out << YAML::BeginSeq << num(x) << num(p) << YAML::EndSeq;
+      out << YAML::EndSeq;
+      break;
   }
-  return {};
+  out << YAML::EndMap;
 }
 
-std::string metric(const Metric& m) {
+void metric(YAML::Emitter& out, const Metric& m) {
   switch (m.kind) {
-    case MetricKind::multiple_choice: return "{multiple_choice: " + std::to_string(m.k) + "}";
-    case MetricKind::pass_at: return "{pass_at: " + std::to_string(m.k) + "}";
-    default: return metric_kind_name(m.kind);
+    case MetricKind::multiple_choice:
+    case MetricKind::pass_at:
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << metric_kind_name(m.kind) << YAML::Value
+          << std::to_string(m.k) << YAML::EndMap;
+      break;
+    default: out << metric_kind_name(m.kind);
   }
 }
 
-void text_fields(std::ostringstream& os, const NodeSpec& n) {
-  if (!n.label.empty()) os << "    label: " << quoted(n.label) << '\n';
-  if (!n.group.empty()) os << "    group: " << quoted(n.group) << '\n';
-  if (!n.description.empty()) os << "    description: " << quoted(n.description) << '\n';
+void text_field(YAML::Emitter& out, const char* key, const std::string& value) {
+  if (!value.empty()) out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+}
+
+void scale(YAML::Emitter& out, const ScaleSpec& sc) {
+  out << YAML::Key << "scale" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "axis" << YAML::Value << (sc.axis == Axis::compute ? "compute" : "params");
+  out << YAML::Key << "range" << YAML::Value << YAML::Flow << YAML::BeginSeq << num(sc.from) << num(sc.to)
+      << YAML::EndSeq;
+  out << YAML::Key << "points" << YAML::Value << std::to_string(sc.points);
+  out << YAML::Key << "tokens_per_param" << YAML::Value << num(sc.tokens_per_param);
+  if (sc.data_limit) out << YAML::Key << "data_limit" << YAML::Value << num(*sc.data_limit);
+  out << YAML::Key << "law" << YAML::Value;
+  if (sc.law.name == "chinchilla" || sc.law.name == "epoch2024")
+    out << sc.law.name;
+  else
+    params(out, {{"E", sc.law.E}, {"A", sc.law.A}, {"B", sc.law.B}, {"alpha", sc.law.alpha}, {"beta", sc.law.beta}});
+  out << YAML::EndMap;
+}
+
+void skill(YAML::Emitter& out, const NodeSpec& n) {
+  out << YAML::Key;
+  id(out, n.id);
+  out << YAML::Value << YAML::BeginMap;
+  text_field(out, "label", n.label);
+  text_field(out, "group", n.group);
+  text_field(out, "description", n.description);
+  out << YAML::Key << "curve" << YAML::Value;
+  curve(out, n.curve);
+  if (n.floor != 0) out << YAML::Key << "floor" << YAML::Value << num(n.floor);
+  if (n.ceiling != 1) out << YAML::Key << "ceiling" << YAML::Value << num(n.ceiling);
+  if (n.shared) out << YAML::Key << "shared" << YAML::Value << true;
+  out << YAML::EndMap;
+}
+
+const char* gate_key(GateKind g) {
+  switch (g) {
+    case GateKind::all: return "all";
+    case GateKind::any: return "any";
+    case GateKind::mean: return "mean";
+    case GateKind::at_least: return "at_least";
+    case GateKind::best_of: return "best_of";
+  }
+  return "";
+}
+
+void task(YAML::Emitter& out, const ModelSpec& spec, const NodeSpec& n) {
+  out << YAML::Key;
+  id(out, n.id);
+  out << YAML::Value << YAML::BeginMap;
+  text_field(out, "label", n.label);
+  text_field(out, "group", n.group);
+  text_field(out, "description", n.description);
+  out << YAML::Key << gate_key(n.gate) << YAML::Value;
+  switch (n.gate) {
+    case GateKind::all:
+    case GateKind::any:
+    case GateKind::mean: refs(out, spec, n.uses); break;
+    case GateKind::at_least:
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "k" << YAML::Value << std::to_string(n.k) << YAML::Key
+          << "of" << YAML::Value;
+      refs(out, spec, n.uses);
+      out << YAML::EndMap;
+      break;
+    case GateKind::best_of:
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "n" << YAML::Value << std::to_string(n.best_n) << YAML::Key
+          << "of" << YAML::Value;
+      id(out, spec.nodes[n.uses.at(0).node].id);
+      out << YAML::EndMap;
+      break;
+  }
+  if (n.guess != 0) out << YAML::Key << "guess" << YAML::Value << num(n.guess);
+  if (n.threshold) out << YAML::Key << "threshold" << YAML::Value << num(*n.threshold);
+  if (!n.metrics.empty()) {
+    out << YAML::Key << "metrics" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const Metric& m : n.metrics) metric(out, m);
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
 }
 
 }  // namespace
 
 std::string write_spec(const ModelSpec& spec, const std::string& header_comment) {
-  std::ostringstream os;
-  if (!header_comment.empty()) {
-    std::istringstream is(header_comment);
-    std::string line;
-    while (std::getline(is, line)) os << (line.empty() ? "#" : "# " + line) << '\n';
+  YAML::Emitter out;
+  out.SetIndent(2);
+  if (!header_comment.empty()) out << YAML::Comment(header_comment);
+  out << YAML::BeginMap;
+  out << YAML::Key << "capgraph" << YAML::Value << "1";
+  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << spec.name;
+  text_field(out, "description", spec.description);
+  out << YAML::Key << "threshold" << YAML::Value << num(spec.threshold);
+  scale(out, spec.scale);
+  out << YAML::Key << "skills" << YAML::Value << YAML::BeginMap;
+  for (const auto& n : spec.nodes)
+    if (!n.is_task) skill(out, n);
+  out << YAML::EndMap;
+  if (std::any_of(spec.nodes.begin(), spec.nodes.end(), [](const NodeSpec& n) { return n.is_task; })) {
+    out << YAML::Key << "tasks" << YAML::Value << YAML::BeginMap;
+    for (const auto& n : spec.nodes)
+      if (n.is_task) task(out, spec, n);
+    out << YAML::EndMap;
   }
-  os << "capgraph: 1\n";
-  os << "name: " << quoted(spec.name) << '\n';
-  if (!spec.description.empty()) os << "description: " << quoted(spec.description) << '\n';
-  os << "threshold: " << num(spec.threshold) << '\n';
-  const ScaleSpec& sc = spec.scale;
-  os << "scale:\n";
-  os << "  axis: " << (sc.axis == Axis::compute ? "compute" : "params") << '\n';
-  os << "  range: [" << num(sc.from) << ", " << num(sc.to) << "]\n";
-  os << "  points: " << sc.points << '\n';
-  os << "  tokens_per_param: " << num(sc.tokens_per_param) << '\n';
-  if (sc.data_limit) os << "  data_limit: " << num(*sc.data_limit) << '\n';
-  if (sc.law.name == "chinchilla" || sc.law.name == "epoch2024")
-    os << "  law: " << sc.law.name << '\n';
-  else
-    os << "  law: {E: " << num(sc.law.E) << ", A: " << num(sc.law.A) << ", B: " << num(sc.law.B)
-       << ", alpha: " << num(sc.law.alpha) << ", beta: " << num(sc.law.beta) << "}\n";
-
-  os << "skills:\n";
-  for (const auto& n : spec.nodes) {
-    if (n.is_task) continue;
-    os << "  " << key(n.id) << ":\n";
-    text_fields(os, n);
-    os << "    curve: " << curve(n.curve) << '\n';
-    if (n.floor != 0) os << "    floor: " << num(n.floor) << '\n';
-    if (n.ceiling != 1) os << "    ceiling: " << num(n.ceiling) << '\n';
-    if (n.shared) os << "    shared: true\n";
-  }
-  const bool any_task = std::any_of(spec.nodes.begin(), spec.nodes.end(), [](const NodeSpec& n) { return n.is_task; });
-  if (!any_task) return os.str();
-  os << "tasks:\n";
-  for (const auto& n : spec.nodes) {
-    if (!n.is_task) continue;
-    os << "  " << key(n.id) << ":\n";
-    text_fields(os, n);
-    switch (n.gate) {
-      case GateKind::all: os << "    all: " << refs(spec, n.uses) << '\n'; break;
-      case GateKind::any: os << "    any: " << refs(spec, n.uses) << '\n'; break;
-      case GateKind::mean: os << "    mean: " << refs(spec, n.uses) << '\n'; break;
-      case GateKind::at_least: os << "    at_least: {k: " << n.k << ", of: " << refs(spec, n.uses) << "}\n"; break;
-      case GateKind::best_of:
-        os << "    best_of: {n: " << n.best_n << ", of: " << key(spec.nodes[n.uses.at(0).node].id) << "}\n";
-        break;
-    }
-    if (n.guess != 0) os << "    guess: " << num(n.guess) << '\n';
-    if (n.threshold) os << "    threshold: " << num(*n.threshold) << '\n';
-    if (!n.metrics.empty()) {
-      os << "    metrics: [";
-      for (std::size_t i = 0; i < n.metrics.size(); ++i) os << (i ? ", " : "") << metric(n.metrics[i]);
-      os << "]\n";
-    }
-  }
-  return os.str();
+  out << YAML::EndMap;
+  if (!out.good()) throw std::logic_error("spec writer: " + out.GetLastError());
+  return std::string(out.c_str(), out.size()) + "\n";
 }
 
 }  // namespace capgraph::specs

@@ -9,8 +9,8 @@
 // Complexity: O(nodes + uses).
 #pragma once
 
-#include "graph/model_spec.hpp"
-#include "specs/diagnostics.hpp"
+#include "../graph/model_spec.hpp"
+#include "diagnostics.hpp"
 
 namespace capgraph::specs {
 

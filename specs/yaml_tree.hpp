@@ -23,8 +23,8 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/model_spec.hpp"
-#include "specs/diagnostics.hpp"
+#include "../graph/model_spec.hpp"
+#include "diagnostics.hpp"
 
 namespace capgraph::specs {
 

@@ -10,6 +10,7 @@
 #include "render/plot.hpp"
 #include "render/svg_plot.hpp"
 #include "test_render_support.hpp"
+#include "text/number_format.hpp"
 
 using namespace capgraph;
 using namespace capgraph::render;
@@ -82,7 +83,7 @@ TEST_CASE("legend numbers agree with analyze_emergence on the spec's grid", "[re
   o.metrics = {Metric{MetricKind::exact_match, 0}};
   const auto doc = XmlReader::parse(render_plot(m, o).svg);
   const std::string detail = by_class(*doc, "legend-detail")[0]->all_text();
-  CHECK(detail.find("B = " + short_number(*s.breakthroughness, 3)) != std::string::npos);
+  CHECK(detail.find("B = " + text::compact(*s.breakthroughness, 3)) != std::string::npos);
   char width[32];
   std::snprintf(width, sizeof width, "width %.2f dec", *s.transition_width);
   CHECK(detail.find(width) != std::string::npos);

@@ -8,7 +8,6 @@
 #include "specs/diagnostics.hpp"
 #include "specs/load.hpp"
 #include "specs/name_index.hpp"
-#include "specs/suggest.hpp"
 
 using namespace capgraph;
 using capgraph::specs::load_spec_text;
@@ -392,22 +391,6 @@ TEST_CASE("specs: did-you-mean hints", "[specs]") {
     const LoadResult r = load(kHead + "scale: {axis: compue}\nskills:\n  a: {curve: {constant: 0.5}}\n");
     CHECK(errors_of(r) == "3:15: error: unknown axis `compue`; did you mean `compute`?\n");
   }
-}
-
-TEST_CASE("specs: edit distance and closest match", "[specs]") {
-  using capgraph::specs::closest_match;
-  using capgraph::specs::edit_distance;
-  CHECK(edit_distance("floor", "floor") == 0);
-  CHECK(edit_distance("flor", "floor") == 1);
-  CHECK(edit_distance("nmae", "name") == 1);  // a transposition is one edit
-  CHECK(edit_distance("abc", "xyz") == 3);    // limit + 1
-  CHECK(edit_distance("a", "abcdef") == 3);
-  const std::vector<std::string_view> c = {"all", "any", "at_least", "best_of", "mean"};
-  CHECK(closest_match("al", c) == "all");
-  CHECK(closest_match("ayn", c) == "any");
-  CHECK(closest_match("bestof", c) == "best_of");
-  CHECK(closest_match("x", c).empty());
-  CHECK(closest_match("zzzzzz", c).empty());
 }
 
 TEST_CASE("specs: NameIndex grows and keeps the first value", "[specs]") {

@@ -1,4 +1,5 @@
-// capgraph/specs/suggest.hpp — "did you mean" hints for misspelt names.
+// capgraph/text/suggest.hpp — "did you mean" hints for misspelt names: used
+// by the spec reader, the observation reader and the command line.
 //
 // A candidate is close to a word when their optimal-string-alignment
 // (restricted Damerau-Levenshtein) distance is at most 2 and smaller than the
@@ -15,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace capgraph::specs {
+namespace capgraph::text {
 
 /// Restricted Damerau-Levenshtein distance, or `limit + 1` once it is
 /// known to exceed `limit`.
@@ -27,4 +28,4 @@ std::string_view closest_match(std::string_view word, const std::vector<std::str
 /// "did you mean `x`?" for the closest candidate, or "" if none is close.
 std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates);
 
-}  // namespace capgraph::specs
+}  // namespace capgraph::text

@@ -1,9 +1,9 @@
-// capgraph/specs/suggest.cpp — see suggest.hpp.
-#include "specs/suggest.hpp"
+// capgraph/text/suggest.cpp — see suggest.hpp.
+#include "text/suggest.hpp"
 
 #include <algorithm>
 
-namespace capgraph::specs {
+namespace capgraph::text {
 
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
   const std::size_t la = a.size(), lb = b.size();
@@ -60,4 +60,4 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string_vi
   return "did you mean `" + std::string(m) + "`?";
 }
 
-}  // namespace capgraph::specs
+}  // namespace capgraph::text
