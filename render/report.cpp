@@ -20,6 +20,7 @@
 #include "graph/importance.hpp"
 #include "render/escape.hpp"
 #include "render/map_style.hpp"
+#include "text/number_format.hpp"
 
 namespace capgraph::render {
 
@@ -41,17 +42,15 @@ json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 std::string scale_text(const Model& m, const ScalePoint& pt) {
   if (m.axis().spec().axis == Axis::compute)
-    return "C = " + short_number(pt.C, 3) + " FLOPs (N = " + short_number(pt.N, 3) + ")";
-  return "N = " + short_number(pt.N, 3);
+    return "C = " + text::compact(pt.C, 3) + " FLOPs (N = " + text::compact(pt.N, 3) + ")";
+  return "N = " + text::compact(pt.N, 3);
 }
 
 // The value as the CLI's tables print it (4 significant digits, %.4g),
 // read back: the page shows exactly these digits.
 double shown(double v) {
   if (!std::isfinite(v)) return v;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return std::strtod(buf, nullptr);
+  return std::strtod(text::significant(v, 4).c_str(), nullptr);
 }
 
 // The page's payload: gzip (RFC 1952, no file name, mtime 0, so the bytes

@@ -33,10 +33,10 @@
 #include <string>
 #include <vector>
 
-#include "graph/evaluation.hpp"
-#include "graph/model.hpp"
-#include "render/map.hpp"
-#include "render/plot.hpp"
+#include "../graph/evaluation.hpp"
+#include "../graph/model.hpp"
+#include "map.hpp"
+#include "plot.hpp"
 
 namespace capgraph::render {
 
