@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # capgraph quick start on a fresh Debian 12 machine (run as root, or with sudo).
 #
-#   bash scripts/quickstart.sh demo   install packages, build, run the default example
+#   bash scripts/quickstart.sh demo   install packages, build, run the default example and write its report
 #   bash scripts/quickstart.sh test   install packages, build, run every test,
 #                                     then the whole suite again under ASan + UBSan
 #
@@ -45,6 +45,11 @@ case "$mode" in
     ./build/capgraph sweep examples/emoji_movie.yaml
     echo
     ./build/capgraph bottleneck examples/emoji_movie.yaml --task emoji_movie --at 1e10
+    ./build/capgraph render examples/emoji_movie.yaml --at 1e10 --task emoji_movie -o build/emoji_movie_map.svg
+    ./build/capgraph report examples/emoji_movie.yaml -o build/emoji_movie_report.html
+    echo
+    echo "quickstart: open build/emoji_movie_report.html in a browser: the map at every scale (move the slider),"
+    echo "            click a node for its curves and bottlenecks. The static map at 1e10: build/emoji_movie_map.svg"
     ;;
   test)
     ctest --test-dir build --output-on-failure -j"$jobs"
