@@ -89,8 +89,22 @@ void metric(YAML::Emitter& out, const Metric& m) {
   }
 }
 
+// A double-quoted string. libyaml reads U+0085, U+2028 and U+2029 as line
+// breaks (YAML 1.1) and folds them, while yaml-cpp writes them raw; a string
+// holding one is written with its non-ASCII characters escaped (\uXXXX), so
+// it reads back unchanged.
+void quoted(YAML::Emitter& out, const std::string& value) {
+  const bool breaks = value.find("\xc2\x85") != std::string::npos || value.find("\xe2\x80\xa8") != std::string::npos ||
+                      value.find("\xe2\x80\xa9") != std::string::npos;
+  if (breaks) out.SetOutputCharset(YAML::EscapeNonAscii);
+  out << YAML::DoubleQuoted << value;
+  if (breaks) out.SetOutputCharset(YAML::EmitNonAscii);
+}
+
 void text_field(YAML::Emitter& out, const char* key, const std::string& value) {
-  if (!value.empty()) out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+  if (value.empty()) return;
+  out << YAML::Key << key << YAML::Value;
+  quoted(out, value);
 }
 
 void scale(YAML::Emitter& out, const ScaleSpec& sc) {
@@ -178,7 +192,8 @@ std::string write_spec(const ModelSpec& spec, const std::string& header_comment)
   if (!header_comment.empty()) out << YAML::Comment(header_comment);
   out << YAML::BeginMap;
   out << YAML::Key << "capgraph" << YAML::Value << "1";
-  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << spec.name;
+  out << YAML::Key << "name" << YAML::Value;
+  quoted(out, spec.name);
   text_field(out, "description", spec.description);
   out << YAML::Key << "threshold" << YAML::Value << num(spec.threshold);
   scale(out, spec.scale);
