@@ -497,6 +497,20 @@ RunProgram run_program(const Model& model, const detail::PatchedProgram* patch) 
   return r;
 }
 
+// The row of each node EvalOptions::keep names, in the order named (a
+// node named twice keeps its first row), into row_of (by node, -1: not
+// kept); returns the number of rows.
+std::size_t kept_rows(const std::vector<std::size_t>& keep, std::size_t n, std::vector<std::int32_t>& row_of) {
+  row_of.assign(n, -1);
+  std::size_t kept = 0;
+  for (std::size_t v : keep) {
+    if (v >= n) throw std::out_of_range("capgraph::evaluate: EvalOptions::keep names node " + std::to_string(v) +
+                                        " of a model with " + std::to_string(n));
+    if (row_of[v] < 0) row_of[v] = static_cast<std::int32_t>(kept++);
+  }
+  return kept;
+}
+
 // Kept row of each position: EvalOptions::keep's order, or every node's own.
 std::vector<std::int32_t> kept_positions(const Model& model, const std::vector<std::int32_t>& row_of,
                                          const RunProgram& prog) {
@@ -669,17 +683,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     ev.steps_ = patch->steps;
   }
 
-  // Kept rows.
-  std::size_t kept = n;
-  if (options.keep) {
-    ev.row_of_.assign(n, -1);
-    kept = 0;
-    for (std::size_t v : *options.keep) {
-      if (v >= n) throw std::out_of_range("capgraph::evaluate: EvalOptions::keep names node " + std::to_string(v) +
-                                          " of a model with " + std::to_string(n));
-      if (ev.row_of_[v] < 0) ev.row_of_[v] = static_cast<std::int32_t>(kept++);
-    }
-  }
+  const std::size_t kept = options.keep ? kept_rows(*options.keep, n, ev.row_of_) : n;
   const detail::Program& program = detail::program(model);
   const std::vector<std::int32_t> kept_at = kept_positions(model, ev.row_of_, prog);
   const auto order = options.keep ? active_cone(model, kept_at, prog) : std::nullopt;
