@@ -124,9 +124,10 @@ class Evaluation {
 
 /// Evaluates every node at the axis values xs (each > 0, finite) and keeps
 /// the rows options.keep names (all by default). The Model must outlive the
-/// Evaluation (so a temporary Model does not compile: the overload below). Shared skills are evaluated exactly by
-/// Shannon expansion (shared.hpp); throws ModelError when that would exceed
-/// the limits in `options`.
+/// Evaluation, so a temporary Model does not compile (the deleted overload
+/// below). Shared skills are evaluated exactly by Shannon expansion
+/// (shared.hpp); throws ModelError when that would exceed the limits in
+/// `options`.
 Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOptions& options = {});
 Evaluation evaluate(Model&& model, std::span<const double> xs, const EvalOptions& options = {}) = delete;
 
