@@ -47,8 +47,8 @@ class Overrides {
   void clear() { leaves_.clear(); }
 
   bool empty() const { return leaves_.empty(); }
-  /// The overridden nodes, one entry each, in the order first named (a node
-  /// named again keeps its place and takes the new values).
+  /// The overrides in the order given; a node named twice has two entries,
+  /// and the later one wins (an O(1) append, whatever the count).
   const std::vector<Leaf>& leaves() const { return leaves_; }
 
   /// The spec the results equal: each overridden node declared a skill with
