@@ -36,6 +36,7 @@
 #include <boost/sort/spreadsort/integer_sort.hpp>
 
 #include "graph/curve_eval.hpp"
+#include "graph/detail/program.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
@@ -55,11 +56,11 @@ void fold_trial(double* d, std::size_t k, double p, double q) {
   d[0] *= q;
 }
 
-// The engine's compiled form of the model (Model::eval_ops), read here in
+// The engine's compiled form of the model (detail::Program::ops), read here in
 // topological positions: a cone walked from T down reads it in order.
 struct Ops {
   explicit Ops(const Model& m)
-      : op(m.eval_ops().data()), child(m.eval_use_pos().data()), count(m.eval_use_count().data()) {}
+      : op(detail::program(m).ops.data()), child(detail::program(m).use_pos.data()), count(detail::program(m).use_count.data()) {}
   const detail::EvalOp* op;     // by position
   const std::uint32_t* child;   // by use: the child's position
   const double* count;          // by use: n_u (mean: w_u)
@@ -944,8 +945,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   const Ops ops(model);
   const ScalingLaw& law = model.spec().scale.law;
   const ScalePoint point = model.axis().at(x);  // as evaluate() makes it
-  const auto tpos = static_cast<std::uint32_t>(model.eval_position(task));
-  // Everything below is indexed by topological position (Model::eval_ops
+  const auto tpos = static_cast<std::uint32_t>(detail::program(model).pos[task]);
+  // Everything below is indexed by topological position (detail::Program::ops
   // order), not by node: T's cone is then read in order.
   //
   // The evaluation at the point on one worker; beside it, what needs only
@@ -1144,7 +1145,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     }
     for (const std::uint32_t i : cone) lnB[i] = B[i] > 0 ? std::log(B[i]) : kNegInf;
     for (std::size_t i = 0; i < k; ++i) {
-      const std::size_t s = model.eval_position(e.shared[i]);
+      const std::size_t s = detail::program(model).pos[e.shared[i]];
       lnB[s] = p1[i] > p0[i] ? std::log(p1[i] - p0[i]) : kNegInf;
       p_if_one[s] = p1[i];
     }
@@ -1196,7 +1197,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   table.rows.resize(nr);
   in_parts(nr, [&](std::size_t r0, std::size_t r1) {
     for (std::size_t r = r0; r < r1; ++r) {
-      const std::size_t i = model.eval_position(key[r].second);
+      const std::size_t i = detail::program(model).pos[key[r].second];
       Prerequisite& p = table.rows[r];
       p.node = key[r].second;
       p.p = std::exp(lp[i]);
@@ -1209,7 +1210,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   });
 
   // Critical path: descend to the child with the largest improvement potential.
-  auto ip = [&](std::size_t c) { return improvement[model.eval_position(c)]; };
+  auto ip = [&](std::size_t c) { return improvement[detail::program(model).pos[c]]; };
   std::size_t v = task;
   table.critical_path.push_back(v);
   while (model.node(v).is_task) {
