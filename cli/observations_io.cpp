@@ -7,7 +7,7 @@
 
 namespace capgraph::cli {
 
-analysis::ReadOptions ObservationFlags::options() const {
+analysis::ReadOptions ObservationFlags::options(std::size_t max_bytes) const {
   analysis::ReadOptions o;
   for (const auto& m : maps) {
     const auto eq = m.find('=');
@@ -19,16 +19,15 @@ analysis::ReadOptions ObservationFlags::options() const {
       throw Failure(kUsage, "error: --map gives task `" + task + "` two nodes: `" + it->second + "` and `" + node + "`");
   }
   o.lower_is_better = lower_is_better;
+  o.max_bytes = max_bytes;
   return o;
 }
 
 analysis::ObservationSet load_observations(const std::string& path, const analysis::ReadOptions& options) {
+  note_input(path);  // no output may replace it
   analysis::ReadResult r = analysis::read_observations(path, options);
   if (!r.ok()) {
-    for (const auto& e : r.errors) {
-      if (r.io_error) std::cerr << e.file << ": error: " << e.message << '\n';
-      else std::cerr << e.to_string() << '\n';
-    }
+    for (const auto& e : r.errors) std::cerr << e.to_string() << '\n';
     throw Failure(r.io_error ? kIo : kInvalid, "");
   }
   for (const auto& n : r.set.notes) std::cerr << r.set.file << ": note: " << n << '\n';

@@ -14,7 +14,8 @@ namespace capgraph::cli {
 struct ObservationFlags {
   std::vector<std::string> maps;            ///< --map task=node
   std::vector<std::string> lower_is_better; ///< --lower-is-better METRIC
-  analysis::ReadOptions options() const;    ///< Failure(2) on a malformed --map
+  /// Failure(2) on a malformed --map. `max_bytes`: the command's --max-bytes.
+  analysis::ReadOptions options(std::size_t max_bytes) const;
 };
 
 analysis::ObservationSet load_observations(const std::string& path, const analysis::ReadOptions& options);
