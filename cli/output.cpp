@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -43,6 +44,7 @@ int claim_slot(const std::string& tmpl) {
   for (int i = 0; i < kSlots; ++i)
     if (!g_live[i]) {
       std::memcpy(g_temp[i], tmpl.c_str(), tmpl.size() + 1);
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // the path is whole before the handler may read it
       g_live[i] = 1;
       return i;
     }
