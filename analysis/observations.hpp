@@ -13,7 +13,10 @@
 // better, the scale of the score (BLEU is 0-100), and the engine metric
 // (docs/measures.md §3) a score can be compared with, if any.
 //
-// Complexity: O(bytes). Errors: ReadResult::errors, never exceptions.
+// The file is read in pieces and its rows parsed as they arrive (the text is
+// never held whole), up to ReadOptions::max_bytes; it must be UTF-8 (a
+// leading byte order mark is skipped). Complexity: O(bytes). Errors:
+// ReadResult::errors, never exceptions.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "../graph/model_spec.hpp"
+#include "../specs/load.hpp"
 
 namespace capgraph::analysis {
 
@@ -60,15 +64,18 @@ struct ReadOptions {
   std::map<std::string, std::string> task_to_node;  ///< --map task=node
   std::vector<std::string> lower_is_better;         ///< declared lower-is-better metrics
   bool need_train_flops = false;                    ///< compute axis: train_flops required in every row
+  std::size_t max_bytes = specs::LoadOptions{}.max_bytes;  ///< the file's size limit, as a spec's (--max-bytes)
 };
 
-/// A problem in the file: `file:line: error: column `c`: message; hint`.
+/// A problem in the file: `file:line: error: column `c`: message; hint`
+/// (`file:line:col:` with a character column; `file:` for the whole file).
 struct CsvError {
   std::string file;
-  int line = 0;
+  int line = 0;        ///< 0 = the whole file
   std::string column;  ///< may be empty
   std::string message;
   std::string hint;
+  int col = 0;         ///< 1-based character column, 0 = not given
   std::string to_string() const;
 };
 

@@ -48,7 +48,7 @@ void add_analyze(CLI::App& app, Action& run) {
   sub->add_option("OBSERVATIONS", o->data, "Observations CSV (task,family,params,metric,score[,shots,model,train_flops,n,node]); - for standard input")
       ->required();
   sub->add_option("--threshold", o->threshold, "Threshold for the crossing of metrics valued in [0, 1] (BLEU / 100)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->transform(number_check(Number::real, 0, 1))
       ->capture_default_str();
   sub->add_option("--axis", o->axis, "Scale of each model: params, or compute (the train_flops column)")
       ->check(CLI::IsMember({"params", "compute"}))
@@ -60,9 +60,10 @@ void add_analyze(CLI::App& app, Action& run) {
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
   sub->add_option("-o,--output", o->common.output, "Write to this file (whole or not at all) instead of standard output");
+  o->common.add_limits(*sub, Limits::kBytes);
   sub->callback([o, &run] {
     run = [o] {
-      analysis::ReadOptions ro = o->obs.options();
+      analysis::ReadOptions ro = o->obs.options(o->common.max_bytes);
       const bool compute = o->axis == "compute";
       ro.need_train_flops = compute;
       analysis::ObservationSet set = load_observations(o->data, ro);
@@ -152,7 +153,7 @@ void add_analyze(CLI::App& app, Action& run) {
           }
           j["series"].push_back(std::move(s));
         }
-        os << j.dump(2) << '\n';
+        os << json_text(j) << '\n';
       }
       write_output(text_of(os), o->common);
       return kOk;

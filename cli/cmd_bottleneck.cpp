@@ -99,7 +99,7 @@ std::string render_table(const Model& model, const ImportanceTable& t, const Bot
       auto path = nlohmann::ordered_json::array();
       for (std::size_t v : t.critical_path) path.push_back(model.node(v).id);
       j["critical_path"] = path;
-      os << j.dump(2) << '\n';
+      os << json_text(j) << '\n';
       break;
     }
     case Format::csv:
@@ -172,7 +172,7 @@ std::string render_over(const Model& model, std::size_t task, const std::vector<
       j["task"] = model.node(task).id;
       j["ranked_by"] = o.by;
       j["runs"] = arr;
-      os << j.dump(2) << '\n';
+      os << json_text(j) << '\n';
       break;
     }
     case Format::csv:
@@ -208,22 +208,23 @@ void add_bottleneck(CLI::App& app, Action& run) {
   sub->add_flag("--over", o->over, "Across the sweep: at which scale the top bottleneck changes hands");
   sub->add_option("--from", o->from, "With --over: first scale point (default: the spec's range)");
   sub->add_option("--to", o->to, "With --over: last scale point (default: the spec's range)");
-  sub->add_option("--points", o->points, "With --over: number of points (default: the spec's)")->check(CLI::PositiveNumber);
+  sub->add_option("--points", o->points, "With --over: number of points (default: the spec's)")->transform(number_check(Number::integer, 1));
   o->common.add_to(*sub);
   o->mc.add_to(*sub);
   sub->callback([o, &run] {
     run = [o] {
       Timings tm(o->common.timings);
       if (!o->over && o->at.empty()) throw Failure(kUsage, "error: bottleneck needs --at X (or --over for a sweep)");
-      const double x = o->at.empty() ? 0.0 : parse_positive("--at", o->at);  // checked before loading
+      if (!o->at.empty()) parse_scale("--at", o->at);  // checked before loading
       const Model model = load_model(o->spec, o->common, tm);
+      const double x = o->at.empty() ? 0.0 : parse_scale("--at", o->at, &model.spec().scale);
       const std::size_t task = resolve_ids(model, {o->task}, true).front();
       tm.start();
       std::string text;
       if (o->over) {
         const ScaleSpec& sc = model.spec().scale;
-        const double a = o->from.empty() ? sc.from : parse_positive("--from", o->from);
-        const double b = o->to.empty() ? sc.to : parse_positive("--to", o->to);
+        const double a = o->from.empty() ? sc.from : parse_scale("--from", o->from, &sc);
+        const double b = o->to.empty() ? sc.to : parse_scale("--to", o->to, &sc);
         if (!(a < b)) throw Failure(kUsage, "error: the sweep range must increase");
         text = render_over(model, task, ScaleAxis::log_spaced(a, b, o->points > 0 ? o->common.check_points("--points", o->points) : sc.points), *o);
       } else {

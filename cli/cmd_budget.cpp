@@ -54,21 +54,21 @@ void add_budget(CLI::App& app, Action& run) {
   auto* c = sub->add_option("--compute", o->compute, "Training compute C in FLOPs (compute-optimal split), e.g. 1e25");
   p->excludes(c);
   sub->add_option("--tokens-per-param", o->tokens_per_param, "Training tokens per parameter (with --params)")
-      ->check(CLI::PositiveNumber)
+      ->transform(number_check(Number::positive))
       ->capture_default_str();
   sub->add_option("--bytes-per-token", o->bytes_per_token, "Bytes of text per token (BPE on English: ~4)")
-      ->check(CLI::PositiveNumber)
+      ->transform(number_check(Number::positive))
       ->capture_default_str();
   sub->add_option("--stock-tokens", o->stock_tokens,
                   "Estimated stock of public human text in tokens (Villalobos et al. 2024: 3e14)")
-      ->check(CLI::PositiveNumber)
+      ->transform(number_check(Number::positive))
       ->capture_default_str();
   sub->add_option("--data-limit", o->data_limit, "Cap on training tokens D");
   sub->add_option("--law", o->law, "Scaling law constants")->check(CLI::IsMember({"chinchilla", "epoch2024"}))
       ->capture_default_str();
   sub->add_option("--check-bytes", o->check_bytes,
                   "A claimed text size in bytes to check: prints the bytes per token it implies");
-  o->common.add_to(*sub);
+  o->common.add_to(*sub, true, 0);  // reads no spec: no limits apply
   sub->callback([o, &run] {
     run = [o] {
       if (o->params.empty() == o->compute.empty())
@@ -79,8 +79,8 @@ void add_budget(CLI::App& app, Action& run) {
       if (!o->data_limit.empty()) ss.data_limit = parse_positive("--data-limit", o->data_limit);
       ss.axis = o->params.empty() ? Axis::compute : Axis::params;
       const ScaleAxis axis(ss);
-      const double x = ss.axis == Axis::params ? parse_positive("--params", o->params)
-                                               : parse_positive("--compute", o->compute);
+      const double x = ss.axis == Axis::params ? parse_scale("--params", o->params, &ss)
+                                               : parse_scale("--compute", o->compute, &ss);
       const ScalePoint pt = axis.at(x);
       const double bytes = pt.D * o->bytes_per_token;
       const double loss = axis.loss(pt.N, pt.D);
@@ -106,7 +106,7 @@ void add_budget(CLI::App& app, Action& run) {
           j["stock_tokens"] = o->stock_tokens;
           j["tokens_over_stock"] = ratio;
           if (claimed) j["claimed_bytes_implied_bytes_per_token"] = *claimed / pt.D;
-          os << j.dump(2) << '\n';
+          os << json_text(j) << '\n';
           break;
         }
         case Format::csv:

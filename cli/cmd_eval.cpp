@@ -56,7 +56,7 @@ void render(const Model& model, const Evaluation& ev, const std::vector<std::siz
       arr.push_back(e);
     }
     j["nodes"] = arr;
-    os << j.dump(2) << '\n';
+    os << json_text(j) << '\n';
   } else if (fmt == Format::csv) {
     out << "x,node,kind,quantity,value\n";
     const std::string x = num(pt.x) + ',';
@@ -133,7 +133,7 @@ std::string render_mc_only(const Model& model, const MonteCarloEstimate& mc, For
     j["nodes"] = arr;
     j["samples"] = mc.samples();
     j["seed"] = mc.seed();
-    os << j.dump(2) << '\n';
+    os << json_text(j) << '\n';
   } else if (fmt == Format::csv) {
     os << "x,node,kind,quantity,value\n";
     for (std::size_t v : mc.nodes())
@@ -165,8 +165,9 @@ void add_eval(CLI::App& app, Action& run) {
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);
-      const double x = parse_positive("--at", o->at);
+      parse_scale("--at", o->at);  // checked before loading
       const Model model = load_model(o->spec, o->common, t);
+      const double x = parse_scale("--at", o->at, &model.spec().scale);
       std::vector<std::size_t> nodes;
       if (o->nodes.empty())
         for (std::size_t v = 0; v < model.size(); ++v) nodes.push_back(v);
@@ -203,7 +204,7 @@ void add_eval(CLI::App& app, Action& run) {
         if (!tasks.empty()) mc = monte_carlo(model, xs, o->mc.options(), tasks);
         t.stop("monte carlo");
       }
-      OutputStream out(o->common);
+      OutputStream out(o->common.output);
       render(model, ev, nodes, o->common.fmt(), o->spec, mc, out);
       out.finish();
       t.stop("write");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "analysis/fit.hpp"
@@ -182,7 +183,7 @@ std::string json_report(const analysis::FitReport& r) {
                                {"baseline_check", analysis::crossing_check_name(b.baseline_check)}});
   }
   j["notes"] = r.notes;
-  return j.dump(2) + "\n";
+  return json_text(j) + "\n";
 }
 
 // True if every curve parameter of `b` equals `a`'s exactly.
@@ -214,7 +215,7 @@ void add_fit(CLI::App& app, Action& run) {
   sub->add_option("--fixed", o->fixed, "Keep these skills as declared (comma-separated)");
   sub->add_option("--train-below", o->train_below, "Backtest: fit on models below this scale, score the forecast above it");
   sub->add_option("--logit-floor", o->logit_floor, "Least squares on the logit: clamp scores to [f, 1 - f]")
-      ->check(CLI::Range(1e-9, 0.25))
+      ->transform(number_check(Number::real, 1e-9, 0.25))
       ->capture_default_str();
   sub->add_option("--lower-is-better", o->obs.lower_is_better, "Declare a metric lower-is-better (repeatable)");
   sub->add_option("--format", o->common.format, "Report format")
@@ -230,7 +231,7 @@ void add_fit(CLI::App& app, Action& run) {
       if (!o->family.empty()) fo.family = o->family;
       if (!o->train_below.empty()) fo.train_below = parse_positive("--train-below", o->train_below);
       fo.logit_floor = o->logit_floor;
-      const analysis::ReadOptions ro = o->obs.options();
+      const analysis::ReadOptions ro = o->obs.options(o->common.max_bytes);
       const Model model = load_model(o->spec, o->common, t);
       analysis::ReadOptions ro2 = ro;
       ro2.need_train_flops = model.spec().scale.axis == Axis::compute;
@@ -251,7 +252,9 @@ void add_fit(CLI::App& app, Action& run) {
       const std::string report = fmt == Format::json  ? json_report(rep)
                                  : fmt == Format::csv ? csv_report(rep)
                                                       : table_report(rep, current_spec_name(), set.file);
-      std::string spec_text;
+      // The fitted spec and the report are committed together: both are
+      // written to temporaries, renamed only when both succeeded.
+      std::optional<OutputStream> spec_out, report_out;
       if (!o->common.output.empty()) {
         std::ostringstream hdr;
         hdr << "Fitted by capgraph fit from " << current_spec_name() << " and " << set.file
@@ -260,19 +263,23 @@ void add_fit(CLI::App& app, Action& run) {
             << analysis::likelihood_name(rep.likelihood) << "; parameter (fitted +- SE):";
         for (const auto& p : rep.parameters)
           hdr << "\n  " << p.leaf << "." << p.name << " = " << num_short(p.value, 5) << " +- " << se_text(p.se);
-        spec_text = specs::write_spec(rep.fitted, text_of(hdr));
+        const std::string spec_text = specs::write_spec(rep.fitted, text_of(hdr));
         // The written spec must read back as the same model.
         const specs::LoadResult back = specs::load_spec_text(spec_text, o->common.output);
         if (!back.ok() || !same_curves(rep.fitted, *back.spec)) {
           for (const auto& d : back.errors) std::cerr << d.to_string() << '\n';
           throw Failure(kInvalid, "error: internal: the fitted spec does not read back as the fitted model; nothing written");
         }
-        write_output(spec_text, o->common);
+        spec_out.emplace(o->common.output);
+        spec_out->write(spec_text);
       }
-      CommonOptions rout = o->common;
-      rout.output = o->report;
-      if (o->report.empty() && o->common.output == "-") std::cerr << report;
-      else write_output(report, rout);
+      const bool report_to_stderr = o->report.empty() && o->common.output == "-";
+      if (!report_to_stderr) {
+        report_out.emplace(o->report);
+        report_out->write(report);
+      }
+      OutputStream::finish_all({spec_out ? &*spec_out : nullptr, report_out ? &*report_out : nullptr});
+      if (report_to_stderr) std::cerr << report;
       t.stop("write");
       t.print();
       return kOk;

@@ -73,7 +73,7 @@ void add_plot(CLI::App& app, Action& run) {
   sub->add_option("--from", o->from, "First scale point (default: the spec's range)");
   sub->add_option("--to", o->to, "Last scale point (default: the spec's range)");
   sub->add_option("--points", o->points, "Points for the emergence measures (default: the spec's)")
-      ->check(CLI::Range(2, 1000000));
+      ->transform(number_check(Number::integer, 2));
   sub->add_option("--data", o->data, "Observations CSV (task,family,params,shots,metric,score,model,train_flops) to overlay");
   sub->add_option("--data-task", o->data_tasks, "Only observations of this task (repeatable)");
   sub->add_option("--data-family", o->data_families, "Only observations of this model family (repeatable)");
@@ -86,19 +86,22 @@ void add_plot(CLI::App& app, Action& run) {
     run = [o] {
       Timings t(o->common.timings);
       render::PlotOptions po;
-      if (!o->from.empty()) po.from = parse_positive("--from", o->from);
-      if (!o->to.empty()) po.to = parse_positive("--to", o->to);
-      if (o->points > 0) po.points = o->points;
+      if (!o->from.empty()) parse_scale("--from", o->from);  // checked before loading
+      if (!o->to.empty()) parse_scale("--to", o->to);
+      if (o->points > 0) po.points = o->common.check_points("--points", o->points);
       for (const auto& m : split_list(o->metrics)) po.metrics.push_back(parse_metric(m));
       po.log_likelihood_per_step = o->per_step;
       po.title = o->title;
       po.evaluation = o->common.engine();
       const Model model = load_model(o->spec, o->common, t);
+      if (!o->from.empty()) po.from = parse_scale("--from", o->from, &model.spec().scale);
+      if (!o->to.empty()) po.to = parse_scale("--to", o->to, &model.spec().scale);
       if (!o->tasks.empty()) po.tasks = resolve_ids(model, split_list(o->tasks), true);
       if (model.tasks().empty()) throw Failure(kUsage, "error: the spec has no tasks to plot");
       std::vector<std::string> notes;
       if (!o->data.empty())
-        po.observed = observed_series(o->data, o->data_tasks, o->data_families, model.spec().scale.axis == Axis::compute, o->obs, notes);
+        po.observed = observed_series(o->data, o->data_tasks, o->data_families, model.spec().scale.axis == Axis::compute, o->obs,
+                                      o->common.max_bytes, notes);
       t.start();
       render::PlotResult r;
       try {

@@ -51,7 +51,7 @@ void add_render(CLI::App& app, Action& run) {
   sub->add_option("--depth", o->depth, "With --focus: levels of prerequisites to draw (-1 = all)")->capture_default_str();
   sub->add_option("--node-limit", o->node_limit, "Above this many nodes, collapse groups or switch to sfdp")
       ->capture_default_str();
-  sub->add_option("--max-map-nodes", o->max_map_nodes, "Refuse maps larger than this (after collapsing)")
+  limits_group(*sub).add_option("--max-map-nodes", o->max_map_nodes, "Refuse maps larger than this (after collapsing)")
       ->capture_default_str();
   sub->add_flag("--no-clusters", o->no_clusters, "Do not box nodes by group");
   sub->add_flag("--no-legend", o->no_legend, "Leave out the colour legend");
@@ -60,10 +60,11 @@ void add_render(CLI::App& app, Action& run) {
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);
-      const double x = parse_positive("--at", o->at);
+      parse_scale("--at", o->at);  // checked before loading
       if (o->format == "png" && (o->common.output.empty() || o->common.output == "-") && isatty(1))
         throw Failure(kUsage, "error: refusing to write PNG bytes to a terminal; use -o map.png");
       const Model model = load_model(o->spec, o->common, t);
+      const double x = parse_scale("--at", o->at, &model.spec().scale);
       render::MapOptions mo;
       mo.format = *render::parse_map_format(o->format);
       mo.direction = *render::parse_map_direction(o->direction);

@@ -78,7 +78,8 @@ void add_report(CLI::App& app, Action& run) {
       ro.map.clusters = !o->no_clusters;
       std::vector<std::string> notes;
       if (!o->data.empty())
-        ro.observed = observed_series(o->data, o->data_tasks, o->data_families, sc.axis == Axis::compute, o->obs, notes);
+        ro.observed = observed_series(o->data, o->data_tasks, o->data_families, sc.axis == Axis::compute, o->obs,
+                                      o->common.max_bytes, notes);
       t.start();
       render::ReportResult r;
       try {

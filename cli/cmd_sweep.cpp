@@ -99,7 +99,7 @@ void render(const Model& model, const Evaluation& ev, const std::vector<std::siz
       for (const auto& p : pts)
         jp.push_back({{"x", p.x}, {"N", p.N}, {"D", p.D}, {"C", p.C}, {"data_limited", p.data_limited}});
       j["points"] = jp;
-      std::string head = j.dump(2);
+      std::string head = json_text(j);
       head.resize(head.size() - 2);  // the closing "\n}"
       os << head << ",\n  \"series\": [";
       bool first = true;
@@ -128,7 +128,7 @@ void render(const Model& model, const Evaluation& ev, const std::vector<std::siz
           }
           e["monte_carlo"] = {{"values", mv}, {"std_errors", se}};
         }
-        const std::string text = e.dump(2);
+        const std::string text = json_text(e);
         os << (first ? "\n    " : ",\n    ");
         first = false;
         for (char c : text) {
@@ -243,13 +243,13 @@ void add_sweep(CLI::App& app, Action& run) {
   sub->add_option("--from", o->from, "First scale point (default: the spec's scale.range)");
   sub->add_option("--to", o->to, "Last scale point (default: the spec's scale.range)");
   sub->add_option("--points", o->points, "Number of log-spaced points (default: the spec's scale.points)")
-      ->check(CLI::PositiveNumber);
+      ->transform(number_check(Number::integer, 1));
   sub->add_option("--tasks", o->tasks, "Only these tasks (comma-separated ids)");
   sub->add_flag("--curves", o->curves, "With --format table: also print every point of every curve");
-  sub->add_option("--max-curve-cells", o->max_curve_cells,
+  limits_group(*sub).add_option("--max-curve-cells", o->max_curve_cells,
                   "Most cells (curves x points) of the --curves table, which is aligned in memory")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->transform(number_check(Number::positive));
   sub->add_flag("--summary", o->summary, "With --format csv: print the emergence summary instead of the curves");
   sub->add_option("--threads", o->threads, "Worker threads (0 = all cores)")->capture_default_str();
   o->common.add_to(*sub);
@@ -258,10 +258,12 @@ void add_sweep(CLI::App& app, Action& run) {
     run = [o] {
       Timings t(o->common.timings);
       std::optional<double> from, to;
-      if (!o->from.empty()) from = parse_positive("--from", o->from);
-      if (!o->to.empty()) to = parse_positive("--to", o->to);
+      if (!o->from.empty()) parse_scale("--from", o->from);  // checked before loading
+      if (!o->to.empty()) parse_scale("--to", o->to);
       const Model model = load_model(o->spec, o->common, t);
       const ScaleSpec& sc = model.spec().scale;
+      if (!o->from.empty()) from = parse_scale("--from", o->from, &sc);
+      if (!o->to.empty()) to = parse_scale("--to", o->to, &sc);
       const double a = from.value_or(sc.from), b = to.value_or(sc.to);
       if (!(a < b) && !(a == b && (o->points == 1 || (o->points == 0 && sc.points == 1))))
         throw Failure(kUsage, "error: the sweep range must increase: --from " + num_short(a) + " --to " + num_short(b));
@@ -290,7 +292,7 @@ void add_sweep(CLI::App& app, Action& run) {
       if (o->mc.on()) mc = monte_carlo(model, xs, o->mc.options(o->threads), tasks);
       t.stop("evaluate");
       // The curves and their summaries are made while writing (time under "write").
-      OutputStream out(o->common);
+      OutputStream out(o->common.output);
       render(model, ev, tasks, mc, *o, out);
       out.finish();
       t.stop("write");

@@ -11,6 +11,7 @@
 int main(int argc, char** argv) {
   using namespace capgraph::cli;
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is reported as EPIPE and ends quietly
+  install_signal_cleanup();       // an interrupt leaves no temporary file
   // Keep freed memory for reuse. By default glibc gives every freed block
   // of 128 KiB or more back to the kernel, so the next such block (the
   // model after the YAML tree, each table of a bottleneck query) is fresh
@@ -48,6 +49,13 @@ int main(int argc, char** argv) {
   add_fit(app, run);
   add_report(app, run);
   add_budget(app, run);
+  check_numbers(app);
+  try {
+    check_utf8_arguments(argc, argv);
+  } catch (const Failure& f) {
+    std::cerr << f.what() << '\n';
+    return f.code;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

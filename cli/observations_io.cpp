@@ -8,7 +8,7 @@
 
 namespace capgraph::cli {
 
-analysis::ReadOptions ObservationFlags::options() const {
+analysis::ReadOptions ObservationFlags::options(std::size_t max_bytes) const {
   analysis::ReadOptions o;
   for (const auto& m : maps) {
     const auto eq = m.find('=');
@@ -20,16 +20,15 @@ analysis::ReadOptions ObservationFlags::options() const {
       throw Failure(kUsage, "error: --map gives task `" + task + "` two nodes: `" + it->second + "` and `" + node + "`");
   }
   o.lower_is_better = lower_is_better;
+  o.max_bytes = max_bytes;
   return o;
 }
 
 analysis::ObservationSet load_observations(const std::string& path, const analysis::ReadOptions& options) {
+  note_input(path);  // no output may replace it
   analysis::ReadResult r = analysis::read_observations(path, options);
   if (!r.ok()) {
-    for (const auto& e : r.errors) {
-      if (r.io_error) std::cerr << e.file << ": error: " << e.message << '\n';
-      else std::cerr << e.to_string() << '\n';
-    }
+    for (const auto& e : r.errors) std::cerr << e.to_string() << '\n';
     throw Failure(r.io_error ? kIo : kInvalid, "");
   }
   for (const auto& n : r.set.notes) std::cerr << r.set.file << ": note: " << n << '\n';
@@ -44,8 +43,8 @@ analysis::ObservationSet load_observations(const std::string& path, const analys
 // the first panel, with a note.
 std::vector<render::ObservedSeries> observed_series(const std::string& path, const std::vector<std::string>& only,
                                                      const std::vector<std::string>& families, bool compute_axis, const ObservationFlags& flags,
-                                                     std::vector<std::string>& notes) {
-  analysis::ReadOptions ro = flags.options();
+                                                     std::size_t max_bytes, std::vector<std::string>& notes) {
+  analysis::ReadOptions ro = flags.options(max_bytes);
   ro.need_train_flops = compute_axis;
   analysis::ObservationSet set = load_observations(path, ro);
   if (!only.empty() || !families.empty()) {

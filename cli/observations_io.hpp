@@ -15,7 +15,8 @@ namespace capgraph::cli {
 struct ObservationFlags {
   std::vector<std::string> maps;            ///< --map task=node
   std::vector<std::string> lower_is_better; ///< --lower-is-better METRIC
-  analysis::ReadOptions options() const;    ///< Failure(2) on a malformed --map
+  /// Failure(2) on a malformed --map. `max_bytes`: the command's --max-bytes.
+  analysis::ReadOptions options(std::size_t max_bytes) const;
 };
 
 analysis::ObservationSet load_observations(const std::string& path, const analysis::ReadOptions& options);
@@ -23,9 +24,11 @@ analysis::ObservationSet load_observations(const std::string& path, const analys
 /// Observed series to draw over curves (plot --data, report --data): one
 /// per (task, family, metric), each on the panel of the engine metric it
 /// can be compared with (BLEU / 100 on partial credit). `only` and
-/// `families` filter (empty = all); notes say what could not be placed.
+/// `families` filter (empty = all); the file is read under `max_bytes`
+/// (--max-bytes); notes say what could not be placed.
 std::vector<render::ObservedSeries> observed_series(const std::string& path, const std::vector<std::string>& only,
                                                      const std::vector<std::string>& families, bool compute_axis,
-                                                     const ObservationFlags& flags, std::vector<std::string>& notes);
+                                                     const ObservationFlags& flags, std::size_t max_bytes,
+                                                     std::vector<std::string>& notes);
 
 }  // namespace capgraph::cli

@@ -1,15 +1,17 @@
 // capgraph/fuzz/fuzz_observations.cpp — libFuzzer target: the observations
 // CSV reader (analysis/observations.hpp) and the grouping into series.
 // Arbitrary bytes must give either errors (each with a line) or rows whose
-// numbers are finite, with series ordered by scale; never a crash or a
+// numbers are finite and text UTF-8, with series ordered by scale; never a crash or a
 // sanitizer report. The input's length picks the reader's options (so that
 // the seeds, real observation files, are read whole).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "analysis/observations.hpp"
+#include "specs/input_text.hpp"
 #include "fuzz/fuzz_invariants.hpp"
 
 using namespace capgraph;
@@ -42,6 +44,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!std::isfinite(row.value)) fuzz::violated("accepted row with non-finite value", row.value);
     if (row.train_flops && !std::isfinite(*row.train_flops)) fuzz::violated("non-finite train_flops", *row.train_flops);
     if (o.need_train_flops && !row.train_flops) fuzz::violated("row without train_flops on the compute axis", 0);
+    // Accepted text is UTF-8 (JSON output relies on it), scales in the accepted range.
+    for (const std::string* t : {&row.task, &row.family, &row.model, &row.metric, &row.node})
+      if (specs::first_invalid_utf8(*t) != std::string_view::npos) fuzz::violated("accepted text that is not UTF-8", 0);
+    if (!specs::scale_problem(row.params).empty()) fuzz::violated("accepted params outside the scale range", row.params);
   }
   const auto series = analysis::group_series(r.set, o.need_train_flops);
   std::size_t total = 0;

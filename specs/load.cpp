@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "specs/diagnostics.hpp"
+#include "specs/input_text.hpp"
 #include "specs/spec_reader.hpp"
 #include "specs/yaml_tree.hpp"
 
@@ -55,6 +56,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 LoadResult load_spec_text(std::string_view text, const std::string& file, const LoadOptions& options) {
   if (text.size() > options.max_bytes) return too_large(file, text.size(), options.max_bytes);
+  text = strip_bom(text);  // as editors on Windows write one
   Diagnostics diag(file);
   LoadResult result;
   {

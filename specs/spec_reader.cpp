@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "specs/input_text.hpp"
 #include "specs/name_index.hpp"
 #include "specs/validate.hpp"
 #include "text/number_format.hpp"
@@ -139,31 +140,6 @@ const char* domain_text(Domain d) {
     case Domain::at_least_one: return ">= 1";
   }
   return "";
-}
-
-/// YAML's spellings of infinity and NaN (.inf, -.Inf, .NAN, ...), which
-/// std::from_chars does not know; it reads "inf" and "nan" itself.
-bool is_yaml_non_finite(std::string_view t) {
-  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.remove_prefix(1);
-  return t == ".inf" || t == ".Inf" || t == ".INF" || t == ".nan" || t == ".NaN" || t == ".NAN";
-}
-
-enum class NumberStatus { ok, not_a_number, not_finite, out_of_range };
-
-/// Parses a whole scalar as a number (std::from_chars, full match; a leading
-/// '+' is allowed as in YAML).
-NumberStatus parse_number(std::string_view t, double& out) {
-  if (is_yaml_non_finite(t)) return NumberStatus::not_finite;
-  std::string_view s = t;
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  if (s.empty() || s[0] == '+') return NumberStatus::not_a_number;
-  const char* end = s.data() + s.size();
-  auto r = std::from_chars(s.data(), end, out, std::chars_format::general);
-  if (r.ptr != end) return NumberStatus::not_a_number;
-  if (r.ec == std::errc::result_out_of_range) return NumberStatus::out_of_range;
-  if (r.ec != std::errc()) return NumberStatus::not_a_number;
-  if (!std::isfinite(out)) return NumberStatus::not_finite;
-  return NumberStatus::ok;
 }
 
 /// The value nodes (and key nodes) of one mapping, by allowed key.
@@ -323,8 +299,13 @@ std::optional<double> SpecReader::number_in(Index v, std::string_view what, Doma
 std::optional<int> SpecReader::integer(Index v, std::string_view what) {
   auto x = number(v, what);
   if (!x) return std::nullopt;
-  if (*x != std::floor(*x) || std::abs(*x) > std::numeric_limits<int>::max()) {
+  if (*x != std::floor(*x)) {
     d_.error(loc(v), "expected an integer for " + quote(what) + ", got " + std::string(text(v)));
+    return std::nullopt;
+  }
+  if (std::abs(*x) > std::numeric_limits<int>::max()) {
+    d_.error(loc(v), quote(what) + " " + std::string(text(v)) + " exceeds the largest integer accepted (" +
+                         std::to_string(std::numeric_limits<int>::max()) + ")");
     return std::nullopt;
   }
   return static_cast<int>(*x);
@@ -522,15 +503,16 @@ void SpecReader::read_scale(Index v) {
     }
   }
   if (f.has(kPoints)) {
-    if (auto n = integer_at_least(f.value[kPoints], "points", 1)) {
-      if (*n > opt_.max_points)
-        d_.error(loc(f.value[kPoints]),
-                 "points " + std::to_string(*n) + " exceeds the limit of " + std::to_string(opt_.max_points) +
-                     " sweep points",
-                 "raise it with --max-points");
-      else
-        s.points = *n;
-    }
+    // The limit first: a count too large for an int still names the limit.
+    const auto p = number(f.value[kPoints], "points");
+    std::optional<int> n_points;
+    if (p && *p == std::floor(*p) && *p > opt_.max_points)
+      d_.error(loc(f.value[kPoints]),
+               "points " + std::string(text(f.value[kPoints])) + " exceeds the limit of " +
+                   std::to_string(opt_.max_points) + " sweep points",
+               "raise it with --max-points");
+    else if (p && (n_points = integer_at_least(f.value[kPoints], "points", 1)))
+      s.points = *n_points;
   }
   if (f.has(kTokensPerParam)) {
     if (auto x = number_in(f.value[kTokensPerParam], "tokens_per_param", Domain::positive)) s.tokens_per_param = *x;
@@ -539,6 +521,16 @@ void SpecReader::read_scale(Index v) {
     if (auto x = number_in(f.value[kDataLimit], "data_limit", Domain::positive)) s.data_limit = *x;
   }
   if (f.has(kLaw)) read_law(f.value[kLaw]);
+  // Every sweep point lies between from and to, and what a point derives
+  // grows with it: the two ends decide (docs/measures.md §1).
+  for (const double x : {s.from, s.to}) {
+    const std::string why = scale_problem(x, &s);
+    if (!why.empty()) {
+      d_.error(loc(f.has(kRange) ? f.value[kRange] : v), "`range`: " + why,
+               "scale points are parameters or FLOPs from 1 to 1e60");
+      break;
+    }
+  }
 }
 
 void SpecReader::read_law(Index v) {
@@ -834,7 +826,15 @@ void SpecReader::read_gate(NodeSpec& n, std::size_t gate, Index key, Index v) {
       if (f.missing(0)) {
         d_.error(loc(v), "missing `n` in best_of of task " + quote(n.id));
       } else if (f.has(0)) {
-        if (auto count = integer_at_least(f.value[0], "n", 1)) n.best_n = *count;
+        // n draws of the reference: bounded as a use count is (--max-uses),
+        // checked before it must fit an int.
+        const auto x = number(f.value[0], "n");
+        if (x && *x == std::floor(*x) && *x > opt_.max_uses)
+          d_.error(loc(f.value[0]), "best_of n " + std::string(text(f.value[0])) + " of task " + quote(n.id) +
+                                        " exceeds the limit of " + format_number(opt_.max_uses) + " uses",
+                   "raise it with --max-uses");
+        else if (std::optional<int> count; x && (count = integer_at_least(f.value[0], "n", 1)))
+          n.best_n = *count;
       }
       if (!f.has(1)) {
         if (f.missing(1)) d_.error(loc(v), "missing `of` in best_of of task " + quote(n.id));

@@ -1,6 +1,7 @@
 // capgraph/specs/yaml_tree.cpp — see yaml_tree.hpp.
 #include "specs/yaml_tree.hpp"
 
+#include "specs/input_text.hpp"
 #include "specs/name_index.hpp"
 
 #include <yaml.h>
@@ -14,43 +15,6 @@ namespace capgraph::specs {
 static_assert(sizeof(YamlNode) == 20, "the tree's memory estimate in docs/decisions.md");
 
 namespace {
-
-constexpr std::size_t kNoError = std::numeric_limits<std::size_t>::max();
-
-/// Offset of the first byte that does not start a well-formed UTF-8
-/// sequence (overlong forms, surrogates and code points above U+10FFFF are
-/// ill-formed), or kNoError.
-std::size_t first_invalid_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0, min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1Fu, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0Fu, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07u, min = 0x10000;
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (p[i + k] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return kNoError;
-}
 
 /// An upper estimate of the YAML nodes in `text`: every mapping pair has a
 /// ':' (key and value: 2 nodes), every list item a '-' or ',' or opening
@@ -87,20 +51,6 @@ char char_at(std::string_view text, std::size_t line, std::size_t column) {
 
 }  // namespace
 
-SourceLoc position_of_offset(std::string_view text, std::size_t offset) {
-  SourceLoc loc{1, 1};
-  const std::size_t end = std::min(offset, text.size());
-  for (std::size_t i = 0; i < end; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n' || (c == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) {
-      ++loc.line;
-      loc.column = 1;
-    } else if (c != '\r' && (c & 0xC0) != 0x80) {
-      ++loc.column;  // count characters, as libyaml does, not bytes
-    }
-  }
-  return loc;
-}
 
 /// Turns the event stream into a YamlTree; one instance per parse.
 class YamlTreeBuilder {
@@ -232,7 +182,16 @@ void YamlTreeBuilder::report_syntax_error(const yaml_parser_t& parser) {
       char_at(text_, parser.problem_mark.line, parser.problem_mark.column) == '\t') {
     hint = "indent with spaces; YAML does not allow tabs there";
   }
-  if (parser.context != nullptr) {
+  if (parser.context != nullptr && parser.problem_mark.index >= text_.size()) {
+    // Something left open until the end of the file (a quote, a bracket):
+    // the place to fix is where it opened, not the end.
+    const SourceLoc end = at;
+    at = loc_of(parser.context_mark);
+    const bool quote = std::string_view(parser.context).find("quoted scalar") != std::string_view::npos;
+    message = quote ? "quoted string never closed" : std::string(parser.context).substr(6) + " never closed";
+    hint = "the end of the file (line " + std::to_string(end.line) + ") came first" +
+           (quote ? "; end the string with the same quote it starts with" : "");
+  } else if (parser.context != nullptr) {
     message += ' ';
     message += parser.context;
     const SourceLoc from = loc_of(parser.context_mark);
@@ -248,11 +207,8 @@ bool YamlTreeBuilder::run() {
     diag_.error(1, 1, "spec is too large for the YAML reader (4 GiB or more)");
     return false;
   }
-  if (const std::size_t bad = first_invalid_utf8(text_); bad != kNoError) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(text_[bad])));
-    diag_.error(position_of_offset(text_, bad), std::string("invalid UTF-8 (byte ") + buf + ")",
-                "a spec must be UTF-8 text");
+  if (const std::size_t bad = first_invalid_utf8(text_); bad != std::string_view::npos) {
+    diag_.error(position_of_offset(text_, bad), invalid_utf8_message(text_, bad), "a spec must be UTF-8 text");
     return false;
   }
 

@@ -77,7 +77,4 @@ struct YamlParseOptions {
 /// invalid UTF-8); errors are reported to `diag` in every case.
 bool parse_yaml(std::string_view text, const YamlParseOptions& options, YamlTree& tree, Diagnostics& diag);
 
-/// Position (1-based line, column in characters) of byte `offset` in `text`.
-SourceLoc position_of_offset(std::string_view text, std::size_t offset);
-
 }  // namespace capgraph::specs

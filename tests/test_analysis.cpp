@@ -161,6 +161,45 @@ TEST_CASE("observations: every bad row is reported with file:line and column", "
                 "comma, a quote or a line break must end with a closing \"");
 }
 
+TEST_CASE("observations: a file is read in pieces as the same rows as the whole text", "[analysis]") {
+  // Rows whose quoted, multi-line fields and CRLFs fall across the reader's
+  // 64 KiB pieces, after a byte order mark.
+  std::string text = "\xEF\xBB\xBFtask,family,params,metric,score,model,note\r\n";
+  for (int i = 0; text.size() < 300000; ++i)
+    text += "t" + std::to_string(i % 7) + ",F,1e" + std::to_string(3 + i % 50) + ",exact_match,0.5,m" + std::to_string(i) + ",\"a\r\nb \"\"" +
+            std::string(static_cast<std::size_t>(i % 97), 'x') + "\"\"\"\r\n";
+  const auto path = std::filesystem::temp_directory_path() / "capgraph_pieces.csv";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+  }
+  ReadOptions o;
+  const ReadResult whole = read_observations_text(text, "x.csv", o);
+  const ReadResult pieces = read_observations(path.string(), o);
+  REQUIRE(whole.errors.size() == pieces.errors.size());
+  for (std::size_t i = 0; i < whole.errors.size(); ++i)
+    CHECK(whole.errors[i].to_string().substr(5) == pieces.errors[i].to_string().substr(path.string().size()));
+  REQUIRE(whole.set.rows.size() == pieces.set.rows.size());
+  REQUIRE(whole.set.rows.size() > 3000);
+  for (std::size_t i = 0; i < whole.set.rows.size(); ++i) {
+    CHECK(whole.set.rows[i].line == pieces.set.rows[i].line);
+    CHECK(whole.set.rows[i].line == static_cast<int>(2 * i + 2));
+    CHECK(whole.set.rows[i].task == pieces.set.rows[i].task);
+    CHECK(whole.set.rows[i].params == pieces.set.rows[i].params);
+  }
+  CHECK(whole.set.rows.front().task == "t0");  // the byte order mark is not part of the first column
+  // The size limit, and invalid UTF-8 at its line and column.
+  o.max_bytes = 1000;
+  const ReadResult big = read_observations(path.string(), o);
+  REQUIRE(big.errors.size() == 1);
+  CHECK(big.errors[0].message == "observations file is larger than the limit of 1000 bytes");
+  CHECK(big.errors[0].hint == "raise it with --max-bytes");
+  std::filesystem::remove(path);
+  const auto e = errors_of("task,family,params,metric,score\nt,F,1e9,exact_match,0.5\nt\xC3\xA9\xFFx,F,1e9,exact_match,0.5\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0] == "obs.csv:3:3: error: invalid UTF-8 (byte 0xFF); an observations file must be UTF-8 text");
+}
+
 // ---- analyze: hand computations on real series -----------------------------
 
 TEST_CASE("analyze: Pythia 2-digit addition against a hand computation", "[analysis]") {

@@ -117,6 +117,9 @@ KNOWN_BAD = {
 SCHEMA_CANNOT_SEE = {
     "anchor_alias",
     "at_least_k_too_large",
+    "best_of_n_over_limit",  # limits that a flag raises
+    "points_over_limit_huge",
+    "scale_tokens_overflow",  # derived from several keys
     "cycle",
     "duplicate_id",
     "duplicate_yaml_key",
