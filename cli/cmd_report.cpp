@@ -62,10 +62,12 @@ void add_report(CLI::App& app, Action& run) {
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);
+      if (!o->from.empty()) parse_scale("--from", o->from);  // checked before loading
+      if (!o->to.empty()) parse_scale("--to", o->to);
       const Model model = load_model(o->spec, o->common, t);
       const ScaleSpec& sc = model.axis().spec();
-      const double from = o->from.empty() ? sc.from : parse_positive("--from", o->from);
-      const double to = o->to.empty() ? sc.to : parse_positive("--to", o->to);
+      const double from = o->from.empty() ? sc.from : parse_scale("--from", o->from, &sc);
+      const double to = o->to.empty() ? sc.to : parse_scale("--to", o->to, &sc);
       const int points = o->common.check_points("--points", o->points > 0 ? o->points : sc.points);
       if (!(from < to) && points > 1) throw Failure(kUsage, "error: --from must be below --to");
       render::ReportOptions ro;
