@@ -18,6 +18,7 @@
 #include <limits>
 #include <sstream>
 
+#include "graph/scale_text.hpp"
 #include "specs/suggest.hpp"
 
 namespace capgraph::cli {
@@ -284,13 +285,8 @@ std::string num_short(double v, int digits) {
 }
 
 double parse_positive(const std::string& flag, const std::string& text) {
-  double v = 0;
-  const char* b = text.data();
-  const char* e = b + text.size();
-  auto res = std::from_chars(b, e, v);
-  if (res.ec != std::errc() || res.ptr != e || !std::isfinite(v) || !(v > 0))
-    throw Failure(kUsage, "error: " + flag + " expects a positive number such as 1e10, got `" + text + "`");
-  return v;
+  if (const auto v = parse_scale(text)) return *v;  // 7e10, 70B, 1.5T, 300M
+  throw Failure(kUsage, "error: " + flag + " expects a positive number such as 1e10, 70B or 1.5T, got `" + text + "`");
 }
 
 std::vector<std::string> split_list(const std::string& text) {
