@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""capgraph through Python against the CLI, on the same spec, same run.
+
+    PYTHONPATH=build/python /usr/bin/python3 bench/python_vs_cli.py \
+        [--cli build/capgraph] [--nodes 100000] [--points 100] [--repeat 5] [--data /tmp/capgraph_bench]
+
+Generates the layered benchmark spec (bench/gen_spec.py, seed 1; cached in
+--data as bench/run.sh does) and times, each --repeat times, every one as a
+fresh process (medians reported):
+
+  eval       capgraph eval SPEC --at 1e10 --format csv -o /dev/null
+             vs load(SPEC).evaluate(1e10): every node's quantities at one point
+             (a long DataFrame of about 8 rows a node)
+  emergence  capgraph sweep SPEC --points P --format csv --summary -o /dev/null
+             vs load(SPEC).emergence(points=P): every task's curves and
+             emergence measures
+  p          capgraph sweep SPEC --points P --format csv -o /dev/null
+             vs load(SPEC).p(points): P of every node at P points (an array);
+             the CLI has no such output, so its sweep of every task's curves
+             stands in
+
+Each Python run reports the whole process (interpreter, `import capgraph`
+with numpy and pandas, the work) and, inside it, the time from load() to the
+result; each CLI run the whole process. The ratio is Python / CLI on whole
+processes, and on the work alone (Python's work against the CLI's process
+minus a `capgraph --version`-sized start-up, which is negligible).
+Prints a Markdown table.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+PY_TASK = r"""
+import sys, time, json
+t0 = time.perf_counter()
+import numpy as np
+import capgraph
+t1 = time.perf_counter()
+kind, spec, points = sys.argv[1], sys.argv[2], int(sys.argv[3])
+m = capgraph.load(spec)
+if kind == "eval":
+    out = m.evaluate(1e10)
+    rows = len(out)
+elif kind == "emergence":
+    out = m.emergence(points=points)
+    rows = len(out)
+else:
+    out = m.p(np.geomspace(*m.scale_range[:2], points))
+    rows = out.size
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "work": t2 - t1, "rows": rows}))
+"""
+
+
+def timed(cmd, env=None):
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"python_vs_cli: {' '.join(map(str, cmd))} failed:\n{r.stderr}")
+    return dt, r.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cli", default=str(ROOT / "build" / "capgraph"))
+    ap.add_argument("--nodes", type=int, default=100000)
+    ap.add_argument("--points", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--data", default="/tmp/capgraph_bench")
+    ap.add_argument("--only", help="comma-separated: eval,emergence,p")
+    a = ap.parse_args()
+
+    data = pathlib.Path(a.data)
+    data.mkdir(parents=True, exist_ok=True)
+    spec = data / f"spec_{a.nodes}_s1.yaml"
+    gen = ROOT / "bench" / "gen_spec.py"
+    if not spec.exists() or gen.stat().st_mtime > spec.stat().st_mtime:
+        subprocess.run([sys.executable, str(gen), "--nodes", str(a.nodes), "--seed", "1", "-o", str(spec)],
+                       check=True)
+
+    cases = {
+        "eval": [a.cli, "eval", spec, "--at", "1e10", "--format", "csv", "-o", "/dev/null"],
+        "emergence": [a.cli, "sweep", spec, "--points", str(a.points), "--format", "csv", "--summary",
+                      "-o", "/dev/null"],
+        "p": [a.cli, "sweep", spec, "--points", str(a.points), "--format", "csv", "-o", "/dev/null"],
+    }
+    only = a.only.split(",") if a.only else list(cases)
+    load = os.getloadavg()
+    print(f"{a.nodes:,}-node spec (bench/gen_spec.py --seed 1), {a.points} points, median of {a.repeat} "
+          f"runs each; load average at start {load[0]:.2f}; {os.cpu_count()} cores\n")
+    print("| case | CLI process | Python process | Python: import | Python: work | process ratio | work ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in only:
+        cli_t, py_t, imp_t, work_t = [], [], [], []
+        for _ in range(a.repeat):  # alternate, so that a change of load hits both
+            cli_t.append(timed(list(map(str, cases[name])))[0])
+            dt, out = timed([sys.executable, "-c", PY_TASK, name, str(spec), str(a.points)])
+            r = json.loads(out)
+            py_t.append(dt)
+            imp_t.append(r["import"])
+            work_t.append(r["work"])
+        c, p, i, w = (statistics.median(x) for x in (cli_t, py_t, imp_t, work_t))
+        print(f"| {name} | {c:.3f} s | {p:.3f} s | {i:.3f} s | {w:.3f} s | {p / c:.2f} | {w / c:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
