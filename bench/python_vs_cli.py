@@ -14,17 +14,12 @@ fresh process (medians reported):
   emergence  capgraph sweep SPEC --points P --format csv --summary -o /dev/null
              vs load(SPEC).emergence(points=P): every task's curves and
              emergence measures
-  p          capgraph sweep SPEC --points P --format csv -o /dev/null
-             vs load(SPEC).p(points): P of every node at P points (an array);
-             the CLI has no such output, so its sweep of every task's curves
-             stands in
 
 Each Python run reports the whole process (interpreter, `import capgraph`
 with numpy and pandas, the work) and, inside it, the time from load() to the
-result; each CLI run the whole process. The ratio is Python / CLI on whole
-processes, and on the work alone (Python's work against the CLI's process
-minus a `capgraph --version`-sized start-up, which is negligible).
-Prints a Markdown table.
+result; each CLI run the whole process. The ratios are Python / CLI: whole processes,
+and Python's work alone against the CLI's whole process (whose start-up is
+a few milliseconds). Prints a Markdown table.
 """
 
 import argparse
@@ -41,7 +36,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PY_TASK = r"""
 import sys, time, json
 t0 = time.perf_counter()
-import numpy as np
 import capgraph
 t1 = time.perf_counter()
 kind, spec, points = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -49,12 +43,9 @@ m = capgraph.load(spec)
 if kind == "eval":
     out = m.evaluate(1e10)
     rows = len(out)
-elif kind == "emergence":
+else:
     out = m.emergence(points=points)
     rows = len(out)
-else:
-    out = m.p(np.geomspace(*m.scale_range[:2], points))
-    rows = out.size
 t2 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "work": t2 - t1, "rows": rows}))
 """
@@ -76,7 +67,7 @@ def main():
     ap.add_argument("--points", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--data", default="/tmp/capgraph_bench")
-    ap.add_argument("--only", help="comma-separated: eval,emergence,p")
+    ap.add_argument("--only", help="comma-separated: eval,emergence")
     a = ap.parse_args()
 
     data = pathlib.Path(a.data)
@@ -91,7 +82,6 @@ def main():
         "eval": [a.cli, "eval", spec, "--at", "1e10", "--format", "csv", "-o", "/dev/null"],
         "emergence": [a.cli, "sweep", spec, "--points", str(a.points), "--format", "csv", "--summary",
                       "-o", "/dev/null"],
-        "p": [a.cli, "sweep", spec, "--points", str(a.points), "--format", "csv", "-o", "/dev/null"],
     }
     only = a.only.split(",") if a.only else list(cases)
     load = os.getloadavg()

@@ -129,6 +129,14 @@ def _ids(names):
     return list(names)
 
 
+def _unique(names, what):
+    """_ids(names), refusing an id named twice (one row per key in the results)."""
+    ids = _ids(names)
+    if ids is not None and len(set(ids)) != len(ids):
+        raise ValueError(f"a {what} is named twice")
+    return ids
+
+
 def _load_result(result, file):
     model, errors, io_error = result
     if model is not None:
@@ -360,9 +368,7 @@ class Model:
         >>> m.evaluate(1e10, nodes=["emoji_movie"]).pivot(index="metric", columns="at", values="value")  # doctest: +SKIP
         """
         xs = _scales(at)
-        ids = _ids(nodes)
-        if ids is not None and len(set(ids)) != len(ids):
-            raise ValueError("a node is named twice in nodes")
+        ids = _unique(nodes, "node")
         wanted = _ids(metrics)
         node_i, point_j, metric_c, value, labels = _core.evaluate_long(
             self._m, xs, ids, wanted, threads, *self._limits(max_shared_expanded, max_shared_work))
@@ -399,18 +405,15 @@ class Model:
             ``log_likelihood_per_step`` (ln P / steps).
         """
         xs = self._range(start, stop, points)
-        d = _core.sweep(self._m, xs, _ids(tasks), True, False, threads,
+        d = _core.sweep(self._m, xs, _unique(tasks, "task"), True, False, threads,
                         *self._limits(max_shared_expanded, max_shared_work))
         values = d["values"]
         n_series, n_points = values.shape
         pts = d["points"]
-        task_codes = np.repeat(d["series_task"], n_points)
-        metric_labels = list(dict.fromkeys(d["series_metric"]))
-        metric_codes = np.repeat(np.array([metric_labels.index(s) for s in d["series_metric"]], dtype=np.int32),
-                                 n_points)
         return pd.DataFrame({
-            "task": pd.Categorical.from_codes(task_codes, categories=d["tasks"]),
-            "metric": pd.Categorical.from_codes(metric_codes, categories=metric_labels),
+            "task": pd.Categorical.from_codes(np.repeat(d["series_task"], n_points), categories=d["tasks"]),
+            "metric": pd.Categorical.from_codes(np.repeat(d["series_metric"], n_points),
+                                                categories=d["metric_labels"]),
             "at": np.tile(pts["x"], n_series),
             "N": np.tile(pts["N"], n_series),
             "D": np.tile(pts["D"], n_series),
@@ -437,14 +440,15 @@ class Model:
             valued in [0, 1] only.
         """
         xs = self._range(start, stop, points)
-        d = _core.sweep(self._m, xs, _ids(tasks), False, True, threads,
+        d = _core.sweep(self._m, xs, _unique(tasks, "task"), False, True, threads,
                         *self._limits(max_shared_expanded, max_shared_work))
-        ids = d["tasks"]
-        df = pd.DataFrame({"task": [ids[i] for i in d["series_task"]], "metric": d["series_metric"]})
+        df = pd.DataFrame({
+            "task": pd.Categorical.from_codes(d["series_task"], categories=d["tasks"]),
+            "metric": pd.Categorical.from_codes(d["series_metric"], categories=d["metric_labels"]),
+        })
         for col in ("min", "max", "breakthroughness", "x10", "x90", "transition_width_decades", "threshold",
-                    "crossing"):
-            df[col] = np.array([np.nan if v is None else v for v in d[col]], dtype=np.float64)
-        df["reached_at_start"] = d["reached_at_start"]
+                    "crossing", "reached_at_start"):
+            df[col] = d[col]
         return _Table(df)
 
     def bottleneck(self, task, at, *, by="potential", skills=False, top=None, threads=0,

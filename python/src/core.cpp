@@ -10,6 +10,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -367,7 +368,15 @@ py::dict sweep(const ModelPtr& m, const std::vector<double>& xs, const std::opti
   for (std::size_t t : idx) ids.append(m->node(t).id);
   d["tasks"] = ids;
   d["series_task"] = py::array_t<std::int32_t>(s_task.size(), s_task.data());
-  d["series_metric"] = s_metric;
+  std::vector<std::string> labels;
+  std::vector<std::int32_t> codes(s_metric.size());
+  for (std::size_t i = 0; i < s_metric.size(); ++i) {
+    const auto it = std::find(labels.begin(), labels.end(), s_metric[i]);
+    codes[i] = static_cast<std::int32_t>(it - labels.begin());
+    if (it == labels.end()) labels.push_back(s_metric[i]);
+  }
+  d["series_metric"] = py::array_t<std::int32_t>(codes.size(), codes.data());
+  d["metric_labels"] = labels;
   d["points"] = points(ev.points());
   if (curves) {
     py::array_t<double> v({s_task.size(), np});
@@ -375,15 +384,23 @@ py::dict sweep(const ModelPtr& m, const std::vector<double>& xs, const std::opti
     d["values"] = v;
   }
   if (summary) {
-    d["min"] = mn;
-    d["max"] = mx;
-    d["breakthroughness"] = bt;
-    d["x10"] = x10;
-    d["x90"] = x90;
-    d["transition_width_decades"] = width;
-    d["threshold"] = thr;
-    d["crossing"] = cross;
-    d["reached_at_start"] = at_start;
+    // NaN where a measure is undefined (nullopt): one float64 array each.
+    auto col = [](const std::vector<std::optional<double>>& v) {
+      py::array_t<double> a(v.size());
+      for (std::size_t i = 0; i < v.size(); ++i) a.mutable_data()[i] = v[i].value_or(std::nan(""));
+      return a;
+    };
+    d["min"] = col(mn);
+    d["max"] = col(mx);
+    d["breakthroughness"] = col(bt);
+    d["x10"] = col(x10);
+    d["x90"] = col(x90);
+    d["transition_width_decades"] = col(width);
+    d["threshold"] = col(thr);
+    d["crossing"] = col(cross);
+    py::array_t<bool> st(at_start.size());
+    for (std::size_t i = 0; i < at_start.size(); ++i) st.mutable_data()[i] = at_start[i];
+    d["reached_at_start"] = st;
   }
   return d;
 }

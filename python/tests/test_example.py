@@ -4,12 +4,17 @@ import os
 import subprocess
 import sys
 
+import pathlib
+
 import pytest
+
+import capgraph
 
 
 def test_quickstart_example(src, tmp_path):
     pytest.importorskip("matplotlib")
-    env = dict(os.environ, MPLBACKEND="Agg")
+    # The package under test, wherever the script runs from.
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(pathlib.Path(capgraph.__file__).resolve().parents[1]))
     r = subprocess.run([sys.executable, str(src / "examples/python/quickstart.py"),
                         str(src / "examples/emoji_movie.yaml"), "-o", str(tmp_path / "curves.png")],
                        capture_output=True, text=True, env=env, cwd=tmp_path)

@@ -60,7 +60,7 @@ def test_evaluate_several_points_and_filters(src):
     for x in xs:
         one = m.evaluate(x)
         for node in ("emoji_movie", "movie_facts"):
-            a = df[(df.node == node) & (df.at == x) & (df.metric == "p")].value.to_numpy()
+            a = df[(df.node == node) & (df["at"] == x) & (df.metric == "p")].value.to_numpy()
             b = one[(one.node == node) & (one.metric == "p")].value.to_numpy()
             assert same(a, b)
     with pytest.raises(ValueError, match="no node reports"):
@@ -217,7 +217,8 @@ def test_fit_matches_cli(cli, src):
     assert list(r.params.skill) == [p["skill"] for p in want["parameters"]]
     assert same(r.params.value, [p["value"] for p in want["parameters"]])
     assert same(r.params.se, [np.nan if p["se"] is None else p["se"] for p in want["parameters"]])
-    assert same(r.params.high - r.params.value, 1.959963984540054 * r.params.se)
+    assert same(r.params.high, r.params.value + 1.959963984540054 * r.params.se)
+    assert same(r.params.low, r.params.value - 1.959963984540054 * r.params.se)
     assert list(r.intervals.task) == [f["task"] for f in want["forecasts"]]
     assert same(r.intervals.crossing, [np.nan if f["crossing"] is None else f["crossing"] for f in want["forecasts"]])
     preds = [p for s in want["series"] for p in s["points"]]
