@@ -214,33 +214,61 @@ py::array_t<double> p(const ModelPtr& m, const py::array_t<double, py::array::c_
 // The quantities of `eval` per node, in the CLI's order: p, log_p,
 // partial_credit, steps, then a task's metrics (log_likelihood followed by
 // log_likelihood_per_step); a label already given (a task's partial_credit
-// metric is its partial credit) is not repeated.
+// metric is its partial credit) is not repeated. Each has a code into a
+// list of labels, -1 when not wanted.
 struct Quantity {
   enum Kind { k_p, k_log_p, k_partial_credit, k_steps, k_metric, k_per_step } kind;
   Metric metric;
-  std::string label;
+  std::int32_t code;
 };
 
-std::vector<Quantity> quantities(const Model& m, std::size_t v) {
-  std::vector<Quantity> q{{Quantity::k_p, {}, "p"},
-                          {Quantity::k_log_p, {}, "log_p"},
-                          {Quantity::k_partial_credit, {}, "partial_credit"},
-                          {Quantity::k_steps, {}, "steps"}};
-  if (!m.node(v).is_task) return q;
-  auto seen = [&](const std::string& l) {
-    for (const auto& x : q)
-      if (x.label == l) return true;
-    return false;
-  };
-  for (const Metric& mt : m.metrics(v)) {
-    if (!seen(metric_label(mt))) q.push_back({Quantity::k_metric, mt, metric_label(mt)});
-    if (mt.kind == MetricKind::log_likelihood && !seen("log_likelihood_per_step"))
-      q.push_back({Quantity::k_per_step, mt, "log_likelihood_per_step"});
+class QuantityCodes {
+ public:
+  explicit QuantityCodes(const std::optional<std::vector<std::string>>& wanted) : wanted_(wanted) {
+    for (const char* l : {"p", "log_p", "partial_credit", "steps", "log_likelihood_per_step"}) fixed_.push_back(code(l));
   }
-  return q;
-}
+  // Appends node v's quantities to `out` (wanted ones only).
+  void of(const Model& m, std::size_t v, std::vector<Quantity>& out) {
+    const std::size_t first = out.size();
+    auto add = [&](Quantity::Kind k, const Metric& mt, std::int32_t c) {
+      if (c < 0) return;
+      for (std::size_t i = first; i < out.size(); ++i)
+        if (out[i].code == c) return;
+      out.push_back({k, mt, c});
+    };
+    add(Quantity::k_p, {}, fixed_[0]);
+    add(Quantity::k_log_p, {}, fixed_[1]);
+    add(Quantity::k_partial_credit, {}, fixed_[2]);
+    add(Quantity::k_steps, {}, fixed_[3]);
+    if (!m.node(v).is_task) return;
+    for (const Metric& mt : m.metrics(v)) {
+      add(Quantity::k_metric, mt, metric_code(mt));
+      if (mt.kind == MetricKind::log_likelihood) add(Quantity::k_per_step, mt, fixed_[4]);
+    }
+  }
+  std::vector<std::string> labels;  // by code
 
-// Long form: (node position, point, metric label code, value) arrays and the labels.
+ private:
+  std::int32_t code(const std::string& label) {
+    if (wanted_ && std::find(wanted_->begin(), wanted_->end(), label) == wanted_->end()) return -1;
+    const auto it = std::find(labels.begin(), labels.end(), label);
+    if (it != labels.end()) return static_cast<std::int32_t>(it - labels.begin());
+    labels.push_back(label);
+    return static_cast<std::int32_t>(labels.size() - 1);
+  }
+  std::int32_t metric_code(const Metric& mt) {  // a few distinct metrics per model: a short scan
+    for (const auto& [m, c] : metrics_)
+      if (m == mt) return c;
+    metrics_.emplace_back(mt, code(metric_label(mt)));
+    return metrics_.back().second;
+  }
+  const std::optional<std::vector<std::string>>& wanted_;
+  std::vector<std::int32_t> fixed_;
+  std::vector<std::pair<Metric, std::int32_t>> metrics_;
+};
+
+// Long form: (node position, point, label code, value) arrays and the labels,
+// written straight into the arrays.
 py::tuple evaluate_long(const ModelPtr& m, const py::array_t<double, py::array::c_style | py::array::forcecast>& at,
                         const std::optional<std::vector<std::string>>& nodes,
                         const std::optional<std::vector<std::string>>& metrics, unsigned threads, int mse, double msw) {
@@ -248,29 +276,38 @@ py::tuple evaluate_long(const ModelPtr& m, const py::array_t<double, py::array::
   auto h = run(m, scales(at), nodes ? std::optional(idx) : std::nullopt, engine(threads, mse, msw));
   const Evaluation& ev = h->ev;
   const std::size_t np = ev.num_points();
+  QuantityCodes codes(metrics);
+  std::vector<Quantity> qs;
+  std::vector<std::size_t> q_begin{0};
+  for (std::size_t v : idx) {
+    codes.of(*m, v, qs);
+    q_begin.push_back(qs.size());
+  }
+  // Only the labels some node reports, in order of first appearance.
+  std::vector<std::int32_t> remap(codes.labels.size(), -1);
   std::vector<std::string> labels;
-  std::vector<std::int32_t> node_col, point_col, metric_col;
-  std::vector<double> value_col;
+  for (Quantity& q : qs) {
+    if (remap[q.code] < 0) {
+      remap[q.code] = static_cast<std::int32_t>(labels.size());
+      labels.push_back(codes.labels[q.code]);
+    }
+    q.code = remap[q.code];
+  }
+  const std::size_t rows = qs.size() * np;
+  py::array_t<std::int32_t> node_col(rows), point_col(rows), metric_col(rows);
+  py::array_t<double> value_col(rows);
+  std::int32_t* nc = node_col.mutable_data();
+  std::int32_t* pc = point_col.mutable_data();
+  std::int32_t* mc = metric_col.mutable_data();
+  double* vc = value_col.mutable_data();
   {
     py::gil_scoped_release nogil;
-    auto code = [&](const std::string& l) {
-      for (std::size_t i = 0; i < labels.size(); ++i)
-        if (labels[i] == l) return static_cast<std::int32_t>(i);
-      labels.push_back(l);
-      return static_cast<std::int32_t>(labels.size() - 1);
-    };
-    auto wanted = [&](const std::string& l) {
-      if (!metrics) return true;
-      for (const auto& w : *metrics)
-        if (w == l) return true;
-      return false;
-    };
+    std::size_t r = 0;
     for (std::size_t i = 0; i < idx.size(); ++i) {
       const std::size_t v = idx[i];
-      for (const Quantity& q : quantities(*m, v)) {
-        if (!wanted(q.label)) continue;
-        const std::int32_t c = code(q.label);
-        for (std::size_t j = 0; j < np; ++j) {
+      for (std::size_t qi = q_begin[i]; qi < q_begin[i + 1]; ++qi) {
+        const Quantity& q = qs[qi];
+        for (std::size_t j = 0; j < np; ++j, ++r) {
           double val = 0;
           switch (q.kind) {
             case Quantity::k_p: val = ev.p(v, j); break;
@@ -280,18 +317,15 @@ py::tuple evaluate_long(const ModelPtr& m, const py::array_t<double, py::array::
             case Quantity::k_metric: val = ev.metric(v, q.metric, j); break;
             case Quantity::k_per_step: val = ev.log_likelihood_per_step(v, j); break;
           }
-          node_col.push_back(static_cast<std::int32_t>(i));
-          point_col.push_back(static_cast<std::int32_t>(j));
-          metric_col.push_back(c);
-          value_col.push_back(val);
+          nc[r] = static_cast<std::int32_t>(i);
+          pc[r] = static_cast<std::int32_t>(j);
+          mc[r] = q.code;
+          vc[r] = val;
         }
       }
     }
   }
-  return py::make_tuple(py::array_t<std::int32_t>(node_col.size(), node_col.data()),
-                        py::array_t<std::int32_t>(point_col.size(), point_col.data()),
-                        py::array_t<std::int32_t>(metric_col.size(), metric_col.data()),
-                        py::array_t<double>(value_col.size(), value_col.data()), labels);
+  return py::make_tuple(node_col, point_col, metric_col, value_col, labels);
 }
 
 // The scale points themselves: x, N, D, C, data_limited.
