@@ -17,15 +17,18 @@ fresh process (medians reported):
 
 Each Python run reports the whole process (interpreter, `import capgraph`
 with numpy and pandas, the work) and, inside it, the time from load() to the
-result; each CLI run the whole process. The ratios are Python / CLI: whole processes,
-and Python's work alone against the CLI's whole process (whose start-up is
-a few milliseconds). Prints a Markdown table.
+result; each CLI run the whole process. Wall time and CPU time (user +
+system, from getrusage: what the process itself used, whatever else the
+machine runs). The ratios are Python / CLI: whole processes, and Python's
+work alone against the CLI's whole process (whose start-up is a few
+milliseconds). Prints a Markdown table.
 """
 
 import argparse
 import json
 import os
 import pathlib
+import resource
 import statistics
 import subprocess
 import sys
@@ -51,13 +54,17 @@ print(json.dumps({"import": t1 - t0, "work": t2 - t1, "rows": rows}))
 """
 
 
-def timed(cmd, env=None):
+def timed(cmd):
+    """(wall seconds, CPU seconds (user + system), stdout) of one process."""
+    u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    r = subprocess.run(cmd, capture_output=True, text=True)
     dt = time.perf_counter() - t0
+    u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         sys.exit(f"python_vs_cli: {' '.join(map(str, cmd))} failed:\n{r.stderr}")
-    return dt, r.stdout
+    cpu = (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
+    return dt, cpu, r.stdout
 
 
 def main():
@@ -87,20 +94,24 @@ def main():
     load = os.getloadavg()
     print(f"{a.nodes:,}-node spec (bench/gen_spec.py --seed 1), {a.points} points, median of {a.repeat} "
           f"runs each; load average at start {load[0]:.2f}; {os.cpu_count()} cores\n")
-    print("| case | CLI process | Python process | Python: import | Python: work | process ratio | work ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| case | CLI wall | Python wall | Python: import | Python: work | wall ratio | work / CLI wall "
+          "| CLI CPU | Python CPU | CPU ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in only:
-        cli_t, py_t, imp_t, work_t = [], [], [], []
+        cli_t, cli_c, py_t, py_c, imp_t, work_t = [], [], [], [], [], []
         for _ in range(a.repeat):  # alternate, so that a change of load hits both
-            cli_t.append(timed(list(map(str, cases[name])))[0])
-            dt, out = timed([sys.executable, "-c", PY_TASK, name, str(spec), str(a.points)])
+            dt, cpu, _out = timed(list(map(str, cases[name])))
+            cli_t.append(dt)
+            cli_c.append(cpu)
+            dt, cpu, out = timed([sys.executable, "-c", PY_TASK, name, str(spec), str(a.points)])
             r = json.loads(out)
             py_t.append(dt)
+            py_c.append(cpu)
             imp_t.append(r["import"])
             work_t.append(r["work"])
-        c, p, i, w = (statistics.median(x) for x in (cli_t, py_t, imp_t, work_t))
-        print(f"| {name} | {c:.3f} s | {p:.3f} s | {i:.3f} s | {w:.3f} s | {p / c:.2f} | {w / c:.2f} |")
-
+        c, p, i, w, cc, pc = (statistics.median(x) for x in (cli_t, py_t, imp_t, work_t, cli_c, py_c))
+        print(f"| {name} | {c:.3f} s | {p:.3f} s | {i:.3f} s | {w:.3f} s | {p / c:.2f} | {w / c:.2f} "
+              f"| {cc:.3f} s | {pc:.3f} s | {pc / cc:.2f} |")
 
 if __name__ == "__main__":
     main()
