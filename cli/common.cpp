@@ -7,6 +7,7 @@
 #include <iostream>
 #include <limits>
 
+#include "graph/scale_text.hpp"
 #include "specs/input_text.hpp"
 #include "text/suggest.hpp"
 
@@ -108,9 +109,9 @@ Model load_model(const std::string& path, const CommonOptions& opts, Timings& ti
 
 double parse_positive(const std::string& flag, const std::string& text) {
   double v = 0;
-  if (specs::parse_number(text, v) != specs::NumberStatus::ok || !(v > 0))
-    throw Failure(kUsage, "error: " + flag + " expects a positive number such as 1e10, got `" + text + "`");
-  return v;
+  if (specs::parse_number(text, v) == specs::NumberStatus::ok && v > 0) return v;
+  if (const auto s = capgraph::parse_scale(text)) return *s;  // 70B, 1.5T, 300M
+  throw Failure(kUsage, "error: " + flag + " expects a positive number such as 1e10, 70B or 1.5T, got `" + text + "`");
 }
 
 double parse_scale(const std::string& flag, const std::string& text, const ScaleSpec* scale) {

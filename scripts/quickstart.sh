@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # capgraph quick start on a fresh Debian 12 machine (run as root, or with sudo).
 #
-#   bash scripts/quickstart.sh demo   install packages, build, run the default example and write its report
+#   bash scripts/quickstart.sh demo   install packages, build, install the Python
+#                                     package, run the default example and write its report
 #   bash scripts/quickstart.sh test   install packages, build, run every test,
 #                                     then the whole suite again under ASan + UBSan
 #
@@ -21,6 +22,7 @@ packages=(
   g++ cmake make pkg-config ca-certificates
   libboost-graph-dev libyaml-dev libyaml-cpp-dev libgraphviz-dev libcli11-dev nlohmann-json3-dev catch2 libnlopt-dev
   python3 python3-jsonschema python3-yaml valgrind
+  python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pandas python3-pytest python3-matplotlib
   chromium nodejs zlib1g-dev
 )
 missing=()
@@ -36,8 +38,18 @@ if ((${#missing[@]})); then
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# The Python package is built for Debian's interpreter, where apt puts numpy
+# and pandas (not for another python3 that may come first on PATH).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
 cmake --build build -j"$jobs"
+# Installs the package `capgraph` into /usr/bin/python3's dist-packages
+# (/usr/local/lib/python3.X/dist-packages), so that `python3 -c "import
+# capgraph"` works from anywhere (docs/python.md).
+if compgen -G 'build/python/capgraph/_core*.so' >/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO cmake --install build --component python >/dev/null
+fi
 
 case "$mode" in
   demo)
@@ -45,6 +57,8 @@ case "$mode" in
     ./build/capgraph sweep examples/emoji_movie.yaml
     echo
     ./build/capgraph bottleneck examples/emoji_movie.yaml --task emoji_movie --at 1e10
+    echo
+    /usr/bin/python3 -c "import capgraph; print(capgraph.load('examples/emoji_movie.yaml').bottleneck('emoji_movie', at=1e10))"
     ./build/capgraph render examples/emoji_movie.yaml --at 1e10 --task emoji_movie -o build/emoji_movie_map.svg
     ./build/capgraph report examples/emoji_movie.yaml -o build/emoji_movie_report.html
     echo

@@ -1,0 +1,238 @@
+"""The Python API against the CLI's own output: the same bits."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import capgraph
+from conftest import read_csv
+
+# Every example whose exact evaluation runs by default (the fault trees'
+# shared skills included).
+EXAMPLES = ["emoji_movie", "mirage", "data_wall", "multistep_arithmetic", "arithmetic_open_models",
+            "fault_tree_lift", "fault_tree_three_motor"]
+
+
+def same(a, b):
+    """Bitwise-equal floats (NaN equal to NaN, -inf to -inf)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
+
+
+def cli_eval(cli, spec, x):
+    """(node, quantity) -> value of `capgraph eval --format csv`, repeated pairs checked equal."""
+    df = read_csv(cli("eval", spec, "--at", x, "--format", "csv")[0])
+    scale = "at" if "at" in df.columns else "x"
+    quantity = "metric" if "metric" in df.columns else "quantity"
+    assert (df[scale] == float(x)).all()
+    out = {}
+    for node, q, v in zip(df["node"], df[quantity], df["value"]):
+        if (node, q) in out:
+            assert same(out[node, q], v), (node, q)
+        out[node, q] = v
+    return out
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_evaluate_matches_cli_eval(cli, src, name):
+    spec = f"examples/{name}.yaml"
+    m = capgraph.load(src / spec)
+    for x in ("3e9", "1e11"):
+        want = cli_eval(cli, spec, x)
+        got = m.evaluate(float(x))
+        assert not got.duplicated(["node", "at", "metric"]).any()
+        have = {(n, q): v for n, q, v in zip(got["node"], got["metric"], got["value"])}
+        assert have.keys() == want.keys()
+        for k, v in want.items():
+            assert same(have[k], v), k
+
+
+def test_evaluate_several_points_and_filters(src):
+    m = capgraph.load(src / "examples/emoji_movie.yaml")
+    xs = [1e9, 1e10, 1e11]
+    df = m.evaluate(xs, nodes=["emoji_movie", "movie_facts"], metrics=["p", "exact_match"])
+    assert list(df.columns) == ["node", "at", "metric", "value"]
+    assert len(df) == 2 * 3 + 3  # a skill has p; the task p and exact_match
+    for x in xs:
+        one = m.evaluate(x)
+        for node in ("emoji_movie", "movie_facts"):
+            a = df[(df.node == node) & (df["at"] == x) & (df.metric == "p")].value.to_numpy()
+            b = one[(one.node == node) & (one.metric == "p")].value.to_numpy()
+            assert same(a, b)
+    with pytest.raises(ValueError, match="no node reports"):
+        m.evaluate(1e10, metrics=["p", "nonsense"])
+    with pytest.raises(KeyError, match="no node `nope`"):
+        m.evaluate(1e10, nodes=["nope"])
+
+
+def test_p_and_log_p_arrays(src):
+    m = capgraph.load(src / "examples/emoji_movie.yaml")
+    xs = np.geomspace(1e8, 1e13, 17)
+    p = m.p(xs)
+    lp = m.log_p(xs)
+    assert p.shape == lp.shape == (len(m.nodes), 17)
+    assert same(p, np.array([[math.exp(v) for v in row] for row in lp]))  # exp as the engine takes it
+    long = m.evaluate(xs, metrics=["p"])
+    for i, node in enumerate(m.nodes):
+        assert same(p[i], long[long.node == node].value.to_numpy())
+    # ln P is the engine's memory, handed over without a copy and read-only.
+    assert lp.base is not None and not lp.flags.writeable
+    sub = m.log_p(xs, nodes=["title_recall", "emoji_movie"])
+    assert same(sub, lp[[m.nodes.index("title_recall"), m.nodes.index("emoji_movie")]])
+    assert sub.base is not None
+    # A subset evaluates only the cones asked for, with the same bits.
+    assert same(m.p(xs, nodes=["emoji_movie"])[0], p[m.nodes.index("emoji_movie")])
+
+
+def test_scales_as_people_write_them(src):
+    m = capgraph.load(src / "examples/emoji_movie.yaml")
+    assert same(m.p("10B"), m.p(1e10))
+    assert same(m.p(["300M", "1.5T", "7e10"]), m.p([3e8, 1.5e12, 7e10]))
+    assert capgraph.parse_scale("70b") == 7e10
+    for bad in ("0", "-1", "1e3B", "70 B", "inf", ""):
+        with pytest.raises(ValueError):
+            capgraph.parse_scale(bad)
+    with pytest.raises(ValueError):
+        m.p([1e10, float("nan")])
+
+
+@pytest.mark.parametrize("name", ["emoji_movie", "mirage", "data_wall", "multistep_arithmetic"])
+def test_sweep_matches_cli(cli, src, name):
+    spec = f"examples/{name}.yaml"
+    m = capgraph.load(src / spec)
+    want = read_csv(cli("sweep", spec, "--points", 13, "--from", "2e8", "--to", "3T", "--format", "csv")[0])
+    got = m.sweep("2e8", "3T", 13)
+    scale = "at" if "at" in want.columns else "x"
+    assert len(got) == len(want)
+    assert list(got.task.astype(str)) == list(want.task)
+    assert list(got.metric.astype(str)) == list(want.metric)
+    for a, b in (("at", scale), ("N", "N"), ("D", "D"), ("C", "C"), ("value", "value")):
+        assert same(got[a], want[b]), a
+
+
+@pytest.mark.parametrize("name", ["emoji_movie", "mirage", "data_wall"])
+def test_emergence_matches_cli_summary(cli, src, name):
+    spec = f"examples/{name}.yaml"
+    m = capgraph.load(src / spec)
+    want = read_csv(cli("sweep", spec, "--format", "csv", "--summary")[0])
+    got = m.emergence()
+    assert list(got.task) == list(want.task) and list(got.metric) == list(want.metric)
+    for col in ("min", "max", "breakthroughness", "x10", "x90", "transition_width_decades", "threshold", "crossing"):
+        assert same(got[col], want[col].astype("float64")), col
+
+
+@pytest.mark.parametrize("args", [[], ["--skills"], ["--by", "birnbaum"], ["--by", "drive", "--skills"]])
+def test_bottleneck_matches_cli(cli, src, args):
+    spec = "examples/emoji_movie.yaml"
+    m = capgraph.load(src / spec)
+    opts = {"skills": "--skills" in args, "by": args[args.index("--by") + 1] if "--by" in args else "potential"}
+    for x in ("1e9", "1e10", "1e11"):
+        want = read_csv(cli("bottleneck", spec, "--task", "emoji_movie", "--at", x, "--format", "csv", *args)[0])
+        got = m.bottleneck("emoji_movie", at=float(x), **opts)
+        assert (got["at"] == float(x)).all()
+        assert list(got.node) == list(want.node) and list(got.kind) == list(want.kind)
+        assert list(got["rank"]) == list(want["rank"])
+        for col in ("p", "uses", "birnbaum", "criticality", "improvement_potential", "scale_drive"):
+            assert same(got[col], want[col].astype("float64")), col
+        p_task = json.loads(cli("bottleneck", spec, "--task", "emoji_movie", "--at", x, "--format", "json")[0])["p_task"]
+        assert same(got["p_task"], np.full(len(got), p_task))
+    both = m.bottleneck("emoji_movie", at=[1e9, 1e10], **opts)
+    assert same(both["at"].unique(), [1e9, 1e10])
+
+
+def test_bottleneck_over_matches_cli(cli, src):
+    spec = "examples/emoji_movie.yaml"
+    m = capgraph.load(src / spec)
+    want = read_csv(cli("bottleneck", spec, "--task", "emoji_movie", "--over", "--skills", "--format", "csv")[0])
+    got = m.bottleneck_over("emoji_movie", skills=True)
+    assert list(got.bottleneck) == list(want.bottleneck)
+    assert same(got["from"], want["from"]) and same(got["to"], want["to"])
+    with pytest.raises(ValueError, match="is a skill"):
+        m.bottleneck("movie_facts", at=1e10)
+
+
+def test_render_and_plot_are_the_cli_bytes(cli, src, tmp_path):
+    spec = "examples/emoji_movie.yaml"
+    m = capgraph.load(src / spec)
+    mp = m.render(1e10, task="emoji_movie")
+    assert mp.data == cli("render", spec, "--at", "1e10", "--task", "emoji_movie")[0]
+    svg = mp._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and mp._repr_png_() is None
+    mp.save(tmp_path / "map.svg")
+    assert (tmp_path / "map.svg").read_bytes() == mp.data
+    png = m.render("10B", format="png")
+    assert png.data.startswith(b"\x89PNG") and png._repr_png_() == png.data and png._repr_svg_() is None
+    pl = m.plot(tasks=["emoji_movie"], metrics=["exact_match", "partial_credit"])
+    assert pl.data == cli("plot", spec, "--tasks", "emoji_movie", "--metrics", "exact_match,partial_credit")[0]
+    assert "<svg" in pl._repr_svg_()
+    with pytest.raises(ValueError, match="unknown metric"):
+        m.plot(metrics=["accuracy"])
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    (["--params", "1e14", "--check-bytes", "180e15"], {"params": 1e14, "check_bytes": 180e15}),
+    (["--params", "70B", "--tokens-per-param", "30"], {"params": "70B", "tokens_per_param": 30}),
+    (["--compute", "1e24"], {"compute": 1e24}),
+    (["--compute", "1e26", "--law", "epoch2024", "--data-limit", "1e13"],
+     {"compute": 1e26, "law": "epoch2024", "data_limit": 1e13}),
+])
+def test_budget_matches_cli(cli, args, kwargs):
+    want = json.loads(cli("budget", *args, "--format", "json")[0])
+    got = capgraph.budget(**kwargs)
+    for k, v in want.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            assert same(got[k], v), k
+        elif k in got:
+            assert got[k] == v, k
+    assert got["rule"] in ("tokens_per_param x N", "compute-optimal split under the law", "capped by data_limit")
+    with pytest.raises(ValueError):
+        capgraph.budget()
+    with pytest.raises(ValueError):
+        capgraph.budget(params=1e9, compute=1e20)
+
+
+def test_analyze_matches_cli(cli, src):
+    data = "examples/data/arithmetic_open_models.csv"
+    want = read_csv(cli("analyze", data, "--format", "csv")[0])
+    for source in (src / data, pd.read_csv(src / data)):
+        got = capgraph.analyze(source)
+        assert list(got.task) == list(want.task) and list(got.metric) == list(want.metric)
+        for col in ("x_min", "x_max", "value_min", "value_max", "breakthroughness", "transition_width", "x10",
+                    "x90", "crossing", "paired_breakthroughness"):
+            assert same(got[col], want[col].astype("float64")), col
+        assert list(got.crossing_status) == [str(s) for s in want.crossing_status]
+        assert list(got.monotone) == list(want.monotone)
+
+
+def test_fit_matches_cli(cli, src):
+    spec, data = "examples/arithmetic_open_models.yaml", "examples/data/arithmetic_open_models.csv"
+    want = json.loads(cli("fit", spec, "--data", data, "--family", "OPT", "--format", "json")[0])
+    r = capgraph.fit(capgraph.load(src / spec), src / data, family="OPT")
+    assert r.likelihood == want["likelihood"] and r.evaluations == want["evaluations"]
+    assert same(r.objective, want["objective"])
+    assert list(r.params.skill) == [p["skill"] for p in want["parameters"]]
+    assert same(r.params.value, [p["value"] for p in want["parameters"]])
+    assert same(r.params.se, [np.nan if p["se"] is None else p["se"] for p in want["parameters"]])
+    assert same(r.params.high, r.params.value + 1.959963984540054 * r.params.se)
+    assert same(r.params.low, r.params.value - 1.959963984540054 * r.params.se)
+    assert list(r.intervals.task) == [f["task"] for f in want["forecasts"]]
+    assert same(r.intervals.crossing, [np.nan if f["crossing"] is None else f["crossing"] for f in want["forecasts"]])
+    preds = [p for s in want["series"] for p in s["points"]]
+    assert same(r.predictions.predicted, [p["predicted"] for p in preds])
+    # The fitted model predicts what the fit says it does.
+    fitted = r.model.p(1e10, nodes=[want["series"][0]["node"]])
+    assert fitted.shape == (1, 1)
+
+
+def test_evaluation_in_threads_gives_the_same_bits(src):
+    from concurrent.futures import ThreadPoolExecutor
+    m = capgraph.load(src / "examples/emoji_movie.yaml")
+    xs = np.geomspace(1e8, 1e13, 2001)
+    ref = m.p(xs, threads=1)
+    with ThreadPoolExecutor(4) as ex:
+        outs = list(ex.map(lambda _: m.p(xs, threads=1), range(8)))
+    assert all(same(o, ref) for o in outs)
