@@ -21,6 +21,7 @@ packages=(
   g++ cmake make pkg-config ca-certificates
   libboost-graph-dev libyaml-dev libgraphviz-dev libcli11-dev nlohmann-json3-dev catch2 libnlopt-dev
   python3 python3-jsonschema python3-yaml valgrind
+  fonts-dejavu-core chromium librsvg2-bin  # maps: measured font; scripts/check-maps.sh
 )
 missing=()
 for p in "${packages[@]}"; do
