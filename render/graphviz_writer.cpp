@@ -21,8 +21,8 @@
 // Plugin libraries. With CAPGRAPH_GRAPHVIZ_PLUGINS_LINKED (set by the build
 // when it links gvplugin_core, gvplugin_dot_layout and gvplugin_neato_layout
 // from the graphviz plugin folder) they are referenced directly; otherwise,
-// and for the cairo renderer (PNG), they are loaded with dlopen from that
-// folder on first use. Either way no config6a file is read.
+// and for pango (text layout, and the cairo renderers for PNG and PDF), they
+// are loaded with dlopen from that folder on first use. Either way no config6a file is read.
 #ifdef CAPGRAPH_GRAPHVIZ_PLUGINS_LINKED
 extern "C" {
 extern gvplugin_library_t gvplugin_core_LTX_library;
@@ -266,22 +266,32 @@ GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOu
   };
 
   // Our own "lt_preloaded_symbols": the built-in plugin libraries, so that
-  // gvContextPlugins() reads no configuration file. PNG adds the cairo
-  // renderer before the context is made, so that its text layout (pango)
-  // is used for the layout too.
+  // gvContextPlugins() reads no configuration file. Every layout also loads
+  // gvplugin_pango before the context is made: its text layout measures
+  // labels with the real font (fontconfig + pango) instead of Graphviz's
+  // built-in Helvetica estimates, so text stays inside its shape in a
+  // browser; it also provides the cairo renderers (PNG, PDF). DOT output
+  // is not laid out and needs none of it.
   std::vector<std::string> wanted = {"gvplugin_core", "gvplugin_dot_layout", "gvplugin_neato_layout"};
-  if (output == GvOutput::png) wanted.push_back("gvplugin_pango");
+  if (output != GvOutput::dot) wanted.push_back("gvplugin_pango");
   std::vector<std::string> symbol_names;
   symbol_names.reserve(wanted.size());
   std::vector<lt_symlist_t> builtins;
   for (const std::string& name : wanted) {
     std::string why;
     gvplugin_library_t* lib = plugin_library(name, why);
-    if (!lib && name == "gvplugin_pango")
+    if (!lib && name == "gvplugin_pango") {
+      if (output == GvOutput::svg) {
+        session.messages += "text widths are estimated (Graphviz's pango plugin, libgvplugin_pango.so.6 of Debian "
+                            "package libgvc6, could not be loaded: " + why + "); labels may overflow their shapes\n";
+        continue;
+      }
       throw GraphvizError(
-          "PNG output is unavailable: Graphviz's cairo renderer (libgvplugin_pango.so.6, Debian package "
+          std::string(output == GvOutput::png ? "PNG" : "PDF") +
+          " output is unavailable: Graphviz's cairo renderer (libgvplugin_pango.so.6, Debian package "
           "libgvc6) could not be loaded (" + why + "); write SVG instead and convert it, e.g. "
           "`rsvg-convert -o map.png map.svg`");
+    }
     if (!lib)
       throw GraphvizError("Graphviz plugin " + name + " could not be loaded (" + why +
                           "); is Graphviz (package libgvc6) installed?");
@@ -306,7 +316,7 @@ GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOu
     }
     char* data = nullptr;
     unsigned int length = 0;
-    const char* format = output == GvOutput::svg ? "svg" : "png:cairo";
+    const char* format = output == GvOutput::svg ? "svg" : output == GvOutput::png ? "png:cairo" : "pdf:cairo";
     const int rc = gvRenderData(gvc.get(), g.get(), format, &data, &length);
     if (data) {
       out.data.assign(data, length);

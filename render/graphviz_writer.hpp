@@ -4,16 +4,18 @@
 // The writer knows nothing of capability models or colours: it receives a
 // GvGraph whose attributes are final Graphviz attribute strings (the map
 // code fills them from a MapStyle, see map_style.hpp) and turns it into SVG,
-// DOT or PNG bytes. That split is the LLVM DOTGraphTraits idea of
-// ../STYLE.md: presentation decided elsewhere, this file only builds the
-// cgraph graph and lays it out.
+// DOT, PNG or PDF bytes. That split is LLVM's DOTGraphTraits idea:
+// presentation decided elsewhere, this file only builds the cgraph graph
+// and lays it out.
 //
 // Graphviz 2.42 pitfalls handled here (docs/decisions.md, "Known pitfalls of the packages"):
 //  - no plugin configuration file needed: the context is made with
 //    gvContextPlugins() from our own table of built-in plugin libraries
 //    (gvplugin_core, gvplugin_dot_layout, gvplugin_neato_layout, linked
-//    explicitly); PNG loads the cairo renderer (libgvplugin_pango) with
-//    dlopen on demand and says clearly when it cannot;
+//    explicitly); every layout loads libgvplugin_pango with dlopen, for
+//    text measured with the real font and for the cairo renderers (PNG,
+//    PDF); SVG falls back to the built-in estimates with a warning when it
+//    cannot be loaded, PNG and PDF say clearly that they cannot be made;
 //  - not thread-safe: every Graphviz call runs under one process-wide mutex;
 //  - errors and warnings are captured with agseterrf() and turned into a
 //    GraphvizError / returned warnings, never printed to stderr;
@@ -70,10 +72,10 @@ struct GvGraph {
   std::vector<GvRank> ranks;
 };
 
-enum class GvOutput { svg, dot, png };
+enum class GvOutput { svg, dot, png, pdf };
 
 struct GvRendered {
-  std::string data;                   ///< SVG / DOT text or PNG bytes
+  std::string data;                   ///< SVG / DOT text or PNG / PDF bytes
   std::vector<std::string> warnings;  ///< Graphviz warnings, one per line
 };
 
@@ -86,7 +88,7 @@ struct GvRendered {
 /// when the cairo renderer cannot be loaded.
 GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOutput output);
 
-/// True if PNG output works here (the cairo plugin can be loaded).
+/// True if PNG and PDF output work here (the cairo plugin can be loaded).
 bool graphviz_png_available();
 
 /// The Graphviz version string ("2.43.0"), for reports.
