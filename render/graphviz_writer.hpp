@@ -20,9 +20,11 @@
 //  - errors and warnings are captured with agseterrf() and turned into a
 //    GraphvizError / returned warnings, never printed to stderr;
 //  - the C API takes non-const char*: every string is copied first;
-//  - a fresh context per call, freed before returning (no leaks under
-//    valgrind for svg and dot output; HTML-like labels are avoided because
-//    Graphviz 2.42's HTML parser leaks on every label).
+//  - one context for the process (the pango plugin keeps a pointer into
+//    the context's font dictionary across calls); each graph and its layout
+//    are freed before returning (no leaks under valgrind beyond the
+//    suppressed ones of render/graphviz-2.42.supp; HTML-like labels are
+//    avoided because Graphviz 2.42's HTML parser leaks on every label).
 #pragma once
 
 #include <cstddef>

@@ -305,7 +305,7 @@ void set_graph_attrs(GvGraph& g, const Context& cx, const Scene& s, bool dot, co
     g.graph_attrs.insert(g.graph_attrs.end(), {{"overlap", "prism"}, {"splines", "false"}, {"outputorder", "edgesfirst"}});
   }
   const std::string fs = fixed(st.font_size, 1);
-  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", "0.09,0.06"}, {"height", "0.3"}};
+  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", "0.12,0.06"}, {"height", "0.3"}};
   g.edge_defaults = {{"fontname", st.font}, {"fontsize", fixed(st.font_size - 1, 1)}, {"arrowsize", "0.6"},
                      {"fontcolor", "#333333"}};
 }
@@ -365,7 +365,7 @@ struct BoxSize {
 BoxSize estimate_size(const NodeLook& look, double font_size) {
   std::size_t longest = 0;
   for (const std::string& line : look.label_lines) longest = std::max(longest, line.size());
-  double w = 0.6 * font_size * static_cast<double>(longest) + 2 * 0.09 * 72;
+  double w = 0.6 * font_size * static_cast<double>(longest) + 2 * 0.12 * 72;
   double h = 1.2 * font_size * static_cast<double>(look.label_lines.size()) + 2 * 0.06 * 72;
   if (look.shape == "ellipse") {  // Graphviz circumscribes the text box
     w *= std::sqrt(2.0);
