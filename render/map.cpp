@@ -514,6 +514,26 @@ std::vector<std::string> groups_in_dependency_order(const Scene& s, const std::v
   return out;
 }
 
+// Stacks the shelves: an invisible edge from every group's top box on one
+// shelf to every group's lowest box on the next.
+void stack_shelves(GvGraph& g, const Scene& s, const RowPlan& plan) {
+  std::map<std::size_t, std::vector<std::string>> shelves;
+  for (const std::string& gname : plan.groups) shelves[plan.shelf_of.at(gname)].push_back(gname);
+  auto extreme_box = [&](const std::string& gname, bool top) {
+    std::size_t pick = SIZE_MAX;
+    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
+      if (plan.group_of[bi] == gname &&
+          (pick == SIZE_MAX || (top ? s.boxes[bi].depth > s.boxes[pick].depth : s.boxes[bi].depth < s.boxes[pick].depth)))
+        pick = bi;
+    return pick;
+  };
+  for (auto it = shelves.begin(); it != shelves.end() && std::next(it) != shelves.end(); ++it)
+    for (const std::string& below : it->second)
+      for (const std::string& above : std::next(it)->second)
+        g.edges.push_back(GvEdge{extreme_box(below, true), extreme_box(above, false),
+                                 {{"style", "invis"}, {"weight", "4"}, {"class", "shelf"}}});
+}
+
 void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes) {
   const MapOptions& o = cx.o;
   const bool across = o.direction == MapDirection::left_to_right || o.direction == MapDirection::right_to_left;
@@ -611,22 +631,7 @@ void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<B
     const int len = minlen[s.links[i].tail];
     if (len > 1 && constrains(s, s.links[i])) g.edges[i].attrs.emplace_back("minlen", std::to_string(len));
   }
-  // Stack the shelves: every group's lowest box above every top box of the shelf below.
-  std::map<std::size_t, std::vector<std::string>> shelves;
-  for (const std::string& gname : plan.groups) shelves[plan.shelf_of[gname]].push_back(gname);
-  auto extreme_box = [&](const std::string& gname, bool top) {
-    std::size_t pick = SIZE_MAX;
-    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
-      if (plan.group_of[bi] == gname &&
-          (pick == SIZE_MAX || (top ? s.boxes[bi].depth > s.boxes[pick].depth : s.boxes[bi].depth < s.boxes[pick].depth)))
-        pick = bi;
-    return pick;
-  };
-  for (auto it = shelves.begin(); std::next(it) != shelves.end() && it != shelves.end(); ++it)
-    for (const std::string& below : it->second)
-      for (const std::string& above : std::next(it)->second)
-        g.edges.push_back(GvEdge{extreme_box(below, true), extreme_box(above, false),
-                                 {{"style", "invis"}, {"weight", "4"}, {"class", "shelf"}}});
+  stack_shelves(g, s, plan);
 }
 
 void add_legend_swatches(GvGraph& g, const Context& cx, std::unordered_set<std::string>& used) {
@@ -856,6 +861,9 @@ MapResult render_map(const Model& model, double x, const MapOptions& options) {
   return render_map(ev, 0, options);
 }
 
+// One pass from options to bytes (checks, the large-map strategy, layout,
+// legend), each step a call or a few lines: longer than most, kept whole so
+// the order of the steps reads at once.
 MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
   const Model& m = ev.model();
   if (j >= ev.num_points()) throw std::invalid_argument("render_map: scale point index out of range");

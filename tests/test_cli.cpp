@@ -348,7 +348,7 @@ TEST_CASE("render and plot from the command line: files, formats, notes, errors"
   fs::remove_all(dir);
 }
 
-TEST_CASE("figure formats follow --format or the -o extension; a contradiction is a usage error", "[cli][render]") {
+TEST_CASE("figure formats follow --format or the -o extension, and a contradiction is a usage error", "[cli][render]") {
   const fs::path dir = fs::temp_directory_path() / "capgraph_cli_formats";
   fs::remove_all(dir);
   fs::create_directories(dir);
