@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/figure_output.hpp"
 #include "cli/observations_io.hpp"
 #include "analysis/observations.hpp"
 #include "render/plot.hpp"
@@ -32,6 +33,7 @@ struct PlotOpts {
   ObservationFlags obs;
   bool per_step = false;
   std::string title;
+  std::string format;
   CommonOptions common;
 };
 
@@ -81,10 +83,17 @@ void add_plot(CLI::App& app, Action& run) {
   sub->add_flag("--per-step", o->per_step, "Log-likelihood panel: ln P per step");
   sub->add_option("--title", o->title, "Figure title (default: the spec's name)");
   sub->add_option("-o,--output", o->common.output, "Output SVG file (default: standard output)");
+  sub->add_option("--format", o->format, "Figure format (svg; default: from the -o file's extension)")
+      ->check(CLI::IsMember({"svg"}));
   o->common.add_loading(*sub, true);
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);
+      // Plots are SVG; a .png or .pdf name would get SVG bytes under a false name.
+      const std::string format = output_format(o->format, o->common.output, {"svg", "png", "pdf"});
+      if (format != "svg")
+        throw Failure(kUsage, "error: plot writes SVG only, not " + format + "; write curves.svg and convert it, "
+                              "e.g. `rsvg-convert -f " + format + " -o curves." + format + " curves.svg`");
       render::PlotOptions po;
       if (!o->from.empty()) parse_scale("--from", o->from);  // checked before loading
       if (!o->to.empty()) parse_scale("--to", o->to);

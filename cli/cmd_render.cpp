@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <tuple>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/figure_output.hpp"
 #include "graph/importance.hpp"
 #include "render/map.hpp"
 
@@ -17,7 +19,7 @@ namespace {
 struct RenderOpts {
   std::string spec;
   std::string at;
-  std::string format = "svg";
+  std::string format;
   std::string direction = "BT";
   std::string task;
   std::string measure = "potential";
@@ -25,6 +27,13 @@ struct RenderOpts {
   int depth = -1;
   std::size_t node_limit = 1500;
   std::size_t max_map_nodes = 15000;
+  std::size_t dot_work_limit = render::MapOptions{}.dot_work_limit;
+  std::string page = "16x24cm";
+  std::string aspect;
+  std::size_t max_skill_row = 0;
+  std::size_t wrap = 18;
+  std::size_t busy_edges = render::MapOptions{}.busy_edges;
+  double dpi = 150;
   bool no_clusters = false;
   bool no_legend = false;
   std::string title;
@@ -35,14 +44,23 @@ struct RenderOpts {
 
 void add_render(CLI::App& app, Action& run) {
   auto o = std::make_shared<RenderOpts>();
-  auto* sub = app.add_subcommand("render", "Draw the hierarchical capability map at one scale point (SVG, DOT or PNG)");
+  auto* sub = app.add_subcommand("render", "Draw the hierarchical capability map at one scale point (SVG, PDF, PNG or DOT)");
   sub->add_option("SPEC", o->spec, "Spec file (- for standard input)")->required();
   sub->add_option("--at", o->at, "Scale point (parameters, or FLOPs on the compute axis), e.g. 1e10")->required();
   sub->add_option("-o,--output", o->common.output, "Output file (default: standard output)");
-  sub->add_option("--format", o->format, "Map format")->check(CLI::IsMember({"svg", "dot", "png"}))->capture_default_str();
+  sub->add_option("--format", o->format, "Map format (default: from the -o file's extension, else svg)")
+      ->check(CLI::IsMember({"svg", "pdf", "png", "dot"}));
+  sub->add_option("--dpi", o->dpi, "PNG resolution, dots per inch")->check(CLI::Range(10.0, 1200.0))->capture_default_str();
   sub->add_option("--direction", o->direction, "Where prerequisites go: BT (below), TB, LR, RL")
       ->check(CLI::IsMember({"BT", "TB", "LR", "RL", "bt", "tb", "lr", "rl"}))
       ->capture_default_str();
+  sub->add_option("--page", o->page, "Lay the map out for this page: a4, letter, slide, or WxH (cm, mm, in, pt)")
+      ->capture_default_str();
+  sub->add_option("--aspect", o->aspect, "Aim at this width:height ratio instead of the page's, e.g. 1.5");
+  sub->add_option("--max-skill-row", o->max_skill_row, "At most this many nodes side by side in a row (0: as the page decides)")
+      ->capture_default_str();
+  sub->add_option("--wrap", o->wrap, "Wrap node names longer than this many characters (0: never)")->capture_default_str();
+  sub->add_option("--busy-edges", o->busy_edges, "Above this many edges, draw edges thinner and paler")->capture_default_str();
   sub->add_option("--task", o->task, "Highlight this task's bottlenecks: edge widths and the critical path");
   sub->add_option("--measure", o->measure, "With --task: what edge widths show")
       ->check(CLI::IsMember({"potential", "birnbaum"}))
@@ -51,28 +69,40 @@ void add_render(CLI::App& app, Action& run) {
   sub->add_option("--depth", o->depth, "With --focus: levels of prerequisites to draw (-1 = all)")->capture_default_str();
   sub->add_option("--node-limit", o->node_limit, "Above this many nodes, collapse groups or switch to sfdp")
       ->capture_default_str();
+  sub->add_option("--dot-work-limit", o->dot_work_limit,
+                  "Above this layered-layout work (nodes + rank crossings of edges), collapse groups or switch to sfdp")
+      ->capture_default_str();
   limits_group(*sub).add_option("--max-map-nodes", o->max_map_nodes, "Refuse maps larger than this (after collapsing)")
       ->capture_default_str();
   sub->add_flag("--no-clusters", o->no_clusters, "Do not box nodes by group");
-  sub->add_flag("--no-legend", o->no_legend, "Leave out the colour legend");
+  sub->add_flag("--no-legend", o->no_legend, "Leave out the legend");
   sub->add_option("--title", o->title, "Title above the map (default: spec name and scale)");
   o->common.add_loading(*sub, true);
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);
       parse_scale("--at", o->at);  // checked before loading
-      if (o->format == "png" && (o->common.output.empty() || o->common.output == "-") && isatty(1))
-        throw Failure(kUsage, "error: refusing to write PNG bytes to a terminal; use -o map.png");
+      const std::string format = output_format(o->format, o->common.output, {"svg", "pdf", "png", "dot"});
+      const bool binary = format == "png" || format == "pdf";
+      if (binary && (o->common.output.empty() || o->common.output == "-") && isatty(1))
+        throw Failure(kUsage, "error: refusing to write " + format + " bytes to a terminal; use -o map." + format);
+      render::MapOptions mo;
+      std::tie(mo.page_width, mo.page_height) = parse_page(o->page);
+      if (!o->aspect.empty()) mo.aspect = parse_positive("--aspect", o->aspect);
       const Model model = load_model(o->spec, o->common, t);
       const double x = parse_scale("--at", o->at, &model.spec().scale);
-      render::MapOptions mo;
-      mo.format = *render::parse_map_format(o->format);
+      mo.format = *render::parse_map_format(format);
       mo.direction = *render::parse_map_direction(o->direction);
       mo.focus_depth = o->depth;
       // The hard limit below the soft one must still apply (map.hpp checks
       // max_nodes only once the large-map strategy has started).
       mo.node_limit = std::min(o->node_limit, o->max_map_nodes);
       mo.max_nodes = o->max_map_nodes;
+      mo.dot_work_limit = o->dot_work_limit;
+      mo.max_skill_row = o->max_skill_row;
+      mo.busy_edges = o->busy_edges;
+      mo.dpi = o->dpi;
+      mo.style.wrap_chars = o->wrap;
       mo.clusters = !o->no_clusters;
       mo.legend = !o->no_legend;
       mo.title = o->title;

@@ -201,9 +201,56 @@ void ids_register(void*, int, void*) {}
 Agiddisc_t kSequentialIdDisc = {ids_open, ids_map, ids_alloc, ids_free, ids_print, ids_close, ids_register};
 Agdisc_t kDisc = {&AgMemDisc, &kSequentialIdDisc, &AgIoDisc};
 
-struct ContextDeleter {
-  void operator()(GVC_t* gvc) const { gvFreeContext(gvc); }
-};
+// The process's one Graphviz context, made on first use with our own
+// "lt_preloaded_symbols": the built-in plugin libraries, so that
+// gvContextPlugins() reads no configuration file. It also loads
+// gvplugin_pango when it can: its text layout measures labels with the real
+// font (fontconfig + pango) instead of Graphviz's built-in Helvetica
+// estimates, so text stays inside its shape in a browser; it also provides
+// the cairo renderers (PNG, PDF). The context lives as long as the process:
+// Graphviz 2.42's pango plugin remembers the last font name as a pointer
+// into the context's font dictionary, which a freed context would leave
+// dangling (a use-after-free on the next map). Called with the mutex held;
+// throws for PNG / PDF without pango, and notes the fallback for SVG.
+GVC_t* shared_context(GraphvizSession& session, GvOutput output) {
+  static GVC_t* gvc = nullptr;
+  static std::string pango_why;  // why pango is missing; empty if loaded
+  static std::vector<std::string> symbol_names;
+  static std::vector<lt_symlist_t> builtins;  // gvContextPlugins keeps the pointer
+  if (!gvc) {
+    const std::vector<std::string> wanted = {"gvplugin_core", "gvplugin_dot_layout", "gvplugin_neato_layout",
+                                             "gvplugin_pango"};
+    symbol_names.reserve(wanted.size());
+    for (const std::string& name : wanted) {
+      std::string why;
+      gvplugin_library_t* lib = plugin_library(name, why);
+      if (!lib && name == "gvplugin_pango") {
+        pango_why = why.empty() ? "not found" : why;
+        continue;
+      }
+      if (!lib)
+        throw GraphvizError("Graphviz plugin " + name + " could not be loaded (" + why +
+                            "); is Graphviz (package libgvc6) installed?");
+      symbol_names.push_back(name + "_LTX_library");
+      builtins.push_back(lt_symlist_t{symbol_names.back().c_str(), lib});
+    }
+    builtins.push_back(lt_symlist_t{nullptr, nullptr});
+    gvc = gvContextPlugins(builtins.data(), 0);
+    if (!gvc) throw GraphvizError("Graphviz context could not be created");
+  }
+  if (!pango_why.empty()) {
+    if (output == GvOutput::png || output == GvOutput::pdf)
+      throw GraphvizError(
+          std::string(output == GvOutput::png ? "PNG" : "PDF") +
+          " output is unavailable: Graphviz's cairo renderer (libgvplugin_pango.so.6, Debian package "
+          "libgvc6) could not be loaded (" + pango_why + "); write SVG instead and convert it, e.g. "
+          "`rsvg-convert -o map.png map.svg`");
+    if (output == GvOutput::svg)
+      session.messages += "text widths are estimated (Graphviz's pango plugin, libgvplugin_pango.so.6 of Debian "
+                          "package libgvc6, could not be loaded: " + pango_why + "); labels may overflow their shapes\n";
+  }
+  return gvc;
+}
 struct GraphDeleter {
   void operator()(Agraph_t* g) const { agclose(g); }
 };
@@ -272,33 +319,7 @@ GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOu
     return GraphvizError(msg);
   };
 
-  // Our own "lt_preloaded_symbols": the built-in plugin libraries, so that
-  // gvContextPlugins() reads no configuration file. PNG adds the cairo
-  // renderer before the context is made, so that its text layout (pango)
-  // is used for the layout too.
-  std::vector<std::string> wanted = {"gvplugin_core", "gvplugin_dot_layout", "gvplugin_neato_layout"};
-  if (output == GvOutput::png) wanted.push_back("gvplugin_pango");
-  std::vector<std::string> symbol_names;
-  symbol_names.reserve(wanted.size());
-  std::vector<lt_symlist_t> builtins;
-  for (const std::string& name : wanted) {
-    std::string why;
-    gvplugin_library_t* lib = plugin_library(name, why);
-    if (!lib && name == "gvplugin_pango")
-      throw GraphvizError(
-          "PNG output is unavailable: Graphviz's cairo renderer (libgvplugin_pango.so.6, Debian package "
-          "libgvc6) could not be loaded (" + why + "); write SVG instead and convert it, e.g. "
-          "`rsvg-convert -o map.png map.svg`");
-    if (!lib)
-      throw GraphvizError("Graphviz plugin " + name + " could not be loaded (" + why +
-                          "); is Graphviz (package libgvc6) installed?");
-    symbol_names.push_back(name + "_LTX_library");
-    builtins.push_back(lt_symlist_t{symbol_names.back().c_str(), lib});
-  }
-  builtins.push_back(lt_symlist_t{nullptr, nullptr});
-  std::unique_ptr<GVC_t, ContextDeleter> gvc(gvContextPlugins(builtins.data(), 0));
-  if (!gvc) throw fail("context could not be created");
-
+  GVC_t* gvc = shared_context(session, output);
   std::unique_ptr<Agraph_t, GraphDeleter> g(build(graph));
   if (session.had_error()) throw fail("could not build the graph");
   set_attr(g.get(), "layout", engine);
@@ -307,19 +328,19 @@ GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOu
   if (output == GvOutput::dot) {
     out.data = write_dot(g.get());
   } else {
-    if (gvLayout(gvc.get(), g.get(), engine.c_str()) != 0 || session.had_error()) {
-      gvFreeLayout(gvc.get(), g.get());
+    if (gvLayout(gvc, g.get(), engine.c_str()) != 0 || session.had_error()) {
+      gvFreeLayout(gvc, g.get());
       throw fail("layout with `" + engine + "` failed");
     }
     char* data = nullptr;
     unsigned int length = 0;
-    const char* format = output == GvOutput::svg ? "svg" : "png:cairo";
-    const int rc = gvRenderData(gvc.get(), g.get(), format, &data, &length);
+    const char* format = output == GvOutput::svg ? "svg" : output == GvOutput::png ? "png:cairo" : "pdf:cairo";
+    const int rc = gvRenderData(gvc, g.get(), format, &data, &length);
     if (data) {
       out.data.assign(data, length);
       gvFreeRenderData(data);
     }
-    gvFreeLayout(gvc.get(), g.get());
+    gvFreeLayout(gvc, g.get());
     if (rc != 0 || session.had_error()) throw fail(std::string("rendering ") + format + " failed");
   }
   out.warnings = split_lines(session.messages);

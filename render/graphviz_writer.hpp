@@ -4,24 +4,28 @@
 // The writer knows nothing of capability models or colours: it receives a
 // GvGraph whose attributes are final Graphviz attribute strings (the map
 // code fills them from a MapStyle, see map_style.hpp) and turns it into SVG,
-// DOT or PNG bytes. That split is the LLVM DOTGraphTraits idea of
-// ../STYLE.md: presentation decided elsewhere, this file only builds the
-// cgraph graph and lays it out.
+// DOT, PNG or PDF bytes. That split is LLVM's DOTGraphTraits idea:
+// presentation decided elsewhere, this file only builds the cgraph graph
+// and lays it out.
 //
 // Graphviz 2.42 pitfalls handled here (docs/decisions.md, "Known pitfalls of the packages"):
 //  - no plugin configuration file needed: the context is made with
 //    gvContextPlugins() from our own table of built-in plugin libraries
-//    (gvplugin_core, gvplugin_dot_layout, gvplugin_neato_layout, loaded with
+//    (gvplugin_core, gvplugin_dot_layout, gvplugin_neato_layout), loaded with
 //    dlopen from the graphviz/ folder next to the libgvc in use, so no path
-//    is built in); PNG loads the cairo renderer (libgvplugin_pango) on
-//    demand and says clearly when it cannot;
+//    is built in; every layout also loads libgvplugin_pango that way, for
+//    text measured with the real font and for the cairo renderers (PNG,
+//    PDF); SVG falls back to the built-in estimates with a warning when it
+//    cannot be loaded, PNG and PDF say clearly that they cannot be made;
 //  - not thread-safe: every Graphviz call runs under one process-wide mutex;
 //  - errors and warnings are captured with agseterrf() and turned into a
 //    GraphvizError / returned warnings, never printed to stderr;
 //  - the C API takes non-const char*: every string is copied first;
-//  - a fresh context per call, freed before returning (no leaks under
-//    valgrind for svg and dot output; HTML-like labels are avoided because
-//    Graphviz 2.42's HTML parser leaks on every label).
+//  - one context for the process (the pango plugin keeps a pointer into
+//    the context's font dictionary across calls); each graph and its layout
+//    are freed before returning (no leaks under valgrind beyond the
+//    suppressed ones of render/graphviz-2.42.supp; HTML-like labels are
+//    avoided because Graphviz 2.42's HTML parser leaks on every label).
 #pragma once
 
 #include <cstddef>
@@ -71,10 +75,10 @@ struct GvGraph {
   std::vector<GvRank> ranks;
 };
 
-enum class GvOutput { svg, dot, png };
+enum class GvOutput { svg, dot, png, pdf };
 
 struct GvRendered {
-  std::string data;                   ///< SVG / DOT text or PNG bytes
+  std::string data;                   ///< SVG / DOT text or PNG / PDF bytes
   std::vector<std::string> warnings;  ///< Graphviz warnings, one per line
 };
 
@@ -87,7 +91,7 @@ struct GvRendered {
 /// when the cairo renderer cannot be loaded.
 GvRendered graphviz_render(const GvGraph& graph, const std::string& engine, GvOutput output);
 
-/// True if PNG output works here (the cairo plugin can be loaded).
+/// True if PNG and PDF output work here (the cairo plugin can be loaded).
 bool graphviz_png_available();
 
 /// The Graphviz version string ("2.43.0"), for reports.

@@ -57,6 +57,13 @@ const char* rankdir(MapDirection d) {
   return "BT";
 }
 
+// `want`, or `want_2`, `want_3`, ... if taken; recorded in `used`.
+std::string unique_name(std::unordered_set<std::string>& used, const std::string& want) {
+  std::string name = want;
+  for (int k = 2; !used.insert(name).second; ++k) name = want + "_" + std::to_string(k);
+  return name;
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -249,21 +256,43 @@ struct Context {
   std::string scale;
 };
 
-Built build_graph(const Context& cx, const Scene& s, const std::string& engine, bool legend_nodes,
-                  const std::string& title) {
-  const Model& m = cx.ev.model();
-  const MapStyle& st = cx.o.style;
-  const bool dot = engine == "dot";
-  const BottleneckOverlay* ov = (cx.o.overlay && !s.collapsed) ? &*cx.o.overlay : nullptr;
+// The bottleneck overlay, indexed for drawing.
+struct OverlayIndex {
+  const BottleneckOverlay* ov = nullptr;
+  std::vector<char> on_path;
+  std::set<std::pair<std::size_t, std::size_t>> path_edges;  // (child, task)
+  double measure_max = 0;
 
-  Built b;
-  GvGraph& g = b.graph;
-  const std::string fs = fixed(st.font_size, 1);
+  std::optional<double> measure_of(std::size_t v) const {
+    if (!ov) return std::nullopt;
+    return (ov->measure == BottleneckMeasure::birnbaum ? ov->birnbaum : ov->improvement)[v];
+  }
+};
+
+OverlayIndex index_overlay(const Context& cx, const Scene& s) {
+  OverlayIndex x;
+  x.ov = (cx.o.overlay && !s.collapsed) ? &*cx.o.overlay : nullptr;
+  x.on_path.assign(cx.ev.model().size(), 0);
+  if (!x.ov) return x;
+  const auto& path = x.ov->critical_path;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    x.on_path[path[i]] = 1;
+    if (i + 1 < path.size()) x.path_edges.insert({path[i + 1], path[i]});
+  }
+  for (const Box& bx : s.boxes)
+    if (bx.node)
+      if (auto mv = x.measure_of(*bx.node)) x.measure_max = std::max(x.measure_max, std::abs(*mv));
+  if (x.measure_max == 0) x.measure_max = 1;  // keep the overlay active (all zero)
+  return x;
+}
+
+void set_graph_attrs(GvGraph& g, const Context& cx, const Scene& s, bool dot, const std::string& title) {
+  const MapStyle& st = cx.o.style;
   g.graph_attrs = {{"fontname", st.font}, {"fontsize", fixed(st.font_size + 3, 1)}, {"label", gv_label_text(title)},
                    {"labelloc", "t"}, {"outputorder", "edgesfirst"}, {"pad", "0.2"}};
   if (dot) {
     g.graph_attrs.insert(g.graph_attrs.end(), {{"rankdir", rankdir(cx.o.direction)}, {"newrank", "true"},
-                                               {"nodesep", "0.22"}, {"ranksep", "0.45"}});
+                                               {"nodesep", "0.18"}, {"ranksep", "0.3"}});
     if (s.collapsed) g.graph_attrs.emplace_back("splines", "line");
     const std::size_t work = dot_work(s);
     if (!s.collapsed && work > 1500) {
@@ -276,93 +305,109 @@ Built build_graph(const Context& cx, const Scene& s, const std::string& engine, 
   } else {
     g.graph_attrs.insert(g.graph_attrs.end(), {{"overlap", "prism"}, {"splines", "false"}, {"outputorder", "edgesfirst"}});
   }
-  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", "0.10,0.04"}, {"height", "0.3"}};
+  const std::string fs = fixed(st.font_size, 1);
+  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", "0.12,0.06"}, {"height", "0.3"}};
   g.edge_defaults = {{"fontname", st.font}, {"fontsize", fixed(st.font_size - 1, 1)}, {"arrowsize", "0.6"},
                      {"fontcolor", "#333333"}};
+}
 
-  // Overlay lookup.
-  std::vector<char> on_path(m.size(), 0);
-  std::set<std::pair<std::size_t, std::size_t>> path_edges;  // (child, task)
-  double measure_max = 0;
-  auto measure_of = [&](std::size_t v) -> std::optional<double> {
-    if (!ov) return std::nullopt;
-    const auto& vec = ov->measure == BottleneckMeasure::birnbaum ? ov->birnbaum : ov->improvement;
-    return vec[v];
-  };
-  if (ov) {
-    for (std::size_t i = 0; i < ov->critical_path.size(); ++i) {
-      on_path[ov->critical_path[i]] = 1;
-      if (i + 1 < ov->critical_path.size()) path_edges.insert({ov->critical_path[i + 1], ov->critical_path[i]});
-    }
-    for (const Box& bx : s.boxes)
-      if (bx.node)
-        if (auto mv = measure_of(*bx.node)) measure_max = std::max(measure_max, std::abs(*mv));
-    if (measure_max == 0) measure_max = 1;  // keep the overlay active (all zero)
+// The facts of one drawn box, for MapStyle::node().
+NodeFacts box_facts(const Context& cx, const OverlayIndex& ox, const Box& bx) {
+  const Model& m = cx.ev.model();
+  NodeFacts f;
+  f.scale_text = cx.scale;
+  if (!bx.node) {
+    std::vector<double> ps;
+    for (std::size_t v : bx.members) ps.push_back(cx.ev.p(v, cx.j));
+    f.p = median(ps);
+    f.p_min = *std::min_element(ps.begin(), ps.end());
+    f.p_max = *std::max_element(ps.begin(), ps.end());
+    f.group = bx.group;
+    f.members = bx.members.size();
+    return f;
   }
+  const std::size_t v = *bx.node;
+  const NodeSpec& n = m.node(v);
+  f.index = v;
+  f.spec = &n;
+  f.p = cx.ev.p(v, cx.j);
+  f.log_p = cx.ev.log_p(v, cx.j);
+  f.group = n.group;
+  f.hidden_children = bx.hidden;
+  if (n.is_task) {
+    for (const Metric& mt : m.metrics(v)) {
+      f.metrics.emplace_back(metric_label(mt), cx.ev.metric(v, mt, cx.j));
+      if (mt.kind == MetricKind::log_likelihood)
+        f.metrics.emplace_back("log_likelihood per step", cx.ev.log_likelihood_per_step(v, cx.j));
+    }
+    f.threshold = m.threshold(v);
+    for (const Use& u : n.uses) {
+      std::string c = m.node(u.node).display_name();
+      if (u.count != 1) c += (n.gate == GateKind::mean ? " (w " : " (\u00d7") + text::compact(u.count, 4) + ")";
+      f.children.push_back(std::move(c));
+    }
+  }
+  if (ox.ov) {
+    f.overlay_task = v == ox.ov->task;
+    f.on_critical_path = ox.on_path[v] != 0;
+    f.birnbaum = ox.ov->birnbaum[v];
+    f.improvement = ox.ov->improvement[v];
+  }
+  return f;
+}
 
-  // Node names: the spec id when it is a valid id, else a generated one.
-  std::unordered_set<std::string> used;
-  auto unique_name = [&](std::string want) {
-    std::string name = want;
-    for (int k = 2; !used.insert(name).second; ++k) name = want + "_" + std::to_string(k);
-    return name;
-  };
+// A box's size before layout, in pt, from its label: an estimate (DejaVu
+// Sans averages about 0.6 em per character) used only to plan rows; the
+// layout itself measures the text.
+struct BoxSize {
+  double w = 0, h = 0;
+};
 
-  std::map<std::string, std::vector<std::size_t>> cluster_members;
-  std::vector<std::string> cluster_order;
+BoxSize estimate_size(const NodeLook& look, double font_size) {
+  std::size_t longest = 0;
+  for (const std::string& line : look.label_lines) longest = std::max(longest, line.size());
+  double w = 0.6 * font_size * static_cast<double>(longest) + 2 * 0.12 * 72;
+  double h = 1.2 * font_size * static_cast<double>(look.label_lines.size()) + 2 * 0.06 * 72;
+  if (look.shape == "ellipse") {  // Graphviz circumscribes the text box
+    w *= std::sqrt(2.0);
+    h *= std::sqrt(2.0);
+  }
+  return {w, h};
+}
+
+// Adds a node per box; returns each box's estimated size.
+std::vector<BoxSize> add_nodes(GvGraph& g, const Context& cx, const Scene& s, const OverlayIndex& ox,
+                               std::unordered_set<std::string>& used,
+                               std::map<std::string, std::vector<std::size_t>>& cluster_members,
+                               std::vector<std::string>& cluster_order, bool dot) {
+  const Model& m = cx.ev.model();
+  std::vector<BoxSize> sizes;
   for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) {
     const Box& bx = s.boxes[bi];
-    NodeFacts f;
-    f.scale_text = cx.scale;
     GvNode gn;
     if (bx.node) {
-      const std::size_t v = *bx.node;
-      const NodeSpec& n = m.node(v);
-      f.index = v;
-      f.spec = &n;
-      f.p = cx.ev.p(v, cx.j);
-      f.log_p = cx.ev.log_p(v, cx.j);
-      f.group = n.group;
-      f.hidden_children = bx.hidden;
-      if (n.is_task) {
-        for (const Metric& mt : m.metrics(v)) {
-          f.metrics.emplace_back(metric_label(mt), cx.ev.metric(v, mt, cx.j));
-          if (mt.kind == MetricKind::log_likelihood)
-            f.metrics.emplace_back("log_likelihood per step", cx.ev.log_likelihood_per_step(v, cx.j));
-        }
-        f.threshold = m.threshold(v);
-        for (const Use& u : n.uses) {
-          std::string c = m.node(u.node).display_name();
-          if (u.count != 1) c += (n.gate == GateKind::mean ? " (w " : " (\u00d7") + text::compact(u.count, 4) + ")";
-          f.children.push_back(std::move(c));
-        }
-      }
-      if (ov) {
-        f.overlay_task = v == ov->task;
-        f.on_critical_path = on_path[v] != 0;
-        f.birnbaum = ov->birnbaum[v];
-        f.improvement = ov->improvement[v];
-      }
-      gn.name = unique_name(is_spec_id(n.id) ? n.id : "_node" + std::to_string(v));
+      const NodeSpec& n = m.node(*bx.node);
+      gn.name = unique_name(used, is_spec_id(n.id) ? n.id : "_node" + std::to_string(*bx.node));
       if (dot && cx.o.clusters && !n.group.empty()) {
         auto [it, fresh] = cluster_members.try_emplace(n.group);
         if (fresh) cluster_order.push_back(n.group);
         it->second.push_back(bi);
       }
     } else {
-      std::vector<double> ps;
-      for (std::size_t v : bx.members) ps.push_back(cx.ev.p(v, cx.j));
-      f.p = median(ps);
-      f.p_min = *std::min_element(ps.begin(), ps.end());
-      f.p_max = *std::max_element(ps.begin(), ps.end());
-      f.group = bx.group;
-      f.members = bx.members.size();
-      gn.name = unique_name("_group" + std::to_string(bi));
+      gn.name = unique_name(used, "_group" + std::to_string(bi));
     }
-    add_look(gn.attrs, st.node(f));
+    const NodeLook look = cx.o.style.node(box_facts(cx, ox, bx));
+    sizes.push_back(estimate_size(look, cx.o.style.font_size));
+    add_look(gn.attrs, look);
     g.nodes.push_back(std::move(gn));
   }
+  return sizes;
+}
 
+void add_edges(GvGraph& g, const Context& cx, const Scene& s, const OverlayIndex& ox, bool dot) {
+  const Model& m = cx.ev.model();
+  // Many edges: thinner and paler, so that crossings do not turn to ink.
+  const bool busy = s.links.size() > cx.o.busy_edges;
   for (const Link& l : s.links) {
     EdgeFacts f;
     const Box& tb = s.boxes[l.tail];
@@ -373,69 +418,260 @@ Built build_graph(const Context& cx, const Scene& s, const std::string& engine, 
     f.tail_name = tb.node ? m.node(*tb.node).display_name() : tb.group;
     f.head_name = hb.node ? m.node(*hb.node).display_name() : hb.group;
     f.between_groups = !tb.node || !hb.node;
-    if (ov && tb.node && hb.node) {
+    f.busy = busy;
+    if (ox.ov && tb.node && hb.node) {
       const std::size_t c = *tb.node, t = *hb.node;
-      f.measure_max = measure_max;
-      f.measure = measure_of(c);
-      f.in_overlay = f.measure.has_value() && (t == ov->task || measure_of(t).has_value());
-      f.on_critical_path = path_edges.count({c, t}) > 0;
-    } else if (ov) {
-      f.measure_max = measure_max;
+      f.measure_max = ox.measure_max;
+      f.measure = ox.measure_of(c);
+      f.in_overlay = f.measure.has_value() && (t == ox.ov->task || ox.measure_of(t).has_value());
+      f.on_critical_path = ox.path_edges.count({c, t}) > 0;
+    } else if (ox.ov) {
+      f.measure_max = ox.measure_max;
     }
-    const EdgeLook look = st.edge(f);
+    const EdgeLook look = cx.o.style.edge(f);
     GvEdge e{l.tail, l.head, {}};
-    // Edge labels are extra nodes for dot (and xlabels for sfdp): only on
-    // full layered maps; elsewhere the text stays in the tooltip.
-    if (!look.label.empty() && dot && !s.collapsed) e.attrs.emplace_back("label", gv_label_text(look.label));
+    // Use counts as xlabels (placed after layout: a plain edge label would
+    // be a node of its own and double every rank); only on full layered
+    // maps; elsewhere the text stays in the tooltip.
+    if (!look.label.empty() && dot && !s.collapsed) e.attrs.emplace_back("xlabel", gv_label_text(look.label));
     if (dot && !constrains(s, l)) e.attrs.emplace_back("constraint", "false");
     e.attrs.emplace_back("tooltip", gv_tooltip_text(look.tooltip));
     e.attrs.emplace_back("color", look.color.hex());
     e.attrs.emplace_back("penwidth", fixed(look.penwidth, 2));
+    if (busy) e.attrs.emplace_back("arrowsize", "0.45");
     if (!look.style.empty()) e.attrs.emplace_back("style", look.style);
     if (!look.css_class.empty()) e.attrs.emplace_back("class", look.css_class);
     g.edges.push_back(std::move(e));
   }
+}
 
-  for (const std::string& name : cluster_order) {
+void add_clusters(GvGraph& g, const Context& cx, const std::map<std::string, std::vector<std::size_t>>& members,
+                  const std::vector<std::string>& order) {
+  const MapStyle& st = cx.o.style;
+  for (const std::string& name : order) {
     GvCluster c;
     c.attrs = {{"label", gv_label_text(name)}, {"style", "rounded"}, {"color", st.cluster_color.hex()},
-               {"fontcolor", "#555555"}, {"fontsize", fs}, {"labeljust", "l"},
+               {"fontcolor", "#555555"}, {"fontsize", fixed(st.font_size, 1)}, {"labeljust", "l"},
                // rankdir=BT turns "b" into the top edge of the box
-               {"labelloc", cx.o.direction == MapDirection::bottom_to_top ? "b" : "t"}, {"class", "group"}};
-    c.nodes = cluster_members[name];
+               {"labelloc", cx.o.direction == MapDirection::bottom_to_top ? "b" : "t"}, {"class", "group"},
+               {"margin", "6"}};
+    c.nodes = members.at(name);
     g.clusters.push_back(std::move(c));
   }
-  b.clusters = g.clusters.size();
+}
 
-  if (dot) {  // tasks ranked by dependency depth
-    std::map<int, std::vector<std::size_t>> by_depth;
-    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) by_depth[s.boxes[bi].depth].push_back(bi);
-    for (auto& [d, nodes] : by_depth) {
-      // Skills share the bottom row only while that row stays readable;
-      // beyond, each settles just below the first task that uses it.
-      if (d == 0 && nodes.size() > cx.o.max_skill_row) continue;
-      g.ranks.push_back(GvRank{"same", std::move(nodes)});
-    }
+// More sub-rows than this only add long edges (each a column of virtual
+// nodes in dot) and empty space.
+constexpr std::size_t kMaxStagger = 3;
+
+// Rows and shelves for the page. Boxes are ranked by dependency depth.
+//  - A depth row wider than the page allows is spread over up to
+//    kMaxStagger rows (Graphviz's unflatten idea): the k-th box of the row
+//    (counted per group) gets edges to its users k mod L + 1 ranks long, so
+//    it settles that far below them.
+//  - Groups (cluster boxes) are placed side by side on shelves, and shelves
+//    are stacked (invisible edges from the top of each group on one shelf to
+//    the bottom of each group on the next), so that groups use both
+//    directions instead of one long strip. Shelves follow the dependencies
+//    between groups: a group that others build on goes lower.
+// The row budget and the shelf count are those for which the estimated
+// drawing fits the page (or aspect) at the largest scale.
+struct RowPlan {
+  std::vector<std::string> group_of;            // per box: its group ("" = none)
+  std::vector<std::string> groups;              // in shelf order
+  std::map<std::string, std::size_t> shelf_of;  // group -> shelf
+  double budget = 0;
+};
+
+// Groups in dependency order: a group before every group that uses it
+// (Kahn's algorithm, ties and cycles broken by first appearance).
+std::vector<std::string> groups_in_dependency_order(const Scene& s, const std::vector<std::string>& group_of) {
+  std::vector<std::string> order;
+  std::map<std::string, std::size_t> index;
+  for (const std::string& gname : group_of)
+    if (index.try_emplace(gname, order.size()).second) order.push_back(gname);
+  const std::size_t n = order.size();
+  std::vector<std::set<std::size_t>> uses(n);  // uses[b] = groups b builds on
+  for (const Link& l : s.links) {
+    const std::size_t a = index[group_of[l.tail]], b = index[group_of[l.head]];
+    if (a != b) uses[b].insert(a);
   }
+  std::vector<char> placed(n, 0);
+  std::vector<std::string> out;
+  while (out.size() < n) {
+    std::size_t pick = n;
+    for (std::size_t i = 0; i < n && pick == n; ++i) {
+      if (placed[i]) continue;
+      bool ready = true;
+      for (std::size_t a : uses[i]) ready = ready && placed[a];
+      if (ready) pick = i;
+    }
+    if (pick == n)  // a cycle between groups: take the first left
+      for (std::size_t i = 0; i < n && pick == n; ++i)
+        if (!placed[i]) pick = i;
+    placed[pick] = 1;
+    out.push_back(order[pick]);
+  }
+  return out;
+}
 
-  if (legend_nodes && dot) {  // swatches for PNG / DOT (SVG gets a drawn colour bar)
-    std::vector<std::size_t> row;
-    GvNode cap{unique_name("_legend_caption"),
-               {{"label", gv_label_text("P at " + cx.scale)}, {"shape", "plaintext"}, {"class", "legend"}}};
+// Stacks the shelves: an invisible edge from every group's top box on one
+// shelf to every group's lowest box on the next.
+void stack_shelves(GvGraph& g, const Scene& s, const RowPlan& plan) {
+  std::map<std::size_t, std::vector<std::string>> shelves;
+  for (const std::string& gname : plan.groups) shelves[plan.shelf_of.at(gname)].push_back(gname);
+  auto extreme_box = [&](const std::string& gname, bool top) {
+    std::size_t pick = SIZE_MAX;
+    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
+      if (plan.group_of[bi] == gname &&
+          (pick == SIZE_MAX || (top ? s.boxes[bi].depth > s.boxes[pick].depth : s.boxes[bi].depth < s.boxes[pick].depth)))
+        pick = bi;
+    return pick;
+  };
+  for (auto it = shelves.begin(); it != shelves.end() && std::next(it) != shelves.end(); ++it)
+    for (const std::string& below : it->second)
+      for (const std::string& above : std::next(it)->second)
+        g.edges.push_back(GvEdge{extreme_box(below, true), extreme_box(above, false),
+                                 {{"style", "invis"}, {"weight", "4"}, {"class", "shelf"}}});
+}
+
+void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes) {
+  const MapOptions& o = cx.o;
+  const bool across = o.direction == MapDirection::left_to_right || o.direction == MapDirection::right_to_left;
+  double page_w = o.aspect ? *o.aspect : o.page_width, page_h = o.aspect ? 1.0 : o.page_height;
+  if (across) std::swap(page_w, page_h);  // rows run down the page
+  const double nodesep = 0.18 * 72, ranksep = 0.3 * 72, pad = 16;
+
+  RowPlan plan;
+  for (const Box& bx : s.boxes)
+    plan.group_of.push_back(bx.node && o.clusters ? cx.ev.model().node(*bx.node).group : std::string());
+  plan.groups = groups_in_dependency_order(s, plan.group_of);
+
+  // Per (group, depth): extent along the row, box count, thickest box.
+  struct Cell {
+    double along = 0, thick = 0;
+    std::size_t count = 0;
+  };
+  std::map<std::string, std::map<int, Cell>> cells;
+  for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) {
+    Cell& c = cells[plan.group_of[bi]][s.boxes[bi].depth];
+    c.along += (across ? sizes[bi].h : sizes[bi].w) + nodesep;
+    c.thick = std::max(c.thick, across ? sizes[bi].w : sizes[bi].h);
+    ++c.count;
+  }
+  auto sub_rows = [&](const Cell& c, double budget) {
+    std::size_t n = static_cast<std::size_t>(std::ceil(c.along / budget - 1e-9));
+    if (o.max_skill_row > 0) n = std::max(n, (c.count + o.max_skill_row - 1) / o.max_skill_row);
+    return std::clamp<std::size_t>(n, 1, std::min(c.count, kMaxStagger));
+  };
+  // A group's estimated width and height for a budget.
+  auto group_size = [&](const std::string& gname, double budget) {
+    double w = 0, h = 0;
+    for (const auto& [d, c] : cells[gname]) {
+      const std::size_t n = sub_rows(c, budget);
+      w = std::max(w, c.along / static_cast<double>(n));
+      h += static_cast<double>(n) * (c.thick + ranksep);
+    }
+    return std::pair<double, double>{w + (gname.empty() ? 0 : pad), h + (gname.empty() ? 0 : pad)};
+  };
+  // Shelves: groups in order, a new shelf when the current one would pass `limit`.
+  auto shelve = [&](double budget, double limit, std::map<std::string, std::size_t>& shelf_of) {
+    double w = 0, h = 0, shelf_w = 0, shelf_h = 0;
+    std::size_t shelf = 0;
+    for (const std::string& gname : plan.groups) {
+      const auto [gw, gh] = group_size(gname, budget);
+      if (shelf_w > 0 && shelf_w + gw > limit) {
+        w = std::max(w, shelf_w);
+        h += shelf_h;
+        shelf_w = shelf_h = 0;
+        ++shelf;
+      }
+      shelf_of[gname] = shelf;
+      shelf_w += gw;
+      shelf_h = std::max(shelf_h, gh);
+    }
+    w = std::max(w, shelf_w);
+    h += shelf_h;
+    return std::min(page_w / w, page_h / h);
+  };
+  double best_scale = -1;
+  for (const auto& [gname, by_depth] : cells)
+    for (const auto& [d, c] : by_depth)
+      for (std::size_t k = 1; k <= std::min(c.count, kMaxStagger); ++k) {
+        const double budget = c.along / static_cast<double>(k);
+        double total = 0;
+        for (const std::string& gn : plan.groups) total += group_size(gn, budget).first;
+        for (std::size_t shelves = 1; shelves <= plan.groups.size(); ++shelves) {
+          std::map<std::string, std::size_t> shelf_of;
+          const double scale = shelve(budget, total / static_cast<double>(shelves) + 1e-6, shelf_of);
+          if (scale > best_scale * (1 + 1e-9)) {
+            best_scale = scale;
+            plan.budget = budget;
+            plan.shelf_of = std::move(shelf_of);
+          }
+        }
+      }
+
+  // Rows per (shelf, depth); a row that needs no spreading is one rank.
+  std::map<std::pair<std::size_t, int>, std::vector<std::size_t>> rows;
+  for (const std::string& gname : plan.groups)
+    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
+      if (plan.group_of[bi] == gname) rows[{plan.shelf_of[gname], s.boxes[bi].depth}].push_back(bi);
+  std::vector<int> minlen(s.boxes.size(), 1);
+  for (auto& [key, boxes] : rows) {
+    std::size_t n = 1;
+    std::map<std::string, std::size_t> seen;  // stagger counted per group
+    for (std::size_t bi : boxes) n = std::max(n, sub_rows(cells[plan.group_of[bi]][key.second], plan.budget));
+    if (n == 1) {
+      g.ranks.push_back(GvRank{"same", boxes});
+      continue;
+    }
+    for (std::size_t bi : boxes) minlen[bi] = static_cast<int>(seen[plan.group_of[bi]]++ % n) + 1;
+  }
+  for (std::size_t i = 0; i < s.links.size(); ++i) {
+    const int len = minlen[s.links[i].tail];
+    if (len > 1 && constrains(s, s.links[i])) g.edges[i].attrs.emplace_back("minlen", std::to_string(len));
+  }
+  stack_shelves(g, s, plan);
+}
+
+void add_legend_swatches(GvGraph& g, const Context& cx, std::unordered_set<std::string>& used) {
+  const MapStyle& st = cx.o.style;
+  std::vector<std::size_t> row;
+  GvNode cap{unique_name(used, "_legend_caption"),
+             {{"label", gv_label_text("P at " + cx.scale)}, {"shape", "plaintext"}, {"class", "legend"}}};
+  row.push_back(g.nodes.size());
+  g.nodes.push_back(std::move(cap));
+  for (int i = 0; i <= 4; ++i) {
+    const double p = i / 4.0;
+    const Rgb fill = st.fill_for(p);
+    GvNode sw{unique_name(used, "_legend_" + std::to_string(i)),
+              {{"label", fixed(p, 2)}, {"shape", "box"}, {"style", "filled"}, {"fillcolor", fill.hex()},
+               {"fontcolor", readable_text_on(fill).hex()}, {"color", fill.hex()}, {"width", "0.5"},
+               {"height", "0.25"}, {"fixedsize", "true"}, {"class", "legend"}}};
     row.push_back(g.nodes.size());
-    g.nodes.push_back(std::move(cap));
-    for (int i = 0; i <= 4; ++i) {
-      const double p = i / 4.0;
-      const Rgb fill = st.fill_for(p);
-      GvNode sw{unique_name("_legend_" + std::to_string(i)),
-                {{"label", fixed(p, 2)}, {"shape", "box"}, {"style", "filled"}, {"fillcolor", fill.hex()},
-                 {"fontcolor", readable_text_on(fill).hex()}, {"color", fill.hex()}, {"width", "0.5"},
-                 {"height", "0.25"}, {"fixedsize", "true"}, {"class", "legend"}}};
-      row.push_back(g.nodes.size());
-      g.nodes.push_back(std::move(sw));
-    }
-    g.ranks.push_back(GvRank{"same", row});  // one row, in input order
+    g.nodes.push_back(std::move(sw));
   }
+  g.ranks.push_back(GvRank{"same", row});  // one row, in input order
+}
+
+Built build_graph(const Context& cx, const Scene& s, const std::string& engine, bool legend_nodes,
+                  const std::string& title) {
+  const bool dot = engine == "dot";
+  Built b;
+  GvGraph& g = b.graph;
+  set_graph_attrs(g, cx, s, dot, title);
+  const OverlayIndex ox = index_overlay(cx, s);
+  // Node names: the spec id when it is a valid id, else a generated one.
+  std::unordered_set<std::string> used;
+  std::map<std::string, std::vector<std::size_t>> cluster_members;
+  std::vector<std::string> cluster_order;
+  const std::vector<BoxSize> sizes = add_nodes(g, cx, s, ox, used, cluster_members, cluster_order, dot);
+  add_edges(g, cx, s, ox, dot);
+  add_clusters(g, cx, cluster_members, cluster_order);
+  b.clusters = g.clusters.size();
+  if (dot) add_rows(g, cx, s, sizes);
+  if (legend_nodes && dot) add_legend_swatches(g, cx, used);  // PNG / DOT (SVG gets a drawn colour bar)
   return b;
 }
 
@@ -453,8 +689,18 @@ bool read_attr_number(const std::string& svg, std::size_t from, const std::strin
   return true;
 }
 
-std::string legend_fragment(const MapOptions& o, const std::string& scale, const std::string& overlay_task,
+// What the map shows, so that the legend explains exactly that.
+struct LegendFacts {
+  std::string overlay_task;   // display name; empty without the overlay
+  bool hidden = false;        // some node says "+n hidden"
+  bool busy = false;          // edges drawn thin and pale
+  bool collapsed = false;     // groups drawn as folders
+  bool tasks = false;         // some task is drawn (gate text)
+};
+
+std::string legend_fragment(const MapOptions& o, const std::string& scale, const LegendFacts& facts,
                             const std::vector<std::string>& extra, double& width, double& height) {
+  const std::string& overlay_task = facts.overlay_task;
   const MapStyle& st = o.style;
   const std::string font = " font-family=\"" + xml_escape(st.font) + "\"";
   std::string s;
@@ -494,13 +740,31 @@ std::string legend_fragment(const MapOptions& o, const std::string& scale, const
     const std::string text = "critical path of " + overlay_task + "; edge width: " + what + " for " + overlay_task;
     s += "<text x=\"" + fixed(bar_x + 36, 2) + "\" y=\"" + fixed(y, 2) + "\"" + font +
          " font-size=\"10.00\" fill=\"#222222\">" + xml_escape(text) + "</text>\n";
-    width = std::max(width, bar_x + 36 + 5.5 * static_cast<double>(text.size()));
+    width = std::max(width, bar_x + 36 + 6.2 * static_cast<double>(text.size()));
     y += 16;
+  }
+  // The key: every mark on the map that the colour bar does not explain.
+  std::vector<std::string> key;
+  key.push_back("arrow: prerequisite \u2192 the task that uses it");
+  if (!facts.collapsed) key.push_back("\u00d7n on an arrow: used n times; w n: its weight in a mean");
+  if (facts.tasks) {
+    key.push_back("task: name, gate, P. Gates: all of n (every use succeeds), any of n (one does),");
+    key.push_back("at least k of n, best of n (independent attempts), mean of n (weighted mean score)");
+  }
+  if (facts.collapsed) key.push_back("folder: a collapsed group, its node count and median P");
+  if (!overlay_task.empty()) key.push_back("grey edges: outside the prerequisites of " + overlay_task);
+  if (facts.busy) key.push_back("edges drawn thin and grey: the map has many edges");
+  if (facts.hidden) key.push_back("dashed outline, +n hidden: n prerequisites not drawn (focus depth)");
+  for (const std::string& line : key) {
+    s += "<text x=\"" + fixed(bar_x, 2) + "\" y=\"" + fixed(y, 2) + "\"" + font +
+         " font-size=\"10.00\" fill=\"#222222\">" + xml_escape(line) + "</text>\n";
+    width = std::max(width, bar_x + 6.2 * static_cast<double>(line.size()));
+    y += 14;
   }
   for (const std::string& line : extra) {
     s += "<text x=\"" + fixed(bar_x, 2) + "\" y=\"" + fixed(y, 2) + "\"" + font +
          " font-size=\"10.00\" font-style=\"italic\" fill=\"#222222\">" + xml_escape(line) + "</text>\n";
-    width = std::max(width, bar_x + 5.5 * static_cast<double>(line.size()));
+    width = std::max(width, bar_x + 6.2 * static_cast<double>(line.size()));
     y += 16;
   }
   height = y - 4;
@@ -556,6 +820,7 @@ std::optional<MapFormat> parse_map_format(std::string_view t) {
   if (t == "svg") return MapFormat::svg;
   if (t == "dot") return MapFormat::dot;
   if (t == "png") return MapFormat::png;
+  if (t == "pdf") return MapFormat::pdf;
   return std::nullopt;
 }
 
@@ -597,6 +862,9 @@ MapResult render_map(const Model& model, double x, const MapOptions& options) {
   return render_map(ev, 0, options);
 }
 
+// One pass from options to bytes (checks, the large-map strategy, layout,
+// legend), each step a call or a few lines: longer than most, kept whole so
+// the order of the steps reads at once.
 MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
   const Model& m = ev.model();
   if (j >= ev.num_points()) throw std::invalid_argument("render_map: scale point index out of range");
@@ -672,16 +940,19 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
   const std::string title = o.title.empty() ? m.spec().name + " \u2014 P at " + scale : o.title;
   const Context cx{ev, j, o, scale};
   const bool svg = o.format == MapFormat::svg;
-  const GvOutput out = svg ? GvOutput::svg : (o.format == MapFormat::png ? GvOutput::png : GvOutput::dot);
+  const GvOutput out = svg                             ? GvOutput::svg
+                       : o.format == MapFormat::png ? GvOutput::png
+                       : o.format == MapFormat::pdf ? GvOutput::pdf
+                                                    : GvOutput::dot;
 
   Built built = build_graph(cx, scene, engine, o.legend && !svg, title);
-  if (o.format == MapFormat::png) built.graph.graph_attrs.emplace_back("dpi", "150");
+  if (o.format == MapFormat::png) built.graph.graph_attrs.emplace_back("dpi", fixed(o.dpi, 0));
   GvRendered r;
   try {
     r = graphviz_render(built.graph, engine, out);
   } catch (const GraphvizError& e) {
     // dot's ranking can fail on some cluster/rank combinations: retry plainly.
-    if (engine != "dot" || built.graph.clusters.empty() || std::string(e.what()).find("PNG output") != std::string::npos)
+    if (engine != "dot" || built.graph.clusters.empty() || std::string(e.what()).find(" output is unavailable") != std::string::npos)
       throw;
     built.graph.clusters.clear();
     built.clusters = 0;
@@ -691,10 +962,16 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
   for (const std::string& w : r.warnings) result.notes.push_back("graphviz: " + w);
 
   if (svg && o.legend) {
-    std::string overlay_task;
-    if (o.overlay && !scene.collapsed) overlay_task = m.node(o.overlay->task).display_name();
+    LegendFacts facts;
+    if (o.overlay && !scene.collapsed) facts.overlay_task = m.node(o.overlay->task).display_name();
+    facts.busy = scene.links.size() > o.busy_edges;
+    facts.collapsed = scene.collapsed;
+    for (const Box& bx : scene.boxes) {
+      facts.hidden = facts.hidden || bx.hidden > 0;
+      facts.tasks = facts.tasks || (bx.node && m.node(*bx.node).is_task);
+    }
     double lw = 0, lh = 0;
-    const std::string frag = legend_fragment(o, scale, overlay_task, legend_notes, lw, lh);
+    const std::string frag = legend_fragment(o, scale, facts, legend_notes, lw, lh);
     r.data = add_svg_legend(r.data, frag, lw, lh);
   }
   result.data = std::move(r.data);

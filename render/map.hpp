@@ -41,7 +41,7 @@
 
 namespace capgraph::render {
 
-enum class MapFormat { svg, dot, png };
+enum class MapFormat { svg, dot, png, pdf };
 
 /// Where prerequisites go relative to the tasks that use them.
 enum class MapDirection {
@@ -57,7 +57,7 @@ enum class BottleneckMeasure {
   potential,  ///< improvement potential IP_i = P_T(P_i = 1) - P_T
 };
 
-/// "svg" | "dot" | "png" (case-sensitive); nullopt otherwise.
+/// "svg" | "dot" | "png" | "pdf" (case-sensitive); nullopt otherwise.
 std::optional<MapFormat> parse_map_format(std::string_view text);
 /// "BT" | "TB" | "LR" | "RL" (any case); nullopt otherwise.
 std::optional<MapDirection> parse_map_direction(std::string_view text);
@@ -106,9 +106,19 @@ struct MapOptions {
   /// Hard limit: above this many nodes (after collapsing groups), even sfdp
   /// takes too long (~1 s per 1,500 nodes here): throw MapTooLarge.
   std::size_t max_nodes = 15000;
-  /// Skills are drawn on one bottom row when there are at most this many;
-  /// with more, each sits just below the tasks that use it (narrower map).
-  std::size_t max_skill_row = 40;
+  /// The page the map is laid out for, in pt (default: a portrait text
+  /// block of 16 x 24 cm). Rows of boxes (one dependency depth each) wider
+  /// than the page allows are spread over several rows, so that the drawing
+  /// fits the page at the largest scale (estimated before layout).
+  double page_width = 16 / 2.54 * 72, page_height = 24 / 2.54 * 72;
+  /// Aim at this width : height ratio instead of the page's.
+  std::optional<double> aspect;
+  /// At most this many boxes in one row (0: as the page decides).
+  std::size_t max_skill_row = 0;
+  /// Above this many edges, edges are drawn thinner and paler.
+  std::size_t busy_edges = 60;
+  /// PNG resolution (dots per inch).
+  double dpi = 150;
   bool clusters = true;  ///< a box per `group` (dot layout only)
   bool legend = true;    ///< colour bar (SVG) / swatches (PNG, DOT) and keys
   /// Title drawn above the map; empty = "<spec name> — P at <scale>".
@@ -119,7 +129,7 @@ struct MapOptions {
 };
 
 struct MapResult {
-  std::string data;                ///< the SVG / DOT text or PNG bytes
+  std::string data;                ///< the SVG / DOT text or PNG / PDF bytes
   std::vector<std::string> notes;  ///< what the CLI should tell the user (stderr)
   std::string engine;              ///< layout engine used: "dot" or "sfdp"
   std::size_t nodes = 0;           ///< drawn model nodes (after collapsing; no legend)

@@ -162,6 +162,38 @@ std::string MapStyle::p_text(double p) const {
   return "P = " + text::fixed(p, p_digits);
 }
 
+std::vector<std::string> wrap_words(const std::string& text, std::size_t width, std::size_t max_lines) {
+  if (width == 0 || text.size() <= width) return {text};
+  std::vector<std::string> words;
+  for (std::size_t start = 0; start <= text.size();) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) words.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  // Greedy filling, then balance: the same number of lines with the widest
+  // line as narrow as possible (a long first line over a one-word second
+  // reads badly).
+  auto fill = [&](std::size_t w) {
+    std::vector<std::string> lines;
+    for (const std::string& word : words) {
+      if (!lines.empty() && lines.back().size() + 1 + word.size() <= w) lines.back() += " " + word;
+      else lines.push_back(word);
+    }
+    return lines;
+  };
+  std::vector<std::string> lines = fill(width);
+  if (lines.size() > max_lines) {  // keep the line count: widen instead
+    std::size_t w = width;
+    while (lines.size() > max_lines) lines = fill(++w);
+  }
+  for (std::size_t w = 1; w < width; ++w) {
+    std::vector<std::string> tighter = fill(w);
+    if (tighter.size() == lines.size()) return tighter;
+  }
+  return lines;
+}
+
 NodeLook MapStyle::node(const NodeFacts& f) const {
   NodeLook look;
   look.fill = fill_for(f.p);
@@ -184,7 +216,7 @@ NodeLook MapStyle::node(const NodeFacts& f) const {
   }
 
   const NodeSpec& n = *f.spec;
-  look.label_lines.push_back(n.display_name());
+  for (std::string& line : wrap_words(n.display_name(), wrap_chars, 3)) look.label_lines.push_back(std::move(line));
   if (n.is_task && show_gate) look.label_lines.push_back(gate_text(n));
   look.label_lines.push_back(p_text(f.p));
   if (f.hidden_children > 0) look.label_lines.push_back("+" + std::to_string(f.hidden_children) + " hidden");
@@ -231,7 +263,8 @@ NodeLook MapStyle::node(const NodeFacts& f) const {
 
 EdgeLook MapStyle::edge(const EdgeFacts& f) const {
   EdgeLook look;
-  look.color = edge_color;
+  look.color = f.busy ? busy_edge_color : edge_color;
+  if (f.busy) look.penwidth = busy_edge_width;
   look.css_class = "use";
   const bool mean = f.task && f.task->gate == GateKind::mean;
   if (f.between_groups) {  // collapsed groups: several references in one edge

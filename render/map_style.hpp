@@ -49,6 +49,12 @@ Rgb readable_text_on(Rgb fill);
 /// reddish purple.
 const std::vector<Rgb>& okabe_ito();
 
+/// `text` broken at spaces into lines of at most `width` bytes, balanced
+/// (the widest line as narrow as the line count allows); more than
+/// `max_lines` lines only when words are longer than `width`: then lines
+/// widen instead. width 0 or a short text: one line.
+std::vector<std::string> wrap_words(const std::string& text, std::size_t width, std::size_t max_lines);
+
 /// "all of 3", "any of 2", "at least 2 of 5", "best of 10", "mean of 4"
 /// (counts include multiplicities; `mean` counts references).
 std::string gate_text(const NodeSpec& task);
@@ -101,6 +107,7 @@ struct EdgeFacts {
   double measure_max = 0;              ///< largest measure over the cone (for scaling)
   std::string tail_name, head_name;    ///< display names (tooltip)
   bool between_groups = false;         ///< an end is a collapsed group
+  bool busy = false;                   ///< the map has many edges: draw them light
 };
 
 struct EdgeLook {
@@ -116,8 +123,18 @@ struct EdgeLook {
 /// knob the CLI may expose.
 class MapStyle {
  public:
-  std::string font = "Helvetica,Arial,sans-serif";
+  /// A CSS font stack. Labels are measured with its first font that is
+  /// installed (Graphviz's pango text layout, through fontconfig), so that
+  /// font must be the one viewers draw with: DejaVu Sans ships with Debian
+  /// (fonts-dejavu-core) and most Linux desktops; Verdana, its close
+  /// relative in width, stands in elsewhere.
+  std::string font = "DejaVu Sans,Verdana,Geneva,sans-serif";
   double font_size = 11;
+  /// Node names longer than this many characters wrap at spaces onto up to
+  /// three lines, so a long name makes a taller node, not a wide one. 0
+  /// (the library's default): names stay on one line, as written; the CLI
+  /// wraps at 18 (`render --wrap`).
+  std::size_t wrap_chars = 0;
   /// Digits after the point for P in labels (tooltips always show 4 sig. digits).
   int p_digits = 2;
   bool show_gate = true;               ///< gate text on task labels
@@ -125,6 +142,8 @@ class MapStyle {
   Rgb faded_edge_color{0xbb, 0xbb, 0xbb};  ///< edges outside the overlay cone
   Rgb critical_color{0xd5, 0x5e, 0x00};    ///< Okabe-Ito vermillion
   Rgb cluster_color{0x99, 0x99, 0x99};
+  Rgb busy_edge_color{0x88, 0x88, 0x88};   ///< edges of a busy map (many edges)
+  double busy_edge_width = 0.6;
   double max_edge_width = 7;           ///< overlay: width of the largest measure
 
   /// Fill for a probability: viridis(P).

@@ -236,13 +236,25 @@ std::string sci_markup(double v, int digits) {
   return out;
 }
 
-std::string write_svg_plot(const PlotFigure& fig) {
-  const double W = fig.panel_width, H = fig.panel_height;
-  const std::size_t n = std::max<std::size_t>(1, fig.panels.size());
-  const bool second = static_cast<bool>(fig.secondary);
-  const double block_w = kLeft + W + kRight;
-  const double axis_h = kTickRow + (second ? kSecondRow : 0) + kXLabelRow;
+namespace {
 
+// Where things go on the page, shared by the panels.
+struct PlotFrame {
+  double W = 0, H = 0, block_w = 0, axis_h = 0;
+  double top = 0, plot_top = 0, legend_top = 0, width = 0, height = 0;
+  double lx0 = 0, lx1 = 1;
+  std::vector<double> xt;
+  double left(std::size_t panel) const { return kMargin + static_cast<double>(panel) * (block_w + kGap) + kLeft; }
+  double xpos(double left_edge, double x) const { return left_edge + W * (std::log10(x) - lx0) / (lx1 - lx0); }
+};
+
+PlotFrame plot_frame(const PlotFigure& fig) {
+  PlotFrame f;
+  f.W = fig.panel_width;
+  f.H = fig.panel_height;
+  const std::size_t n = std::max<std::size_t>(1, fig.panels.size());
+  f.block_w = kLeft + f.W + kRight;
+  f.axis_h = kTickRow + (fig.secondary ? kSecondRow : 0) + kXLabelRow;
   // Legend height: the tallest panel legend.
   double legend_h = 0;
   for (const PlotPanel& p : fig.panels) {
@@ -251,156 +263,170 @@ std::string write_svg_plot(const PlotFigure& fig) {
     h += static_cast<double>(p.points.size()) * (kLegendLine + 2);
     legend_h = std::max(legend_h, h);
   }
-  const double top = kMargin + (fig.title.empty() ? 0 : kTitleH);
-  const double plot_top = top + kPanelTitleH;
-  const double legend_top = plot_top + H + axis_h + 6;
-  const double width = 2 * kMargin + static_cast<double>(n) * block_w + static_cast<double>(n - 1) * kGap;
-  const double height = legend_top + legend_h + kMargin;
+  f.top = kMargin + (fig.title.empty() ? 0 : kTitleH);
+  f.plot_top = f.top + kPanelTitleH;
+  f.legend_top = f.plot_top + f.H + f.axis_h + 6;
+  f.width = 2 * kMargin + static_cast<double>(n) * f.block_w + static_cast<double>(n - 1) * kGap;
+  f.height = f.legend_top + legend_h + kMargin;
+  f.lx0 = std::log10(fig.x_min);
+  f.lx1 = std::log10(fig.x_max);
+  f.xt = log_ticks(fig.x_min, fig.x_max);
+  return f;
+}
 
-  const double lx0 = std::log10(fig.x_min), lx1 = std::log10(fig.x_max);
-  auto xpos = [&](double left, double x) { return left + W * (std::log10(x) - lx0) / (lx1 - lx0); };
-  const std::vector<double> xt = log_ticks(fig.x_min, fig.x_max);
+// A panel's grid, ticks, tick labels, axis labels and threshold lines.
+std::string panel_axes(const PlotFigure& fig, const PlotFrame& fr, const PlotPanel& p, double left, const YRange& yr) {
+  const double W = fr.W, H = fr.H, plot_top = fr.plot_top;
+  auto ypos = [&](double y) { return plot_top + H * (1 - (y - yr.lo) / (yr.hi - yr.lo)); };
+  auto xpos = [&](double x) { return fr.xpos(left, x); };
+  std::string s;
+  s += "<g class=\"grid\" stroke=\"" + std::string(kGrid) + "\" stroke-width=\"1\">";
+  for (double t : fr.xt) s += "<line x1=\"" + num(xpos(t)) + "\" y1=\"" + num(plot_top) + "\" x2=\"" + num(xpos(t)) + "\" y2=\"" + num(plot_top + H) + "\"/>";
+  for (double t : yr.ticks) s += "<line x1=\"" + num(left) + "\" y1=\"" + num(ypos(t)) + "\" x2=\"" + num(left + W) + "\" y2=\"" + num(ypos(t)) + "\"/>";
+  s += "</g>\n";
+  s += "<g class=\"ticks\" stroke=\"" + std::string(kInk) + "\" stroke-width=\"1\">";
+  for (double t : fr.xt) s += "<line x1=\"" + num(xpos(t)) + "\" y1=\"" + num(plot_top + H) + "\" x2=\"" + num(xpos(t)) + "\" y2=\"" + num(plot_top + H + 5) + "\"/>";
+  if (fr.lx1 - fr.lx0 >= 1.5 && fr.lx1 - fr.lx0 <= 9) {  // minor ticks 2..9 x 10^k
+    for (int k = static_cast<int>(std::floor(fr.lx0)); k <= static_cast<int>(std::ceil(fr.lx1)); ++k)
+      for (int m = 2; m <= 9; ++m) {
+        const double v = m * std::pow(10.0, k);
+        if (v < fig.x_min || v > fig.x_max) continue;
+        s += "<line x1=\"" + num(xpos(v)) + "\" y1=\"" + num(plot_top + H) + "\" x2=\"" + num(xpos(v)) + "\" y2=\"" + num(plot_top + H + 3) + "\"/>";
+      }
+  }
+  for (double t : yr.ticks) s += "<line x1=\"" + num(left - 5) + "\" y1=\"" + num(ypos(t)) + "\" x2=\"" + num(left) + "\" y2=\"" + num(ypos(t)) + "\"/>";
+  s += "</g>\n";
+  for (double t : fr.xt)
+    s += text_el(xpos(t), plot_top + H + 16, sci_markup(t, 2), "text-anchor=\"middle\" class=\"x-tick\"");
+  if (fig.secondary) {
+    for (double t : fr.xt)
+      s += text_el(xpos(t), plot_top + H + kTickRow + 13, sci_markup(fig.secondary(t), 2),
+                   "text-anchor=\"middle\" class=\"x-tick-secondary\"", kSmall, "#555555");
+    s += text_el(left - kLeft + 4, plot_top + H + kTickRow + 13, xml_escape(fig.secondary_label),
+                 "text-anchor=\"start\" font-style=\"italic\" class=\"x-secondary-label\"", kSmall, "#555555");
+  }
+  s += text_el(left + W / 2, plot_top + H + fr.axis_h - 5, xml_escape(fig.x_label),
+               "text-anchor=\"middle\" class=\"x-label\"");
+  const int yd = yr.ticks.size() > 1 ? decimals_for(yr.ticks[1] - yr.ticks[0]) : 1;
+  for (double t : yr.ticks) {
+    std::string label = num(t, yd);
+    if (label[0] == '-') label = "\u2212" + label.substr(1);
+    s += text_el(left - 8, ypos(t) + 4, label, "text-anchor=\"end\" class=\"y-tick\"");
+  }
+  const double ylx = left - kLeft + 12, yly = plot_top + H / 2;
+  s += text_el(ylx, yly, xml_escape(p.y_label),
+               "text-anchor=\"middle\" transform=\"rotate(-90 " + num(ylx) + " " + num(yly) + ")\" class=\"y-label\"");
+  for (const PlotHLine& h : p.hlines) {
+    const double y = ypos(h.y);
+    s += "<line class=\"threshold\" x1=\"" + num(left) + "\" y1=\"" + num(y) + "\" x2=\"" + num(left + W) +
+         "\" y2=\"" + num(y) + "\" stroke=\"#555555\" stroke-width=\"1\" stroke-dasharray=\"5 4\"/>\n";
+    s += text_el(left + 4, y - 4, xml_escape(h.label), "text-anchor=\"start\" class=\"threshold-label\"", 9.5,
+                 "#555555");
+  }
+  return s;
+}
 
+// A panel's curves, observed points and threshold crossings, clipped to the plot area.
+std::string panel_series(const PlotFrame& fr, const PlotPanel& p, std::size_t pi, double left, const YRange& yr) {
+  const double H = fr.H, plot_top = fr.plot_top;
+  auto ypos = [&](double y) { return plot_top + H * (1 - (y - yr.lo) / (yr.hi - yr.lo)); };
+  std::string s = "<g clip-path=\"url(#plot-area-" + std::to_string(pi) + ")\">\n";
+  for (const PlotLine& l : p.lines) {
+    const std::string& color = plot_palette()[l.color % plot_palette().size()];
+    std::string d;
+    bool pen = false;
+    for (std::size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
+      if (!std::isfinite(l.y[i]) || !(l.x[i] > 0)) {
+        pen = false;
+        continue;
+      }
+      d += (pen ? " L" : (d.empty() ? "M" : " M")) + num(fr.xpos(left, l.x[i])) + "," + num(ypos(l.y[i]));
+      pen = true;
+    }
+    const std::string dash = l.color >= plot_palette().size() ? " stroke-dasharray=\"7 3\"" : "";
+    s += "<path class=\"series\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
+         "\" stroke-width=\"2\" stroke-linejoin=\"round\"" + dash + "/>\n";
+  }
+  for (const PlotPoints& pt : p.points) {
+    const std::string& color = plot_palette()[pt.color % plot_palette().size()];
+    s += "<g class=\"observed\">";
+    for (std::size_t i = 0; i < pt.x.size() && i < pt.y.size(); ++i)
+      if (std::isfinite(pt.y[i]) && pt.x[i] > 0) s += marker(pt.marker, fr.xpos(left, pt.x[i]), ypos(pt.y[i]), color, true);
+    s += "</g>\n";
+  }
+  for (const PlotLine& l : p.lines) {
+    if (!l.crossing || !l.crossing_y) continue;
+    const std::string& color = plot_palette()[l.color % plot_palette().size()];
+    const double cx = fr.xpos(left, *l.crossing), cy = ypos(*l.crossing_y);
+    s += "<line class=\"crossing-drop\" x1=\"" + num(cx) + "\" y1=\"" + num(cy) + "\" x2=\"" + num(cx) + "\" y2=\"" +
+         num(plot_top + H) + "\" stroke=\"" + color + "\" stroke-width=\"1\" stroke-dasharray=\"2 2\"/>";
+    s += "<g class=\"crossing\">" + marker(0, cx, cy, color, false) + "</g>\n";
+  }
+  return s + "</g>\n";
+}
+
+// A panel's legend, below its axes.
+std::string panel_legend(const PlotFrame& fr, const PlotPanel& p, double left) {
+  double ly = fr.legend_top;
+  const double text_w = fr.block_w - 34;
+  const double lx = left - kLeft + 10;
+  std::string s = "<g class=\"legend\">\n";
+  for (const PlotLine& l : p.lines) {
+    const std::string& color = plot_palette()[l.color % plot_palette().size()];
+    const std::string dash = l.color >= plot_palette().size() ? " stroke-dasharray=\"7 3\"" : "";
+    s += "<line x1=\"" + num(lx) + "\" y1=\"" + num(ly + 6) + "\" x2=\"" + num(lx + 20) + "\" y2=\"" + num(ly + 6) +
+         "\" stroke=\"" + color + "\" stroke-width=\"2.5\"" + dash + "/>";
+    s += text_el(lx + 26, ly + 10, xml_escape(truncate_to(l.label, text_w, kFont)), "class=\"legend-label\"");
+    ly += kLegendLine;
+    if (!l.detail.empty()) {
+      s += text_el(lx + 26, ly + 10, rich(l.detail), "class=\"legend-detail\"", kSmall, "#444444");
+      ly += kLegendLine + 4;
+    } else {
+      ly += 2;
+    }
+  }
+  for (const PlotPoints& pt : p.points) {
+    const std::string& color = plot_palette()[pt.color % plot_palette().size()];
+    s += marker(pt.marker, lx + 10, ly + 6, color, true);
+    s += text_el(lx + 26, ly + 10, xml_escape(truncate_to(pt.label, text_w, kFont)), "class=\"legend-label\"");
+    ly += kLegendLine + 2;
+  }
+  return s + "</g>\n";
+}
+
+}  // namespace
+
+std::string write_svg_plot(const PlotFigure& fig) {
+  const PlotFrame fr = plot_frame(fig);
+  const std::string width = num(fr.width, 0), height = num(std::ceil(fr.height), 0);
   std::string s;
   s += "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n";
-  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" + num(width, 0) + "\" height=\"" +
-       num(std::ceil(height), 0) + "\" viewBox=\"0 0 " + num(width, 0) + " " + num(std::ceil(height), 0) +
-       "\" font-family=\"Helvetica, Arial, sans-serif\">\n";
+  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" + width + "\" height=\"" + height +
+       "\" viewBox=\"0 0 " + width + " " + height + "\" font-family=\"Helvetica, Arial, sans-serif\">\n";
   s += "<title>" + xml_escape(fig.title.empty() ? "capgraph curves" : fig.title) + "</title>\n";
-  s += "<rect x=\"0\" y=\"0\" width=\"" + num(width, 0) + "\" height=\"" + num(std::ceil(height), 0) +
-       "\" fill=\"white\"/>\n";
+  s += "<rect x=\"0\" y=\"0\" width=\"" + width + "\" height=\"" + height + "\" fill=\"white\"/>\n";
   if (!fig.title.empty())
-    s += text_el(width / 2, kMargin + 17, xml_escape(fig.title), "text-anchor=\"middle\" font-weight=\"bold\"", 15);
+    s += text_el(fr.width / 2, kMargin + 17, xml_escape(fig.title), "text-anchor=\"middle\" font-weight=\"bold\"", 15);
 
   s += "<defs>\n";
-  for (std::size_t pi = 0; pi < fig.panels.size(); ++pi) {
-    const double left = kMargin + static_cast<double>(pi) * (block_w + kGap) + kLeft;
-    s += "<clipPath id=\"plot-area-" + std::to_string(pi) + "\"><rect x=\"" + num(left - 1) + "\" y=\"" +
-         num(plot_top - 6) + "\" width=\"" + num(W + 2) + "\" height=\"" + num(H + 12) + "\"/></clipPath>\n";
-  }
+  for (std::size_t pi = 0; pi < fig.panels.size(); ++pi)
+    s += "<clipPath id=\"plot-area-" + std::to_string(pi) + "\"><rect x=\"" + num(fr.left(pi) - 1) + "\" y=\"" +
+         num(fr.plot_top - 6) + "\" width=\"" + num(fr.W + 2) + "\" height=\"" + num(fr.H + 12) + "\"/></clipPath>\n";
   s += "</defs>\n";
 
   for (std::size_t pi = 0; pi < fig.panels.size(); ++pi) {
     const PlotPanel& p = fig.panels[pi];
-    const double left = kMargin + static_cast<double>(pi) * (block_w + kGap) + kLeft;
+    const double left = fr.left(pi);
     const YRange yr = y_range(p);
-    auto ypos = [&](double y) { return plot_top + H * (1 - (y - yr.lo) / (yr.hi - yr.lo)); };
-    const std::string cls = "panel";
-    s += "<g class=\"" + cls + "\" id=\"panel-" + std::to_string(pi) + "\">\n";
-    s += text_el(left + W / 2, top + 14, xml_escape(p.title), "text-anchor=\"middle\" class=\"panel-title\"", 12.5);
-
-    // Grid, ticks and tick labels.
-    s += "<g class=\"grid\" stroke=\"" + std::string(kGrid) + "\" stroke-width=\"1\">";
-    for (double t : xt) s += "<line x1=\"" + num(xpos(left, t)) + "\" y1=\"" + num(plot_top) + "\" x2=\"" + num(xpos(left, t)) + "\" y2=\"" + num(plot_top + H) + "\"/>";
-    for (double t : yr.ticks) s += "<line x1=\"" + num(left) + "\" y1=\"" + num(ypos(t)) + "\" x2=\"" + num(left + W) + "\" y2=\"" + num(ypos(t)) + "\"/>";
-    s += "</g>\n";
-    s += "<g class=\"ticks\" stroke=\"" + std::string(kInk) + "\" stroke-width=\"1\">";
-    for (double t : xt) s += "<line x1=\"" + num(xpos(left, t)) + "\" y1=\"" + num(plot_top + H) + "\" x2=\"" + num(xpos(left, t)) + "\" y2=\"" + num(plot_top + H + 5) + "\"/>";
-    if (lx1 - lx0 >= 1.5 && lx1 - lx0 <= 9) {  // minor ticks 2..9 x 10^k
-      for (int k = static_cast<int>(std::floor(lx0)); k <= static_cast<int>(std::ceil(lx1)); ++k)
-        for (int m = 2; m <= 9; ++m) {
-          const double v = m * std::pow(10.0, k);
-          if (v < fig.x_min || v > fig.x_max) continue;
-          s += "<line x1=\"" + num(xpos(left, v)) + "\" y1=\"" + num(plot_top + H) + "\" x2=\"" + num(xpos(left, v)) + "\" y2=\"" + num(plot_top + H + 3) + "\"/>";
-        }
-    }
-    for (double t : yr.ticks) s += "<line x1=\"" + num(left - 5) + "\" y1=\"" + num(ypos(t)) + "\" x2=\"" + num(left) + "\" y2=\"" + num(ypos(t)) + "\"/>";
-    s += "</g>\n";
-    for (double t : xt)
-      s += text_el(xpos(left, t), plot_top + H + 16, sci_markup(t, 2), "text-anchor=\"middle\" class=\"x-tick\"");
-    if (second) {
-      for (double t : xt)
-        s += text_el(xpos(left, t), plot_top + H + kTickRow + 13, sci_markup(fig.secondary(t), 2),
-                     "text-anchor=\"middle\" class=\"x-tick-secondary\"", kSmall, "#555555");
-      s += text_el(left - kLeft + 4, plot_top + H + kTickRow + 13, xml_escape(fig.secondary_label),
-                   "text-anchor=\"start\" font-style=\"italic\" class=\"x-secondary-label\"", kSmall, "#555555");
-    }
-    s += text_el(left + W / 2, plot_top + H + axis_h - 5, xml_escape(fig.x_label),
-                 "text-anchor=\"middle\" class=\"x-label\"");
-    const int yd = yr.ticks.size() > 1 ? decimals_for(yr.ticks[1] - yr.ticks[0]) : 1;
-    for (double t : yr.ticks) {
-      std::string label = num(t, yd);
-      if (label[0] == '-') label = "\u2212" + label.substr(1);
-      s += text_el(left - 8, ypos(t) + 4, label, "text-anchor=\"end\" class=\"y-tick\"");
-    }
-    const double ylx = left - kLeft + 12, yly = plot_top + H / 2;
-    s += text_el(ylx, yly, xml_escape(p.y_label),
-                 "text-anchor=\"middle\" transform=\"rotate(-90 " + num(ylx) + " " + num(yly) + ")\" class=\"y-label\"");
-
-    // Threshold lines.
-    for (const PlotHLine& h : p.hlines) {
-      const double y = ypos(h.y);
-      s += "<line class=\"threshold\" x1=\"" + num(left) + "\" y1=\"" + num(y) + "\" x2=\"" + num(left + W) +
-           "\" y2=\"" + num(y) + "\" stroke=\"#555555\" stroke-width=\"1\" stroke-dasharray=\"5 4\"/>\n";
-      s += text_el(left + 4, y - 4, xml_escape(h.label), "text-anchor=\"start\" class=\"threshold-label\"", 9.5,
-                   "#555555");
-    }
-
-    // Lines (clipped to the plot area).
-    s += "<g clip-path=\"url(#plot-area-" + std::to_string(pi) + ")\">\n";
-    for (const PlotLine& l : p.lines) {
-      const std::string& color = plot_palette()[l.color % plot_palette().size()];
-      std::string d;
-      bool pen = false;
-      for (std::size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
-        if (!std::isfinite(l.y[i]) || !(l.x[i] > 0)) {
-          pen = false;
-          continue;
-        }
-        d += (pen ? " L" : (d.empty() ? "M" : " M")) + num(xpos(left, l.x[i])) + "," + num(ypos(l.y[i]));
-        pen = true;
-      }
-      const std::string dash = l.color >= plot_palette().size() ? " stroke-dasharray=\"7 3\"" : "";
-      s += "<path class=\"series\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
-           "\" stroke-width=\"2\" stroke-linejoin=\"round\"" + dash + "/>\n";
-    }
-    for (const PlotPoints& pt : p.points) {
-      const std::string& color = plot_palette()[pt.color % plot_palette().size()];
-      s += "<g class=\"observed\">";
-      for (std::size_t i = 0; i < pt.x.size() && i < pt.y.size(); ++i)
-        if (std::isfinite(pt.y[i]) && pt.x[i] > 0) s += marker(pt.marker, xpos(left, pt.x[i]), ypos(pt.y[i]), color, true);
-      s += "</g>\n";
-    }
-    for (const PlotLine& l : p.lines) {
-      if (!l.crossing || !l.crossing_y) continue;
-      const std::string& color = plot_palette()[l.color % plot_palette().size()];
-      const double cx = xpos(left, *l.crossing), cy = ypos(*l.crossing_y);
-      s += "<line class=\"crossing-drop\" x1=\"" + num(cx) + "\" y1=\"" + num(cy) + "\" x2=\"" + num(cx) + "\" y2=\"" +
-           num(plot_top + H) + "\" stroke=\"" + color + "\" stroke-width=\"1\" stroke-dasharray=\"2 2\"/>";
-      s += "<g class=\"crossing\">" + marker(0, cx, cy, color, false) + "</g>\n";
-    }
-    s += "</g>\n";
+    s += "<g class=\"panel\" id=\"panel-" + std::to_string(pi) + "\">\n";
+    s += text_el(left + fr.W / 2, fr.top + 14, xml_escape(p.title), "text-anchor=\"middle\" class=\"panel-title\"", 12.5);
+    s += panel_axes(fig, fr, p, left, yr);
+    s += panel_series(fr, p, pi, left, yr);
     // Axes box on top.
-    s += "<rect x=\"" + num(left) + "\" y=\"" + num(plot_top) + "\" width=\"" + num(W) + "\" height=\"" + num(H) +
-         "\" fill=\"none\" stroke=\"" + kInk + "\" stroke-width=\"1\"/>\n";
-
-    // Legend.
-    double ly = legend_top;
-    const double text_w = block_w - 34;
-    s += "<g class=\"legend\">\n";
-    for (const PlotLine& l : p.lines) {
-      const std::string& color = plot_palette()[l.color % plot_palette().size()];
-      const double lx = left - kLeft + 10;
-      const std::string dash = l.color >= plot_palette().size() ? " stroke-dasharray=\"7 3\"" : "";
-      s += "<line x1=\"" + num(lx) + "\" y1=\"" + num(ly + 6) + "\" x2=\"" + num(lx + 20) + "\" y2=\"" + num(ly + 6) +
-           "\" stroke=\"" + color + "\" stroke-width=\"2.5\"" + dash + "/>";
-      s += text_el(lx + 26, ly + 10, xml_escape(truncate_to(l.label, text_w, kFont)), "class=\"legend-label\"");
-      ly += kLegendLine;
-      if (!l.detail.empty()) {
-        s += text_el(lx + 26, ly + 10, rich(l.detail), "class=\"legend-detail\"", kSmall, "#444444");
-        ly += kLegendLine + 4;
-      } else {
-        ly += 2;
-      }
-    }
-    for (const PlotPoints& pt : p.points) {
-      const std::string& color = plot_palette()[pt.color % plot_palette().size()];
-      const double lx = left - kLeft + 10;
-      s += marker(pt.marker, lx + 10, ly + 6, color, true);
-      s += text_el(lx + 26, ly + 10, xml_escape(truncate_to(pt.label, text_w, kFont)), "class=\"legend-label\"");
-      ly += kLegendLine + 2;
-    }
-    s += "</g>\n</g>\n";
+    s += "<rect x=\"" + num(left) + "\" y=\"" + num(fr.plot_top) + "\" width=\"" + num(fr.W) + "\" height=\"" +
+         num(fr.H) + "\" fill=\"none\" stroke=\"" + kInk + "\" stroke-width=\"1\"/>\n";
+    s += panel_legend(fr, p, left);
+    s += "</g>\n";
   }
   s += "</svg>\n";
   return s;

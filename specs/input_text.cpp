@@ -78,7 +78,7 @@ bool is_yaml_non_finite(std::string_view t) {
   return t == ".inf" || t == ".Inf" || t == ".INF" || t == ".nan" || t == ".NaN" || t == ".NAN";
 }
 
-std::string short_number(double v) {
+std::string text::compact(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
@@ -102,14 +102,14 @@ NumberStatus parse_number(std::string_view t, double& out) {
 
 std::string scale_problem(double x, const ScaleSpec* scale) {
   if (!(x >= kScaleMin && x <= kScaleMax))
-    return short_number(x) + " is outside the accepted scale range [" + short_number(kScaleMin) + ", " +
-           short_number(kScaleMax) + "]";
+    return text::compact(x) + " is outside the accepted scale range [" + text::compact(kScaleMin) + ", " +
+           text::compact(kScaleMax) + "]";
   if (scale == nullptr) return "";
   const ScalePoint pt = ScaleAxis(*scale).at(x);
   const auto bad = [](double v) { return !std::isfinite(v) || v < std::numeric_limits<double>::min(); };
   const char* what = bad(pt.N) ? "parameters N" : bad(pt.D) ? "training tokens D" : bad(pt.C) ? "compute C" : nullptr;
   if (what == nullptr) return "";
-  return "at the scale point " + short_number(x) + " the " + what +
+  return "at the scale point " + text::compact(x) + " the " + what +
          " would not be a finite, normal number (given tokens_per_param, data_limit and the law)";
 }
 

@@ -14,6 +14,7 @@
 #include "cli_runner.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/importance.hpp"
+#include "render/graphviz_writer.hpp"
 #include "specs/load.hpp"
 
 using namespace capgraph;
@@ -344,5 +345,41 @@ TEST_CASE("render and plot from the command line: files, formats, notes, errors"
   const Run e = run_cli_stderr("plot examples/emoji_movie.yaml --data '" + bad.string() + "'");
   CHECK(e.code == 1);
   CHECK(e.out.find("bad.csv:3: error:") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("figure formats follow --format or the -o extension, and a contradiction is a usage error", "[cli][render]") {
+  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_formats";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto head = [](const fs::path& p, std::size_t n) {
+    std::ifstream in(p, std::ios::binary);
+    std::string s(n, '\0');
+    in.read(s.data(), static_cast<std::streamsize>(n));
+    s.resize(static_cast<std::size_t>(in.gcount()));
+    return s;
+  };
+  const std::string spec = "render examples/emoji_movie.yaml --at 1e10 -o '";
+  REQUIRE(run_cli(spec + (dir / "m.svg").string() + "'").code == 0);
+  CHECK(head(dir / "m.svg", 2000).find("<svg") != std::string::npos);
+  REQUIRE(run_cli(spec + (dir / "m.gv").string() + "'").code == 0);
+  CHECK(head(dir / "m.gv", 7) == "digraph");
+  if (capgraph::render::graphviz_png_available()) {
+    REQUIRE(run_cli(spec + (dir / "m.png").string() + "'").code == 0);
+    CHECK(head(dir / "m.png", 4) == "\x89PNG");
+    REQUIRE(run_cli(spec + (dir / "m.pdf").string() + "'").code == 0);
+    CHECK(head(dir / "m.pdf", 5) == "%PDF-");
+    REQUIRE(run_cli(spec + (dir / "m.bin").string() + "' --format png --dpi 72").code == 0);
+    CHECK(head(dir / "m.bin", 4) == "\x89PNG");
+  }
+  // --format against the extension: exit 2, and no file
+  CHECK(run_cli(spec + (dir / "x.png").string() + "' --format svg").code == 2);
+  CHECK(!fs::exists(dir / "x.png"));
+  CHECK(run_cli("plot examples/mirage.yaml -o '" + (dir / "c.png").string() + "'").code == 2);
+  CHECK(!fs::exists(dir / "c.png"));
+  CHECK(run_cli("plot examples/mirage.yaml -o '" + (dir / "c.svg").string() + "'").code == 0);
+  CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --page 12x9").code == 0);
+  CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --page a5").code == 2);
+  CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --page 0x9cm").code == 2);
   fs::remove_all(dir);
 }
