@@ -33,6 +33,7 @@ EvalOptions CommonOptions::engine(unsigned threads) const {
   o.threads = threads;
   o.max_shared_expanded = max_shared_expanded;
   o.max_shared_work = max_shared_work;
+  o.max_bdd_nodes = static_cast<std::size_t>(max_bdd_nodes);
   return o;
 }
 
@@ -56,12 +57,17 @@ void CommonOptions::add_loading(CLI::App& app, bool engine) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   if (!engine) return;
-  app.add_option("--max-shared-expanded", max_shared_expanded,
-                 "Most shared skills one task may correlate for exact evaluation")
-      ->check(CLI::Range(0, 40))
+  app.add_option("--max-bdd-nodes", max_bdd_nodes,
+                 "Most nodes of the decision diagram that evaluates shared skills exactly")
+      ->check(CLI::Range(2.0, 1e9))
       ->capture_default_str();
-  app.add_option("--max-shared-work", max_shared_work, "Most node evaluations the exact shared-skill expansion may take")
+  app.add_option("--max-shared-work", max_shared_work,
+                 "Most node evaluations (diagram nodes x points) of exact shared-skill evaluation")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-shared-expanded", max_shared_expanded,
+                 "Most shared skills one task may correlate for exact evaluation (0: no limit)")
+      ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
 }
 

@@ -42,8 +42,9 @@ struct CommonOptions {
   double max_uses = 1e6;      ///< largest count in one reference
   int max_points = 100'000;   ///< most sweep points (flag or scale.points)
 
-  int max_shared_expanded = 24;
+  int max_shared_expanded = 0;  ///< 0: no limit
   double max_shared_work = 2e9;
+  double max_bdd_nodes = 1e6;
 
   Format fmt() const;
   /// Engine options from the flags (threads as given).
@@ -51,8 +52,8 @@ struct CommonOptions {
   /// Adds --format, -o/--output and everything add_loading() adds.
   void add_to(CLI::App& app, bool with_output = true);
   /// Adds --timings, --max-bytes, --max-nodes, --max-uses, --max-points and,
-  /// with `engine`, the shared-skill limits --max-shared-expanded and
-  /// --max-shared-work.
+  /// with `engine`, the shared-skill limits --max-bdd-nodes,
+  /// --max-shared-work and --max-shared-expanded.
   void add_loading(CLI::App& app, bool engine = true);
   /// `n` sweep points from the flag `flag`; Failure(2) naming the limit and
   /// --max-points when n exceeds max_points.

@@ -355,9 +355,7 @@ struct PassInputs {
       } else {
         leaf_kernel(op, in.knots, *in.cache, a0, len, row);
       }
-      if (in.plan && in.plan->index[op.node] >= 0)
-        expand_shared(*in.model, in.plan->expansions[static_cast<std::size_t>(in.plan->index[op.node])], buf.data(), B,
-                      0, len, ws, scratch);
+      if (in.plan && in.plan->index[op.node] >= 0) run_shared(*in.model, *in.plan, op.node, buf.data(), B, len, ws, scratch);
       if (in.kept_at[i] >= 0) copy_out(row, in.log_p + static_cast<std::size_t>(in.kept_at[i]) * in.m + a0, len);
       if (in.pc_block_at[i] < 0) continue;
       double* pc = pcbuf.data() + static_cast<std::size_t>(in.pc_block_at[i]) * B;
@@ -468,6 +466,8 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     detail::SharedLimits limits;
     limits.max_work = options.max_shared_work;
     limits.max_expanded = options.max_shared_expanded;
+    limits.max_nodes = options.max_bdd_nodes;
+    limits.expansion = options.shared_expansion;
     plan = detail::plan_shared(model, xs.size(), limits);
   }
   Evaluation ev;
@@ -637,7 +637,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   if (B == 0) {
     constexpr std::size_t kMinBlock = 32;
     const unsigned want = detail::worker_count(options.threads, (m + 7) / 8);  // threads sharing the cache
-    const std::size_t per_point = 8 * (rows + pc_block_rows) + 1;
+    const std::size_t per_point = 8 * (rows + pc_block_rows + plan.scratch_rows()) + 1;
     B = std::clamp<std::size_t>((std::size_t{48} << 20) / (want * per_point), kMinBlock, 1024);
     B = std::max<std::size_t>(8, std::min(B, (std::size_t{256} << 20) / per_point));
     B = B / 8 * 8;
