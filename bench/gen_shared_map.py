@@ -8,8 +8,9 @@ the rest tasks in layers of --width tasks. Task j of a layer uses:
     neighbouring tasks share skills, and every task's skills come from the
     pool);
   - 1 private skill;
-  - the tasks at columns j and j+1 of the layer below (neighbours share
-    sub-tasks too).
+  - the task at column j of the layer below, and with --cross also the one
+    at column j+1 (then neighbours share sub-tasks too, and every task
+    correlates the whole pool below it).
 Gates: 50% `all`, 25% `any`, 25% `at_least` (k = 2). A top task `top` is
 an `all` of the last layer. Logistic curves. Deterministic for a --seed.
 
@@ -25,6 +26,7 @@ def main():
     ap.add_argument("--nodes", type=int, default=2000)
     ap.add_argument("--width", type=int, default=8, help="tasks per layer")
     ap.add_argument("--window", type=int, default=3, help="pool skills either side of a task's column")
+    ap.add_argument("--cross", action="store_true", help="also use the task at column j+1 of the layer below")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
@@ -58,7 +60,8 @@ def main():
             next_private += 1
             if layer > 0:
                 uses.append("t%d_%d" % (layer - 1, j))
-                uses.append("t%d_%d" % (layer - 1, (j + 1) % a.width))
+                if a.cross:
+                    uses.append("t%d_%d" % (layer - 1, (j + 1) % a.width))
             r = rng.random()
             if r < 0.5:
                 gate = "all: [%s]" % ", ".join(uses)

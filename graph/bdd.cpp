@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 
 #include "graph/curve_eval.hpp"
 #include "graph/vmath.hpp"
@@ -17,7 +18,8 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 constexpr std::uint32_t kNoLevel = std::numeric_limits<std::uint32_t>::max();
 // Tags that keep the unique table's keys of different kinds apart (a key
 // is the tag, then the item's fields; a node index never reaches them).
-constexpr std::uint32_t kTagDecision = 0xFFFFFFF0u, kTagGate = 0xFFFFFFF1u, kTagTangent = 0xFFFFFFF2u;
+constexpr std::uint32_t kTagDecision = 0xFFFFFFF0u, kTagGate = 0xFFFFFFF1u, kTagTangent = 0xFFFFFFF2u,
+                        kTagJoin = 0xFFFFFFF3u;
 }  // namespace
 
 std::size_t Diagram::KeyHash::operator()(const std::vector<std::uint32_t>& k) const noexcept {
@@ -63,8 +65,39 @@ std::uint32_t Diagram::add(Item item) {
 }
 
 std::uint32_t Diagram::level(std::uint32_t id) const {
-  const Item& it = items_[id];
-  return it.kind == Kind::decision ? level_[it.node] : kNoLevel;
+  for (;;) {
+    const Item& it = items_[id];
+    if (it.kind == Kind::decision) return level_[it.node];
+    if (it.kind != Kind::join) return kNoLevel;
+    id = it.b;
+  }
+}
+
+// A product (op 0) or union (op 1) of a terminal f and a diagram `rest`:
+// f does not depend on the outcomes `rest` tests, so over them the mean is
+// f * mean(rest), or 1 - (1 - f)(1 - mean(rest)), and cofactors pass
+// through to `rest`. This keeps a finished use of an `all`/`any` out of the
+// expansion of the others (apply), so that tasks whose shared skills come
+// one after the other in the order give a diagram linear in their number,
+// not one item per combination of the finished uses' values.
+std::uint32_t Diagram::join(std::uint32_t op, std::uint32_t f, std::uint32_t rest) {
+  const std::uint32_t unit = op == 0 ? kTrue : kFalse, zero = op == 0 ? kFalse : kTrue;
+  if (f == zero || rest == zero) return zero;
+  if (f == unit) return rest;
+  if (rest == unit) return f;
+  std::vector<std::uint32_t> key{kTagJoin, op, f, rest};
+  const auto it = unique_.find(key);
+  if (it != unique_.end()) return it->second;
+  const std::uint32_t id = add({Kind::join, op, f, rest});
+  unique_.emplace(std::move(key), id);
+  return id;
+}
+
+std::pair<std::uint32_t, std::uint32_t> Diagram::cofactors(std::uint32_t id) {
+  const Item it = items_[id];
+  if (it.kind == Kind::decision) return {it.a, it.b};
+  const auto [lo, hi] = cofactors(it.b);  // a join
+  return {join(it.node, it.a, lo), join(it.node, it.a, hi)};
 }
 
 std::uint32_t Diagram::decision(std::uint32_t var, std::uint32_t lo, std::uint32_t hi) {
@@ -94,12 +127,23 @@ std::uint32_t Diagram::tangent(std::uint32_t inner) {
   return id;
 }
 
+std::uint32_t Diagram::var_of(std::uint32_t id) const {
+  while (items_[id].kind == Kind::join) id = items_[id].b;
+  return items_[id].node;
+}
+
+// Every terminal of `id` as a tangent item; joins over decisions are
+// expanded so that each terminal is the task's whole value there.
 std::uint32_t Diagram::wrap(std::uint32_t id, std::unordered_map<std::uint32_t, std::uint32_t>& memo) {
   const auto it = memo.find(id);
   if (it != memo.end()) return it->second;
-  const Item item = items_[id];
-  const std::uint32_t r =
-      item.kind == Kind::decision ? decision(item.node, wrap(item.a, memo), wrap(item.b, memo)) : tangent(id);
+  std::uint32_t r;
+  if (level(id) == kNoLevel) {
+    r = tangent(id);
+  } else {
+    const auto [lo, hi] = cofactors(id);
+    r = decision(var_of(id), wrap(lo, memo), wrap(hi, memo));
+  }
   memo.emplace(id, r);
   return r;
 }
@@ -163,6 +207,27 @@ std::uint32_t Diagram::apply(std::size_t x, const std::vector<std::uint32_t>& ki
   std::uint32_t top = kNoLevel;
   for (const std::uint32_t k : kids) top = std::min(top, level(k));
   if (top == kNoLevel) return gate(x, kids);
+  const NodeSpec& node = model_.node(x);
+  if (node.guess == 0 && (node.gate == GateKind::all || node.gate == GateKind::any)) {
+    // Finished uses (terminals) out of the expansion of the others: x =
+    // f (x) rest, f = x's gate over the finished uses, rest over the others
+    // (each with the gate's unit in the other places).
+    const std::uint32_t unit = node.gate == GateKind::all ? kTrue : kFalse;
+    std::vector<std::uint32_t> done(kids.size(), unit), open(kids.size(), unit);
+    bool any_done = false;
+    for (std::size_t i = 0; i < kids.size(); ++i) {
+      if (level(kids[i]) == kNoLevel) {
+        done[i] = kids[i];
+        any_done = any_done || kids[i] != unit;
+      } else {
+        open[i] = kids[i];
+      }
+    }
+    if (any_done) {
+      const std::uint32_t f = apply(x, done);
+      return join(node.gate == GateKind::all ? 0 : 1, f, apply(x, open));
+    }
+  }
   std::vector<std::uint32_t> key;
   key.reserve(kids.size() + 1);
   key.push_back(static_cast<std::uint32_t>(x));
@@ -172,9 +237,8 @@ std::uint32_t Diagram::apply(std::size_t x, const std::vector<std::uint32_t>& ki
   std::vector<std::uint32_t> lo(kids), hi(kids);
   for (std::size_t i = 0; i < kids.size(); ++i)
     if (level(kids[i]) == top) {
-      var = items_[kids[i]].node;
-      lo[i] = items_[kids[i]].a;
-      hi[i] = items_[kids[i]].b;
+      var = var_of(kids[i]);
+      std::tie(lo[i], hi[i]) = cofactors(kids[i]);
     }
   const std::uint32_t l = apply(x, lo);
   const std::uint32_t h = apply(x, hi);
@@ -234,6 +298,7 @@ void Diagram::rollback(std::size_t mark) {
       case Kind::row: rows_.erase(it.node); break;
       case Kind::decision: unique_.erase(std::vector<std::uint32_t>{kTagDecision, it.node, it.a, it.b}); break;
       case Kind::tangent: unique_.erase(std::vector<std::uint32_t>{kTagTangent, it.node}); break;
+      case Kind::join: unique_.erase(std::vector<std::uint32_t>{kTagJoin, it.node, it.a, it.b}); break;
       case Kind::gate: {
         std::vector<std::uint32_t> key{kTagGate, it.node};
         key.insert(key.end(), kids_.begin() + it.a, kids_.begin() + it.b);
@@ -268,8 +333,8 @@ DiagramPlan plan_diagram(const Model& model, std::size_t max_items) {
   std::vector<std::uint32_t> owner(items.size(), 0);
   for (std::size_t id = 2; id < items.size(); ++id) {
     const Diagram::Item& it = items[id];
-    std::uint32_t o = static_cast<std::uint32_t>(model.eval_position(it.node));
-    if (it.kind == Diagram::Kind::decision) o = std::max({o, owner[it.a], owner[it.b]});
+    std::uint32_t o = it.kind == Diagram::Kind::join ? 0 : static_cast<std::uint32_t>(model.eval_position(it.node));
+    if (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::join) o = std::max({o, owner[it.a], owner[it.b]});
     owner[id] = o;
   }
   const auto& order = model.topological_order();
@@ -330,6 +395,21 @@ void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, do
         eval_task(model, it.node, stage, stride, out, 0, len, ws);
         break;
       }
+      case Diagram::Kind::join: {
+        const double* f = val(it.a);
+        const double* r = val(it.b);
+        if (it.node == 0) {
+          for (std::size_t j = 0; j < len; ++j) out[j] = f[j] + r[j];
+        } else {  // ln(1 - (1 - F)(1 - R))
+          double* t1 = ws.acc.data();
+          double* t2 = ws.tmp.data();
+          vmath::log1mexp(f, t1, len);
+          vmath::log1mexp(r, t2, len);
+          for (std::size_t j = 0; j < len; ++j) t1[j] += t2[j];
+          vmath::log1mexp(t1, out, len);
+        }
+        break;
+      }
       case Diagram::Kind::constant:
       case Diagram::Kind::tangent: break;
     }
@@ -365,6 +445,9 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
         case Diagram::Kind::constant: val[id] = it.node ? 0.0 : kNegInf; break;
         case Diagram::Kind::row: val[id] = lp[it.node]; break;
         case Diagram::Kind::tangent: val[id] = val[it.node]; break;
+        case Diagram::Kind::join:
+          val[id] = it.node == 0 ? val[it.a] + val[it.b] : log1mexp(log1mexp(val[it.a]) + log1mexp(val[it.b]));
+          break;
         case Diagram::Kind::decision: {
           const double l = lp[it.node];
           val[id] = std::min(0.0, logaddexp(l + val[it.b], log1mexp(l) + val[it.a]));
@@ -417,6 +500,12 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
           for (std::size_t i = 0; i < it.b - it.a; ++i) adj[d.kids()[it.a + i]] += a * std::exp(part[i]);
           break;
         case Diagram::Kind::row: out.birnbaum[it.node] += a; break;
+        case Diagram::Kind::join: {
+          const double f = std::exp(val[it.a]), r = std::exp(val[it.b]);
+          adj[it.a] += a * (it.node == 0 ? r : 1 - r);
+          adj[it.b] += a * (it.node == 0 ? f : 1 - f);
+          break;
+        }
         default: break;
       }
     }
@@ -485,6 +574,11 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
           const double p = std::exp(lp[it.node]);
           d1[id] = p * d1[it.b] + (1 - p) * d1[it.a];
           d2[id] = p * d2[it.b] + (1 - p) * d2[it.a];
+        } else if (it.kind == Diagram::Kind::join) {
+          const double pf = std::exp(val[it.a]), pr = std::exp(val[it.b]);
+          const double wf = it.node == 0 ? pr : 1 - pr, wr = it.node == 0 ? pf : 1 - pf;
+          d1[id] = wf * d1[it.a] + wr * d1[it.b];
+          d2[id] = wf * d2[it.a] + wr * d2[it.b];
         } else if (it.kind == Diagram::Kind::gate) {
           bool moves = false;
           for (std::size_t k = it.a; k < it.b && !moves; ++k) moves = d1[d.kids()[k]] != 0 || d2[d.kids()[k]] != 0;

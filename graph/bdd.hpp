@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -43,11 +44,13 @@ namespace capgraph::detail {
 class Diagram {
  public:
   static constexpr std::uint32_t kFalse = 0, kTrue = 1;
-  enum class Kind : std::uint8_t { constant, row, gate, decision, tangent };
+  enum class Kind : std::uint8_t { constant, row, gate, decision, tangent, join };
   struct Item {
     Kind kind = Kind::constant;
-    std::uint32_t node = 0;  ///< row: the node; gate: the task; decision: the shared skill; tangent: the wrapped item
-    std::uint32_t a = 0, b = 0;  ///< decision: lo, hi; gate: its uses' terminals are kids()[a, b)
+    std::uint32_t node = 0;  ///< row: the node; gate: the task; decision: the shared skill; tangent: the wrapped
+                             ///< item; join: 0 for a product (`all`), 1 for a union (`any`)
+    std::uint32_t a = 0, b = 0;  ///< decision: lo, hi; gate: its uses' terminals are kids()[a, b); join: a
+                                 ///< terminal and a diagram (see apply)
   };
 
   /// Throws ModelError (pointing to --max-bdd-nodes and --monte-carlo) when
@@ -86,6 +89,9 @@ class Diagram {
   std::uint32_t decision(std::uint32_t var, std::uint32_t lo, std::uint32_t hi);
   std::uint32_t row(std::size_t c);
   std::uint32_t tangent(std::uint32_t id);
+  std::uint32_t join(std::uint32_t op, std::uint32_t f, std::uint32_t rest);
+  std::pair<std::uint32_t, std::uint32_t> cofactors(std::uint32_t id);  // of an item at its own level
+  std::uint32_t var_of(std::uint32_t id) const;                         // the skill an item tests first
   std::uint32_t wrap(std::uint32_t id, std::unordered_map<std::uint32_t, std::uint32_t>& memo);
   std::uint32_t gate(std::size_t x, const std::vector<std::uint32_t>& kids);
   std::uint32_t apply(std::size_t x, const std::vector<std::uint32_t>& kids);

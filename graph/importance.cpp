@@ -1083,8 +1083,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     for (const std::uint32_t i : cone) nodes.push_back(ops.op[i].node);
     const auto di = detail::diagram_importance(
         model, task, nodes, lp_node, options.max_bdd_nodes,
-        [&](std::size_t x, const double* lp_pos, std::vector<double>& out) {
-          log_local_partials(ops, model.eval_position(x), lp_pos, out);
+        [&](std::size_t t, const double* lp_pos, std::vector<double>& out) {
+          log_local_partials(ops, model.eval_position(t), lp_pos, out);
         });
     for (const std::uint32_t i : cone) {
       const std::size_t v = ops.op[i].node;

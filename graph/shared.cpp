@@ -141,11 +141,10 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
   auto diagram = std::make_shared<DiagramPlan>(plan_diagram(model, limits.max_nodes));
   plan.index.assign(model.size(), -1);
   std::size_t last = 0;
-  for (std::size_t v = 0; v < model.size(); ++v)
-    if (diagram->root[v] >= 0) {
-      plan.index[v] = 0;
-      if (model.node(v).is_task) last = v;
-    }
+  for (std::size_t v = 0; v < model.size(); ++v) {
+    if (diagram->root[v] >= 0 || diagram->offset[v + 1] > diagram->offset[v]) plan.index[v] = 0;  // owns items
+    if (diagram->root[v] >= 0 && model.node(v).is_task) last = v;
+  }
   const double work = static_cast<double>(diagram->diagram->size()) * static_cast<double>(points);
   if (work > limits.max_work)
     throw ModelError("exact evaluation of shared skills is too costly: the decision diagram needs about " +

@@ -27,7 +27,7 @@
 #include "specs/load.hpp"
 
 using namespace capgraph;
-using capgraph::test::Builder;
+using capgraph::testing::Builder;
 using Catch::Matchers::WithinAbs;
 
 namespace {
