@@ -400,13 +400,12 @@ void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, do
         const double* r = val(it.b);
         if (it.node == 0) {
           for (std::size_t j = 0; j < len; ++j) out[j] = f[j] + r[j];
-        } else {  // ln(1 - (1 - F)(1 - R))
+        } else {  // ln(F + (1 - F) R): no 1 - x cancellation where F and R are tiny
           double* t1 = ws.acc.data();
-          double* t2 = ws.tmp.data();
           vmath::log1mexp(f, t1, len);
-          vmath::log1mexp(r, t2, len);
-          for (std::size_t j = 0; j < len; ++j) t1[j] += t2[j];
-          vmath::log1mexp(t1, out, len);
+          for (std::size_t j = 0; j < len; ++j) t1[j] += r[j];
+          vmath::logaddexp(f, t1, out, len);
+          for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
         }
         break;
       }
@@ -446,7 +445,8 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
         case Diagram::Kind::row: val[id] = lp[it.node]; break;
         case Diagram::Kind::tangent: val[id] = val[it.node]; break;
         case Diagram::Kind::join:
-          val[id] = it.node == 0 ? val[it.a] + val[it.b] : log1mexp(log1mexp(val[it.a]) + log1mexp(val[it.b]));
+          val[id] = it.node == 0 ? val[it.a] + val[it.b]
+                                 : std::min(0.0, logaddexp(val[it.a], log1mexp(val[it.a]) + val[it.b]));
           break;
         case Diagram::Kind::decision: {
           const double l = lp[it.node];
