@@ -603,8 +603,8 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // the row is Model::eval_row(): rows are reused once nothing later reads
   // them, so a buffer holds the live rows only (35,000 of 100,000 on the
   // benchmark spec; less fresh memory to fault in, more of it in cache).
-  // Shannon expansion (shared.cpp) reads rows by node index, so a model with
-  // shared skills keeps one row per node.
+  // Exact shared-skill evaluation (shared.cpp, bdd.cpp) reads rows by node
+  // index, so a model with shared skills keeps one row per node.
   const bool by_node = !plan.index.empty();
   const std::uint32_t* row_at = model.eval_row().data();
   const std::size_t rows = by_node ? n : model.eval_rows();
