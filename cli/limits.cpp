@@ -30,12 +30,17 @@ void Limits::add_limits(CLI::App& app, unsigned which) {
         ->capture_default_str();
   }
   if (which & kEngine) {
-    g.add_option("--max-shared-expanded", max_shared_expanded,
-                 "Most shared skills one task may correlate for exact evaluation")
-        ->transform(number_check(Number::integer, 0, 40))
+    g.add_option("--max-bdd-nodes", max_bdd_nodes,
+                 "Most nodes of the decision diagram that evaluates shared skills exactly")
+        ->transform(number_check(Number::integer, 2, 1e9))
         ->capture_default_str();
-    g.add_option("--max-shared-work", max_shared_work, "Most node evaluations the exact shared-skill expansion may take")
+    g.add_option("--max-shared-work", max_shared_work,
+                 "Most node evaluations (diagram nodes x points) of exact shared-skill evaluation")
         ->transform(number_check(Number::positive))
+        ->capture_default_str();
+    g.add_option("--max-shared-expanded", max_shared_expanded,
+                 "Most shared skills one task may correlate for exact evaluation (0: no limit)")
+        ->transform(number_check(Number::integer, 0, 1000000))
         ->capture_default_str();
   }
 }
@@ -54,6 +59,7 @@ EvalOptions Limits::engine(unsigned threads) const {
   o.threads = threads;
   o.max_shared_expanded = max_shared_expanded;
   o.max_shared_work = max_shared_work;
+  o.max_bdd_nodes = max_bdd_nodes;
   return o;
 }
 

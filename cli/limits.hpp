@@ -25,12 +25,13 @@ struct Limits {
   int max_points = specs::LoadOptions{}.max_points;  ///< most sweep points (flag or scale.points)
   int max_shared_expanded = EvalOptions{}.max_shared_expanded;
   double max_shared_work = EvalOptions{}.max_shared_work;
+  std::size_t max_bdd_nodes = EvalOptions{}.max_bdd_nodes;
 
   /// Which limits a command takes.
   enum Applies : unsigned {
     kBytes = 1,   ///< --max-bytes: the command reads a spec or an observations file
     kSpec = 2,    ///< --max-nodes, --max-uses, --max-points: it reads a spec
-    kEngine = 4,  ///< --max-shared-expanded, --max-shared-work: it evaluates exactly
+    kEngine = 4,  ///< --max-bdd-nodes, --max-shared-work, --max-shared-expanded: it evaluates exactly
   };
   void add_limits(CLI::App& app, unsigned which);
 

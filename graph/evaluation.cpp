@@ -357,9 +357,7 @@ struct PassInputs {
       } else {
         leaf_kernel(op, in.knots, *in.cache, a0, len, row);
       }
-      if (in.plan && in.plan->index[op.node] >= 0)
-        expand_shared(*in.model, in.plan->expansions[static_cast<std::size_t>(in.plan->index[op.node])], buf.data(), B,
-                      0, len, ws, scratch);
+      if (in.plan && in.plan->index[op.node] >= 0) run_shared(*in.model, *in.plan, op.node, buf.data(), B, len, ws, scratch);
       if (in.kept_at[i] >= 0) copy_out(row, in.log_p + static_cast<std::size_t>(in.kept_at[i]) * in.m + a0, len);
       if (in.pc_block_at[i] < 0) continue;
       double* pc = pcbuf.data() + static_cast<std::size_t>(in.pc_block_at[i]) * B;
@@ -666,6 +664,8 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     detail::SharedLimits limits;
     limits.max_work = options.max_shared_work;
     limits.max_expanded = options.max_shared_expanded;
+    limits.max_nodes = options.max_bdd_nodes;
+    limits.expansion = options.shared_expansion;
     plan = detail::plan_shared(model, xs.size(), limits, prog.cut);
   }
   Evaluation ev;
@@ -696,8 +696,8 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   // the row is Program::row: rows are reused once nothing later reads
   // them, so a buffer holds the live rows only (35,000 of 100,000 on the
   // benchmark spec; less fresh memory to fault in, more of it in cache).
-  // Shannon expansion (shared.cpp) reads rows by node index, so a model with
-  // shared skills keeps one row per node.
+  // Exact shared-skill evaluation (shared.cpp, bdd.cpp) reads rows by node
+  // index, so a model with shared skills keeps one row per node.
   const bool by_node = !plan.index.empty();
   const std::size_t rows = by_node ? n : program.rows;
   // Per use, the child's row and partial-credit row, read in order with the
@@ -714,7 +714,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     use_pc.resize(program.use_pos.size());
     for (std::size_t u = 0; u < use_pc.size(); ++u) use_pc[u] = pc.block_at[use_pos[u]];
   }
-  const std::size_t B = block_length(options, m, rows + pc.block_rows);
+  const std::size_t B = block_length(options, m, rows + pc.block_rows + plan.scratch_rows());
 
   const detail::PointCache cache(ev.points_, model.spec().scale.law);
   detail::PassInputs in;

@@ -37,12 +37,19 @@ struct EvalOptions {
   /// Worker threads over blocks of scale points (0 = hardware concurrency,
   /// capped by the number of points / 64).
   unsigned threads = 1;
-  /// Exact evaluation of shared skills (docs/measures.md §4, shared.hpp): the most
-  /// shared skills one task may correlate, and the most node evaluations the
-  /// Shannon expansion may take (over all tasks and points). Past either,
-  /// evaluate() throws ModelError pointing to Monte Carlo.
-  int max_shared_expanded = 24;
+  /// Exact evaluation of shared skills (docs/measures.md §4, bdd.hpp): the
+  /// most nodes of the decision diagram, the most node evaluations (diagram
+  /// nodes x points), and the most shared skills one task may correlate (0:
+  /// no limit). Past any, evaluate() throws ModelError pointing to Monte
+  /// Carlo. `shared_expansion` evaluates by Shannon expansion instead.
+  std::size_t max_bdd_nodes = 1'000'000;
   double max_shared_work = 2e9;
+  int max_shared_expanded = 0;
+  bool shared_expansion = false;
+  /// importance(): a task whose Shannon expansion costs at most this many
+  /// node evaluations (2^shared x tasks) is expanded, which gives every
+  /// measure in one go; a larger one goes through the diagram.
+  double small_expansion = 4096;
   /// The nodes whose rows the Evaluation keeps; nullopt keeps every node.
   /// With it, only the kept nodes' cones are evaluated (what they need),
   /// with the same bits as a whole evaluation.
@@ -125,9 +132,10 @@ class Evaluation {
 /// Evaluates every node at the axis values xs (each > 0, finite) and keeps
 /// the rows options.keep names (all by default). The Model must outlive the
 /// Evaluation, so a temporary Model does not compile (the deleted overload
-/// below). Shared skills are evaluated exactly by Shannon expansion
-/// (shared.hpp); throws ModelError when that would exceed the limits in
-/// `options`.
+/// below). Shared skills are evaluated exactly by a decision diagram
+/// (bdd.hpp), or by Shannon expansion (shared.hpp) where EvalOptions asks
+/// for it or overrides evaluate tasks as skills; throws ModelError when
+/// that would exceed the limits in `options`.
 Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOptions& options = {});
 Evaluation evaluate(Model&& model, std::span<const double> xs, const EvalOptions& options = {}) = delete;
 

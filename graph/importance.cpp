@@ -1013,13 +1013,13 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   }
 
   // Shared skills that T correlates (docs/measures.md §4): expand over them.
+  // A small expansion gives every measure at once; otherwise the decision
+  // diagram (bdd.hpp).
   std::optional<detail::SharedExpansion> expansion;
+  bool by_diagram = false;
   if (model.has_shared()) {
-    detail::SharedLimits limits;
-    limits.max_expanded = options.max_shared_expanded;
-    limits.max_work = options.max_shared_work;
-    detail::SharedPlan shared = detail::plan_shared(model, 1, limits);
-    if (shared.index[task] >= 0) expansion = shared.expansions[static_cast<std::size_t>(shared.index[task])];
+    expansion = detail::small_expansion(model, task, options.small_expansion, by_diagram);
+    by_diagram = by_diagram && !expansion;
   }
 
   std::vector<double> lnB(tpos + 1, kNegInf);     // by position
@@ -1058,7 +1058,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   // by the next free worker, the deepest (longest) first; a block's values
   // do not depend on which worker runs it, and each is written by index,
   // so the table is the same for any thread count.
-  if (expansion) queries.clear();  // the expansion gives every improvement potential
+  if (expansion || by_diagram) queries.clear();  // the expansion or diagram gives every improvement potential
   std::vector<std::uint32_t> at;  // the queries' positions in the plan
   const std::size_t blocks = (queries.size() + ImprovementSweep::kBlock - 1) / ImprovementSweep::kBlock;
   std::vector<double> log_p_if_one(queries.size());
@@ -1077,7 +1077,24 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   };
 
   std::vector<double> p_if_one(tpos + 1, -1.0);  // exact P_T with P_i := 1, where computed here
-  if (!expansion) {
+  if (by_diagram) {
+    std::vector<double> lp_node(n);
+    std::vector<std::size_t> nodes;
+    for (std::size_t i = 0; i < n; ++i) lp_node[ops.op[i].node] = lp[i];
+    for (const std::uint32_t i : cone) nodes.push_back(ops.op[i].node);
+    const auto di = detail::diagram_importance(
+        model, task, nodes, lp_node, options.max_bdd_nodes,
+        [&](std::size_t t, const double* lp_pos, std::vector<double>& out) {
+          log_local_partials(ops, detail::program(model).pos[t], lp_pos, out);
+        });
+    for (const std::uint32_t i : cone) {
+      const std::size_t v = ops.op[i].node;
+      lnB[i] = i == tpos ? 0.0 : di.birnbaum[v] > 0 ? std::log(di.birnbaum[v]) : kNegInf;
+      if (i != tpos) p_if_one[i] = di.p_if_one[v];
+    }
+    from_birnbaum();
+    drive_factors();
+  } else if (!expansion) {
     // The adjoint pass (then B) on the first worker; the plan's values on
     // the last, which then starts the sweep; the first joins the sweep
     // once the plan is ready, and both end with the drive factors.

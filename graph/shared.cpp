@@ -15,9 +15,15 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 double SharedExpansion::cost() const { return std::ldexp(static_cast<double>(affected.size()), static_cast<int>(shared.size())); }
 
-SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits,
-                       const std::vector<std::uint8_t>* cut) {
+// The expansion plan (docs/measures.md §4); with `only` >= 0 just that task's
+// expansion, and none (no error) where it would pass a limit. `cut` (by
+// node; null: none) marks tasks evaluated as skills (graph/overrides.hpp):
+// their uses are not read.
+static SharedPlan plan_expansion(const Model& model, std::size_t points, const SharedLimits& limits,
+                                 std::ptrdiff_t only = -1, bool* correlated = nullptr,
+                                 const std::vector<std::uint8_t>* cut = nullptr) {
   const std::size_t n = model.size();
+  const int max_expanded = limits.max_expanded > 0 ? std::min(limits.max_expanded, 62) : 62;
   auto is_task = [&](std::size_t v) { return model.node(v).is_task && !(cut && (*cut)[v]); };
   SharedPlan plan;
   plan.index.assign(n, -1);
@@ -41,7 +47,7 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
   std::vector<std::size_t> cone, stack;
   double work = 0;
   for (std::size_t v : order) {
-    if (!is_task(v) || !below[v]) continue;
+    if (!is_task(v) || !below[v] || (only >= 0 && v != static_cast<std::size_t>(only))) continue;
     // The part of v's cone that leads to shared skills.
     cone.clear();
     stack.assign(1, v);
@@ -77,6 +83,7 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
       if (!is_task(x) && count[x] >= 2) e.shared.push_back(x);
     std::sort(e.shared.begin(), e.shared.end());
     if (!e.shared.empty()) {
+      if (correlated) *correlated = true;
       for (std::size_t s : e.shared) mark[s] = 1;
       for (auto it = cone.rbegin(); it != cone.rend(); ++it) {  // prerequisites first
         const std::size_t x = *it;
@@ -96,6 +103,7 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
       for (std::size_t x : e.affected) mark[x] = 0;
       for (std::size_t s : e.shared) mark[s] = 0;
       auto too_much = [&](const std::string& why) {
+        if (only >= 0) return false;
         std::string names;
         for (std::size_t i = 0; i < e.shared.size() && i < 6; ++i) names += (i ? ", " : "") + model.node(e.shared[i]).id;
         if (e.shared.size() > 6) names += ", ...";
@@ -104,16 +112,17 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
                              "; estimate it with --monte-carlo N instead, or raise the limit",
                          model.node(v).loc);
       };
-      if (static_cast<int>(e.shared.size()) > limits.max_expanded)
-        too_much("more than the " + std::to_string(limits.max_expanded) +
-                 " that can be expanded exactly (--max-shared-expanded; the cost doubles with each)");
+      bool ok = true;
+      if (static_cast<int>(e.shared.size()) > max_expanded)
+        ok = too_much("more than the " + std::to_string(max_expanded) +
+                      " that can be expanded exactly (--max-shared-expanded; the cost doubles with each)");
       work += e.cost() * static_cast<double>(points);
-      if (work > limits.max_work)
-        too_much("the expansion needs about " + std::to_string(static_cast<long long>(work)) +
+      if (ok && work > limits.max_work)
+        ok = too_much("the expansion needs about " + std::to_string(static_cast<long long>(work)) +
                  " node evaluations, over the limit of " + std::to_string(static_cast<long long>(limits.max_work)) +
                  " (--max-shared-work)");
-      plan.index[v] = static_cast<std::ptrdiff_t>(plan.expansions.size());
-      plan.expansions.push_back(std::move(e));
+      if (ok) plan.index[v] = static_cast<std::ptrdiff_t>(plan.expansions.size());
+      if (ok) plan.expansions.push_back(std::move(e));
     }
     for (std::size_t x : cone) {
       seen[x] = 0;
@@ -121,6 +130,58 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
     }
   }
   return plan;
+}
+
+SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits,
+                       const std::vector<std::uint8_t>* cut) {
+  // The diagram is built for the model as compiled; overrides that evaluate
+  // tasks as skills change its structure, so they take the expansion, which
+  // reads the cut.
+  const bool any_cut = cut && std::find(cut->begin(), cut->end(), std::uint8_t{1}) != cut->end();
+  if (limits.expansion || any_cut) return plan_expansion(model, points, limits, -1, nullptr, cut);
+  // --max-shared-expanded still bounds the shared skills one task may
+  // correlate when the user sets it (the expansion's K(v), above).
+  if (limits.max_expanded > 0) {
+    SharedLimits only_count = limits;
+    only_count.max_work = std::numeric_limits<double>::infinity();
+    (void)plan_expansion(model, points, only_count);
+  }
+  SharedPlan plan;
+  auto diagram = std::make_shared<DiagramPlan>(plan_diagram(model, limits.max_nodes));
+  plan.index.assign(model.size(), -1);
+  std::size_t last = 0;
+  for (std::size_t v = 0; v < model.size(); ++v) {
+    if (diagram->root[v] >= 0 || diagram->offset[v + 1] > diagram->offset[v]) plan.index[v] = 0;  // owns items
+    if (diagram->root[v] >= 0 && model.node(v).is_task) last = v;
+  }
+  const double work = static_cast<double>(diagram->diagram->size()) * static_cast<double>(points);
+  if (work > limits.max_work)
+    throw ModelError("exact evaluation of shared skills is too costly: the decision diagram needs about " +
+                         std::to_string(static_cast<long long>(work)) + " node evaluations (" +
+                         std::to_string(diagram->diagram->size()) + " nodes x " + std::to_string(points) +
+                         " points), over the limit of " + std::to_string(static_cast<long long>(limits.max_work)) +
+                         " (--max-shared-work); estimate it with --monte-carlo N instead, or raise the limit",
+                     model.node(last).loc);
+  plan.diagram = std::move(diagram);
+  return plan;
+}
+
+std::optional<SharedExpansion> small_expansion(const Model& model, std::size_t task, double max_cost, bool& needed) {
+  SharedLimits limits;
+  limits.max_work = max_cost;
+  needed = false;
+  SharedPlan plan = plan_expansion(model, 1, limits, static_cast<std::ptrdiff_t>(task), &needed);
+  if (plan.index[task] < 0) return std::nullopt;
+  return std::move(plan.expansions[static_cast<std::size_t>(plan.index[task])]);
+}
+
+void run_shared(const Model& model, const SharedPlan& plan, std::size_t v, double* rows, std::size_t stride,
+                std::size_t len, Workspace& ws, std::vector<double>& scratch) {
+  if (plan.diagram) {
+    eval_diagram(model, *plan.diagram, v, rows, stride, len, ws, scratch);
+    return;
+  }
+  expand_shared(model, plan.expansions[static_cast<std::size_t>(plan.index[v])], rows, stride, 0, len, ws, scratch);
 }
 
 double log_weight(const SharedExpansion& e, std::uint64_t a, const double* rows, std::size_t stride, std::size_t j) {

@@ -1,5 +1,8 @@
 // capgraph/graph/shared.hpp — internal: exact evaluation of shared skills
-// (docs/measures.md §4) by Shannon expansion, used by evaluate() and importance().
+// (docs/measures.md §4), used by evaluate() and importance(): by the decision
+// diagram of bdd.hpp, or by the Shannon expansion below (kept for small
+// bottleneck queries, whose every measure it gives at once, and as an
+// independent check in tests and bench/).
 //
 // A shared skill has one outcome per instance of the task being evaluated.
 // Given the outcomes of all shared skills, every use is again an independent
@@ -18,9 +21,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "bdd.hpp"
 #include "model.hpp"
 #include "node_kernels.hpp"
 
@@ -36,22 +42,38 @@ struct SharedExpansion {
 };
 
 struct SharedPlan {
-  std::vector<std::ptrdiff_t> index;        ///< node -> position in expansions, or -1
+  std::vector<std::ptrdiff_t> index;        ///< node -> position in expansions (0 with the diagram), or -1
   std::vector<SharedExpansion> expansions;  ///< in topological order of their tasks
+  std::shared_ptr<const DiagramPlan> diagram;  ///< the diagram, unless the plan expands
+  /// Scratch rows per point of a block that the evaluation needs besides the nodes' rows.
+  std::size_t scratch_rows() const { return diagram ? diagram->rows_per_point() : 0; }
 };
 
 /// Limits of exact shared evaluation.
 struct SharedLimits {
-  int max_expanded = 24;          ///< largest |K(v)| (2^24 assignments)
-  double max_work = 2e9;          ///< sum of cost() * points
+  int max_expanded = 0;           ///< largest |K(v)| (0: no limit; the expansion stops at 62)
+  double max_work = 2e9;          ///< diagram nodes * points, or the expansion's sum of cost() * points
+  std::size_t max_nodes = 1'000'000;  ///< diagram nodes
+  bool expansion = false;         ///< Shannon expansion instead of the diagram
 };
 
-/// Builds the plan; throws ModelError naming the task, the shared skills and
-/// the limit when exactness would cost too much (the message points to
-/// --monte-carlo and --max-shared-work). `cut` (by node; null: none) marks
-/// tasks evaluated as skills (graph/overrides.hpp): their uses are not read.
+/// Builds the plan: the decision diagram over the shared skills, or the
+/// Shannon expansion (SharedLimits::expansion, or when `cut` marks tasks
+/// evaluated as skills: graph/overrides.hpp). Throws ModelError naming the
+/// task and the limit when exactness would cost too much (the message points
+/// to --monte-carlo). `cut` is by node; null: none.
 SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits,
                        const std::vector<std::uint8_t>* cut = nullptr);
+
+/// The Shannon expansion of `task` when it costs at most max_cost node
+/// evaluations at one point (2^|K| * |affected|), else nullopt; nullopt
+/// also when task correlates no shared skill (`needed` says which).
+std::optional<SharedExpansion> small_expansion(const Model& model, std::size_t task, double max_cost, bool& needed);
+
+/// At node v's place in the pass: the diagram's items owned by v, or v's
+/// expansion (rows by node, stride = the block's length, points [0, len)).
+void run_shared(const Model& model, const SharedPlan& plan, std::size_t v, double* rows, std::size_t stride,
+                std::size_t len, Workspace& ws, std::vector<double>& scratch);
 
 /// Overwrites rows[e.task] over points [j0, j1) with the exact ln P, given
 /// exact rows for every node below (stride = row length). `scratch` is

@@ -58,6 +58,7 @@ expect 0 -- sweep "$spec" --points 3 --monte-carlo 100 --max-mc-samples 100
 ft=examples/fault_tree_three_motor.yaml
 expect 1 "$ft:" "--max-shared-expanded" "--monte-carlo" -- eval "$ft" --at 1e9 --max-shared-expanded 1
 expect 1 "$ft:" "over the limit of 10" "--max-shared-work" -- eval "$ft" --at 1e9 --max-shared-work 10
+expect 1 "$ft:" "would exceed 10 nodes" "--max-bdd-nodes" "--monte-carlo" -- eval "$ft" --at 1e9 --max-bdd-nodes 10
 expect 0 -- eval "$ft" --at 1e9
 # Map nodes.
 expect 1 "limit 3" "--max-map-nodes" -- render "$spec" --at 1e10 --format dot --max-map-nodes 3 -o "$tmp/map.dot"

@@ -1,0 +1,610 @@
+// capgraph/graph/bdd.cpp — the decision diagram over shared skills (bdd.hpp,
+// docs/measures.md §4).
+#include "graph/bdd.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <tuple>
+
+#include "graph/curve_eval.hpp"
+#include "graph/vmath.hpp"
+
+namespace capgraph::detail {
+
+namespace {
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+constexpr std::uint32_t kNoLevel = std::numeric_limits<std::uint32_t>::max();
+// Tags that keep the unique table's keys of different kinds apart (a key
+// is the tag, then the item's fields; a node index never reaches them).
+constexpr std::uint32_t kTagDecision = 0xFFFFFFF0u, kTagGate = 0xFFFFFFF1u, kTagTangent = 0xFFFFFFF2u,
+                        kTagJoin = 0xFFFFFFF3u;
+}  // namespace
+
+std::size_t Diagram::KeyHash::operator()(const std::vector<std::uint32_t>& k) const noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ k.size();
+  for (const std::uint32_t x : k) {
+    h ^= x + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h *= 0xBF58476D1CE4E5B9ull;
+  }
+  return static_cast<std::size_t>(h ^ (h >> 31));
+}
+
+Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse)
+    : model_(model), max_items_(std::max<std::size_t>(max_items, 2)), collapse_(collapse) {
+  const std::size_t n = model.size();
+  below_.assign(n, 0);
+  level_.assign(n, kNoLevel);
+  built_.assign(n, -1);
+  std::uint32_t next = 0;
+  for (const std::size_t v : model.topological_order()) {
+    const NodeSpec& node = model.node(v);
+    if (!node.is_task) {
+      below_[v] = node.shared;
+      if (node.shared) level_[v] = next++;
+      continue;
+    }
+    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) below_[v] |= below_[model.use_child(u)];
+  }
+  items_.push_back({Kind::constant, 0, 0, 0});  // kFalse
+  items_.push_back({Kind::constant, 1, 0, 0});  // kTrue
+}
+
+void Diagram::too_large(std::size_t task) const {
+  throw ModelError("exact evaluation of shared skills is too costly: the decision diagram of `" + model_.node(task).id +
+                       "` would exceed " + std::to_string(max_items_) +
+                       " nodes (--max-bdd-nodes); estimate it with --monte-carlo N instead, or raise the limit",
+                   model_.node(task).loc);
+}
+
+std::uint32_t Diagram::add(Item item) {
+  if (items_.size() >= max_items_) too_large(building_);
+  items_.push_back(item);
+  return static_cast<std::uint32_t>(items_.size() - 1);
+}
+
+std::uint32_t Diagram::level(std::uint32_t id) const {
+  for (;;) {
+    const Item& it = items_[id];
+    if (it.kind == Kind::decision) return level_[it.node];
+    if (it.kind != Kind::join) return kNoLevel;
+    id = it.b;
+  }
+}
+
+// A product (op 0) or union (op 1) of a terminal f and a diagram `rest`:
+// f does not depend on the outcomes `rest` tests, so over them the mean is
+// f * mean(rest), or 1 - (1 - f)(1 - mean(rest)), and cofactors pass
+// through to `rest`. This keeps a finished use of an `all`/`any` out of the
+// expansion of the others (apply), so that tasks whose shared skills come
+// one after the other in the order give a diagram linear in their number,
+// not one item per combination of the finished uses' values.
+std::uint32_t Diagram::join(std::uint32_t op, std::uint32_t f, std::uint32_t rest) {
+  const std::uint32_t unit = op == 0 ? kTrue : kFalse, zero = op == 0 ? kFalse : kTrue;
+  if (f == zero || rest == zero) return zero;
+  if (f == unit) return rest;
+  if (rest == unit) return f;
+  std::vector<std::uint32_t> key{kTagJoin, op, f, rest};
+  const auto it = unique_.find(key);
+  if (it != unique_.end()) return it->second;
+  const std::uint32_t id = add({Kind::join, op, f, rest});
+  unique_.emplace(std::move(key), id);
+  return id;
+}
+
+std::pair<std::uint32_t, std::uint32_t> Diagram::cofactors(std::uint32_t id) {
+  const Item it = items_[id];
+  if (it.kind == Kind::decision) return {it.a, it.b};
+  const auto [lo, hi] = cofactors(it.b);  // a join
+  return {join(it.node, it.a, lo), join(it.node, it.a, hi)};
+}
+
+std::uint32_t Diagram::decision(std::uint32_t var, std::uint32_t lo, std::uint32_t hi) {
+  if (lo == hi) return lo;  // reduction: the test does not matter
+  std::vector<std::uint32_t> key{kTagDecision, var, lo, hi};
+  const auto it = unique_.find(key);
+  if (it != unique_.end()) return it->second;
+  const std::uint32_t id = add({Kind::decision, var, lo, hi});
+  unique_.emplace(std::move(key), id);
+  return id;
+}
+
+std::uint32_t Diagram::row(std::size_t c) {
+  const auto it = rows_.find(static_cast<std::uint32_t>(c));
+  if (it != rows_.end()) return it->second;
+  const std::uint32_t id = add({Kind::row, static_cast<std::uint32_t>(c), 0, 0});
+  rows_.emplace(static_cast<std::uint32_t>(c), id);
+  return id;
+}
+
+std::uint32_t Diagram::tangent(std::uint32_t inner) {
+  std::vector<std::uint32_t> key{kTagTangent, inner};
+  const auto it = unique_.find(key);
+  if (it != unique_.end()) return it->second;
+  const std::uint32_t id = add({Kind::tangent, inner, 0, 0});
+  unique_.emplace(std::move(key), id);
+  return id;
+}
+
+std::uint32_t Diagram::var_of(std::uint32_t id) const {
+  while (items_[id].kind == Kind::join) id = items_[id].b;
+  return items_[id].node;
+}
+
+// Every terminal of `id` as a tangent item; joins over decisions are
+// expanded so that each terminal is the task's whole value there.
+std::uint32_t Diagram::wrap(std::uint32_t id, std::unordered_map<std::uint32_t, std::uint32_t>& memo) {
+  const auto it = memo.find(id);
+  if (it != memo.end()) return it->second;
+  std::uint32_t r;
+  if (level(id) == kNoLevel) {
+    r = tangent(id);
+  } else {
+    const auto [lo, hi] = cofactors(id);
+    r = decision(var_of(id), wrap(lo, memo), wrap(hi, memo));
+  }
+  memo.emplace(id, r);
+  return r;
+}
+
+// Whether constants already decide task x's value given its uses'
+// terminals (kids, one per use): 1 or 0, or -1. With a guess g only a sure
+// success decides (g + (1 - g) * 0 = g is no constant).
+int Diagram::fold(std::size_t x, const std::vector<std::uint32_t>& kids) const {
+  const NodeSpec& node = model_.node(x);
+  const bool no_guess = node.guess == 0;
+  const std::size_t ub = model_.use_begin(x);
+  double sure = 0, possible = 0, total = 0;
+  for (std::size_t i = 0; i < kids.size(); ++i) {
+    const double n = model_.use_count(ub + i);
+    total += n;
+    if (kids[i] == kTrue) sure += n;
+    if (kids[i] != kFalse) possible += n;
+  }
+  switch (node.gate) {
+    case GateKind::all:
+      if (possible < total) return no_guess ? 0 : -1;
+      return sure == total ? 1 : -1;
+    case GateKind::any:
+      if (sure > 0) return 1;
+      return possible == 0 && no_guess ? 0 : -1;
+    case GateKind::at_least:
+      if (sure >= node.k) return 1;
+      return possible < node.k && no_guess ? 0 : -1;
+    case GateKind::best_of:
+    case GateKind::mean:
+      if (sure == total) return 1;
+      return possible == 0 && no_guess ? 0 : -1;
+  }
+  return -1;
+}
+
+std::uint32_t Diagram::gate(std::size_t x, const std::vector<std::uint32_t>& kids) {
+  const NodeSpec& node = model_.node(x);
+  if (collapse_ && kids.size() == 1 && node.guess == 0 && model_.use_count(model_.use_begin(x)) == 1 &&
+      (node.gate == GateKind::all || node.gate == GateKind::any || node.gate == GateKind::mean ||
+       (node.gate == GateKind::at_least && node.k == 1)))
+    return kids[0];
+  std::vector<std::uint32_t> key;
+  key.reserve(kids.size() + 2);
+  key.push_back(kTagGate);
+  key.push_back(static_cast<std::uint32_t>(x));
+  key.insert(key.end(), kids.begin(), kids.end());
+  const auto it = unique_.find(key);
+  if (it != unique_.end()) return it->second;
+  const auto a = static_cast<std::uint32_t>(kids_.size());
+  kids_.insert(kids_.end(), kids.begin(), kids.end());
+  const std::uint32_t id = add({Kind::gate, static_cast<std::uint32_t>(x), a, static_cast<std::uint32_t>(kids_.size())});
+  unique_.emplace(std::move(key), id);
+  return id;
+}
+
+// Task x over its uses' diagrams: Shannon's expansion on the first shared
+// skill in the order that any of them tests, until every use is a terminal.
+std::uint32_t Diagram::apply(std::size_t x, const std::vector<std::uint32_t>& kids) {
+  if (const int f = fold(x, kids); f >= 0) return static_cast<std::uint32_t>(f);
+  std::uint32_t top = kNoLevel;
+  for (const std::uint32_t k : kids) top = std::min(top, level(k));
+  if (top == kNoLevel) return gate(x, kids);
+  const NodeSpec& node = model_.node(x);
+  if (node.guess == 0 && (node.gate == GateKind::all || node.gate == GateKind::any)) {
+    // Finished uses (terminals) out of the expansion of the others: x =
+    // f (x) rest, f = x's gate over the finished uses, rest over the others
+    // (each with the gate's unit in the other places).
+    const std::uint32_t unit = node.gate == GateKind::all ? kTrue : kFalse;
+    std::vector<std::uint32_t> done(kids.size(), unit), open(kids.size(), unit);
+    bool any_done = false;
+    for (std::size_t i = 0; i < kids.size(); ++i) {
+      if (level(kids[i]) == kNoLevel) {
+        done[i] = kids[i];
+        any_done = any_done || kids[i] != unit;
+      } else {
+        open[i] = kids[i];
+      }
+    }
+    if (any_done) {
+      const std::uint32_t f = apply(x, done);
+      return join(node.gate == GateKind::all ? 0 : 1, f, apply(x, open));
+    }
+  }
+  std::vector<std::uint32_t> key;
+  key.reserve(kids.size() + 1);
+  key.push_back(static_cast<std::uint32_t>(x));
+  key.insert(key.end(), kids.begin(), kids.end());
+  if (const auto it = computed_.find(key); it != computed_.end()) return it->second;
+  std::uint32_t var = 0;
+  std::vector<std::uint32_t> lo(kids), hi(kids);
+  for (std::size_t i = 0; i < kids.size(); ++i)
+    if (level(kids[i]) == top) {
+      var = var_of(kids[i]);
+      std::tie(lo[i], hi[i]) = cofactors(kids[i]);
+    }
+  const std::uint32_t l = apply(x, lo);
+  const std::uint32_t h = apply(x, hi);
+  const std::uint32_t r = decision(var, l, h);
+  if (logging_) log_computed_.push_back(key);
+  computed_.emplace(std::move(key), r);
+  return r;
+}
+
+std::uint32_t Diagram::build(std::size_t v) {
+  if (built_[v] >= 0) return static_cast<std::uint32_t>(built_[v]);
+  std::uint32_t r;
+  const NodeSpec& node = model_.node(v);
+  if (!below_[v]) {
+    r = row(v);
+  } else if (!node.is_task) {
+    building_ = v;
+    r = decision(static_cast<std::uint32_t>(v), kFalse, kTrue);
+  } else {
+    std::vector<std::uint32_t> kids;
+    kids.reserve(model_.use_end(v) - model_.use_begin(v));
+    for (std::size_t u = model_.use_begin(v); u < model_.use_end(v); ++u) kids.push_back(build(model_.use_child(u)));
+    building_ = v;
+    r = apply(v, kids);
+  }
+  built_[v] = r;
+  return r;
+}
+
+std::uint32_t Diagram::build_replaced(std::size_t v, std::size_t target, bool forced, const std::vector<char>& ancestor) {
+  std::unordered_map<std::uint32_t, std::uint32_t> memo, wrapped;
+  std::function<std::uint32_t(std::size_t)> rec = [&](std::size_t u) -> std::uint32_t {
+    if (u == target) return forced ? kTrue : wrap(build(u), wrapped);
+    if (!ancestor[u]) return build(u);
+    if (const auto it = memo.find(static_cast<std::uint32_t>(u)); it != memo.end()) return it->second;
+    std::vector<std::uint32_t> kids;
+    for (std::size_t w = model_.use_begin(u); w < model_.use_end(u); ++w) kids.push_back(rec(model_.use_child(w)));
+    building_ = u;
+    const std::uint32_t r = apply(u, kids);
+    memo.emplace(static_cast<std::uint32_t>(u), r);
+    return r;
+  };
+  return rec(v);
+}
+
+std::size_t Diagram::checkpoint() {
+  logging_ = true;
+  kids_mark_ = kids_.size();
+  return items_.size();
+}
+
+void Diagram::rollback(std::size_t mark) {
+  for (std::size_t id = mark; id < items_.size(); ++id) {
+    const Item& it = items_[id];
+    switch (it.kind) {
+      case Kind::constant: break;
+      case Kind::row: rows_.erase(it.node); break;
+      case Kind::decision: unique_.erase(std::vector<std::uint32_t>{kTagDecision, it.node, it.a, it.b}); break;
+      case Kind::tangent: unique_.erase(std::vector<std::uint32_t>{kTagTangent, it.node}); break;
+      case Kind::join: unique_.erase(std::vector<std::uint32_t>{kTagJoin, it.node, it.a, it.b}); break;
+      case Kind::gate: {
+        std::vector<std::uint32_t> key{kTagGate, it.node};
+        key.insert(key.end(), kids_.begin() + it.a, kids_.begin() + it.b);
+        unique_.erase(key);
+        break;
+      }
+    }
+  }
+  for (const auto& key : log_computed_) computed_.erase(key);
+  log_computed_.clear();
+  items_.resize(mark);
+  kids_.resize(kids_mark_);
+  logging_ = false;
+}
+
+// ---- evaluation over a block of points --------------------------------------
+
+DiagramPlan plan_diagram(const Model& model, std::size_t max_items) {
+  const std::size_t n = model.size();
+  DiagramPlan plan;
+  plan.diagram = std::make_unique<Diagram>(model, max_items);
+  Diagram& d = *plan.diagram;
+  plan.root.assign(n, -1);
+  plan.var_slot.assign(n, 0);
+  for (const std::size_t v : model.topological_order()) {
+    if (!d.has_shared_below(v)) continue;
+    plan.root[v] = d.build(v);
+    if (!model.node(v).is_task) plan.var_slot[v] = static_cast<std::uint32_t>(plan.vars++);
+  }
+  // Owners (see DiagramPlan), by topological position; kids before items.
+  const auto& items = d.items();
+  std::vector<std::uint32_t> owner(items.size(), 0);
+  for (std::size_t id = 2; id < items.size(); ++id) {
+    const Diagram::Item& it = items[id];
+    std::uint32_t o = it.kind == Diagram::Kind::join ? 0 : static_cast<std::uint32_t>(model.eval_position(it.node));
+    if (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::join) o = std::max({o, owner[it.a], owner[it.b]});
+    owner[id] = o;
+  }
+  const auto& order = model.topological_order();
+  plan.offset.assign(n + 1, 0);
+  for (std::size_t id = 2; id < items.size(); ++id) ++plan.offset[order[owner[id]] + 1];
+  for (std::size_t v = 0; v < n; ++v) plan.offset[v + 1] += plan.offset[v];
+  plan.owned.resize(plan.offset[n]);
+  std::vector<std::uint32_t> fill(plan.offset.begin(), plan.offset.end() - 1);
+  for (std::size_t id = 2; id < items.size(); ++id) plan.owned[fill[order[owner[id]]]++] = static_cast<std::uint32_t>(id);
+  return plan;
+}
+
+void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, double* rows, std::size_t stride,
+                  std::size_t len, Workspace& ws, std::vector<double>& scratch) {
+  const Diagram& d = *plan.diagram;
+  const std::size_t nitems = d.size();
+  const std::size_t need = plan.rows_per_point() * stride;
+  if (scratch.size() < need) scratch.resize(need);
+  if (ws.acc.size() < len) ws.acc.resize(len);
+  if (ws.tmp.size() < len) ws.tmp.resize(len);
+  double* S = scratch.data();
+  auto val = [&](std::size_t id) { return S + id * stride; };
+  double* l1m_base = S + nitems * stride;
+  double* stage = S + (nitems + plan.vars) * stride;  // by node, read by eval_task
+  std::fill(val(Diagram::kFalse), val(Diagram::kFalse) + len, kNegInf);
+  std::fill(val(Diagram::kTrue), val(Diagram::kTrue) + len, 0.0);
+  const NodeSpec& node = model.node(v);
+  if (!node.is_task && node.shared) vmath::log1mexp(rows + v * stride, l1m_base + plan.var_slot[v] * stride, len);
+  const auto& items = d.items();
+  const auto& kids = d.kids();
+  for (std::size_t k = plan.offset[v]; k < plan.offset[v + 1]; ++k) {
+    const std::size_t id = plan.owned[k];
+    const Diagram::Item& it = items[id];
+    double* out = val(id);
+    switch (it.kind) {
+      case Diagram::Kind::row: std::copy(rows + std::size_t{it.node} * stride, rows + std::size_t{it.node} * stride + len, out); break;
+      case Diagram::Kind::decision: {
+        const double* lp = rows + std::size_t{it.node} * stride;
+        const double* l1m = l1m_base + plan.var_slot[it.node] * stride;
+        const double* lo = val(it.a);
+        const double* hi = val(it.b);
+        double* t1 = ws.acc.data();
+        double* t2 = ws.tmp.data();
+        for (std::size_t j = 0; j < len; ++j) {
+          t1[j] = lp[j] + hi[j];
+          t2[j] = l1m[j] + lo[j];
+        }
+        vmath::logaddexp(t1, t2, out, len);
+        for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
+        break;
+      }
+      case Diagram::Kind::gate: {
+        const std::size_t ub = model.use_begin(it.node);
+        for (std::size_t i = 0; i < it.b - it.a; ++i) {
+          const double* src = val(kids[it.a + i]);
+          std::copy(src, src + len, stage + model.use_child(ub + i) * stride);
+        }
+        eval_task(model, it.node, stage, stride, out, 0, len, ws);
+        break;
+      }
+      case Diagram::Kind::join: {
+        const double* f = val(it.a);
+        const double* r = val(it.b);
+        if (it.node == 0) {
+          for (std::size_t j = 0; j < len; ++j) out[j] = f[j] + r[j];
+        } else {  // ln(F + (1 - F) R): no 1 - x cancellation where F and R are tiny
+          double* t1 = ws.acc.data();
+          vmath::log1mexp(f, t1, len);
+          for (std::size_t j = 0; j < len; ++j) t1[j] += r[j];
+          vmath::logaddexp(f, t1, out, len);
+          for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
+        }
+        break;
+      }
+      case Diagram::Kind::constant:
+      case Diagram::Kind::tangent: break;
+    }
+  }
+  if (node.is_task && plan.root[v] >= 0) {
+    const double* r = val(static_cast<std::size_t>(plan.root[v]));
+    std::copy(r, r + len, rows + v * stride);
+  }
+}
+
+// ---- bottleneck measures ----------------------------------------------------
+
+DiagramImportance diagram_importance(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
+                                     const std::vector<double>& lp, std::size_t max_items, const PartialsFn& partials) {
+  const std::size_t n = model.size();
+  Diagram d(model, max_items, /*collapse=*/false);
+  std::vector<std::size_t> up(cone);  // children first
+  std::sort(up.begin(), up.end(), [&](std::size_t a, std::size_t b) { return model.eval_position(a) < model.eval_position(b); });
+  for (const std::size_t v : up) d.build(v);
+  const std::uint32_t root = d.build(task);
+
+  Workspace ws;
+  std::vector<double> stage(n, 0.0), lp_pos(n, 0.0), stage_pos(n, 0.0), part;
+  for (const std::size_t v : cone) lp_pos[model.eval_position(v)] = lp[v];
+  std::vector<double> val;  // ln P by item
+  // Evaluates items [from, size) at the point.
+  auto evaluate_items = [&](std::size_t from) {
+    const auto& items = d.items();
+    val.resize(items.size());
+    for (std::size_t id = from; id < items.size(); ++id) {
+      const Diagram::Item& it = items[id];
+      switch (it.kind) {
+        case Diagram::Kind::constant: val[id] = it.node ? 0.0 : kNegInf; break;
+        case Diagram::Kind::row: val[id] = lp[it.node]; break;
+        case Diagram::Kind::tangent: val[id] = val[it.node]; break;
+        case Diagram::Kind::join:
+          val[id] = it.node == 0 ? val[it.a] + val[it.b]
+                                 : std::min(0.0, logaddexp(val[it.a], log1mexp(val[it.a]) + val[it.b]));
+          break;
+        case Diagram::Kind::decision: {
+          const double l = lp[it.node];
+          val[id] = std::min(0.0, logaddexp(l + val[it.b], log1mexp(l) + val[it.a]));
+          break;
+        }
+        case Diagram::Kind::gate: {
+          const std::size_t ub = model.use_begin(it.node);
+          for (std::size_t i = 0; i < it.b - it.a; ++i) stage[model.use_child(ub + i)] = val[d.kids()[it.a + i]];
+          eval_task(model, it.node, stage.data(), 1, &val[id], 0, 1, ws);
+          break;
+        }
+      }
+    }
+  };
+  // ln dP_x/dP_c per use of gate item `id`, at its terminals' values.
+  auto gate_partials = [&](const Diagram::Item& it) {
+    const std::size_t ub = model.use_begin(it.node);
+    for (std::size_t i = 0; i < it.b - it.a; ++i)
+      stage_pos[model.eval_position(model.use_child(ub + i))] = val[d.kids()[it.a + i]];
+    partials(it.node, stage_pos.data(), part);
+  };
+  evaluate_items(0);
+  const double p_task = std::exp(val[root]);
+
+  DiagramImportance out;
+  out.birnbaum.assign(n, 0.0);
+  out.p_if_one.assign(n, -1.0);
+
+  // Adjoint over the items (linear: every weight is a probability or a
+  // local partial): decisions give the shared skills' B = P(T|s=1) -
+  // P(T|s=0); rows seed the part of the cone that shares nothing.
+  {
+    const auto& items = d.items();
+    std::vector<double> adj(items.size(), 0.0);
+    adj[root] = 1;
+    for (std::size_t id = items.size(); id-- > 2;) {
+      const double a = adj[id];
+      if (a == 0) continue;
+      const Diagram::Item& it = items[id];
+      switch (it.kind) {
+        case Diagram::Kind::decision: {
+          const double p = std::exp(lp[it.node]);
+          adj[it.b] += p * a;
+          adj[it.a] += (1 - p) * a;
+          out.birnbaum[it.node] += a * (std::exp(val[it.b]) - std::exp(val[it.a]));
+          break;
+        }
+        case Diagram::Kind::gate:
+          gate_partials(it);
+          for (std::size_t i = 0; i < it.b - it.a; ++i) adj[d.kids()[it.a + i]] += a * std::exp(part[i]);
+          break;
+        case Diagram::Kind::row: out.birnbaum[it.node] += a; break;
+        case Diagram::Kind::join: {
+          const double f = std::exp(val[it.a]), r = std::exp(val[it.b]);
+          adj[it.a] += a * (it.node == 0 ? r : 1 - r);
+          adj[it.b] += a * (it.node == 0 ? f : 1 - f);
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+  // The part without shared skills: the ordinary chain rule, parents first.
+  std::vector<std::size_t> down(up.rbegin(), up.rend());
+  for (const std::size_t v : down) {
+    if (d.has_shared_below(v) || !model.node(v).is_task || out.birnbaum[v] == 0) continue;
+    partials(v, lp_pos.data(), part);
+    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u)
+      out.birnbaum[model.use_child(u)] += out.birnbaum[v] * std::exp(part[u - model.use_begin(v)]);
+  }
+
+  // Uses of every node in one instance of T (docs/measures.md §6).
+  std::vector<double> uses(n, 0.0);
+  uses[task] = 1;
+  for (const std::size_t v : down) {
+    const NodeSpec& node = model.node(v);
+    if (!node.is_task) continue;
+    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
+      const double times = node.gate == GateKind::best_of ? node.best_n : node.gate == GateKind::mean ? 1.0 : model.use_count(u);
+      uses[model.use_child(u)] += uses[v] * times;
+    }
+  }
+
+  // The rest by rebuilding T's diagram with one node replaced: the shared
+  // sub-diagrams are reused, only the node's ancestors are new.
+  std::vector<char> ancestor(n, 0);
+  std::vector<double> d1, d2;  // tangents along P(i|a) += 1 and += 1 - P(i|a)
+  for (const std::size_t i : cone) {
+    if (i == task) continue;
+    const NodeSpec& node = model.node(i);
+    if (!node.is_task && node.shared) {
+      out.p_if_one[i] = p_task + -std::expm1(lp[i]) * out.birnbaum[i];
+      continue;
+    }
+    const bool affected = d.has_shared_below(i);
+    if (!affected && uses[i] == 1.0) {
+      out.p_if_one[i] = p_task + -std::expm1(lp[i]) * out.birnbaum[i];
+      continue;
+    }
+    for (const std::size_t v : up) {
+      if (v == i) continue;
+      bool mark = false;
+      for (std::size_t u = model.use_begin(v); u < model.use_end(v) && !mark; ++u) {
+        const std::size_t c = model.use_child(u);
+        mark = c == i || ancestor[c];
+      }
+      ancestor[v] = mark;
+    }
+    if (affected) {
+      // B_i (and, with one use, IP_i) by forward derivatives through the
+      // rebuilt ancestors: tangent items start them.
+      const std::size_t mark = d.checkpoint();
+      const std::uint32_t r = d.build_replaced(task, i, false, ancestor);
+      evaluate_items(mark);
+      const auto& items = d.items();
+      d1.assign(items.size(), 0.0);
+      d2.assign(items.size(), 0.0);
+      for (std::size_t id = mark; id < items.size(); ++id) {
+        const Diagram::Item& it = items[id];
+        if (it.kind == Diagram::Kind::tangent) {
+          d1[id] = 1;
+          d2[id] = -std::expm1(val[it.node]);
+        } else if (it.kind == Diagram::Kind::decision) {
+          const double p = std::exp(lp[it.node]);
+          d1[id] = p * d1[it.b] + (1 - p) * d1[it.a];
+          d2[id] = p * d2[it.b] + (1 - p) * d2[it.a];
+        } else if (it.kind == Diagram::Kind::join) {
+          const double pf = std::exp(val[it.a]), pr = std::exp(val[it.b]);
+          const double wf = it.node == 0 ? pr : 1 - pr, wr = it.node == 0 ? pf : 1 - pf;
+          d1[id] = wf * d1[it.a] + wr * d1[it.b];
+          d2[id] = wf * d2[it.a] + wr * d2[it.b];
+        } else if (it.kind == Diagram::Kind::gate) {
+          bool moves = false;
+          for (std::size_t k = it.a; k < it.b && !moves; ++k) moves = d1[d.kids()[k]] != 0 || d2[d.kids()[k]] != 0;
+          if (!moves) continue;
+          gate_partials(it);
+          for (std::size_t k = 0; k < it.b - it.a; ++k) {
+            const double w = std::exp(part[k]);
+            d1[id] += w * d1[d.kids()[it.a + k]];
+            d2[id] += w * d2[d.kids()[it.a + k]];
+          }
+        }
+      }
+      out.birnbaum[i] = std::max(0.0, d1[r]);
+      if (uses[i] == 1.0) out.p_if_one[i] = p_task + std::max(0.0, d2[r]);
+      d.rollback(mark);
+    }
+    if (out.p_if_one[i] < 0) {
+      const std::size_t mark = d.checkpoint();
+      const std::uint32_t r = d.build_replaced(task, i, true, ancestor);
+      evaluate_items(mark);
+      out.p_if_one[i] = std::exp(val[r]);
+      d.rollback(mark);
+    }
+    for (const std::size_t v : up) ancestor[v] = 0;
+  }
+  return out;
+}
+
+}  // namespace capgraph::detail
