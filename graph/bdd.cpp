@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "graph/curve_eval.hpp"
+#include "graph/detail/program.hpp"
 #include "graph/vmath.hpp"
 
 namespace capgraph::detail {
@@ -333,7 +334,7 @@ DiagramPlan plan_diagram(const Model& model, std::size_t max_items) {
   std::vector<std::uint32_t> owner(items.size(), 0);
   for (std::size_t id = 2; id < items.size(); ++id) {
     const Diagram::Item& it = items[id];
-    std::uint32_t o = it.kind == Diagram::Kind::join ? 0 : static_cast<std::uint32_t>(model.eval_position(it.node));
+    std::uint32_t o = it.kind == Diagram::Kind::join ? 0 : static_cast<std::uint32_t>(detail::program(model).pos[it.node]);
     if (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::join) o = std::max({o, owner[it.a], owner[it.b]});
     owner[id] = o;
   }
@@ -426,13 +427,13 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
   const std::size_t n = model.size();
   Diagram d(model, max_items, /*collapse=*/false);
   std::vector<std::size_t> up(cone);  // children first
-  std::sort(up.begin(), up.end(), [&](std::size_t a, std::size_t b) { return model.eval_position(a) < model.eval_position(b); });
+  std::sort(up.begin(), up.end(), [&](std::size_t a, std::size_t b) { return detail::program(model).pos[a] < detail::program(model).pos[b]; });
   for (const std::size_t v : up) d.build(v);
   const std::uint32_t root = d.build(task);
 
   Workspace ws;
   std::vector<double> stage(n, 0.0), lp_pos(n, 0.0), stage_pos(n, 0.0), part;
-  for (const std::size_t v : cone) lp_pos[model.eval_position(v)] = lp[v];
+  for (const std::size_t v : cone) lp_pos[detail::program(model).pos[v]] = lp[v];
   std::vector<double> val;  // ln P by item
   // Evaluates items [from, size) at the point.
   auto evaluate_items = [&](std::size_t from) {
@@ -466,7 +467,7 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
   auto gate_partials = [&](const Diagram::Item& it) {
     const std::size_t ub = model.use_begin(it.node);
     for (std::size_t i = 0; i < it.b - it.a; ++i)
-      stage_pos[model.eval_position(model.use_child(ub + i))] = val[d.kids()[it.a + i]];
+      stage_pos[detail::program(model).pos[model.use_child(ub + i)]] = val[d.kids()[it.a + i]];
     partials(it.node, stage_pos.data(), part);
   };
   evaluate_items(0);

@@ -145,7 +145,7 @@ void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, do
 /// Exact bottleneck measures of `task` at one point from the diagram
 /// (docs/measures.md §6): ln P by node in `lp`; `partials(x, lp_by_position,
 /// out)` gives ln dP_x/dP_c per use of task x (importance.cpp's local
-/// partials), with lp_by_position indexed by Model::eval_position. Writes,
+/// partials), with lp_by_position indexed by evaluation position (detail::Program::pos). Writes,
 /// by node, the Birnbaum measure and P_T with P_i := 1 for every node of
 /// the cone (`cone`: node indices, T first).
 struct DiagramImportance {
