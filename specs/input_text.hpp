@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "graph/model_spec.hpp"
+#include "../graph/model_spec.hpp"
 
 namespace capgraph::specs {
 
