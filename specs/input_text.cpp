@@ -1,6 +1,8 @@
 // capgraph/specs/input_text.cpp — see input_text.hpp.
 #include "specs/input_text.hpp"
 
+#include "text/number_format.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -78,12 +80,6 @@ bool is_yaml_non_finite(std::string_view t) {
   return t == ".inf" || t == ".Inf" || t == ".INF" || t == ".nan" || t == ".NaN" || t == ".NAN";
 }
 
-std::string text::compact(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
 }  // namespace
 
 NumberStatus parse_number(std::string_view t, double& out) {
@@ -102,14 +98,14 @@ NumberStatus parse_number(std::string_view t, double& out) {
 
 std::string scale_problem(double x, const ScaleSpec* scale) {
   if (!(x >= kScaleMin && x <= kScaleMax))
-    return text::compact(x) + " is outside the accepted scale range [" + text::compact(kScaleMin) + ", " +
-           text::compact(kScaleMax) + "]";
+    return text::significant(x, 4) + " is outside the accepted scale range [" + text::significant(kScaleMin, 4) + ", " +
+           text::significant(kScaleMax, 4) + "]";
   if (scale == nullptr) return "";
   const ScalePoint pt = ScaleAxis(*scale).at(x);
   const auto bad = [](double v) { return !std::isfinite(v) || v < std::numeric_limits<double>::min(); };
   const char* what = bad(pt.N) ? "parameters N" : bad(pt.D) ? "training tokens D" : bad(pt.C) ? "compute C" : nullptr;
   if (what == nullptr) return "";
-  return "at the scale point " + text::compact(x) + " the " + what +
+  return "at the scale point " + text::significant(x, 4) + " the " + what +
          " would not be a finite, normal number (given tokens_per_param, data_limit and the law)";
 }
 
