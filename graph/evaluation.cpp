@@ -26,7 +26,7 @@
 #include "graph/curve_eval.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
-#include "graph/vmath.hpp"
+#include "graph/simd/vmath.hpp"
 #include "graph/workers.hpp"
 
 namespace capgraph {

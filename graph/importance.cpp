@@ -39,7 +39,7 @@
 #include "graph/evaluation.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
-#include "graph/vmath.hpp"
+#include "graph/simd/vmath.hpp"
 #include "graph/workers.hpp"
 
 namespace capgraph {
