@@ -33,6 +33,7 @@ EvalOptions CommonOptions::engine(unsigned threads) const {
   o.threads = threads;
   o.max_shared_expanded = max_shared_expanded;
   o.max_shared_work = max_shared_work;
+  o.max_at_least_work = max_at_least_work;
   return o;
 }
 
@@ -61,6 +62,10 @@ void CommonOptions::add_loading(CLI::App& app, bool engine) {
       ->check(CLI::Range(0, 40))
       ->capture_default_str();
   app.add_option("--max-shared-work", max_shared_work, "Most node evaluations the exact shared-skill expansion may take")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-at-least-work", max_at_least_work,
+                 "Most term updates one at_least gate may take at one point (uses of distinct probabilities)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 }

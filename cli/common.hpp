@@ -44,6 +44,7 @@ struct CommonOptions {
 
   int max_shared_expanded = 24;
   double max_shared_work = 2e9;
+  double max_at_least_work = EvalOptions{}.max_at_least_work;
 
   Format fmt() const;
   /// Engine options from the flags (threads as given).
@@ -52,7 +53,7 @@ struct CommonOptions {
   void add_to(CLI::App& app, bool with_output = true);
   /// Adds --timings, --max-bytes, --max-nodes, --max-uses, --max-points and,
   /// with `engine`, the shared-skill limits --max-shared-expanded and
-  /// --max-shared-work.
+  /// --max-shared-work, and --max-at-least-work.
   void add_loading(CLI::App& app, bool engine = true);
   /// `n` sweep points from the flag `flag`; Failure(2) naming the limit and
   /// --max-points when n exceeds max_points.

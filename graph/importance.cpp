@@ -40,6 +40,7 @@
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
 #include "graph/simd/vmath.hpp"
+#include "graph/successes.hpp"
 #include "graph/workers.hpp"
 
 namespace capgraph {
@@ -48,22 +49,44 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// Drops one trial of probability p (1 - p = q) into a success-count
-// distribution truncated to 0..k-1 successes (d has k entries).
-void fold_trial(double* d, std::size_t k, double p, double q) {
-  for (std::size_t t = k - 1; t >= 1; --t) d[t] = d[t] * q + d[t - 1] * p;
-  d[0] *= q;
-}
-
 // The engine's compiled form of the model (Model::eval_ops), read here in
 // topological positions: a cone walked from T down reads it in order.
 struct Ops {
-  explicit Ops(const Model& m)
-      : op(m.eval_ops().data()), child(m.eval_use_pos().data()), count(m.eval_use_count().data()) {}
+  Ops(const Model& m, double at_least_work)
+      : op(m.eval_ops().data()), child(m.eval_use_pos().data()), count(m.eval_use_count().data()), model(&m),
+        max_at_least_work(at_least_work) {}
   const detail::EvalOp* op;     // by position
   const std::uint32_t* child;   // by use: the child's position
   const double* count;          // by use: n_u (mean: w_u)
+  const Model* model;
+  double max_at_least_work;     // EvalOptions::max_at_least_work
 };
+
+// The uses of the at_least task at position `at` as binomial groups of
+// equal P (successes.hpp), with each use's group; throws ModelError when
+// `calls` computations over them would pass the work limit.
+std::vector<detail::TrialGroup> at_least_groups(const Ops& ops, std::size_t at, const double* lp,
+                                                std::vector<std::size_t>& group_of, double calls) {
+  const detail::EvalOp& n = ops.op[at];
+  std::vector<detail::TrialGroup> g;
+  for (std::size_t u = n.use_begin; u < n.use_end; ++u) {
+    const double l = lp[ops.child[u]];
+    g.push_back({l, log1mexp(l), static_cast<std::uint64_t>(ops.count[u])});
+  }
+  detail::merge_groups(g);
+  group_of.clear();
+  for (std::size_t u = n.use_begin; u < n.use_end; ++u) {
+    const double l = lp[ops.child[u]];
+    group_of.push_back(static_cast<std::size_t>(
+        std::lower_bound(g.begin(), g.end(), l, [](const detail::TrialGroup& x, double v) { return x.lp < v; }) -
+        g.begin()));
+  }
+  const auto k = static_cast<std::size_t>(n.k);
+  const double work = g.size() > 1 ? calls * detail::convolution_work(g, k) : 0.0;
+  if (work > ops.max_at_least_work)
+    detail::at_least_too_costly(ops.model, ops.max_at_least_work, n.node, k, g.size(), work);
+  return g;
+}
 
 // ln dP_v/dP_c for every use u of the task at position `at` (child c), summed
 // over the copies of that use, into out[u - use_begin]. `lp`: ln P by
@@ -109,32 +132,49 @@ void log_local_partials(const Ops& ops, std::size_t at, const double* lp, std::v
       return;
     }
     case GateKind::at_least: {
-      // P(exactly k-1 successes among the other trials) = sum_j
-      // before_u[j] * (after_u with n_u - 1 copies of u)[k-1-j], from
-      // prefix distributions stored forward and a suffix carried backward.
       const auto k = static_cast<std::size_t>(n.k);
       const std::size_t nu = ue - ub;
-      std::vector<double> pre((nu + 1) * k, 0.0), suf(k, 0.0), mid(k);
+      if (detail::by_groups(n.total_uses, k)) {
+        // ln P(exactly k-1 among the trials but one of u's), once per group.
+        std::vector<std::size_t> group_of;
+        const auto g = at_least_groups(ops, at, lp, group_of, static_cast<double>(nu));
+        std::vector<double> e(g.size()), ld, tail;
+        for (std::size_t i = 0; i < g.size(); ++i) {
+          detail::log_counts_without(g, i, 1, k, ld, tail);
+          e[i] = ld[k - 1];
+        }
+        for (std::size_t i = 0; i < nu; ++i) {
+          const double l = e[group_of[i]];
+          out[i] = l == kNegInf ? kNegInf : l1g + log_count(ops.count[ub + i]) + l;
+        }
+        return;
+      }
+      // P(exactly k-1 successes among the other trials) = sum_j
+      // before_u[j] * (after_u with n_u - 1 copies of u)[k-1-j], from
+      // prefix distributions stored forward and a suffix carried backward
+      // (k + 1 entries each: the fold's "k or more" is not read).
+      const std::size_t w = k + 1;
+      std::vector<double> pre((nu + 1) * w, 0.0), suf(w, 0.0), mid(w);
       pre[0] = 1;
       auto pq = [&](std::size_t u) {
         const double l = lp[ops.child[u]];
         return std::pair{std::exp(l), -std::expm1(l)};
       };
       for (std::size_t i = 0; i < nu; ++i) {
-        std::copy_n(&pre[i * k], k, &pre[(i + 1) * k]);
+        std::copy_n(&pre[i * w], w, &pre[(i + 1) * w]);
         const auto [p, q] = pq(ub + i);
-        for (auto r = static_cast<std::size_t>(ops.count[ub + i]); r > 0; --r) fold_trial(&pre[(i + 1) * k], k, p, q);
+        detail::fold_trials<detail::Linear>(&pre[(i + 1) * w], k, p, q, static_cast<std::uint64_t>(ops.count[ub + i]));
       }
       suf[0] = 1;
       for (std::size_t i = nu; i-- > 0;) {
         const auto [p, q] = pq(ub + i);
         const auto reps = static_cast<std::size_t>(ops.count[ub + i]);
         mid = suf;
-        for (std::size_t r = 1; r < reps; ++r) fold_trial(mid.data(), k, p, q);
+        detail::fold_trials<detail::Linear>(mid.data(), k, p, q, reps - 1);
         double e = 0;
-        for (std::size_t j = 0; j < k; ++j) e += pre[i * k + j] * mid[k - 1 - j];
+        for (std::size_t j = 0; j < k; ++j) e += pre[i * w + j] * mid[k - 1 - j];
         out[i] = e > 0 ? l1g + std::log(static_cast<double>(reps)) + std::log(e) : kNegInf;
-        for (std::size_t r = 0; r < reps; ++r) fold_trial(suf.data(), k, p, q);
+        detail::fold_trials<detail::Linear>(suf.data(), k, p, q, reps);
       }
       return;
     }
@@ -345,19 +385,9 @@ class ImprovementPlan {
 
  private:
   // Probabilities as they are, or as logarithms (for products that would
-  // underflow): the same DP over either.
-  struct Linear {
-    static double zero() { return 0.0; }
-    static double one() { return 1.0; }
-    static double add(double a, double b) { return a + b; }
-    static double mul(double a, double b) { return a * b; }
-  };
-  struct Log {
-    static double zero() { return kNegInf; }
-    static double one() { return 0.0; }
-    static double add(double a, double b) { return logaddexp(a, b); }
-    static double mul(double a, double b) { return a + b; }
-  };
+  // underflow): the same fold over either (successes.hpp).
+  using Linear = detail::Linear;
+  using Log = detail::Log;
 
   // ln T_u(t) = ln P(at least t successes among the uses of at_least task v
   // other than u), for t = k - n_u .. k: ln sum_a A_u(a) S_u(t - a), A_u the
@@ -368,6 +398,10 @@ class ImprovementPlan {
   // space, so tiny P (an at_least of deep `all` chains) keeps its digits.
   void at_least_tails(const detail::EvalOp& v, const std::vector<double>& lp, Use* uses) {
     const std::size_t ub = v.use_begin, nu = v.use_end - ub;
+    if (detail::by_groups(v.total_uses, static_cast<std::size_t>(v.k))) {
+      at_least_tails_by_groups(v, lp, uses);
+      return;
+    }
     double smallest = 0;  // ln of the smallest nonzero product of trial probabilities
     tp_.resize(nu);
     tq_.resize(nu);
@@ -396,11 +430,7 @@ class ImprovementPlan {
     const auto k = static_cast<std::size_t>(v.k);
     const std::size_t ub = v.use_begin, nu = v.use_end - ub;
     auto fold = [k](double* d, double p, double q, std::size_t times) {  // `times` trials of P = p
-      for (std::size_t r = 0; r < times; ++r) {
-        d[k] = S::add(d[k], S::mul(d[k - 1], p));
-        for (std::size_t t = k - 1; t >= 1; --t) d[t] = S::add(S::mul(d[t], q), S::mul(d[t - 1], p));
-        d[0] = S::mul(d[0], q);
-      }
+      detail::fold_trials<S>(d, k, p, q, times);
     };
     auto pq = [&](std::size_t i) { return std::pair{tp_[i], tq_[i]}; };
     std::vector<double>& pre = pre_;
@@ -441,6 +471,36 @@ class ImprovementPlan {
     }
   }
 
+  // at_least_tails() past the fold's size: the uses as binomial groups; the
+  // tails of the uses with the same group and count are computed once.
+  void at_least_tails_by_groups(const detail::EvalOp& v, const std::vector<double>& lp, Use* uses) {
+    const auto k = static_cast<std::size_t>(v.k);
+    const std::size_t ub = v.use_begin, nu = v.use_end - ub;
+    std::vector<std::size_t> group_of;
+    const std::size_t at = static_cast<std::size_t>(&v - o.op);
+    const auto g = at_least_groups(o, at, lp.data(), group_of, static_cast<double>(nu));
+    std::vector<std::pair<std::pair<std::size_t, std::size_t>, std::uint32_t>> done;  // (group, n_u) -> tail
+    std::vector<double> ld, lt;
+    for (std::size_t i = 0; i < nu; ++i) {
+      const auto n = static_cast<std::size_t>(o.count[ub + i]);
+      Use& r = uses[i];
+      if (n > kMaxCount) {
+        r.tail = kWholeUse;
+        continue;
+      }
+      const std::pair<std::size_t, std::size_t> key{group_of[i], n};
+      const auto hit = std::find_if(done.begin(), done.end(), [&](const auto& e) { return e.first == key; });
+      if (hit != done.end()) {
+        r.tail = hit->second;
+        continue;
+      }
+      r.tail = static_cast<std::uint32_t>(tail.size());
+      done.push_back({key, r.tail});
+      detail::log_counts_without(g, group_of[i], n, k, ld, lt);
+      for (std::size_t j = 0; j <= n; ++j) tail.push_back(j <= k ? lt[k - j] : 0.0);  // ln T_u(k - j)
+    }
+  }
+
   std::vector<double> tp_, tq_, pre_, suf_, stail_;  // at_least_tails()' scratch
 
   double weight(const detail::EvalOp& v, std::size_t u) const {
@@ -458,7 +518,10 @@ class ImprovementSweep {
  public:
   explicit ImprovementSweep(const ImprovementPlan& plan)
       : p_(plan), budget_(kDropBudget * std::exp(plan.node[0].lv)), list_(plan.node.size()),
-        listed_((plan.node.size() + 63) / 64, 0), query_at_(plan.node.size(), -1), marks_(listed_.size(), 0) {}
+        listed_((plan.node.size() + 63) / 64, 0), query_at_(plan.node.size(), -1), marks_(listed_.size(), 0) {
+    ws_.model = &plan.m;
+    ws_.max_at_least_work = plan.o.max_at_least_work;
+  }
 
   /// A query stops carrying changes whose combined effect on P_T is at
   /// most this times P_T (a sixtieth power of 2: below an eighth of the
@@ -941,7 +1004,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   EvalOptions p_only = options;  // P is all the query reads
   p_only.partial_credit = false;
   const std::size_t n = model.size();
-  const Ops ops(model);
+  const Ops ops(model, options.max_at_least_work);
   const ScalingLaw& law = model.spec().scale.law;
   const ScalePoint point = model.axis().at(x);  // as evaluate() makes it
   const auto tpos = static_cast<std::uint32_t>(model.eval_position(task));
@@ -1116,6 +1179,8 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
     for (std::size_t i = 0; i < n; ++i) lp_node[ops.op[i].node] = lp[i];
     std::vector<double> cond = lp_node, cond_pos(tpos + 1), lnBa(tpos + 1), B(tpos + 1, 0.0), p1(k, 0.0), p0(k, 0.0);
     detail::Workspace ws;
+    ws.model = &model;
+    ws.max_at_least_work = options.max_at_least_work;
     auto conditional = [&](std::uint64_t a, std::ptrdiff_t forced) {
       for (std::size_t i = 0; i < k; ++i) cond[e.shared[i]] = (a >> i) & 1 ? 0.0 : kNegInf;
       if (forced >= 0) cond[static_cast<std::size_t>(forced)] = 0.0;
