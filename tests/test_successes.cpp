@@ -145,31 +145,37 @@ long double reference_at_least(const std::vector<std::pair<double, unsigned>>& u
 }  // namespace
 
 TEST_CASE("evaluate, Birnbaum and improvement potential of an at_least past the fold's size", "[successes][importance]") {
-  // Two skills of 200 and 150 uses, k = 180: 350 x 180 trial updates, past
-  // kFoldWork, so the engine goes by groups; the references fold every trial.
+  // Skills of 200, 150 and 3 uses, k = 200: 353 x 200 trial updates, past
+  // kFoldWork, so the engine goes by groups (the 3 uses through the sweep's
+  // tails, the others re-evaluated whole); the references fold every trial.
   testing::Builder b;
-  const auto a = b.constant("a", 0.55);
-  const auto c = b.constant("c", 0.4);
-  const auto t = b.task("t", GateKind::at_least, {{a, 200}, {c, 150}}, 0, 180);
+  const std::vector<double> p = {0.55, 0.4, 0.7};
+  const std::vector<unsigned> n = {200, 150, 3};
+  const std::vector<std::size_t> id = {b.constant("a", p[0]), b.constant("c", p[1]), b.constant("d", p[2])};
+  const auto t = b.task("t", GateKind::at_least, {{id[0], 200}, {id[1], 150}, {id[2], 3}}, 0, 200);
   const Model m = Model::compile(b.spec);
-  REQUIRE(d::by_groups(350, 180));
+  REQUIRE(d::by_groups(353, 200));
+  auto uses = [&](std::size_t changed, double pc, int dn) {
+    std::vector<std::pair<double, unsigned>> u;
+    for (std::size_t i = 0; i < 3; ++i) u.push_back({i == changed ? pc : p[i], n[i] - (i == changed ? dn : 0)});
+    return u;
+  };
   const std::vector<double> xs = {1e10};
   const Evaluation ev = evaluate(m, xs);
-  const long double ref = reference_at_least({{0.55, 200}, {0.4, 150}}, 180);
+  const long double ref = reference_at_least(uses(9, 0, 0), 200);
   CHECK(log_rel_err(ev.log_p(t, 0), static_cast<double>(std::log(ref))) <= 1e-12);
 
   const ImportanceTable tab = importance(m, t, 1e10);
+  REQUIRE(tab.rows.size() == 3);
   for (const Prerequisite& r : tab.rows) {
-    const bool is_a = r.node == a;
-    // Birnbaum: dP_T/dP_i = n_i P(exactly k-1 among the other trials).
-    std::vector<std::pair<double, unsigned>> others = {{0.55, is_a ? 199u : 200u}, {0.4, is_a ? 150u : 149u}};
-    const long double at_k1 = reference_at_least(others, 179) - reference_at_least(others, 180);
-    const double birnbaum = static_cast<double>((is_a ? 200 : 150) * at_k1);
+    const std::size_t i = static_cast<std::size_t>(std::find(id.begin(), id.end(), r.node) - id.begin());
     INFO(m.node(r.node).id);
-    CHECK(r.birnbaum == Approx(birnbaum).epsilon(1e-12));
+    // Birnbaum: dP_T/dP_i = n_i P(exactly k-1 among the other trials).
+    const auto others = uses(i, p[i], 1);
+    const long double exactly = reference_at_least(others, 199) - reference_at_least(others, 200);
+    CHECK(r.birnbaum == Approx(static_cast<double>(n[i] * exactly)).epsilon(1e-12));
     // Improvement potential: P_T with P_i = 1, minus P_T.
-    std::vector<std::pair<double, unsigned>> up = {{is_a ? 1.0 : 0.55, 200}, {is_a ? 0.4 : 1.0, 150}};
-    const double ip = static_cast<double>(reference_at_least(up, 180) - ref);
+    const double ip = static_cast<double>(reference_at_least(uses(i, 1.0, 0), 200) - ref);
     CHECK(r.improvement == Approx(ip).epsilon(1e-12));
   }
 }
