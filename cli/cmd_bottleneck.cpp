@@ -29,7 +29,8 @@ struct BottleneckOpts {
 };
 
 // Monte Carlo estimates of P_T and of each prerequisite's improvement
-// potential (P_T with the prerequisite made certain, minus P_T).
+// potential (P_T with the prerequisite made certain, minus P_T): the model
+// sampled with that node forced to 1 (graph/overrides.hpp), same seed.
 struct McCheck {
   Estimate p_task;
   std::vector<Estimate> improvement;  // per row of the table
@@ -38,19 +39,12 @@ struct McCheck {
 McCheck monte_carlo_check(const Model& model, const ImportanceTable& t, const MonteCarloFlags& flags) {
   const std::vector<double> xs{t.point.x};
   McCheck out;
-  out.p_task = monte_carlo(model, xs, flags.options(), {t.task}).p(t.task, 0);
+  MonteCarloOptions options = flags.options();
+  out.p_task = monte_carlo(model, xs, options, {t.task}).p(t.task, 0);
   for (const auto& r : t.rows) {
-    ModelSpec spec = model.spec();
-    NodeSpec& n = spec.nodes[r.node];
-    n.is_task = false;
-    n.uses.clear();
-    n.curve = Curve{};
-    n.curve.kind = CurveKind::constant;
-    n.curve.value = 1.0;
-    n.floor = 0;
-    n.ceiling = 1;
-    const Model forced = Model::compile(std::move(spec));
-    const Estimate e = monte_carlo(forced, xs, flags.options(), {t.task}).p(t.task, 0);
+    options.overrides.clear();
+    options.overrides.force(r.node, 1.0);
+    const Estimate e = monte_carlo(model, xs, options, {t.task}).p(t.task, 0);
     out.improvement.push_back({e.mean - out.p_task.mean, std::hypot(e.std_error, out.p_task.std_error)});
   }
   return out;

@@ -1,6 +1,6 @@
 // capgraph/graph/buffer_rows.hpp — internal: rows of an evaluation buffer
 // assigned by liveness, like registers. Model::compile uses it for the ln P
-// rows (Model::eval_row) and evaluate() for the partial-credit rows.
+// rows (detail::Program::row) and evaluate() for the partial-credit rows.
 #pragma once
 
 #include <cstddef>

@@ -6,7 +6,7 @@
 namespace capgraph::importance_detail {
 
 std::vector<std::size_t> critical_path(const Model& model, std::size_t task, const std::vector<double>& improvement) {
-  auto ip = [&](std::size_t c) { return improvement[model.eval_position(c)]; };
+  auto ip = [&](std::size_t c) { return improvement[detail::program(model).pos[c]]; };
   std::vector<std::size_t> path;
   std::size_t v = task;
   path.push_back(v);

@@ -27,6 +27,7 @@
 
 #include "graph/buffer_rows.hpp"
 #include "graph/curve_eval.hpp"
+#include "graph/detail/program.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
 #include "graph/simd/vmath.hpp"
@@ -54,7 +55,7 @@ PointCache::PointCache(const std::vector<ScalePoint>& pts, const ScalingLaw& law
 namespace {
 
 // ln P of a leaf at points [j0, j0 + len) into out[0, len). `knots` is
-// Model::eval_knots() (a `points` curve's knots, in log10 N and logit p).
+// Program::knots (a `points` curve's knots, in log10 N and logit p).
 // Always inlined, like task_kernel, so that each ISA version of run_pass
 // (below) gets its own copy compiled for that ISA.
 [[gnu::always_inline]] inline void leaf_kernel(const EvalOp& op, const std::pair<double, double>* knots, const PointCache& cache, std::size_t j0,
@@ -288,11 +289,12 @@ template <class Child>
 
 void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t stride, double* row, std::size_t j0,
                std::size_t j1, Workspace& ws) {
-  const EvalOp& op = m.eval_ops()[m.eval_position(v)];
+  const Program& p = program(m);
+  const EvalOp& op = p.ops[p.pos[v]];
   const std::size_t ub = m.use_begin(v);
   auto child = [&](std::size_t i) { return logp + m.use_child(ub + i) * stride + j0; };
   ws.model = &m;
-  task_kernel(op, m.use_end(v) - ub, m.eval_use_count().data() + op.use_begin, child, row + j0, j1 - j0, ws);
+  task_kernel(op, m.use_end(v) - ub, p.use_count.data() + op.use_begin, child, row + j0, j1 - j0, ws);
 }
 
 void at_least_too_costly(const Model* model, double limit, std::size_t node, std::size_t k, std::size_t groups,
@@ -455,14 +457,14 @@ void Evaluation::throw_not_kept(std::size_t v) const {
 double Evaluation::partial_credit(std::size_t v, std::size_t j) const {
   const std::ptrdiff_t r = pc_row_.empty() ? -1 : pc_row_[v];
   if (r >= 0) return pc_[static_cast<std::size_t>(r) * points_.size() + j];
-  if (model_->node(v).is_task && model_->node(v).gate == GateKind::all) {
+  if (model_->node(v).is_task && model_->node(v).gate == GateKind::all && !(!cut_.empty() && cut_[v])) {
     // Not stored (no partial-credit task above it, every row kept):
     // computed recursively from the children's rows.
     const Model& m = *model_;
     double num = 0, den = 0;
     for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
       const std::size_t c = m.use_child(u);
-      const double w = m.use_count(u) * m.steps(c);
+      const double w = m.use_count(u) * steps(c);
       num += w * partial_credit(c, j);
       den += w;
     }
@@ -473,7 +475,7 @@ double Evaluation::partial_credit(std::size_t v, std::size_t j) const {
 }
 
 double Evaluation::log_likelihood_per_step(std::size_t v, std::size_t j) const {
-  return log_p(v, j) / model_->steps(v);
+  return log_p(v, j) / steps(v);
 }
 
 double Evaluation::metric(std::size_t v, const Metric& m, std::size_t j) const {
@@ -488,13 +490,209 @@ double Evaluation::metric(std::size_t v, const Metric& m, std::size_t j) const {
   return 0;
 }
 
+namespace {
+
+// 32-bit (Model::compile caps nodes below 2^31): a million nodes need three
+// of the position-indexed arrays below, fresh memory that costs its page faults.
+constexpr std::int32_t kNone = -1;
+
+// The program one evaluation runs: the model's (graph/detail/program.hpp),
+// or under EvalOptions::overrides the patched copy that stands for the
+// rebuilt spec (graph/overrides.hpp).
+struct RunProgram {
+  const detail::EvalOp* ops = nullptr;
+  const double* use_steps = nullptr;
+  const std::uint8_t* flags = nullptr;
+  const std::pair<double, double>* knots = nullptr;
+  const std::vector<std::uint8_t>* cut = nullptr;  // by node: a task evaluated as a skill; null: none
+  bool has_shared = false;
+};
+
+RunProgram run_program(const Model& model, const detail::PatchedProgram* patch) {
+  const detail::Program& prog = detail::program(model);
+  RunProgram r{prog.ops.data(), prog.use_steps.data(), prog.flags.data(), prog.knots.data(), nullptr, model.has_shared()};
+  if (!patch) return r;
+  r.ops = patch->ops.data();
+  if (!patch->knots.empty()) r.knots = patch->knots.data();
+  if (!patch->cut.empty()) {
+    r.use_steps = patch->use_steps.data();
+    r.flags = patch->flags.data();
+    r.cut = &patch->cut;
+  }
+  r.has_shared = patch->has_shared;
+  return r;
+}
+
+// The row of each node EvalOptions::keep names, in the order named (a
+// node named twice keeps its first row), into row_of (by node, -1: not
+// kept); returns the number of rows.
+std::size_t kept_rows(const std::vector<std::size_t>& keep, std::size_t n, std::vector<std::int32_t>& row_of) {
+  row_of.assign(n, -1);
+  std::size_t kept = 0;
+  for (std::size_t v : keep) {
+    if (v >= n) throw std::out_of_range("capgraph::evaluate: EvalOptions::keep names node " + std::to_string(v) +
+                                        " of a model with " + std::to_string(n));
+    if (row_of[v] < 0) row_of[v] = static_cast<std::int32_t>(kept++);
+  }
+  return kept;
+}
+
+// Kept row of each position: EvalOptions::keep's order, or every node's own.
+std::vector<std::int32_t> kept_positions(const Model& model, const std::vector<std::int32_t>& row_of,
+                                         const RunProgram& prog) {
+  const std::size_t n = model.size();
+  std::vector<std::int32_t> kept_at(n, kNone);
+  if (!row_of.empty()) {
+    const std::uint32_t* pos = detail::program(model).pos.data();
+    for (std::size_t v = 0; v < n; ++v)
+      if (row_of[v] >= 0) kept_at[pos[v]] = row_of[v];
+  } else {
+    for (std::size_t i = 0; i < n; ++i) kept_at[i] = static_cast<std::int32_t>(prog.ops[i].node);
+  }
+  return kept_at;
+}
+
+// With `keep`, only the kept nodes' cones are evaluated: nothing outside
+// them is read (`sweep --tasks`, a bottleneck query's cone). The buffer
+// rows assigned by liveness (Program::row) stay valid for any set of
+// positions closed under children: a skipped position writes no row.
+// Returns the positions to evaluate, ascending, or nullopt when that is all.
+std::optional<std::vector<std::uint32_t>> active_cone(const Model& model, const std::vector<std::int32_t>& kept_at, const RunProgram& prog) {
+  const detail::Program& p = detail::program(model);
+  const std::size_t n = model.size();
+  const std::uint32_t* use_off = p.use_offset.data();
+  const std::uint32_t* use_pos = p.use_pos.data();
+  std::vector<std::uint8_t> active(n, 0);
+  std::size_t count = 0;
+  for (std::size_t i = n; i-- > 0;) {
+    if (kept_at[i] >= 0) active[i] = 1;
+    if (!active[i]) continue;
+    ++count;
+    if (prog.cut && (*prog.cut)[prog.ops[i].node]) continue;  // evaluated as a skill: its uses are not read
+    for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u) active[use_pos[u]] = 1;
+  }
+  if (count == n) return std::nullopt;
+  std::vector<std::uint32_t> order;
+  order.reserve(count);
+  for (std::size_t i = 0; i < n; ++i)
+    if (active[i]) order.push_back(static_cast<std::uint32_t>(i));
+  return order;
+}
+
+// Where partial credit is computed and kept. `all` tasks that report it,
+// and (when not every row is kept, so it cannot be recomputed later) every
+// kept `all` task; their `all` descendants need it too. Any other child's P
+// is e^(ln P) of its row, computed at each use: that row has just been read
+// for the task's own ln P. (A row of P per shared child would save that
+// exp, but the exp runs 8 lanes at a time and the extra rows cost more in
+// memory traffic than the exps they save: docs/decisions.md.)
+struct PcLayout {
+  std::vector<std::int32_t> block_at;  // by position: partial-credit buffer row, or -1
+  std::vector<std::int32_t> store_at;  // by position: stored row, or -1
+  std::vector<std::int32_t> row_of;    // by node: stored row, or -1
+  std::size_t block_rows = 0, rows = 0;
+};
+
+// Rows of the partial-credit block buffer are assigned by liveness, as
+// Program::row (graph/buffer_rows.hpp): one is given back after the last
+// task reading it, or at once when no task reads it (its kept values are
+// copied out first). Two passes over compact arrays (Program::use_offset,
+// flags). Below 8 points the smaller buffer does not pay for the liveness
+// bookkeeping (at a million nodes and one point it took as long as the
+// evaluation): each partial-credit node keeps its own row.
+PcLayout plan_partial_credit(const Model& model, const RunProgram& prog, const std::vector<std::int32_t>& kept_at,
+                             const EvalOptions& options, std::size_t points) {
+  const detail::Program& p = detail::program(model);
+  const std::size_t n = model.size();
+  const std::uint32_t* use_off = p.use_offset.data();
+  const std::uint32_t* use_pos = p.use_pos.data();
+  const std::uint8_t* flags = prog.flags;
+  PcLayout pc;
+  pc.block_at.assign(n, kNone);
+  pc.store_at.assign(n, kNone);
+  pc.row_of.assign(n, kNone);
+  std::vector<std::uint8_t> pc_task(n, 0);  // an `all` task that computes partial credit, in a buffer row
+  // Backward (tasks before their prerequisites): who needs partial credit,
+  // and the last task in evaluation order that reads each node's.
+  const bool liveness = points >= 8;
+  std::vector<std::uint8_t> need(n, 0);
+  std::vector<std::int32_t> last_read(liveness ? n : 0, kNone);
+  for (std::size_t i = n; i-- > 0;) {
+    // Kept rows carry partial credit (their children's may not be there to
+    // work it out later); without `keep`, every task that reports it.
+    if (options.partial_credit &&
+        (options.keep ? kept_at[i] >= 0 : (flags[i] & detail::Program::kReportsPartial) != 0))
+      need[i] = 1;
+    if (!need[i] || !(flags[i] & detail::Program::kAllTask)) continue;
+    pc_task[i] = 1;
+    for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u) {
+      const std::uint32_t c = use_pos[u];
+      need[c] = 1;
+      if (!liveness) continue;
+      if (last_read[c] == kNone) last_read[c] = static_cast<std::int32_t>(i);
+    }
+  }
+  // Forward: where kept partial credit goes.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!pc_task[i] || kept_at[i] < 0) continue;
+    pc.store_at[i] = static_cast<std::int32_t>(pc.rows);
+    pc.row_of[prog.ops[i].node] = static_cast<std::int32_t>(pc.rows++);
+  }
+  // The rows.
+  if (liveness) {
+    pc.block_rows = detail::assign_rows_by_liveness(
+        n, [&](std::size_t i) { return pc_task[i] != 0; },
+        [&](std::size_t i, auto&& f) {
+          if (!pc_task[i]) return;
+          for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u)
+            if (pc_task[use_pos[u]]) f(use_pos[u]);
+        },
+        last_read, pc.block_at);
+  } else {
+    for (std::size_t i = 0; i < n; ++i)
+      if (pc_task[i]) pc.block_at[i] = static_cast<std::int32_t>(pc.block_rows++);
+  }
+  return pc;
+}
+
+// Points per block: one thread's buffers (ln P of the live rows, partial
+// credit of the nodes that need it) are reused warm from block to block
+// instead of touching nodes x points of fresh memory. Each block reads
+// every node's children once, mostly cache misses, so blocks should be
+// long, but the buffers of all threads share the last-level cache and are
+// fresh memory to fault in: as long as the threads' buffers together stay
+// within 48 MiB, at least kMinBlock points, at most 1,024, and one
+// thread's buffers within 256 MiB. At 100,000 nodes x 1,000 points that
+// is 72 points on two threads. 40 and 56 points took 0.41 s warm against
+// 0.43 s with 64 on two threads; 8 points took 1.8x the time of 64.
+std::size_t block_length(const EvalOptions& options, std::size_t points, std::size_t buffer_rows) {
+  std::size_t B = options.block_points;
+  if (B == 0) {
+    constexpr std::size_t kMinBlock = 32;
+    const unsigned want = detail::worker_count(options.threads, (points + 7) / 8);  // threads sharing the cache
+    const std::size_t per_point = 8 * buffer_rows + 1;
+    B = std::clamp<std::size_t>((std::size_t{48} << 20) / (want * per_point), kMinBlock, 1024);
+    B = std::max<std::size_t>(8, std::min(B, (std::size_t{256} << 20) / per_point));
+    B = B / 8 * 8;
+  }
+  return std::max<std::size_t>(1, std::min(B, points));
+}
+
+}  // namespace
+
+// Sets up the arrays of one pass (everything indexed by position in the
+// evaluation order, so that the pass reads the program and these arrays
+// front to back) and runs it over the points on the worker threads.
 Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOptions& options) {
+  std::optional<detail::PatchedProgram> patch;
+  if (!options.overrides.empty()) patch = detail::patch_program(model, options.overrides);
+  const RunProgram prog = run_program(model, patch ? &*patch : nullptr);
   detail::SharedPlan plan;
-  if (model.has_shared()) {
+  if (prog.has_shared) {
     detail::SharedLimits limits;
     limits.max_work = options.max_shared_work;
     limits.max_expanded = options.max_shared_expanded;
-    plan = detail::plan_shared(model, xs.size(), limits);
+    plan = detail::plan_shared(model, xs.size(), limits, prog.cut);
   }
   Evaluation ev;
   ev.model_ = &model;
@@ -506,196 +704,68 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
     if (!(x > 0) || !std::isfinite(x)) throw ModelError("scale values must be positive and finite");
     ev.points_.push_back(model.axis().at(x));
   }
-
-  // Kept rows.
-  std::size_t kept = n;
-  if (options.keep) {
-    ev.row_of_.assign(n, -1);
-    kept = 0;
-    for (std::size_t v : *options.keep) {
-      if (v >= n) throw std::out_of_range("capgraph::evaluate: EvalOptions::keep names node " + std::to_string(v) +
-                                          " of a model with " + std::to_string(n));
-      if (ev.row_of_[v] < 0) ev.row_of_[v] = static_cast<std::int32_t>(kept++);
-    }
+  if (patch && !patch->cut.empty()) {
+    ev.cut_ = patch->cut;
+    ev.steps_ = patch->steps;
   }
 
-  // Everything below is indexed by position in the evaluation order, so one
-  // pass reads the program (Model::eval_ops) and these arrays front to back.
-  const auto& ops = model.eval_ops();
-  const std::uint32_t* use_pos = model.eval_use_pos().data();
-  const double* use_count = model.eval_use_count().data();
-  const double* use_steps = model.eval_use_steps().data();
-  // 32-bit (Model::compile caps nodes below 2^31): a million nodes need
-  // three of these arrays, fresh memory that costs its page faults.
-  constexpr std::int32_t kNone = -1;
-
-  // Kept row of each position.
-  std::vector<std::int32_t> kept_at(n, kNone);
-  if (options.keep) {
-    for (std::size_t v = 0; v < n; ++v)
-      if (ev.row_of_[v] >= 0) kept_at[model.eval_position(v)] = ev.row_of_[v];
-  } else {
-    for (std::size_t i = 0; i < n; ++i) kept_at[i] = static_cast<std::int32_t>(ops[i].node);
-  }
-
-  // Partial credit: `all` tasks that report it, and (when not every row is
-  // kept, so it cannot be recomputed later) every kept `all` task; their
-  // `all` descendants need it too (pc_task). Any other child's P is
-  // e^(ln P) of its row, computed at each use: that row has just been read
-  // for the task's own ln P. (A row of P per shared child would save that
-  // exp, but the exp runs 8 lanes at a time and the extra rows cost more in
-  // memory traffic than the exps they save: docs/decisions.md.) Rows of the
-  // partial-credit block buffer are assigned by liveness, as
-  // Model::eval_row() (graph/buffer_rows.hpp): one is given back after the
-  // last task reading it, or at once when no task reads it (its kept values
-  // are copied out first).
-  // Two passes over compact arrays (Model::eval_use_offset, eval_flags).
-  // Below 8 points the smaller buffer does not pay for the liveness
-  // bookkeeping (at a million nodes and one point it took as
-  // long as the evaluation): each partial-credit node keeps its own row.
-  const std::uint32_t* use_off = model.eval_use_offset().data();
-  const std::uint8_t* flags = model.eval_flags().data();
-
-  // With `keep`, only the kept nodes' cones are evaluated: nothing outside
-  // them is read (`sweep --tasks`, a bottleneck query's cone). The buffer
-  // rows assigned by liveness (Model::eval_row) stay valid for any set of
-  // positions closed under children: a skipped position writes no row.
-  std::vector<std::uint32_t> order;
-  bool restricted = false;
-  if (options.keep) {
-    std::vector<std::uint8_t> active(n, 0);
-    std::size_t count = 0;
-    for (std::size_t i = n; i-- > 0;) {
-      if (kept_at[i] >= 0) active[i] = 1;
-      if (!active[i]) continue;
-      ++count;
-      for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u) active[use_pos[u]] = 1;
-    }
-    restricted = count < n;
-    if (restricted) {
-      order.reserve(count);
-      for (std::size_t i = 0; i < n; ++i)
-        if (active[i]) order.push_back(static_cast<std::uint32_t>(i));
-    }
-  }
-  std::vector<std::uint8_t> pc_task(n, 0);  // an `all` task that computes partial credit, in a buffer row
-  std::vector<std::int32_t> pc_block_at(n, kNone), pc_store_at(n, kNone);
-  std::size_t pc_block_rows = 0, pc_rows = 0;
-  ev.pc_row_.assign(n, kNone);
-  {
-    // Backward (tasks before their prerequisites): who needs partial
-    // credit, and the last task in evaluation order that reads each node's.
-    const bool liveness = m >= 8;
-    std::vector<std::uint8_t> need(n, 0);
-    std::vector<std::int32_t> last_read(liveness ? n : 0, kNone);
-    for (std::size_t i = n; i-- > 0;) {
-      // Kept rows carry partial credit (their children's may not be there to
-      // work it out later); without `keep`, every task that reports it.
-      if (options.partial_credit && (options.keep ? kept_at[i] >= 0 : (flags[i] & Model::kReportsPartial) != 0)) need[i] = 1;
-      if (!need[i] || !(flags[i] & Model::kAllTask)) continue;
-      pc_task[i] = 1;
-      for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u) {
-        const std::uint32_t c = use_pos[u];
-        need[c] = 1;
-        if (!liveness) continue;
-        if (last_read[c] == kNone) last_read[c] = static_cast<std::int32_t>(i);
-      }
-    }
-    // Forward: where kept partial credit goes.
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!pc_task[i] || kept_at[i] < 0) continue;
-      pc_store_at[i] = static_cast<std::int32_t>(pc_rows);
-      ev.pc_row_[ops[i].node] = static_cast<std::int32_t>(pc_rows++);
-    }
-    // The rows.
-    if (liveness) {
-      pc_block_rows = detail::assign_rows_by_liveness(
-          n, [&](std::size_t i) { return pc_task[i] != 0; },
-          [&](std::size_t i, auto&& f) {
-            if (!pc_task[i]) return;
-            for (std::size_t u = use_off[i]; u < use_off[i + 1]; ++u)
-              if (pc_task[use_pos[u]]) f(use_pos[u]);
-          },
-          last_read, pc_block_at);
-    } else {
-      for (std::size_t i = 0; i < n; ++i)
-        if (pc_task[i]) pc_block_at[i] = static_cast<std::int32_t>(pc_block_rows++);
-    }
-  }
+  const std::size_t kept = options.keep ? kept_rows(*options.keep, n, ev.row_of_) : n;
+  const detail::Program& program = detail::program(model);
+  const std::vector<std::int32_t> kept_at = kept_positions(model, ev.row_of_, prog);
+  const auto order = options.keep ? active_cone(model, kept_at, prog) : std::nullopt;
+  PcLayout pc = plan_partial_credit(model, prog, kept_at, options, m);
+  ev.pc_row_ = std::move(pc.row_of);
   ev.log_p_.resize(kept * m);  // every kept row is written whole below
-  ev.pc_.resize(pc_rows * m);
+  ev.pc_.resize(pc.rows * m);
 
   // Block rows: position i's ln P at buf[slot(i) * B]. Without shared skills
-  // the row is Model::eval_row(): rows are reused once nothing later reads
+  // the row is Program::row: rows are reused once nothing later reads
   // them, so a buffer holds the live rows only (35,000 of 100,000 on the
   // benchmark spec; less fresh memory to fault in, more of it in cache).
   // Shannon expansion (shared.cpp) reads rows by node index, so a model with
   // shared skills keeps one row per node.
   const bool by_node = !plan.index.empty();
-  const std::uint32_t* row_at = model.eval_row().data();
-  const std::size_t rows = by_node ? n : model.eval_rows();
+  const std::size_t rows = by_node ? n : program.rows;
   // Per use, the child's row and partial-credit row, read in order with the
   // uses: looking them up by the child's position is a cache miss per use
   // on large models (half the time of a million-node, one-point run).
+  const std::uint32_t* use_pos = program.use_pos.data();
   std::vector<std::uint32_t> node_rows;
   if (by_node) {
-    node_rows.resize(model.eval_use_pos().size());
-    for (std::size_t u = 0; u < node_rows.size(); ++u) node_rows[u] = ops[use_pos[u]].node;
+    node_rows.resize(program.use_pos.size());
+    for (std::size_t u = 0; u < node_rows.size(); ++u) node_rows[u] = prog.ops[use_pos[u]].node;
   }
-  const std::uint32_t* use_row = by_node ? node_rows.data() : model.eval_use_row().data();
   std::vector<std::int32_t> use_pc;
-  if (pc_block_rows > 0) {
-    use_pc.resize(model.eval_use_pos().size());
-    for (std::size_t u = 0; u < use_pc.size(); ++u) use_pc[u] = pc_block_at[use_pos[u]];
+  if (pc.block_rows > 0) {
+    use_pc.resize(program.use_pos.size());
+    for (std::size_t u = 0; u < use_pc.size(); ++u) use_pc[u] = pc.block_at[use_pos[u]];
   }
+  const std::size_t B = block_length(options, m, rows + pc.block_rows);
 
-  // Points per block: one thread's buffers (ln P of the live rows, partial
-  // credit of the nodes that need it) are reused warm from block to block
-  // instead of touching nodes x points of fresh memory. Each block reads
-  // every node's children once, mostly cache misses, so blocks should be
-  // long, but the buffers of all threads share the last-level cache and are
-  // fresh memory to fault in: as long as the threads' buffers together stay
-  // within 48 MiB, at least kMinBlock points, at most 1,024, and one
-  // thread's buffers within 256 MiB. At 100,000 nodes x 1,000 points that
-  // is 72 points on two threads. 40 and 56 points took 0.41 s warm against
-  // 0.43 s with 64 on two threads; 8 points took 1.8x the time of 64.
-  std::size_t B = options.block_points;
-  if (B == 0) {
-    constexpr std::size_t kMinBlock = 32;
-    const unsigned want = detail::worker_count(options.threads, (m + 7) / 8);  // threads sharing the cache
-    const std::size_t per_point = 8 * (rows + pc_block_rows) + 1;
-    B = std::clamp<std::size_t>((std::size_t{48} << 20) / (want * per_point), kMinBlock, 1024);
-    B = std::max<std::size_t>(8, std::min(B, (std::size_t{256} << 20) / per_point));
-    B = B / 8 * 8;
-  }
-  B = std::max<std::size_t>(1, std::min(B, m));
-
-  const ScalingLaw& law = model.spec().scale.law;
-  const detail::PointCache cache(ev.points_, law);
-  const std::pair<double, double>* knots = model.eval_knots().data();
+  const detail::PointCache cache(ev.points_, model.spec().scale.law);
   detail::PassInputs in;
   in.model = &model;
   in.max_at_least_work = options.max_at_least_work;
   in.m = m;
   in.B = B;
   in.rows = rows;
-  in.pc_block_rows = pc_block_rows;
-  in.ops = ops.data();
-  in.order = restricted ? order.data() : nullptr;
-  in.count = restricted ? order.size() : n;
+  in.pc_block_rows = pc.block_rows;
+  in.ops = prog.ops;
+  in.order = order ? order->data() : nullptr;
+  in.count = order ? order->size() : n;
   ev.evaluated_nodes_ = in.count;
   ev.block_points_ = B;
-  in.use_row = use_row;
+  in.use_row = by_node ? node_rows.data() : program.use_row.data();
   in.use_pc = use_pc.data();
-  in.use_count = use_count;
-  in.use_steps = use_steps;
-  in.row_at = by_node ? nullptr : row_at;
-  in.pc_block_at = pc_block_at.data();
-  in.pc_store_at = pc_store_at.data();
+  in.use_count = program.use_count.data();
+  in.use_steps = prog.use_steps;
+  in.row_at = by_node ? nullptr : program.row.data();
+  in.pc_block_at = pc.block_at.data();
+  in.pc_store_at = pc.store_at.data();
   in.kept_at = kept_at.data();
   in.plan = by_node ? &plan : nullptr;
   in.cache = &cache;
-  in.knots = knots;
+  in.knots = prog.knots;
   in.log_p = ev.log_p_.data();
   in.pc = ev.pc_.data();
   const auto pass = detail::pick_pass();

@@ -29,6 +29,7 @@
 
 #include "graph/large_buffer.hpp"
 #include "graph/model.hpp"
+#include "graph/overrides.hpp"
 #include "graph/scale_axis.hpp"
 
 namespace capgraph {
@@ -60,6 +61,11 @@ struct EvalOptions {
   /// the rows when asked, which needs the children's rows kept too (the
   /// bottleneck query keeps every row and reads only P).
   bool partial_credit = true;
+  /// Nodes evaluated with another curve, or forced to a constant P,
+  /// without rebuilding the model (graph/overrides.hpp, docs/measures.md §7):
+  /// the results are those of the spec with those nodes so declared.
+  /// Empty (the default): the model as compiled, at no cost.
+  Overrides overrides;
 };
 
 class Evaluation {
@@ -72,7 +78,8 @@ class Evaluation {
   /// The most points per block of the pass (EvalOptions::block_points, or
   /// the one chosen for the model's size when that is 0).
   std::size_t block_points() const { return block_points_; }
-  const std::vector<ScalePoint>& points() const { return points_; }
+  const std::vector<ScalePoint>& points() const& { return points_; }
+  const std::vector<ScalePoint>& points() && = delete;
 
   /// Whether node v's row was kept (EvalOptions::keep).
   bool has_row(std::size_t v) const { return row_of_.empty() ? v < num_nodes_ : row_of_[v] >= 0; }
@@ -83,16 +90,17 @@ class Evaluation {
   /// P_v at point j.
   double p(std::size_t v, std::size_t j) const;
   /// The row of ln P_v over all points.
-  std::span<const double> log_p_row(std::size_t v) const {
+  std::span<const double> log_p_row(std::size_t v) const& {
     return {log_p_.data() + row(v) * points_.size(), points_.size()};
   }
+  std::span<const double> log_p_row(std::size_t v) && = delete;  // would dangle
   /// Expected fraction of atomic steps correct (docs/measures.md §3).
   double partial_credit(std::size_t v, std::size_t j) const;
 
   /// The value of one metric of node v at point j (docs/measures.md §3). For
   /// log_likelihood this is ln P (nats); see log_likelihood_per_step.
   double metric(std::size_t v, const Metric& m, std::size_t j) const;
-  /// ln P_v / s_v.
+  /// ln P_v / s_v (s_v as in the spec the overrides stand for).
   double log_likelihood_per_step(std::size_t v, std::size_t j) const;
 
   const Model& model() const { return *model_; }
@@ -105,7 +113,10 @@ class Evaluation {
     return static_cast<std::size_t>(row_of_[v]);
   }
   [[noreturn]] void throw_not_kept(std::size_t v) const;
+  double steps(std::size_t v) const { return steps_.empty() ? model_->steps(v) : steps_[v]; }
   const Model* model_ = nullptr;
+  std::vector<std::uint8_t> cut_;  // node -> a task evaluated as a skill (EvalOptions::overrides); empty: none
+  std::vector<double> steps_;      // node -> step count, when cut_ is not empty
   std::size_t num_nodes_ = 0;
   std::size_t evaluated_nodes_ = 0;
   std::size_t block_points_ = 0;
@@ -119,10 +130,12 @@ class Evaluation {
 
 /// Evaluates every node at the axis values xs (each > 0, finite) and keeps
 /// the rows options.keep names (all by default). The Model must outlive the
-/// Evaluation. Shared skills are evaluated exactly by
-/// Shannon expansion (shared.hpp); throws ModelError when that would exceed
-/// the limits in `options`.
+/// Evaluation, so a temporary Model does not compile (the deleted overload
+/// below). Shared skills are evaluated exactly by Shannon expansion
+/// (shared.hpp); throws ModelError when that would exceed the limits in
+/// `options`.
 Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOptions& options = {});
+Evaluation evaluate(Model&& model, std::span<const double> xs, const EvalOptions& options = {}) = delete;
 
 /// A reported series name for a metric: "exact_match", "partial_credit",
 /// "log_likelihood", "multiple_choice:5", "pass_at:10".

@@ -223,7 +223,7 @@ void measures_by_expansion(const Model& model, const Ops& ops, const Cone& c, co
   }
   for (const std::uint32_t i : cone) m.lnB[i] = B[i] > 0 ? std::log(B[i]) : kNegInf;
   for (std::size_t i = 0; i < k; ++i) {
-    const std::size_t s = model.eval_position(e.shared[i]);
+    const std::size_t s = detail::program(model).pos[e.shared[i]];
     m.lnB[s] = p1[i] > p0[i] ? std::log(p1[i] - p0[i]) : kNegInf;
     m.p_if_one[s] = p1[i];
   }
@@ -260,7 +260,7 @@ ImportanceTable importance(const Model& model, std::size_t task, double x, Impor
   const std::size_t n = model.size();
   const Ops ops(model, options.max_at_least_work);
   const ScalePoint point = model.axis().at(x);  // as evaluate() makes it
-  const auto tpos = static_cast<std::uint32_t>(model.eval_position(task));
+  const auto tpos = static_cast<std::uint32_t>(detail::program(model).pos[task]);
   // The evaluation at the point on one worker; beside it, what needs only
   // the model, with the part of the sweep's plan that needs no P.
   std::optional<Evaluation> ev;

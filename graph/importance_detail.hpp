@@ -8,7 +8,7 @@
 //   improvement_sweep.cpp   the exact improvement potentials
 //                           (improvement_sweep.hpp)
 //   critical_path.cpp       the critical path
-// Everything here is indexed by topological position (Model::eval_ops
+// Everything here is indexed by topological position (detail::Program::ops
 // order), not by node: T's cone is then read in order.
 #pragma once
 
@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "graph/detail/program.hpp"
 #include "graph/importance.hpp"
 #include "graph/model.hpp"
 #include "graph/successes.hpp"
@@ -27,11 +28,12 @@ namespace capgraph::importance_detail {
 
 inline constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// The engine's compiled form of the model (Model::eval_ops), read here in
+// The engine's compiled form of the model (detail::Program::ops), read here in
 // topological positions: a cone walked from T down reads it in order.
 struct Ops {
   Ops(const Model& m, double at_least_work)
-      : op(m.eval_ops().data()), child(m.eval_use_pos().data()), count(m.eval_use_count().data()), model(&m),
+      : op(detail::program(m).ops.data()), child(detail::program(m).use_pos.data()),
+        count(detail::program(m).use_count.data()), model(&m),
         max_at_least_work(at_least_work) {}
   const detail::EvalOp* op;     // by position
   const std::uint32_t* child;   // by use: the child's position

@@ -269,7 +269,7 @@ void rank_rows(const Model& model, const Ops& ops, const std::vector<std::uint32
   table.rows.resize(nr);
   in_parts(nr, [&](std::size_t r0, std::size_t r1) {
     for (std::size_t r = r0; r < r1; ++r) {
-      const std::size_t i = model.eval_position(key[r].second);
+      const std::size_t i = detail::program(model).pos[key[r].second];
       Prerequisite& p = table.rows[r];
       p.node = key[r].second;
       p.p = std::exp(lp[i]);

@@ -6,6 +6,7 @@
 // improvement_sweep.cpp.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -2,6 +2,7 @@
 #include "graph/model.hpp"
 
 #include <algorithm>
+#include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
 #include <cmath>
 #include <limits>
@@ -9,10 +10,21 @@
 #include <unordered_map>
 
 #include "graph/buffer_rows.hpp"
+#include "graph/detail/program.hpp"
 
 namespace capgraph {
 
 namespace {
+
+// Edge property: how many independent uses (or the mean weight).
+struct UseEdge {
+  double count = 1;
+};
+
+// The declared dependencies as a Boost graph (edge task -> prerequisite),
+// for the depth-first search that finds a cycle.
+using CapabilityGraph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property, UseEdge>;
 
 // Adds the spec's nodes and use edges to g, which must be empty. Fills a
 // graph in place: Boost 1.74's adjacency_list has no move operations, and
@@ -127,23 +139,177 @@ std::vector<std::size_t> find_cycle(const ModelSpec& spec) {
 
 Model::Model(ModelSpec spec) : spec_(std::move(spec)), axis_(spec_.scale) {}
 
-Model Model::compile(ModelSpec spec) {
-  Model m(std::move(spec));
-  const ModelSpec& s = m.spec_;
-  const std::size_t n = s.nodes.size();
-  if (n == 0) throw ModelError("the model has no nodes");
+namespace {
+
+void check_spec(const ModelSpec& s) {
+  if (s.nodes.empty()) throw ModelError("the model has no nodes");
   if (!(s.scale.from > 0) || !(s.scale.to >= s.scale.from) || !std::isfinite(s.scale.to) || s.scale.points < 1)
     throw ModelError("scale range must satisfy 0 < from <= to and points >= 1");
   if (!(s.scale.tokens_per_param > 0) || (s.scale.data_limit && !(*s.scale.data_limit > 0)))
     throw ModelError("tokens_per_param and data_limit must be positive");
   for (const NodeSpec& node : s.nodes) check_node(s, node);
-
-  fill_graph(s, m.graph_);
-  if (auto cycle = find_cycle_in(m.graph_); !cycle.empty()) {
+  CapabilityGraph g;
+  fill_graph(s, g);
+  if (auto cycle = find_cycle_in(g); !cycle.empty()) {
     std::string path;
     for (std::size_t i = 0; i < cycle.size(); ++i) path += (i ? " -> " : "") + s.nodes[cycle[i]].id;
     throw ModelError("cycle: " + path, s.nodes[cycle.front()].loc);
   }
+}
+
+// Evaluation order: depth-first from the tasks nothing uses (in spec
+// order), each node after its prerequisites (post-order). Any such order is
+// topological; this one also puts most prerequisites just before the task
+// that first needs them, which keeps evaluate()'s reads of children close
+// in memory. (Boost's topological_sort starts from vertex 0 and so follows
+// spec order, scattering children across the whole model.)
+std::vector<std::size_t> evaluation_order(std::size_t n, const std::vector<std::size_t>& use_offset,
+                                          const std::vector<std::size_t>& use_child) {
+  std::vector<std::size_t> order;
+  std::vector<char> used(n, 0), state(n, 0);  // state: 0 new, 1 on the stack, 2 done
+  for (std::size_t c : use_child) used[c] = 1;
+  std::vector<std::pair<std::size_t, std::size_t>> stack;  // (node, next use)
+  order.reserve(n);
+  auto visit = [&](std::size_t root) {
+    if (state[root]) return;
+    state[root] = 1;
+    stack.emplace_back(root, use_offset[root]);
+    while (!stack.empty()) {
+      auto& [v, next] = stack.back();
+      if (next < use_offset[v + 1]) {
+        const std::size_t c = use_child[next++];
+        if (!state[c]) {
+          state[c] = 1;
+          stack.emplace_back(c, use_offset[c]);
+        }
+        continue;
+      }
+      state[v] = 2;
+      order.push_back(v);
+      stack.pop_back();
+    }
+  };
+  for (std::size_t v = 0; v < n; ++v)
+    if (!used[v]) visit(v);
+  for (std::size_t v = 0; v < n; ++v) visit(v);  // unreachable only through a cycle, which check_spec excludes
+  return order;
+}
+
+}  // namespace
+
+namespace detail {
+
+void check_leaf(const NodeSpec& leaf) { check_node(ModelSpec{}, leaf); }
+
+void fill_leaf_op(const NodeSpec& node, EvalOp& op, std::vector<std::pair<double, double>>& knots) {
+  op.is_task = false;
+  op.reports_partial_credit = false;
+  op.gate = node.gate;
+  op.curve = node.curve.kind;
+  op.k = node.k;
+  op.best_n = node.best_n;
+  op.guess = node.guess;
+  op.floor = node.floor;
+  op.ceiling = node.ceiling;
+  op.c0 = op.c1 = 0;
+  op.knot_begin = op.knot_end = 0;
+  switch (node.curve.kind) {
+    case CurveKind::logistic: op.c0 = std::log10(node.curve.mid), op.c1 = node.curve.slope; break;
+    case CurveKind::power_law: op.c0 = std::log(node.curve.c), op.c1 = node.curve.alpha; break;
+    case CurveKind::constant:
+      op.c0 = node.curve.value > 0 ? std::log(node.curve.value) : -std::numeric_limits<double>::infinity();
+      break;
+    case CurveKind::chinchilla: op.c0 = node.curve.weight; break;
+    case CurveKind::points:
+      op.knot_begin = static_cast<std::uint32_t>(knots.size());
+      for (const auto& [x, p] : node.curve.knots) knots.emplace_back(std::log10(x), std::log(p) - std::log1p(-p));
+      op.knot_end = static_cast<std::uint32_t>(knots.size());
+      break;
+  }
+  op.ln_floor = node.floor > 0 ? std::log(node.floor) : -std::numeric_limits<double>::infinity();
+  op.ln_ceiling = std::log(node.ceiling);
+  op.ln_span = node.ceiling > node.floor ? std::log(node.ceiling - node.floor) : 0.0;
+}
+
+}  // namespace detail
+
+// The evaluation program (graph/detail/program.hpp) of a model whose
+// structure, order and step counts are laid out.
+void Model::build_program() {
+  const std::size_t n = size();
+  // Positions must fit the 32-bit fields (node positions signed: evaluate()
+  // marks "no row" with -1).
+  if (n >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) ||
+      use_offset_[n] >= std::numeric_limits<std::uint32_t>::max())
+    throw ModelError("the model has more than 2^31 nodes or 2^32 uses");
+  auto prog = std::make_shared<detail::Program>();
+  detail::Program& p = *prog;
+  p.pos.resize(n);
+  for (std::size_t i = 0; i < n; ++i) p.pos[order_[i]] = static_cast<std::uint32_t>(i);
+  p.ops.resize(n);
+  p.use_pos.reserve(use_offset_[n]);
+  p.use_count.reserve(use_offset_[n]);
+  p.use_steps.reserve(use_offset_[n]);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t v = order_[i];
+    const NodeSpec& node = spec_.nodes[v];
+    detail::EvalOp& op = p.ops[i];
+    op.node = static_cast<std::uint32_t>(v);
+    if (!node.is_task) {
+      detail::fill_leaf_op(node, op, p.knots);
+    } else {
+      op.is_task = true;
+      op.gate = node.gate;
+      op.curve = node.curve.kind;
+      op.k = node.k;
+      op.best_n = node.best_n;
+      op.guess = node.guess;
+      op.floor = node.floor;
+      op.ceiling = node.ceiling;
+      for (const Metric& mt : metrics(v)) op.reports_partial_credit |= mt.kind == MetricKind::partial_credit;
+    }
+    op.use_begin = static_cast<std::uint32_t>(p.use_pos.size());
+    for (std::size_t u = use_begin(v); u < use_end(v); ++u) {
+      p.use_pos.push_back(p.pos[use_child_[u]]);
+      p.use_count.push_back(use_count_[u]);
+      p.use_steps.push_back(use_count_[u] * steps_[use_child_[u]]);
+      op.total_uses += use_count_[u];
+    }
+    op.use_end = static_cast<std::uint32_t>(p.use_pos.size());
+  }
+
+  // Buffer rows by liveness (graph/buffer_rows.hpp): every position has one
+  // and reads its children's.
+  std::vector<std::int32_t> last_read(n, -1);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t u = p.ops[i].use_begin; u < p.ops[i].use_end; ++u)
+      last_read[p.use_pos[u]] = static_cast<std::int32_t>(i);
+  p.row.assign(n, 0);
+  p.rows = detail::assign_rows_by_liveness(
+      n, [](std::size_t) { return true; },
+      [&](std::size_t i, auto&& f) {
+        for (std::size_t u = p.ops[i].use_begin; u < p.ops[i].use_end; ++u) f(p.use_pos[u]);
+      },
+      last_read, p.row);
+  p.use_offset.resize(n + 1);
+  p.flags.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const detail::EvalOp& op = p.ops[i];
+    p.use_offset[i] = op.use_begin;
+    p.flags[i] = static_cast<std::uint8_t>((op.is_task && op.gate == GateKind::all ? detail::Program::kAllTask : 0) |
+                                           (op.reports_partial_credit ? detail::Program::kReportsPartial : 0));
+  }
+  p.use_offset[n] = static_cast<std::uint32_t>(p.use_pos.size());
+  p.use_row.resize(p.use_pos.size());
+  for (std::size_t u = 0; u < p.use_pos.size(); ++u) p.use_row[u] = p.row[p.use_pos[u]];
+  program_ = std::move(prog);
+}
+
+Model Model::compile(ModelSpec spec) {
+  Model m(std::move(spec));
+  check_spec(m.spec_);
+  const ModelSpec& s = m.spec_;
+  const std::size_t n = s.nodes.size();
   m.use_offset_.assign(n + 1, 0);
   for (std::size_t v = 0; v < n; ++v) m.use_offset_[v + 1] = m.use_offset_[v] + (s.nodes[v].is_task ? s.nodes[v].uses.size() : 0);
   m.use_child_.reserve(m.use_offset_[n]);
@@ -155,42 +321,7 @@ Model Model::compile(ModelSpec spec) {
       m.use_count_.push_back(u.count);
     }
   }
-
-
-  // Evaluation order: depth-first from the tasks nothing uses (in spec
-  // order), each node after its prerequisites (post-order). Any such order
-  // is topological; this one also puts most prerequisites just before the
-  // task that first needs them, which keeps evaluate()'s reads of children
-  // close in memory. (Boost's topological_sort starts from vertex 0 and so
-  // follows spec order, scattering children across the whole model.)
-  {
-    std::vector<char> used(n, 0), state(n, 0);  // state: 0 new, 1 on the stack, 2 done
-    for (std::size_t c : m.use_child_) used[c] = 1;
-    std::vector<std::pair<std::size_t, std::size_t>> stack;  // (node, next use)
-    m.order_.reserve(n);
-    auto visit = [&](std::size_t root) {
-      if (state[root]) return;
-      state[root] = 1;
-      stack.emplace_back(root, m.use_offset_[root]);
-      while (!stack.empty()) {
-        auto& [v, next] = stack.back();
-        if (next < m.use_offset_[v + 1]) {
-          const std::size_t c = m.use_child_[next++];
-          if (!state[c]) {
-            state[c] = 1;
-            stack.emplace_back(c, m.use_offset_[c]);
-          }
-          continue;
-        }
-        state[v] = 2;
-        m.order_.push_back(v);
-        stack.pop_back();
-      }
-    };
-    for (std::size_t v = 0; v < n; ++v)
-      if (!used[v]) visit(v);
-    for (std::size_t v = 0; v < n; ++v) visit(v);  // unreachable only through a cycle, which is excluded above
-  }
+  m.order_ = evaluation_order(n, m.use_offset_, m.use_child_);
 
   m.steps_.assign(n, 1.0);
   m.depth_.assign(n, 0);
@@ -213,86 +344,7 @@ Model Model::compile(ModelSpec spec) {
   std::sort(m.tasks_.begin(), m.tasks_.end());
 
   m.default_metrics_ = default_metrics();
-
-  // The evaluation program: positions must fit the 32-bit fields (node
-  // positions signed: evaluate() marks "no row" with -1).
-  if (n >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) ||
-      m.use_offset_[n] >= std::numeric_limits<std::uint32_t>::max())
-    throw ModelError("the model has more than 2^31 nodes or 2^32 uses");
-  m.pos_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) m.pos_[m.order_[i]] = static_cast<std::uint32_t>(i);
-  m.ops_.resize(n);
-  m.op_use_pos_.reserve(m.use_offset_[n]);
-  m.op_use_count_.reserve(m.use_offset_[n]);
-  m.op_use_steps_.reserve(m.use_offset_[n]);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t v = m.order_[i];
-    const NodeSpec& node = s.nodes[v];
-    detail::EvalOp& op = m.ops_[i];
-    op.node = static_cast<std::uint32_t>(v);
-    op.is_task = node.is_task;
-    op.gate = node.gate;
-    op.curve = node.curve.kind;
-    op.k = node.k;
-    op.best_n = node.best_n;
-    op.guess = node.guess;
-    op.floor = node.floor;
-    op.ceiling = node.ceiling;
-    if (!node.is_task) {
-      switch (node.curve.kind) {
-        case CurveKind::logistic: op.c0 = std::log10(node.curve.mid), op.c1 = node.curve.slope; break;
-        case CurveKind::power_law: op.c0 = std::log(node.curve.c), op.c1 = node.curve.alpha; break;
-        case CurveKind::constant:
-          op.c0 = node.curve.value > 0 ? std::log(node.curve.value) : -std::numeric_limits<double>::infinity();
-          break;
-        case CurveKind::chinchilla: op.c0 = node.curve.weight; break;
-        case CurveKind::points:
-          op.knot_begin = static_cast<std::uint32_t>(m.op_knots_.size());
-          for (const auto& [x, p] : node.curve.knots)
-            m.op_knots_.emplace_back(std::log10(x), std::log(p) - std::log1p(-p));
-          op.knot_end = static_cast<std::uint32_t>(m.op_knots_.size());
-          break;
-      }
-      op.ln_floor = node.floor > 0 ? std::log(node.floor) : -std::numeric_limits<double>::infinity();
-      op.ln_ceiling = std::log(node.ceiling);
-      op.ln_span = node.ceiling > node.floor ? std::log(node.ceiling - node.floor) : 0.0;
-    } else {
-      for (const Metric& mt : m.metrics(v)) op.reports_partial_credit |= mt.kind == MetricKind::partial_credit;
-    }
-    op.use_begin = static_cast<std::uint32_t>(m.op_use_pos_.size());
-    for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
-      m.op_use_pos_.push_back(m.pos_[m.use_child_[u]]);
-      m.op_use_count_.push_back(m.use_count_[u]);
-      m.op_use_steps_.push_back(m.use_count_[u] * m.steps_[m.use_child_[u]]);
-      op.total_uses += m.use_count_[u];
-    }
-    op.use_end = static_cast<std::uint32_t>(m.op_use_pos_.size());
-  }
-
-  // Buffer rows by liveness (graph/buffer_rows.hpp): every position has one
-  // and reads its children's.
-  std::vector<std::int32_t> last_read(n, -1);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t u = m.ops_[i].use_begin; u < m.ops_[i].use_end; ++u)
-      last_read[m.op_use_pos_[u]] = static_cast<std::int32_t>(i);
-  m.op_row_.assign(n, 0);
-  m.op_rows_ = detail::assign_rows_by_liveness(
-      n, [](std::size_t) { return true; },
-      [&](std::size_t i, auto&& f) {
-        for (std::size_t u = m.ops_[i].use_begin; u < m.ops_[i].use_end; ++u) f(m.op_use_pos_[u]);
-      },
-      last_read, m.op_row_);
-  m.op_use_offset_.resize(n + 1);
-  m.op_flags_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const detail::EvalOp& op = m.ops_[i];
-    m.op_use_offset_[i] = op.use_begin;
-    m.op_flags_[i] = static_cast<std::uint8_t>((op.is_task && op.gate == GateKind::all ? kAllTask : 0) |
-                                               (op.reports_partial_credit ? kReportsPartial : 0));
-  }
-  m.op_use_offset_[n] = static_cast<std::uint32_t>(m.op_use_pos_.size());
-  m.op_use_row_.resize(m.op_use_pos_.size());
-  for (std::size_t u = 0; u < m.op_use_pos_.size(); ++u) m.op_use_row_[u] = m.op_row_[m.op_use_pos_[u]];
+  m.build_program();
   return m;
 }
 
@@ -302,7 +354,7 @@ std::optional<std::size_t> Model::find(const std::string& id) const {
   return std::nullopt;
 }
 
-const std::vector<Metric>& Model::metrics(std::size_t v) const {
+const std::vector<Metric>& Model::metrics(std::size_t v) const& {
   const auto& own = spec_.nodes[v].metrics;
   return own.empty() ? default_metrics_ : own;
 }

@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "graph/curve_eval.hpp"
+#include "graph/detail/program.hpp"
 #include "graph/successes.hpp"
 #include "graph/workers.hpp"
 
@@ -66,7 +67,9 @@ struct Plan {
   std::vector<double> frac;           // per use: count - floor(count)
 };
 
-Plan make_plan(const Model& m) {
+// `over` (by node, null where none): the last override of each node, which
+// makes it a skill.
+Plan make_plan(const Model& m, const std::vector<const Overrides::Leaf*>& over) {
   Plan p;
   const std::size_t n = m.size(), nu = m.use_end(n - 1);
   p.node.resize(n);
@@ -81,6 +84,11 @@ Plan make_plan(const Model& m) {
     i.ub = m.use_begin(v);
     i.ue = m.use_end(v);
     for (std::size_t u = i.ub; u < i.ue; ++u) i.total += m.use_count(u);
+    if (over[v]) {  // a skill: no uses
+      i.kind = s.shared ? kSharedLeaf : kLeaf;
+      i.ub = i.ue;
+      i.total = 0;
+    }
   }
   p.child.resize(nu);
   p.count.resize(nu);
@@ -366,11 +374,13 @@ void binomial_runs(const Model& model, const Plan& plan, const std::vector<doubl
 
 }  // namespace
 
-std::vector<double> monte_carlo_trials_per_sample(const Model& model) {
+namespace {
+
+std::vector<double> trials_per_sample(const Model& model, const std::vector<const Overrides::Leaf*>& over) {
   std::vector<double> t(model.size(), 0.0);
   for (std::size_t v : model.topological_order()) {
     const NodeSpec& n = model.node(v);
-    if (!n.is_task) continue;
+    if (!n.is_task || over[v]) continue;
     double s = 0;
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) {
       const double c = n.gate == GateKind::best_of ? n.best_n : n.gate == GateKind::mean ? 1.0 : model.use_count(u);
@@ -379,6 +389,12 @@ std::vector<double> monte_carlo_trials_per_sample(const Model& model) {
     t[v] = s;
   }
   return t;
+}
+
+}  // namespace
+
+std::vector<double> monte_carlo_trials_per_sample(const Model& model) {
+  return trials_per_sample(model, std::vector<const Overrides::Leaf*>(model.size(), nullptr));
 }
 
 Estimate MonteCarloEstimate::p(std::size_t v, std::size_t j) const {
@@ -404,7 +420,10 @@ MonteCarloEstimate monte_carlo(const Model& model, std::span<const double> xs, c
     if (!(x > 0) || !std::isfinite(x)) throw ModelError("scale values must be positive and finite");
     out.points_.push_back(model.axis().at(x));
   }
-  const std::vector<double> trials = monte_carlo_trials_per_sample(model);
+  detail::check_overrides(model, options.overrides);
+  std::vector<const Overrides::Leaf*> over(model.size(), nullptr);
+  for (const Overrides::Leaf& l : options.overrides.leaves()) over[l.node] = &l;
+  const std::vector<double> trials = trials_per_sample(model, over);
   for (std::size_t v : out.nodes_)
     if (!(trials[v] <= options.max_trials_per_sample))
       throw ModelError("Monte Carlo: one sample of `" + model.node(v).id + "` expands to " + format_count(trials[v]) +
@@ -416,7 +435,7 @@ MonteCarloEstimate monte_carlo(const Model& model, std::span<const double> xs, c
   out.est_.assign(rows * m, Estimate{});
 
   // Leaf probabilities and whole-use probabilities per point.
-  const Plan plan = make_plan(model);
+  const Plan plan = make_plan(model, over);
   const ScalingLaw& law = model.spec().scale.law;
   std::vector<PointData> pdata(m);
   for (std::size_t j = 0; j < m; ++j) {
@@ -426,8 +445,12 @@ MonteCarloEstimate monte_carlo(const Model& model, std::span<const double> xs, c
     std::vector<double> lp(model.size(), 0.0);
     for (std::size_t v = 0; v < model.size(); ++v) {
       const NodeSpec& n = model.node(v);
-      if (n.is_task) continue;
-      lp[v] = std::min(0.0, leaf_log_p(curve_log_p(n.curve, law, out.points_[j]), n.floor, n.ceiling));
+      if (over[v]) {
+        lp[v] = std::min(0.0, leaf_log_p(curve_log_p(over[v]->curve, law, out.points_[j]), over[v]->floor, over[v]->ceiling));
+      } else {
+        if (n.is_task) continue;
+        lp[v] = std::min(0.0, leaf_log_p(curve_log_p(n.curve, law, out.points_[j]), n.floor, n.ceiling));
+      }
       pd.p[v] = std::exp(lp[v]);
     }
     for (std::size_t v = 0; v < model.size(); ++v) {
@@ -454,7 +477,7 @@ MonteCarloEstimate monte_carlo(const Model& model, std::span<const double> xs, c
     const std::size_t r = item / m, j = item % m;
     const std::size_t v = out.nodes_[r];
     Sampler s(model, plan, pdata[j], stream_seed(options.seed, v, j));
-    const bool is_mean = model.node(v).is_task && model.node(v).gate == GateKind::mean;
+    const bool is_mean = plan.node[v].kind == kTask && plan.node[v].gate == GateKind::mean;
     Estimate e;
     if (!is_mean) {
       std::uint64_t hits = 0;

@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "graph/model.hpp"
+#include "graph/overrides.hpp"
 #include "graph/scale_axis.hpp"
 
 namespace capgraph {
@@ -73,6 +74,10 @@ struct MonteCarloOptions {
   /// Worker threads over the (node, point) pairs; 0 = hardware concurrency.
   /// The results do not depend on it.
   unsigned threads = 1;
+  /// Nodes sampled with another curve, or forced to a constant P
+  /// (graph/overrides.hpp): the estimates are those on the spec with those
+  /// nodes so declared, for the same seed. Empty: the model as compiled.
+  Overrides overrides;
 };
 
 /// A sample mean and its standard error.

@@ -15,8 +15,10 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 double SharedExpansion::cost() const { return std::ldexp(static_cast<double>(affected.size()), static_cast<int>(shared.size())); }
 
-SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits) {
+SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits,
+                       const std::vector<std::uint8_t>* cut) {
   const std::size_t n = model.size();
+  auto is_task = [&](std::size_t v) { return model.node(v).is_task && !(cut && (*cut)[v]); };
   SharedPlan plan;
   plan.index.assign(n, -1);
   const auto& order = model.topological_order();
@@ -27,7 +29,7 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
   std::vector<char> below(n, 0);
   for (std::size_t v : order) {
     const NodeSpec& node = model.node(v);
-    if (!node.is_task) {
+    if (!is_task(v)) {
       below[v] = node.shared;
       continue;
     }
@@ -39,7 +41,7 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
   std::vector<std::size_t> cone, stack;
   double work = 0;
   for (std::size_t v : order) {
-    if (!model.node(v).is_task || !below[v]) continue;
+    if (!is_task(v) || !below[v]) continue;
     // The part of v's cone that leads to shared skills.
     cone.clear();
     stack.assign(1, v);
@@ -48,7 +50,7 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
       const std::size_t x = stack.back();
       stack.pop_back();
       cone.push_back(x);
-      if (!model.node(x).is_task) continue;
+      if (!is_task(x)) continue;
       for (std::size_t u = model.use_begin(x); u < model.use_end(x); ++u) {
         const std::size_t c = model.use_child(u);
         if (below[c] && !seen[c]) {
@@ -60,7 +62,7 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
     std::sort(cone.begin(), cone.end(), [&](std::size_t a, std::size_t b) { return pos[a] > pos[b]; });  // v first
     count[v] = 1;
     for (std::size_t x : cone) {
-      if (!model.node(x).is_task) continue;
+      if (!is_task(x)) continue;
       const NodeSpec& xn = model.node(x);
       for (std::size_t u = model.use_begin(x); u < model.use_end(x); ++u) {
         const std::size_t c = model.use_child(u);
@@ -72,13 +74,13 @@ SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimit
     SharedExpansion e;
     e.task = v;
     for (std::size_t x : cone)
-      if (!model.node(x).is_task && count[x] >= 2) e.shared.push_back(x);
+      if (!is_task(x) && count[x] >= 2) e.shared.push_back(x);
     std::sort(e.shared.begin(), e.shared.end());
     if (!e.shared.empty()) {
       for (std::size_t s : e.shared) mark[s] = 1;
       for (auto it = cone.rbegin(); it != cone.rend(); ++it) {  // prerequisites first
         const std::size_t x = *it;
-        if (!model.node(x).is_task) continue;
+        if (!is_task(x)) continue;
         for (std::size_t u = model.use_begin(x); u < model.use_end(x); ++u) mark[x] |= mark[model.use_child(u)];
         if (mark[x]) e.affected.push_back(x);
       }

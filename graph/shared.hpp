@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -47,8 +48,10 @@ struct SharedLimits {
 
 /// Builds the plan; throws ModelError naming the task, the shared skills and
 /// the limit when exactness would cost too much (the message points to
-/// --monte-carlo and --max-shared-work).
-SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits);
+/// --monte-carlo and --max-shared-work). `cut` (by node; null: none) marks
+/// tasks evaluated as skills (graph/overrides.hpp): their uses are not read.
+SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits,
+                       const std::vector<std::uint8_t>* cut = nullptr);
 
 /// Overwrites rows[e.task] over points [j0, j1) with the exact ln P, given
 /// exact rows for every node below (stride = row length). `scratch` is

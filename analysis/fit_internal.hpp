@@ -1,0 +1,124 @@
+// capgraph/analysis/fit_internal.hpp — internal: the pieces of fit_model()
+// (analysis/fit.hpp), one file each: the objective (fit_objective.cpp),
+// the optimiser and the driver (fit_driver.cpp), the standard errors and
+// forecast intervals (fit_intervals.cpp), the backtest (backtest.cpp).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/fit.hpp"
+#include "graph/evaluation.hpp"
+#include "graph/overrides.hpp"
+
+namespace capgraph::analysis::detail {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kHuge = 1e300;
+
+double logit(double p);
+
+// One free parameter: which leaf, which field, its bounds.
+struct Param {
+  std::size_t node;
+  std::string name;
+  double lo, hi;
+};
+
+// A row the fit uses.
+struct Row {
+  std::size_t obs;   // index into ObservationSet::rows
+  std::size_t node;  // model node
+  Metric metric;
+  double x;
+  double value;
+  std::optional<double> n;
+  bool train = true;
+};
+
+// log of the predicted metric (exact for exact match via ln P) and the value.
+struct Prediction {
+  double value, log_value, log1m_value;
+};
+
+Prediction predict(const Evaluation& ev, const Row& r, std::size_t j);
+
+/// The observations the fit can use; fills rep's notes, rows_used,
+/// rows_train and likelihood. Throws FitError when none is usable.
+std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, const FitOptions& options, FitReport& rep);
+
+/// The parameters to fit: those of the chosen leaves that some training
+/// row lies above (notes in rep for the others).
+std::vector<Param> free_parameters(const Model& model, const std::vector<Row>& rows, const FitOptions& options,
+                                   FitReport& rep);
+
+/// The objective: negative log-likelihood (binomial) or SSE on the logit of
+/// the training rows, with the free parameters at theta. Each call
+/// evaluates the model with the trial curves as Overrides (no rebuild);
+/// a value the model refuses (ModelError) scores kHuge.
+class FitObjective {
+ public:
+  FitObjective(const Model& model, const std::vector<Row>& rows, const std::vector<Param>& params, bool binomial,
+               double logit_floor);
+  double operator()(const std::vector<double>& theta) const;
+  /// The fitted leaves with their curves at theta.
+  Overrides overrides(const std::vector<double>& theta) const;
+  /// Parameter i as declared in the spec.
+  double declared(std::size_t i) const;
+  /// The distinct scales of the rows, ascending, and row i's index in them.
+  const std::vector<double>& xs() const { return xs_; }
+  std::size_t point_of(std::size_t row) const { return xj_[row]; }
+  /// logit(p) with p clamped to [f, 1 - f] (f: the logit floor).
+  double clamp_logit(double p) const;
+  bool binomial() const { return binomial_; }
+  const std::vector<Param>& params() const { return params_; }
+
+ private:
+  double term(const Row& r, const Prediction& p) const;
+  const Model& model_;
+  const std::vector<Row>& rows_;
+  const std::vector<Param>& params_;
+  bool binomial_;
+  double floor_;
+  std::vector<double> xs_;
+  std::vector<std::size_t> xj_;
+};
+
+using Objective = std::function<double(const std::vector<double>&)>;
+
+/// Minimises f inside [lo, hi] from x (updated in place): BOBYQA, BOBYQA
+/// again from its optimum, then Sbplx; returns the best value found.
+/// `evaluations` counts the calls of f.
+double minimise(Objective f, std::vector<double>& x, const std::vector<double>& lo, const std::vector<double>& hi,
+                int max_eval, int& evaluations);
+
+/// The covariance of the estimates at the optimum theta (P x P, NaN where
+/// not available) from the finite-difference Hessian; sets rep.sigma,
+/// rep.identified and a note when the Hessian is not positive definite.
+std::vector<double> covariance(const FitObjective& objective, const std::vector<double>& theta, FitReport& rep);
+
+/// The scale grid of the forecasts: from the spec's range and the data's
+/// (to 100x the largest observed scale), 50 points a decade.
+std::vector<double> forecast_grid(const Model& model, const std::vector<double>& xs);
+
+/// Per task, the first crossing of its threshold on `grid` (`on_grid`: the
+/// fitted model evaluated there), with a delta-method interval from cov:
+/// the crossing's gradient in log10 scale by central differences of theta.
+/// The metric forecast for a task: that of its first row with a metric
+/// valued in [0, 1], else exact match.
+std::vector<CrossingForecast> crossing_forecasts(const Model& model, const std::vector<Row>& rows,
+                                                 const FitObjective& objective, const std::vector<double>& theta,
+                                                 const std::vector<double>& cov, const std::vector<double>& grid,
+                                                 const Evaluation& on_grid, bool identified, double z);
+
+/// The backtest of rep.series (fit on rows below options.train_below),
+/// `on_grid` the fitted model evaluated at `grid`.
+std::vector<BacktestSeries> backtest(const Model& model, const ObservationSet& obs, const FitReport& rep,
+                                     const Evaluation& on_grid, const std::vector<double>& grid,
+                                     const FitObjective& objective, const FitOptions& options);
+
+}  // namespace capgraph::analysis::detail

@@ -1,0 +1,234 @@
+// capgraph/analysis/fit_objective.cpp — what a fit uses and what it
+// minimises: the usable observations, the free parameters, the objective.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "analysis/fit_internal.hpp"
+#include "graph/curve_eval.hpp"
+#include "specs/suggest.hpp"
+
+namespace capgraph::analysis::detail {
+
+double logit(double p) { return std::log(p) - std::log1p(-p); }
+
+namespace {
+
+void set_param(Curve& c, const Param& p, double v) {
+  if (p.name == "log10_mid") c.mid = std::pow(10.0, v);
+  else if (p.name == "slope") c.slope = v;
+  else if (p.name == "log10_c") c.c = std::pow(10.0, v);
+  else if (p.name == "alpha") c.alpha = v;
+  else if (p.name == "ln_weight") c.weight = std::exp(v);
+  else if (p.name == "logit_value") c.value = 1.0 / (1.0 + std::exp(-v));
+}
+
+double get_param(const Curve& c, const Param& p) {
+  if (p.name == "log10_mid") return std::log10(c.mid);
+  if (p.name == "slope") return c.slope;
+  if (p.name == "log10_c") return std::log10(c.c);
+  if (p.name == "alpha") return c.alpha;
+  if (p.name == "ln_weight") return std::log(c.weight);
+  return logit(std::clamp(c.value, 1e-12, 1 - 1e-12));
+}
+
+}  // namespace
+
+Prediction predict(const Evaluation& ev, const Row& r, std::size_t j) {
+  Prediction p{};
+  if (r.metric.kind == MetricKind::exact_match) {
+    p.log_value = ev.log_p(r.node, j);
+    p.value = std::exp(p.log_value);
+    p.log1m_value = log1mexp(std::min(p.log_value, 0.0));
+  } else {
+    p.value = ev.metric(r.node, r.metric, j);
+    const double c = std::clamp(p.value, 1e-300, 1.0);
+    p.log_value = std::log(c);
+    p.log1m_value = std::log(std::max(1.0 - p.value, 1e-300));
+  }
+  return p;
+}
+
+std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, const FitOptions& options, FitReport& rep) {
+  const bool compute_axis = model.spec().scale.axis == Axis::compute;
+  std::map<std::string, std::size_t> unknown_tasks, unfittable_metrics;
+  std::set<std::string> families;
+  std::vector<Row> rows;
+  std::size_t other_family = 0;
+  for (std::size_t i = 0; i < obs.rows.size(); ++i) {
+    const Observation& o = obs.rows[i];
+    if (options.family && o.family != *options.family) {
+      ++other_family;
+      continue;
+    }
+    const auto v = model.find(o.node);
+    if (!v) {
+      ++unknown_tasks[o.node];
+      continue;
+    }
+    const MetricInfo& mi = obs.metrics.at(o.metric);
+    if (!mi.engine) {
+      ++unfittable_metrics[o.metric];
+      continue;
+    }
+    if (compute_axis && !o.train_flops)
+      throw FitError(obs.file + ":" + std::to_string(o.line) +
+                     ": error: column `train_flops`: empty, but the spec's axis is compute");
+    Row r;
+    r.obs = i;
+    r.node = *v;
+    r.metric = *mi.engine;
+    r.x = compute_axis ? *o.train_flops : o.params;
+    r.value = o.value;
+    r.n = o.n;
+    r.train = !options.train_below || r.x < *options.train_below;
+    families.insert(o.family);
+    rows.push_back(r);
+  }
+  if (options.family && other_family == obs.rows.size())
+    throw FitError("no observations of family `" + *options.family + "` in " + obs.file);
+  if (other_family) rep.notes.push_back(std::to_string(other_family) + " row(s) of other families not used");
+  for (const auto& [task, count] : unknown_tasks) {
+    std::vector<std::string_view> names;
+    for (std::size_t i = 0; i < model.size(); ++i) names.push_back(model.node(i).id);
+    std::string hint = specs::did_you_mean(task, names);
+    rep.notes.push_back(std::to_string(count) + " row(s) of `" + task + "` not used: no such node in the spec" +
+                        (hint.empty() ? " (map it with --map " + task + "=NODE)" : "; " + hint));
+  }
+  for (const auto& [metric, count] : unfittable_metrics)
+    rep.notes.push_back(std::to_string(count) + " row(s) scored with `" + metric +
+                        "` not used: the graph predicts no such metric (see docs/analysis.md)");
+  if (rows.empty()) throw FitError("no observation in " + obs.file + " maps to a node of the spec with a metric the graph predicts");
+  if (families.size() > 1 && !options.family) {
+    std::string list;
+    for (const auto& f : families) list += (list.empty() ? "" : ", ") + f;
+    throw FitError("observations of several model families (" + list +
+                   "): a fit describes one family; choose one with --family");
+  }
+  rep.rows_used = rows.size();
+  rep.rows_train = static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.train; }));
+  if (options.train_below && (rep.rows_train == 0 || rep.rows_train == rows.size()))
+    throw FitError("--train-below " + std::to_string(*options.train_below) + " leaves " +
+                   (rep.rows_train == 0 ? "no row to fit on" : "no row to test on"));
+  const bool binomial = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.n.has_value(); });
+  rep.likelihood = binomial ? Likelihood::binomial : Likelihood::logit_least_squares;
+  if (!binomial && std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.n.has_value(); }))
+    rep.notes.push_back("some rows give n and some do not: least squares on the logit for all");
+  return rows;
+}
+
+std::vector<Param> free_parameters(const Model& model, const std::vector<Row>& rows, const FitOptions& options,
+                                   FitReport& rep) {
+  std::vector<char> constrained(model.size(), 0);
+  {
+    std::vector<std::size_t> stack;
+    for (const Row& r : rows)
+      if (r.train) stack.push_back(r.node);
+    while (!stack.empty()) {
+      const std::size_t v = stack.back();
+      stack.pop_back();
+      if (constrained[v]) continue;
+      constrained[v] = 1;
+      for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) stack.push_back(model.use_child(u));
+    }
+  }
+  auto leaf_index = [&](const std::string& id) {
+    const auto v = model.find(id);
+    if (!v || model.node(*v).is_task) {
+      std::vector<std::string_view> names;
+      for (std::size_t i = 0; i < model.size(); ++i)
+        if (!model.node(i).is_task) names.push_back(model.node(i).id);
+      std::string hint = specs::did_you_mean(id, names);
+      throw FitError("no skill `" + id + "` in the spec" + (v ? " (`" + id + "` is a task)" : "") +
+                     (hint.empty() ? "" : "; " + hint));
+    }
+    return *v;
+  };
+  std::vector<char> chosen(model.size(), 0);
+  if (options.fit_only.empty()) {
+    for (std::size_t v = 0; v < model.size(); ++v) chosen[v] = !model.node(v).is_task && constrained[v];
+  } else {
+    for (const auto& id : options.fit_only) chosen[leaf_index(id)] = 1;
+  }
+  for (const auto& id : options.fixed) chosen[leaf_index(id)] = 0;
+  std::vector<Param> params;
+  for (std::size_t v = 0; v < model.size(); ++v) {
+    if (!chosen[v]) continue;
+    const NodeSpec& n = model.node(v);
+    if (!constrained[v]) {
+      rep.notes.push_back("skill `" + n.id + "` kept as declared: no training observation lies above it");
+      continue;
+    }
+    switch (n.curve.kind) {
+      case CurveKind::logistic:
+        params.push_back({v, "log10_mid", -10, 40});
+        params.push_back({v, "slope", 1e-3, 50});
+        break;
+      case CurveKind::power_law:
+        params.push_back({v, "log10_c", -10, 40});
+        params.push_back({v, "alpha", 1e-3, 10});
+        break;
+      case CurveKind::chinchilla: params.push_back({v, "ln_weight", -30, 10}); break;
+      case CurveKind::constant: params.push_back({v, "logit_value", -30, 30}); break;
+      case CurveKind::points:
+        rep.notes.push_back("skill `" + n.id + "` kept as declared: `points` curves are not fitted");
+        break;
+    }
+  }
+  return params;
+}
+
+FitObjective::FitObjective(const Model& model, const std::vector<Row>& rows, const std::vector<Param>& params,
+                           bool binomial, double logit_floor)
+    : model_(model), rows_(rows), params_(params), binomial_(binomial), floor_(std::clamp(logit_floor, 1e-12, 0.49)) {
+  for (const Row& r : rows) xs_.push_back(r.x);
+  std::sort(xs_.begin(), xs_.end());
+  xs_.erase(std::unique(xs_.begin(), xs_.end()), xs_.end());
+  xj_.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    xj_[i] = static_cast<std::size_t>(std::lower_bound(xs_.begin(), xs_.end(), rows[i].x) - xs_.begin());
+}
+
+double FitObjective::clamp_logit(double p) const { return logit(std::clamp(p, floor_, 1 - floor_)); }
+
+double FitObjective::declared(std::size_t i) const { return get_param(model_.node(params_[i].node).curve, params_[i]); }
+
+Overrides FitObjective::overrides(const std::vector<double>& theta) const {
+  Overrides o;
+  for (std::size_t i = 0; i < params_.size();) {  // a leaf's parameters are adjacent
+    const std::size_t v = params_[i].node;
+    const NodeSpec& leaf = model_.node(v);
+    Curve c = leaf.curve;
+    for (; i < params_.size() && params_[i].node == v; ++i) set_param(c, params_[i], theta[i]);
+    o.set_curve(v, std::move(c), leaf.floor, leaf.ceiling);
+  }
+  return o;
+}
+
+// Residual (least squares) or negative log-likelihood term of one row.
+double FitObjective::term(const Row& r, const Prediction& p) const {
+  if (binomial_) {
+    const double k = r.value * *r.n;
+    return -(k * p.log_value + (*r.n - k) * p.log1m_value);
+  }
+  const double d =
+      r.metric.kind == MetricKind::log_likelihood ? r.value - p.value : clamp_logit(r.value) - clamp_logit(p.value);
+  return d * d;
+}
+
+double FitObjective::operator()(const std::vector<double>& theta) const {
+  try {
+    EvalOptions options;
+    options.overrides = overrides(theta);
+    const Evaluation ev = evaluate(model_, xs_, options);
+    double sum = 0;
+    for (std::size_t i = 0; i < rows_.size(); ++i)
+      if (rows_[i].train) sum += term(rows_[i], predict(ev, rows_[i], xj_[i]));
+    return std::isfinite(sum) ? sum : kHuge;
+  } catch (const ModelError&) {
+    return kHuge;
+  }
+}
+
+}  // namespace capgraph::analysis::detail
