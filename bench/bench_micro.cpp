@@ -1,5 +1,5 @@
 // bench/bench_micro.cpp — Google Benchmark micro-benchmarks of the engine's
-// inner loops: the array math (graph/vmath.hpp) on the vector and the
+// inner loops: the array math (graph/simd/vmath.hpp) on the vector and the
 // scalar path, and evaluate() on in-process layered models. Whole-process
 // figures (load, memory, the NumPy peer) are bench/run.sh's job.
 //
@@ -13,7 +13,7 @@
 #include "graph/evaluation.hpp"
 #include "graph/model.hpp"
 #include "graph/scale_axis.hpp"
-#include "graph/vmath.hpp"
+#include "graph/simd/vmath.hpp"
 
 namespace {
 

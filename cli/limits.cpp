@@ -42,6 +42,10 @@ void Limits::add_limits(CLI::App& app, unsigned which) {
                  "Most shared skills one task may correlate for exact evaluation (0: no limit)")
         ->transform(number_check(Number::integer, 0, 1000000))
         ->capture_default_str();
+    g.add_option("--max-at-least-work", max_at_least_work,
+                 "Most term updates one at_least gate may take at one point (uses of distinct probabilities)")
+        ->transform(number_check(Number::positive))
+        ->capture_default_str();
   }
 }
 
@@ -60,6 +64,7 @@ EvalOptions Limits::engine(unsigned threads) const {
   o.max_shared_expanded = max_shared_expanded;
   o.max_shared_work = max_shared_work;
   o.max_bdd_nodes = max_bdd_nodes;
+  o.max_at_least_work = max_at_least_work;
   return o;
 }
 

@@ -26,12 +26,13 @@ struct Limits {
   int max_shared_expanded = EvalOptions{}.max_shared_expanded;
   double max_shared_work = EvalOptions{}.max_shared_work;
   std::size_t max_bdd_nodes = EvalOptions{}.max_bdd_nodes;
+  double max_at_least_work = EvalOptions{}.max_at_least_work;
 
   /// Which limits a command takes.
   enum Applies : unsigned {
     kBytes = 1,   ///< --max-bytes: the command reads a spec or an observations file
     kSpec = 2,    ///< --max-nodes, --max-uses, --max-points: it reads a spec
-    kEngine = 4,  ///< --max-bdd-nodes, --max-shared-work, --max-shared-expanded: it evaluates exactly
+    kEngine = 4,  ///< --max-bdd-nodes, --max-shared-work, --max-shared-expanded, --max-at-least-work: it evaluates
   };
   void add_limits(CLI::App& app, unsigned which);
 

@@ -3,8 +3,10 @@
 // Everything is carried as ln P. For a node with children rows c_i (ln P_i):
 //   all       ln P = sum n_i c_i
 //   any       ln(1-P) = sum n_i log1mexp(c_i);  ln P = log1mexp(that)
-//   at_least  Poisson-binomial DP over the multiset of uses, in probability
-//             space, accumulating "k or more" directly (no 1 - x cancellation);
+//   at_least  the count of successes among the multiset of uses
+//             (successes.hpp): folded trial by trial in probability space,
+//             accumulating "k or more" directly (no 1 - x cancellation), or
+//             past the fold's size as binomial groups of equal P;
 //             k == all uses is `all`, k == 1 is `any` (exact in logs)
 //   best_of   ln(1-P) = n log1mexp(c);  ln P = log1mexp(that)
 //   mean      ln P = logsumexp_i(ln w_i + c_i) - ln sum w_i
@@ -14,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -27,7 +30,8 @@
 #include "graph/detail/program.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/shared.hpp"
-#include "graph/vmath.hpp"
+#include "graph/simd/vmath.hpp"
+#include "graph/successes.hpp"
 #include "graph/workers.hpp"
 
 namespace capgraph {
@@ -130,6 +134,34 @@ namespace {
 #endif
 }
 
+// An at_least gate past the fold's size (successes.hpp), a point at a
+// time: its uses as binomial groups of equal P, in log space.
+template <class Child>
+void at_least_by_groups(const EvalOp& op, std::size_t nu, const double* count, Child child, double* out,
+                        std::size_t len, Workspace& ws) {
+  const auto k = static_cast<std::size_t>(op.k);
+  for (std::size_t j = 0; j < len; ++j) {
+    auto& g = ws.groups;
+    g.clear();
+    bool same = true;
+    for (std::size_t u = 0; u < nu; ++u) {
+      const double lp = child(u)[j];
+      same = same && lp == child(0)[j];
+      g.push_back({lp, 0.0, static_cast<std::uint64_t>(count[u])});
+    }
+    if (same) {  // one binomial (the common case: no sort)
+      for (std::size_t u = 1; u < nu; ++u) g[0].n += g[u].n;
+      g.resize(1);
+    } else {
+      merge_groups(g);
+    }
+    for (auto& x : g) x.lq = log1mexp(x.lp);
+    const double work = at_least_work(g, k);
+    if (work > ws.max_at_least_work) at_least_too_costly(ws.model, ws.max_at_least_work, op.node, k, g.size(), work);
+    out[j] = log_at_least(g, k);
+  }
+}
+
 // ln P of a task over one block of len points into out[0, len). Use i
 // (0 <= i < nu) has count[i] and its child's values at child(i)[0, len).
 template <class Child>
@@ -198,33 +230,21 @@ template <class Child>
     }
     case GateKind::at_least: {
       const auto k = static_cast<std::size_t>(op.k);
+      if (by_groups(op.total_uses, k)) {
+        at_least_by_groups(op, nu, count, child, out, len, ws);
+        break;
+      }
       if (ws.pq.size() < 2 * nu * len) ws.pq.resize(2 * nu * len);
       double* P = ws.pq.data();  // use i's P at P[i * len + j], 1 - P at P[(nu + i) * len + j]
       for (std::size_t i = 0; i < nu; ++i)
         vmath::exp_and_complement(child(i), P + i * len, P + (nu + i) * len, len);
       // The distribution of successes so far, truncated at k ("k or more"
       // absorbs), for every point of the block: count t at d[t * len + j].
-      // Points innermost, so each trial is a few vector loops over the block
-      // (the arithmetic of each point is the same as one point at a time).
       ws.dist.assign((k + 1) * len, 0.0);
       double* d = ws.dist.data();
       std::fill(d, d + len, 1.0);
-      for (std::size_t i = 0; i < nu; ++i) {
-        const double* p = P + i * len;
-        const double* q = P + (nu + i) * len;
-        const auto reps = static_cast<std::size_t>(count[i]);
-        for (std::size_t r = 0; r < reps; ++r) {
-          double* dk = d + k * len;
-          const double* dk1 = d + (k - 1) * len;
-          for (std::size_t j = 0; j < len; ++j) dk[j] += dk1[j] * p[j];
-          for (std::size_t t = k - 1; t >= 1; --t) {
-            double* dt = d + t * len;
-            const double* dt1 = d + (t - 1) * len;
-            for (std::size_t j = 0; j < len; ++j) dt[j] = dt[j] * q[j] + dt1[j] * p[j];
-          }
-          for (std::size_t j = 0; j < len; ++j) d[j] *= q[j];
-        }
-      }
+      for (std::size_t i = 0; i < nu; ++i)
+        fold_trials(d, k, len, P + i * len, P + (nu + i) * len, static_cast<std::uint64_t>(count[i]));
       // ln of "k or more"; where that is near or below the smallest double
       // (dk <= 1e-280), the DP is redone in log space, block-wise over the
       // points from the first such point to the last (typically the low end
@@ -249,20 +269,7 @@ template <class Child>
         for (std::size_t u = 0; u < nu; ++u) {
           const double* lp = child(u) + lo;
           vmath::log1mexp(lp, lq, L);
-          const auto reps = static_cast<std::size_t>(count[u]);
-          for (std::size_t r = 0; r < reps; ++r) {
-            double* lk = ld + k * L;
-            const double* lk1 = ld + (k - 1) * L;
-            for (std::size_t j = 0; j < L; ++j) b[j] = lk1[j] + lp[j];
-            vmath::logaddexp(lk, b, lk, L);
-            for (std::size_t t = k - 1; t >= 1; --t) {
-              double* lt = ld + t * L;
-              const double* lt1 = ld + (t - 1) * L;
-              for (std::size_t j = 0; j < L; ++j) a[j] = lt[j] + lq[j], b[j] = lt1[j] + lp[j];
-              vmath::logaddexp(a, b, lt, L);
-            }
-            for (std::size_t j = 0; j < L; ++j) ld[j] += lq[j];
-          }
+          fold_trials_log(ld, k, L, lp, lq, static_cast<std::uint64_t>(count[u]), a, b);
         }
         for (std::size_t j = lo; j < hi; ++j)
           if (!(dk[j] > 1e-280)) out[j] = ld[k * L + j - lo];
@@ -286,7 +293,23 @@ void eval_task(const Model& m, std::size_t v, const double* logp, std::size_t st
   const EvalOp& op = p.ops[p.pos[v]];
   const std::size_t ub = m.use_begin(v);
   auto child = [&](std::size_t i) { return logp + m.use_child(ub + i) * stride + j0; };
+  ws.model = &m;
   task_kernel(op, m.use_end(v) - ub, p.use_count.data() + op.use_begin, child, row + j0, j1 - j0, ws);
+}
+
+void at_least_too_costly(const Model* model, double limit, std::size_t node, std::size_t k, std::size_t groups,
+                         double work) {
+  auto num = [](double x) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3g", x);
+    return std::string(b);
+  };
+  const std::string who = model ? "task `" + model->node(node).id + "`" : "a task";
+  throw ModelError("the at_least gate of " + who + " (k = " + std::to_string(k) + ") has uses of " +
+                       std::to_string(groups) + " different probabilities at a scale point and needs about " +
+                       num(work) + " term updates there, over the limit of " + num(limit) +
+                       "; raise it with --max-at-least-work",
+                   model ? model->node(node).loc : SourceLoc{});
 }
 
 namespace {
@@ -315,6 +338,7 @@ struct PassInputs {
   const std::pair<double, double>* knots = nullptr;
   double* log_p = nullptr;                     // kept rows x m
   double* pc = nullptr;                        // stored partial-credit rows x m
+  double max_at_least_work = 0;                // EvalOptions::max_at_least_work
 };
 
 // Points [j0, j1), cut into blocks of equal length (a multiple of 8 points
@@ -329,6 +353,8 @@ struct PassInputs {
   std::vector<double, LargeBufferAllocator<double>> buf(in.rows * B), pcbuf(in.pc_block_rows * B);
   Workspace ws;
   ws.reserve_points(B);
+  ws.model = in.model;
+  ws.max_at_least_work = in.max_at_least_work;
   std::vector<double> scratch;
   for (std::size_t a0 = j0; a0 < j1; a0 += B) {
     const std::size_t len = std::min(B, j1 - a0);
@@ -719,6 +745,7 @@ Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOp
   const detail::PointCache cache(ev.points_, model.spec().scale.law);
   detail::PassInputs in;
   in.model = &model;
+  in.max_at_least_work = options.max_at_least_work;
   in.m = m;
   in.B = B;
   in.rows = rows;

@@ -15,7 +15,8 @@
 // models). Keeping every row (the default) costs
 // 8 * nodes * points bytes; keeping only the reported tasks' rows is what
 // makes 100,000 nodes x 1,000 points cheap (docs/benchmarks.md).
-// Time: O((nodes + uses) * points), with at_least costing O(uses * k) per point;
+// Time: O((nodes + uses) * points), with at_least costing up to O(uses * k)
+// per point (graph/successes.hpp: far less for many identical uses);
 // with EvalOptions::keep, the nodes and uses of the kept nodes' cones.
 #pragma once
 
@@ -50,6 +51,11 @@ struct EvalOptions {
   /// node evaluations (2^shared x tasks) is expanded, which gives every
   /// measure in one go; a larger one goes through the diagram.
   double small_expansion = 4096;
+  /// The most term updates one `at_least` gate may take at one scale point
+  /// where its uses have several distinct probabilities (graph/successes.hpp:
+  /// identical uses cost O(sqrt n) whatever their number); past it the
+  /// engine throws ModelError naming the task and --max-at-least-work.
+  double max_at_least_work = 1e8;
   /// The nodes whose rows the Evaluation keeps; nullopt keeps every node.
   /// With it, only the kept nodes' cones are evaluated (what they need),
   /// with the same bits as a whole evaluation.

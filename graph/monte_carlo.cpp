@@ -19,6 +19,7 @@
 
 #include "graph/curve_eval.hpp"
 #include "graph/detail/program.hpp"
+#include "graph/successes.hpp"
 #include "graph/workers.hpp"
 
 namespace capgraph {
@@ -103,12 +104,30 @@ Plan make_plan(const Model& m, const std::vector<const Overrides::Leaf*>& over) 
   return p;
 }
 
+// The successes of n trials of one P under an `at_least`, drawn at once
+// (successes.hpp): by inversion from the mode, whose probability and
+// cumulative probability are computed once per point, so a draw costs
+// O(sqrt(n p (1-p))) steps instead of n coins.
+struct BinomialRun {
+  std::size_t end = 0;      // the use after the run (its uses are [u, end))
+  std::uint64_t n = 0;      // trials in the run
+  double p = 0, rho = 0;    // P and P / (1 - P)
+  std::uint64_t mode = 0;
+  double pmf_mode = 0, cdf_mode = 0;  // P(X = mode), P(X <= mode)
+};
+
+// Runs of at least this many trials are drawn as one binomial; fewer go
+// coin by coin (as many uniforms as trials, as they always have).
+constexpr std::uint64_t kBinomialRun = 64;
+
 // Per-point probabilities, shared read-only by all workers.
 struct PointData {
   std::vector<double> p;      // per node: P of a leaf (tasks: unused)
   std::vector<double> use_q;  // per use whose child is an independent leaf: the
                               // success probability of the whole use — P^n under
                               // all, 1-(1-P)^n under any, 1-(1-P)^N under best_of
+  std::vector<std::int32_t> run;  // per use under at_least: index into runs, or -1
+  std::vector<BinomialRun> runs;  // consecutive independent-leaf uses of one P, >= kBinomialRun trials
 };
 
 class Sampler {
@@ -146,6 +165,27 @@ class Sampler {
 
   double uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
   bool coin(double p) { return uniform() < p; }
+
+  // The smallest x with P(X <= x) >= u, walking from the mode.
+  std::uint64_t binomial(const BinomialRun& r) {
+    const double u = uniform();
+    std::uint64_t x = r.mode;
+    double pmf = r.pmf_mode, cdf = r.cdf_mode;
+    if (u <= cdf) {
+      while (x > 0 && cdf - pmf >= u) {
+        cdf -= pmf;
+        pmf *= static_cast<double>(x) / (static_cast<double>(r.n - x + 1) * r.rho);
+        --x;
+      }
+    } else {
+      while (x < r.n && cdf < u) {
+        pmf *= static_cast<double>(r.n - x) / static_cast<double>(x + 1) * r.rho;
+        cdf += pmf;
+        ++x;
+      }
+    }
+    return x;
+  }
 
   bool shared_outcome(std::size_t c) {
     if (gen_[c] != cur_gen_) {
@@ -218,10 +258,17 @@ class Sampler {
           }
           const std::size_t c = plan_.child[f.use];
           if (plan_.node[c].kind == kTask) return {false, false, c};
-          if (plan_.node[c].kind == kSharedLeaf)  // its uses succeed or fail together
+          if (plan_.node[c].kind == kSharedLeaf) {  // its uses succeed or fail together
             record(shared_outcome(c), static_cast<double>(plan_.whole[f.use] - f.rep));
-          else
+          } else if (f.rep == 0 && pd_.run[f.use] >= 0) {  // the whole run at once
+            const BinomialRun& r = pd_.runs[static_cast<std::size_t>(pd_.run[f.use])];
+            f.succ += static_cast<double>(binomial(r));
+            f.left -= static_cast<double>(r.n);
+            f.use = r.end - 1;
+            f.rep = plan_.whole[f.use];
+          } else {
             record(coin(pd_.p[c]), 1.0);
+          }
         }
       }
       case GateKind::all:
@@ -291,6 +338,39 @@ class Sampler {
   std::uint64_t cur_gen_ = 0;
   std::vector<Frame> stack_;
 };
+
+// The runs of consecutive uses of independent leaves with the same P
+// under each `at_least` task, of kBinomialRun trials or more.
+void binomial_runs(const Model& model, const Plan& plan, const std::vector<double>& lp, PointData& pd) {
+  pd.run.assign(plan.child.size(), -1);
+  for (std::size_t v = 0; v < model.size(); ++v) {
+    const NodeInfo& t = plan.node[v];
+    if (t.kind != kTask || t.gate != GateKind::at_least) continue;
+    for (std::size_t u = t.ub; u < t.ue;) {
+      const std::size_t c = plan.child[u];
+      std::size_t end = u + 1;
+      std::uint64_t n = plan.whole[u];
+      if (plan.node[c].kind == kLeaf)
+        for (; end < t.ue && plan.node[plan.child[end]].kind == kLeaf && lp[plan.child[end]] == lp[c]; ++end)
+          n += plan.whole[end];
+      const double p = pd.p[c];
+      if (plan.node[c].kind == kLeaf && n >= kBinomialRun && p > 0 && p < 1) {
+        BinomialRun r;
+        r.end = end;
+        r.n = n;
+        r.p = p;
+        const double lq = log1mexp(lp[c]);
+        r.rho = std::exp(lp[c] - lq);
+        r.mode = std::min(n, static_cast<std::uint64_t>(std::floor((static_cast<double>(n) + 1) * p)));
+        r.pmf_mode = std::exp(detail::log_binomial_pmf(r.mode, n, lp[c], lq));
+        r.cdf_mode = -std::expm1(detail::log_binomial_tail(static_cast<std::int64_t>(r.mode) + 1, n, lp[c], lq));
+        pd.run[u] = static_cast<std::int32_t>(pd.runs.size());
+        pd.runs.push_back(r);
+      }
+      u = end;
+    }
+  }
+}
 
 }  // namespace
 
@@ -388,6 +468,7 @@ MonteCarloEstimate monte_carlo(const Model& model, std::span<const double> xs, c
         }
       }
     }
+    binomial_runs(model, plan, lp, pd);
   }
 
   const std::size_t items = rows * m;

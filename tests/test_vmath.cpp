@@ -1,4 +1,4 @@
-// tests/test_vmath.cpp — the vectorised math (graph/vmath.hpp) against the
+// tests/test_vmath.cpp — the vectorised math (graph/simd/vmath.hpp) against the
 // scalar reference forms of curve_eval.hpp, and evaluate()'s blocks, kept
 // rows and evaluation order against a plain evaluation.
 #include <catch2/catch.hpp>
@@ -17,7 +17,7 @@
 #include "graph/model.hpp"
 #include "graph/node_kernels.hpp"
 #include "graph/scale_axis.hpp"
-#include "graph/vmath.hpp"
+#include "graph/simd/vmath.hpp"
 #include "model_builder.hpp"
 
 using namespace capgraph;
@@ -196,7 +196,7 @@ TEST_CASE("vmath: in place, and the scalar path can be forced", "[vmath]") {
 
 // Within a block size the numbers are bit-identical whatever the threads and
 // kept rows; across block sizes a block's last 1-3 points may take the scalar
-// path (graph/vmath.hpp), so they agree to a few ulp.
+// path (graph/simd/vmath.hpp), so they agree to a few ulp.
 TEST_CASE("evaluate: blocks, threads and kept rows give the same numbers", "[engine]") {
   std::mt19937_64 rng(2024);
   for (int trial = 0; trial < 40; ++trial) {

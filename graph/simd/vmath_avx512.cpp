@@ -1,4 +1,4 @@
-// capgraph/graph/vmath_avx512.cpp — internal: vmath.hpp's array functions
+// capgraph/graph/simd/vmath_avx512.cpp — internal: vmath.hpp's array functions
 // eight doubles at a time, AVX-512F, through glibc's libmvec ("e" ABI).
 //
 // This file alone is compiled with -mavx512f (CMakeLists.txt), and
@@ -15,7 +15,7 @@
 
 #include <cstddef>
 
-#include "graph/vmath_lanes.hpp"
+#include "graph/simd/vmath_lanes.hpp"
 
 extern "C" {
 __m512d _ZGVeN8v_exp(__m512d);

@@ -1,4 +1,4 @@
-// capgraph/graph/vmath_simd.hpp — internal: the table of vmath.hpp's array
+// capgraph/graph/simd/vmath_simd.hpp — internal: the table of vmath.hpp's array
 // functions that each SIMD file (vmath_avx2.cpp, vmath_avx512.cpp) fills,
 // and vmath.cpp picks from once, by what the CPU supports. Call a table's
 // functions only for at least 4 values, and only where vmath.cpp has

@@ -1,7 +1,7 @@
-// capgraph/graph/vmath.cpp — dispatch between the SIMD bodies
+// capgraph/graph/simd/vmath.cpp — dispatch between the SIMD bodies
 // (vmath_avx512.cpp, vmath_avx2.cpp; vmath_lanes.hpp) and the scalar
 // reference forms (curve_eval.cpp).
-#include "graph/vmath.hpp"
+#include "graph/simd/vmath.hpp"
 
 #include <atomic>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "graph/curve_eval.hpp"
-#include "graph/vmath_simd.hpp"
+#include "graph/simd/vmath_simd.hpp"
 
 namespace capgraph::detail::vmath {
 

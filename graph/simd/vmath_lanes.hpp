@@ -1,10 +1,10 @@
-// capgraph/graph/vmath_lanes.hpp — internal: vmath.hpp's array functions
+// capgraph/graph/simd/vmath_lanes.hpp — internal: vmath.hpp's array functions
 // written once over a SIMD "lane set" V, for the ISA files that include it
 // (vmath_avx2.cpp: 4 doubles per vector; vmath_avx512.cpp: 8).
 //
 // V provides: type v (a vector) and m (a lane mask); load, store, set1;
-// the libmvec calls exp, log, log1p, expm1 (glibc's vector math library,
-// at most 4 ulp each); neg, abs, min, max, sub, add; gt and eq (ordered
+// the libmvec calls exp, log, log1p, expm1 (glibc's vector math library;
+// their accuracy and this folder's guarantee: vmath.hpp); neg, abs, min, max, sub, add; gt and eq (ordered
 // compares to a mask), none and all (of a mask), select(mask, if_true,
 // if_false).
 //

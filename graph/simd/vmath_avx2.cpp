@@ -1,4 +1,4 @@
-// capgraph/graph/vmath_avx2.cpp — internal: vmath.hpp's array functions
+// capgraph/graph/simd/vmath_avx2.cpp — internal: vmath.hpp's array functions
 // four doubles at a time, AVX2 + FMA, through glibc's libmvec ("d" ABI).
 //
 // This file alone is compiled with -mavx2 -mfma (CMakeLists.txt), and
@@ -8,7 +8,7 @@
 
 #include <cstddef>
 
-#include "graph/vmath_lanes.hpp"
+#include "graph/simd/vmath_lanes.hpp"
 
 extern "C" {
 __m256d _ZGVdN4v_exp(__m256d);
