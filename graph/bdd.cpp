@@ -10,7 +10,7 @@
 
 #include "graph/curve_eval.hpp"
 #include "graph/detail/program.hpp"
-#include "graph/vmath.hpp"
+#include "graph/simd/vmath.hpp"
 
 namespace capgraph::detail {
 

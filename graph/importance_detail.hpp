@@ -19,10 +19,10 @@
 #include <utility>
 #include <vector>
 
-#include "graph/detail/program.hpp"
-#include "graph/importance.hpp"
-#include "graph/model.hpp"
-#include "graph/successes.hpp"
+#include "detail/program.hpp"
+#include "importance.hpp"
+#include "model.hpp"
+#include "successes.hpp"
 
 namespace capgraph::importance_detail {
 

@@ -12,9 +12,9 @@
 #include <memory>
 #include <vector>
 
-#include "graph/curve_eval.hpp"
-#include "graph/importance_detail.hpp"
-#include "graph/node_kernels.hpp"
+#include "curve_eval.hpp"
+#include "importance_detail.hpp"
+#include "node_kernels.hpp"
 
 namespace capgraph::importance_detail {
 

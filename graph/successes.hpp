@@ -28,8 +28,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "graph/curve_eval.hpp"
-#include "graph/simd/vmath.hpp"
+#include "curve_eval.hpp"
+#include "simd/vmath.hpp"
 
 namespace capgraph::detail {
 
