@@ -32,7 +32,7 @@ std::size_t Diagram::KeyHash::operator()(const std::vector<std::uint32_t>& k) co
   return static_cast<std::size_t>(h ^ (h >> 31));
 }
 
-Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse)
+Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse, const std::vector<std::uint8_t>* cut)
     : model_(model), max_items_(std::max<std::size_t>(max_items, 2)), collapse_(collapse) {
   const std::size_t n = model.size();
   below_.assign(n, 0);
@@ -41,6 +41,7 @@ Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse)
   std::uint32_t next = 0;
   for (const std::size_t v : model.topological_order()) {
     const NodeSpec& node = model.node(v);
+    if (cut && (*cut)[v]) continue;  // a task evaluated as a (non-shared) skill: its row
     if (!node.is_task) {
       below_[v] = node.shared;
       if (node.shared) level_[v] = next++;
@@ -317,10 +318,10 @@ void Diagram::rollback(std::size_t mark) {
 
 // ---- evaluation over a block of points --------------------------------------
 
-DiagramPlan plan_diagram(const Model& model, std::size_t max_items) {
+DiagramPlan plan_diagram(const Model& model, std::size_t max_items, const std::vector<std::uint8_t>* cut) {
   const std::size_t n = model.size();
   DiagramPlan plan;
-  plan.diagram = std::make_unique<Diagram>(model, max_items);
+  plan.diagram = std::make_unique<Diagram>(model, max_items, true, cut);
   Diagram& d = *plan.diagram;
   plan.root.assign(n, -1);
   plan.var_slot.assign(n, 0);

@@ -57,7 +57,10 @@ class Diagram {
   /// the items would exceed max_items.
   /// `collapse`: a gate of one single use without guess is its use's
   /// terminal (off for importance, which attributes derivatives by gate).
-  Diagram(const Model& model, std::size_t max_items, bool collapse = true);
+  /// `cut` (by node; null: none) marks tasks evaluated as skills
+  /// (graph/overrides.hpp): they enter as the row of a non-shared skill.
+  Diagram(const Model& model, std::size_t max_items, bool collapse = true,
+          const std::vector<std::uint8_t>* cut = nullptr);
 
   /// Node v's diagram (memoised per node): for a node with no shared skill
   /// below, its row.
@@ -133,8 +136,9 @@ struct DiagramPlan {
   std::size_t rows_per_point() const { return diagram->size() + vars + root.size(); }
 };
 
-/// Builds the diagram for every node with a shared skill below.
-DiagramPlan plan_diagram(const Model& model, std::size_t max_items);
+/// Builds the diagram for every node with a shared skill below; `cut` as
+/// for Diagram.
+DiagramPlan plan_diagram(const Model& model, std::size_t max_items, const std::vector<std::uint8_t>* cut = nullptr);
 
 /// At node v's place in the pass (rows by node, stride = row length, points
 /// [0, len) of the block): evaluates v's items and, for a task, overwrites

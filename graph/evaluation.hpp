@@ -140,8 +140,7 @@ class Evaluation {
 /// Evaluation, so a temporary Model does not compile (the deleted overload
 /// below). Shared skills are evaluated exactly by a decision diagram
 /// (bdd.hpp), or by Shannon expansion (shared.hpp) where EvalOptions asks
-/// for it or overrides evaluate tasks as skills; throws ModelError when
-/// that would exceed the limits in `options`.
+/// for it; throws ModelError when that would exceed the limits in `options`.
 Evaluation evaluate(const Model& model, std::span<const double> xs, const EvalOptions& options = {});
 Evaluation evaluate(Model&& model, std::span<const double> xs, const EvalOptions& options = {}) = delete;
 

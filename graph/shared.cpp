@@ -134,20 +134,16 @@ static SharedPlan plan_expansion(const Model& model, std::size_t points, const S
 
 SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits,
                        const std::vector<std::uint8_t>* cut) {
-  // The diagram is built for the model as compiled; overrides that evaluate
-  // tasks as skills change its structure, so they take the expansion, which
-  // reads the cut.
-  const bool any_cut = cut && std::find(cut->begin(), cut->end(), std::uint8_t{1}) != cut->end();
-  if (limits.expansion || any_cut) return plan_expansion(model, points, limits, -1, nullptr, cut);
+  if (limits.expansion) return plan_expansion(model, points, limits, -1, nullptr, cut);
   // --max-shared-expanded still bounds the shared skills one task may
   // correlate when the user sets it (the expansion's K(v), above).
   if (limits.max_expanded > 0) {
     SharedLimits only_count = limits;
     only_count.max_work = std::numeric_limits<double>::infinity();
-    (void)plan_expansion(model, points, only_count);
+    (void)plan_expansion(model, points, only_count, -1, nullptr, cut);
   }
   SharedPlan plan;
-  auto diagram = std::make_shared<DiagramPlan>(plan_diagram(model, limits.max_nodes));
+  auto diagram = std::make_shared<DiagramPlan>(plan_diagram(model, limits.max_nodes, cut));
   plan.index.assign(model.size(), -1);
   std::size_t last = 0;
   for (std::size_t v = 0; v < model.size(); ++v) {

@@ -58,10 +58,10 @@ struct SharedLimits {
 };
 
 /// Builds the plan: the decision diagram over the shared skills, or the
-/// Shannon expansion (SharedLimits::expansion, or when `cut` marks tasks
-/// evaluated as skills: graph/overrides.hpp). Throws ModelError naming the
+/// Shannon expansion (SharedLimits::expansion). Throws ModelError naming the
 /// task and the limit when exactness would cost too much (the message points
-/// to --monte-carlo). `cut` is by node; null: none.
+/// to --monte-carlo). `cut` (by node; null: none) marks tasks evaluated as
+/// skills (graph/overrides.hpp): their uses are not read.
 SharedPlan plan_shared(const Model& model, std::size_t points, const SharedLimits& limits,
                        const std::vector<std::uint8_t>* cut = nullptr);
 
