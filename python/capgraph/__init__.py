@@ -302,7 +302,7 @@ class Model:
         d = _core.points(self._m, list(_scales(at)))
         return pd.DataFrame({"at": d["x"], "N": d["N"], "D": d["D"], "C": d["C"], "data_limited": d["data_limited"]})
 
-    def p(self, at, nodes=None, *, threads=0, max_shared_expanded=24, max_shared_work=2e9):
+    def p(self, at, nodes=None, *, threads=0, max_shared_expanded=0, max_shared_work=2e9):
         """Success probabilities P as an array.
 
         Parameters
@@ -326,7 +326,7 @@ class Model:
         return _core.p(self._m, _scales(at), _ids(nodes), threads,
                        *self._limits(max_shared_expanded, max_shared_work))
 
-    def log_p(self, at, nodes=None, *, threads=0, max_shared_expanded=24, max_shared_work=2e9):
+    def log_p(self, at, nodes=None, *, threads=0, max_shared_expanded=0, max_shared_work=2e9):
         """ln P as an array: a read-only view of the engine's own memory.
 
         Like :meth:`p`, but ln P is what the engine stores (docs/measures.md §2),
@@ -341,7 +341,7 @@ class Model:
         return _core.log_p(self._m, _scales(at), _ids(nodes), threads,
                            *self._limits(max_shared_expanded, max_shared_work))
 
-    def evaluate(self, at, nodes=None, metrics=None, *, threads=0, max_shared_expanded=24, max_shared_work=2e9):
+    def evaluate(self, at, nodes=None, metrics=None, *, threads=0, max_shared_expanded=0, max_shared_work=2e9):
         """Every node's P and metrics, in long form (as ``capgraph eval``).
 
         Parameters
@@ -385,7 +385,7 @@ class Model:
         })
 
     def sweep(self, start=None, stop=None, points=None, tasks=None, *, threads=0,
-              max_shared_expanded=24, max_shared_work=2e9):
+              max_shared_expanded=0, max_shared_work=2e9):
         """Every task's metric curves over scale (as ``capgraph sweep --format csv``).
 
         Parameters
@@ -422,7 +422,7 @@ class Model:
         })
 
     def emergence(self, start=None, stop=None, points=None, tasks=None, *, threads=0,
-                  max_shared_expanded=24, max_shared_work=2e9):
+                  max_shared_expanded=0, max_shared_work=2e9):
         """How "emergent" each task's curves look (as ``capgraph sweep --format csv --summary``).
 
         Parameters
@@ -452,7 +452,7 @@ class Model:
         return _Table(df)
 
     def bottleneck(self, task, at, *, by="potential", skills=False, top=None, threads=0,
-                   max_shared_expanded=24, max_shared_work=2e9):
+                   max_shared_expanded=0, max_shared_work=2e9):
         """Which prerequisites hold a task back (as ``capgraph bottleneck --format csv``).
 
         Parameters
@@ -508,7 +508,7 @@ class Model:
         return df
 
     def bottleneck_over(self, task, start=None, stop=None, points=None, *, by="potential", skills=False,
-                        threads=0, max_shared_expanded=24, max_shared_work=2e9):
+                        threads=0, max_shared_expanded=0, max_shared_work=2e9):
         """At which scales the top bottleneck changes hands (as ``capgraph bottleneck --over``).
 
         Parameters
@@ -533,7 +533,7 @@ class Model:
 
     def render(self, at, task=None, format="svg", *, measure="potential", focus=None, depth=-1,
                direction="BT", title="", clusters=True, legend=True, node_limit=1500, max_nodes=15000,
-               max_shared_expanded=24, max_shared_work=2e9):
+               max_shared_expanded=0, max_shared_work=2e9):
         """The capability map at one scale point (as ``capgraph render``).
 
         Parameters
@@ -569,7 +569,7 @@ class Model:
         return Map(data, format, notes)
 
     def plot(self, tasks=None, metrics=None, start=None, stop=None, points=None, *, per_step=False, title="",
-             max_shared_expanded=24, max_shared_work=2e9):
+             max_shared_expanded=0, max_shared_work=2e9):
         """Metric curves over scale as SVG, one panel per metric (as ``capgraph plot``).
 
         Parameters

@@ -149,7 +149,7 @@ out=$("$exe" budget --compute 1e60 --format json 2>/dev/null) || fail "budget at
 # --- numbers and limit errors ---------------------------------------------------------------
 expect 2 "--points: 0 is below the minimum of 1" -- sweep "$spec" --points 0
 expect 2 "--max-points: 0 is below the minimum of 1" -- sweep "$spec" --max-points 0
-expect 2 "--max-shared-expanded: 41 is above the maximum of 40" -- eval "$spec" --at 1e10 --max-shared-expanded 41
+expect 2 "--max-shared-expanded: -1 is below the minimum of 0" -- eval "$spec" --at 1e10 --max-shared-expanded -1
 expect 2 "--points: \`2.5\` is not a whole number" -- sweep "$spec" --points 2.5
 a=$("$exe" eval "$spec" --at +1e9 --format csv 2>&1) || fail "--at +1e9 refused: $a"
 b=$("$exe" eval "$spec" --at 1e+9 --format csv 2>&1)
