@@ -84,6 +84,7 @@ std::string crossing_text(const Series& s) {
 
 // Writes the report to `os` as the series are made. Every format but the
 // table streams (the table aligns its columns over all rows).
+// Long by design: the three formats side by side, so that they stay the same rows.
 void render(const Model& model, const Evaluation& ev, const std::vector<std::size_t>& tasks,
             const std::optional<MonteCarloEstimate>& mc, const SweepOpts& o, OutputStream& os) {
   const auto& pts = ev.points();

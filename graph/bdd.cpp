@@ -423,6 +423,7 @@ void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, do
 
 // ---- bottleneck measures ----------------------------------------------------
 
+// Long by design: one forward and one reverse pass over the same diagram share their arrays.
 DiagramImportance diagram_importance(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
                                      const std::vector<double>& lp, std::size_t max_items, const PartialsFn& partials) {
   const std::size_t n = model.size();

@@ -7,6 +7,7 @@
 // The data arrive gzipped and in base64 (render/report.cpp); the page
 // inflates them with the browser's DecompressionStream, so set-up is
 // asynchronous: window.capgraphReady resolves to window.capgraph.
+// One closure over the data (long by design); each function inside it is short.
 window.capgraphReady = (async function () {
   "use strict";
   const payload = document.getElementById("capgraph-data").textContent.trim();
