@@ -84,7 +84,7 @@ MetricInfo metric_info(const std::string& name, const std::vector<std::string>& 
   } else if (l == "log_likelihood") {
     m.engine = Metric{MetricKind::log_likelihood, 0};
   } else if (l == "bleu") {
-    m.scale = 0.01;  // BLEU is reported on 0-100 (shared/data/README.md)
+    m.scale = 0.01;  // BLEU is published on 0-100 (examples/data/README.md)
     m.unit_interval = true;
   } else {
     m.recognised = false;

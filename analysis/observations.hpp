@@ -1,6 +1,6 @@
 // capgraph/analysis/observations.hpp — measured scores of models on tasks.
 //
-// Reads observation CSV files such as shared/data/*.csv: one row per
+// Reads observation CSV files such as examples/data/*.csv: one row per
 // (task, model family, model, metric) with the model's scale and score.
 //
 //   required columns: task, family, params, metric, score
