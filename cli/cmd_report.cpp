@@ -49,7 +49,7 @@ void add_report(CLI::App& app, Action& run) {
       ->capture_default_str();
   sub->add_option("--node-limit", o->node_limit, "Above this many nodes, the map collapses groups or switches to sfdp")
       ->capture_default_str();
-  sub->add_option("--max-map-nodes", o->max_map_nodes, "Refuse maps larger than this (after collapsing)")
+  limits_group(*sub).add_option("--max-map-nodes", o->max_map_nodes, "Refuse maps larger than this (after collapsing)")
       ->capture_default_str();
   sub->add_flag("--no-clusters", o->no_clusters, "Do not box nodes by group");
   sub->add_option("--data", o->data, "Observations CSV (task,family,params,shots,metric,score,model,train_flops) to overlay");
