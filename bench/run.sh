@@ -91,10 +91,10 @@ if [[ ${#need_pkgs[@]} -gt 0 ]]; then
 fi
 
 # --- 2. build -------------------------------------------------------------------
+mkdir -p "$DATA"
 if [[ $DO_BUILD -eq 1 ]]; then
   if ! grep -qs '^CMAKE_BUILD_TYPE:STRING=Release$' "$BUILD/CMakeCache.txt"; then
     say "configuring $BUILD (Release)"
-    mkdir -p "$DATA"
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release > "$DATA/build.log" 2>&1 ||
       { tail -20 "$DATA/build.log" >&2; exit 3; }
   fi

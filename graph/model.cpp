@@ -201,9 +201,11 @@ namespace detail {
 
 void check_leaf(const NodeSpec& leaf) { check_node(ModelSpec{}, leaf); }
 
-void fill_leaf_op(const NodeSpec& node, EvalOp& op, std::vector<std::pair<double, double>>& knots) {
-  op.is_task = false;
-  op.reports_partial_credit = false;
+namespace {
+
+// The fields a skill's and a task's operation both take from the spec.
+void fill_node_fields(const NodeSpec& node, EvalOp& op) {
+  op.is_task = node.is_task;
   op.gate = node.gate;
   op.curve = node.curve.kind;
   op.k = node.k;
@@ -211,6 +213,14 @@ void fill_leaf_op(const NodeSpec& node, EvalOp& op, std::vector<std::pair<double
   op.guess = node.guess;
   op.floor = node.floor;
   op.ceiling = node.ceiling;
+}
+
+}  // namespace
+
+void fill_leaf_op(const NodeSpec& node, EvalOp& op, std::vector<std::pair<double, double>>& knots) {
+  fill_node_fields(node, op);
+  op.is_task = false;
+  op.reports_partial_credit = false;
   op.c0 = op.c1 = 0;
   op.knot_begin = op.knot_end = 0;
   switch (node.curve.kind) {
@@ -258,14 +268,7 @@ void Model::build_program() {
     if (!node.is_task) {
       detail::fill_leaf_op(node, op, p.knots);
     } else {
-      op.is_task = true;
-      op.gate = node.gate;
-      op.curve = node.curve.kind;
-      op.k = node.k;
-      op.best_n = node.best_n;
-      op.guess = node.guess;
-      op.floor = node.floor;
-      op.ceiling = node.ceiling;
+      detail::fill_node_fields(node, op);
       for (const Metric& mt : metrics(v)) op.reports_partial_credit |= mt.kind == MetricKind::partial_credit;
     }
     op.use_begin = static_cast<std::uint32_t>(p.use_pos.size());
