@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <span>
 #include <string_view>
+#include <utility>
 #include <thread>
 
 #include <zlib.h>
@@ -220,6 +222,70 @@ json task_metrics(const Model& model, const Evaluation& ev, std::span<const doub
   return out;
 }
 
+// The central `level` share of `values` (sorted in place): the order
+// statistics at ranks floor((1 - level)/2 * (n - 1)) and its mirror, so a
+// band of n draws never claims more than its draws show.
+std::pair<double, double> central_range(std::vector<double>& values, double level) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  const auto lo = static_cast<std::size_t>(std::floor((1 - level) / 2 * static_cast<double>(n - 1)));
+  return {values[lo], values[n - 1 - lo]};
+}
+
+// Bands over the draws: {"level", "draws", "source", "p": [[lo...], [hi...]]
+// per node, "metrics": {task: [[lo], [hi]] per probability metric, in the
+// order of task_metrics}}.
+json bands(const Model& model, std::span<const double> xs, const ReportOptions& options, const EvalOptions& eo) {
+  const std::size_t n = model.size(), points = xs.size(), draws = options.band_draws.size();
+  std::vector<std::size_t> tasks = model.tasks();
+  std::vector<std::vector<Metric>> metrics(tasks.size());
+  for (std::size_t t = 0; t < tasks.size(); ++t)
+    for (const Metric& m : model.metrics(tasks[t]))
+      if (metric_is_probability(m)) metrics[t].push_back(m);
+  // values[series][point][draw]: every node's P, then every task's metrics.
+  std::size_t series = n;
+  for (const auto& ms : metrics) series += ms.size();
+  std::vector<double> values(series * points * draws);
+  auto at = [&](std::size_t s, std::size_t j, std::size_t d) -> double& { return values[(s * points + j) * draws + d]; };
+  for (std::size_t d = 0; d < draws; ++d) {
+    EvalOptions o = eo;
+    o.overrides = options.band_draws[d];
+    const Evaluation ev = evaluate(model, xs, o);
+    for (std::size_t v = 0; v < n; ++v)
+      for (std::size_t j = 0; j < points; ++j) at(v, j, d) = ev.p(v, j);
+    std::size_t s = n;
+    for (std::size_t t = 0; t < tasks.size(); ++t)
+      for (const Metric& m : metrics[t]) {
+        for (std::size_t j = 0; j < points; ++j) at(s, j, d) = ev.metric(tasks[t], m, j);
+        ++s;
+      }
+  }
+  std::vector<double> column(draws);
+  auto band_of = [&](std::size_t s) {
+    json lo = json::array(), hi = json::array();
+    for (std::size_t j = 0; j < points; ++j) {
+      for (std::size_t d = 0; d < draws; ++d) column[d] = at(s, j, d);
+      const auto [l, h] = central_range(column, options.band_level);
+      lo.push_back(num(l)), hi.push_back(num(h));
+    }
+    return json::array({std::move(lo), std::move(hi)});
+  };
+  json p = json::array();
+  for (std::size_t v = 0; v < n; ++v) p.push_back(band_of(v));
+  json per_task = json::object();
+  std::size_t s = n;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    json list = json::array();
+    for (std::size_t k = 0; k < metrics[t].size(); ++k) list.push_back(band_of(s++));
+    per_task[std::to_string(tasks[t])] = std::move(list);
+  }
+  return json{{"level", options.band_level},
+              {"draws", draws},
+              {"source", options.band_source},
+              {"p", std::move(p)},
+              {"metrics", std::move(per_task)}};
+}
+
 // The top rows of every task's bottleneck table at every point, as the
 // CLI's table shows them: [node, IP_i, B_i, C_i] per row at 4 significant
 // digits (P_i is on the page already), P_T and the critical path. One
@@ -327,6 +393,11 @@ ReportResult render_report(const Model& model, const ReportOptions& options) {
   data["bottleneck_rows"] = options.bottleneck_rows;
   data["bottlenecks"] = bottlenecks(model, xs, options.bottleneck_rows, eo, result.bottleneck_tables);
   data["observations"] = observations(model, options.observed);
+  if (!options.band_draws.empty()) {
+    if (!(options.band_level > 0 && options.band_level < 1))
+      throw std::invalid_argument("report: band_level must lie in (0, 1)");
+    data["bands"] = bands(model, xs, options, eo);
+  }
   data["notes"] = result.notes;
 
   std::string& h = result.html;

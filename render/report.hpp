@@ -54,6 +54,14 @@ struct ReportOptions {
   std::vector<ObservedSeries> observed;
   /// Passed to evaluate() and importance() (threads, shared-skill limits).
   EvalOptions evaluation;
+  /// Uncertainty bands around every node's P and every task's probability
+  /// metrics (a fitted spec's intervals): each entry is one draw of the
+  /// fitted skills' curves. The band at a point holds the central
+  /// `band_level` share of the draws' values there (order statistics).
+  /// Empty: no bands. `band_source` says on the page where they come from.
+  std::vector<Overrides> band_draws;
+  double band_level = 0.95;
+  std::string band_source;
 };
 
 struct ReportResult {
@@ -68,8 +76,8 @@ struct ReportResult {
 };
 
 /// Evaluates the model over the sweep, lays the map out once and writes
-/// the page. Time: one evaluation over the sweep, one bottleneck query per
-/// task and point (O(cone) each), one map layout.
+/// the page. Time: one evaluation over the sweep (and one per band draw),
+/// one bottleneck query per task and point (O(cone) each), one map layout.
 ReportResult render_report(const Model& model, const ReportOptions& options = {});
 
 }  // namespace capgraph::render

@@ -187,3 +187,60 @@ TEST_CASE("report: a bad sweep is refused", "[render][report]") {
   o.xs = {1e9, std::nan("")};
   CHECK_THROWS_AS(render_report(m, o), std::invalid_argument);
 }
+
+// Bands: with 3 draws the central 95 % is the draws' minimum and maximum
+// (rank floor(0.025 * 2) = 0), each draw evaluated independently here on
+// the spec its overrides stand for (Overrides::apply + compile).
+TEST_CASE("report: bands are the draws' order statistics", "[render][report][bands]") {
+  const ModelSpec spec = test::emoji_movie_spec();
+  const Model m = Model::compile(spec);
+  ReportOptions o;
+  o.xs = ScaleAxis::log_spaced(1e8, 1e12, 5);
+  o.bottleneck_rows = 1;
+  std::size_t skill = m.size();
+  for (std::size_t v = 0; v < m.size(); ++v)
+    if (!m.node(v).is_task && m.node(v).curve.kind == CurveKind::logistic) { skill = v; break; }
+  REQUIRE(skill < m.size());
+  std::vector<Model> independent;
+  for (double shift : {0.5, 1.0, 2.0}) {
+    Curve c = m.node(skill).curve;
+    c.mid *= shift;
+    Overrides ov;
+    ov.set_curve(skill, c, m.node(skill).floor, m.node(skill).ceiling);
+    independent.push_back(Model::compile(ov.apply(spec)));
+    o.band_draws.push_back(std::move(ov));
+  }
+  o.band_source = "three shifted midpoints";
+  const auto d = page_data(render_report(m, o).html);
+  REQUIRE(d.contains("bands"));
+  CHECK(d["bands"]["draws"] == 3);
+  CHECK(d["bands"]["source"] == "three shifted midpoints");
+  std::vector<Evaluation> evs;
+  for (const Model& im : independent) evs.push_back(evaluate(im, o.xs));
+  for (std::size_t v = 0; v < m.size(); ++v)
+    for (std::size_t j = 0; j < o.xs.size(); ++j) {
+      double lo = 1, hi = 0;
+      for (const Evaluation& ev : evs) lo = std::min(lo, ev.p(v, j)), hi = std::max(hi, ev.p(v, j));
+      CHECK(d["bands"]["p"][v][0][j].get<double>() == lo);
+      CHECK(d["bands"]["p"][v][1][j].get<double>() == hi);
+    }
+  bool some_width = false;
+  for (std::size_t t : m.tasks()) {
+    std::size_t k = 0;
+    for (const Metric& mt : m.metrics(t)) {
+      if (!metric_is_probability(mt)) continue;
+      const auto& band = d["bands"]["metrics"][std::to_string(t)][k++];
+      for (std::size_t j = 0; j < o.xs.size(); ++j) {
+        double lo = 1, hi = 0;
+        for (const Evaluation& ev : evs) lo = std::min(lo, ev.metric(t, mt, j)), hi = std::max(hi, ev.metric(t, mt, j));
+        CHECK(value(band[0][j]) == lo);
+        CHECK(value(band[1][j]) == hi);
+        some_width |= hi > lo;
+      }
+    }
+  }
+  CHECK(some_width);
+  // Without draws there is no band.
+  o.band_draws.clear();
+  CHECK_FALSE(page_data(render_report(m, o).html).contains("bands"));
+}

@@ -245,10 +245,14 @@ window.capgraphReady = (async function () {
     const x0 = lx[0], x1 = lx[lx.length - 1] > x0 ? lx[lx.length - 1] : x0 + 1;
     const X = (v) => L + ((Math.log10(v) - x0) / (x1 - x0)) * (W - L - R);
     const series = [];
+    const bands = D.bands || null;
     if (task) {
-      for (const m of task.metrics) if (m.probability) series.push({ name: m.metric, y: m.values, crossing: m.crossing });
+      const taskBands = bands ? bands.metrics[String(i)] || [] : [];
+      let k = 0;
+      for (const m of task.metrics)
+        if (m.probability) series.push({ name: m.metric, y: m.values, crossing: m.crossing, band: taskBands[k++] });
     } else {
-      series.push({ name: "P", y: D.looks[i].p });
+      series.push({ name: "P", y: D.looks[i].p, band: bands ? bands.p[i] : undefined });
     }
     const logSeries = task ? task.metrics.filter((m) => !m.probability) : [];
     const box = document.createElement("div");
@@ -275,6 +279,17 @@ window.capgraphReady = (async function () {
         g.appendChild(s("line", { x1: L, x2: W - R, y1: Y(threshold), y2: Y(threshold), stroke: "#777", "stroke-dasharray": "3 3" }));
       const cur = X(D.x[point]);
       g.appendChild(s("line", { x1: cur, x2: cur, y1: T, y2: H - B, stroke: "#d55e00", "stroke-width": 1.5 }));
+      list.forEach((ser, k) => {
+        if (!ser.band) return;
+        const clampY = (v) => Y(Math.max(lo, Math.min(hi, v))).toFixed(2);
+        let up = "", down = "";
+        ser.band[1].forEach((v, j) => { if (v !== null && isFinite(v)) up += (up ? " L" : "M") + X(D.x[j]).toFixed(2) + " " + clampY(v); });
+        for (let j = ser.band[0].length - 1; j >= 0; --j) {
+          const v = ser.band[0][j];
+          if (v !== null && isFinite(v)) down += " L" + X(D.x[j]).toFixed(2) + " " + clampY(v);
+        }
+        if (up) g.appendChild(s("path", { d: up + down + " Z", fill: COLOURS[k % COLOURS.length], "fill-opacity": 0.18, stroke: "none", class: "band" }));
+      });
       list.forEach((ser, k) => {
         let d = "";
         ser.y.forEach((v, j) => {
@@ -305,7 +320,9 @@ window.capgraphReady = (async function () {
         legend.appendChild(item);
       });
       const key = el("div", (threshold !== undefined ? "dashed grey: threshold; circles on it: crossings; " : "") +
-        "vermillion line: the slider's scale" + (D.observations.some((o) => o.node === i) ? "; hollow dots: observed scores" : ""), "hint");
+        "vermillion line: the slider's scale" + (D.observations.some((o) => o.node === i) ? "; hollow dots: observed scores" : "") +
+        (list.some((ser) => ser.band) ? "; shaded: the central " + Math.round(D.bands.level * 100) + " % of " + D.bands.draws +
+          " draws of " + D.bands.source : ""), "hint");
       box.appendChild(legend);
       box.appendChild(key);
     };
