@@ -32,25 +32,116 @@ std::size_t Diagram::KeyHash::operator()(const std::vector<std::uint32_t>& k) co
   return static_cast<std::size_t>(h ^ (h >> 31));
 }
 
-Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse, const std::vector<std::uint8_t>* cut)
+Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse, const std::vector<std::uint8_t>* cut,
+                 bool modules)
     : model_(model), max_items_(std::max<std::size_t>(max_items, 2)), collapse_(collapse) {
   const std::size_t n = model.size();
   below_.assign(n, 0);
   level_.assign(n, kNoLevel);
   built_.assign(n, -1);
-  std::uint32_t next = 0;
-  for (const std::size_t v : model.topological_order()) {
+  root_.assign(n, -1);
+  module_.assign(n, 0);
+  single_.assign(n, 0);
+  const auto& order = model.topological_order();
+  for (const std::size_t v : order) {
     const NodeSpec& node = model.node(v);
     if (cut && (*cut)[v]) continue;  // a task evaluated as a (non-shared) skill: its row
     if (!node.is_task) {
       below_[v] = node.shared;
-      if (node.shared) level_[v] = next++;
       continue;
     }
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) below_[v] |= below_[model.use_child(u)];
   }
+  if (modules) find_substitutable();
+  std::uint32_t next = 0;
+  for (const std::size_t v : order)
+    if ((below_[v] && !model.node(v).is_task) || module_[v]) level_[v] = next++;
   items_.push_back({Kind::constant, 0, 0, 0});  // kFalse
   items_.push_back({Kind::constant, 1, 0, 0});  // kTrue
+  boolean_.assign(2, 1);
+}
+
+// The modules among the tasks with a shared skill below (module_), on the
+// graph of those nodes alone: a node without one is a value whatever uses
+// it, so it joins nothing. single_: a node used by one parent, once (a
+// `best_of n` counts n; a `mean` is affine in each child whatever its
+// weight), whose parent is single too or used by nothing.
+void Diagram::find_substitutable() {
+  const std::size_t n = model_.size();
+  const auto& order = model_.topological_order();
+  std::vector<std::uint32_t> offset(n + 1, 0), child, roots, uses(n, 0), parent(n, 0);
+  std::vector<double> times(n, 0.0);
+  for (std::size_t v = 0; v < n; ++v) {
+    offset[v + 1] = offset[v];
+    if (!below_[v] || !model_.node(v).is_task) continue;
+    const NodeSpec& node = model_.node(v);
+    for (std::size_t u = model_.use_begin(v); u < model_.use_end(v); ++u) {
+      const std::size_t c = model_.use_child(u);
+      if (!below_[c]) continue;
+      child.push_back(static_cast<std::uint32_t>(c));
+      ++offset[v + 1];
+      ++uses[c];
+      parent[c] = static_cast<std::uint32_t>(v);
+      times[c] += node.gate == GateKind::best_of ? node.best_n : node.gate == GateKind::mean ? 1.0 : model_.use_count(u);
+    }
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const std::size_t v = *it;
+    if (!below_[v]) continue;
+    if (uses[v] == 0) {
+      roots.push_back(static_cast<std::uint32_t>(v));
+      single_[v] = 1;
+    } else {
+      single_[v] = uses[v] == 1 && times[v] == 1.0 && single_[parent[v]];
+    }
+  }
+  const std::vector<char> module = find_modules(offset, child, roots);
+  for (std::size_t v = 0; v < n; ++v) module_[v] = module[v] && below_[v] && model_.node(v).is_task && uses[v] > 0;
+}
+
+std::vector<char> find_modules(const std::vector<std::uint32_t>& offset, const std::vector<std::uint32_t>& child,
+                               const std::vector<std::uint32_t>& roots) {
+  const std::size_t n = offset.size() - 1;
+  std::vector<std::uint64_t> first(n, 0), exit(n, 0), last(n, 0);  // dates; 0: not visited
+  std::vector<std::uint32_t> post;                                  // nodes in order of exit
+  post.reserve(n);
+  std::uint64_t clock = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> stack;  // node, next child
+  auto arrive = [&](std::uint32_t v) {
+    if (first[v]) {
+      last[v] = ++clock;  // a later visit through another parent
+      return;
+    }
+    first[v] = ++clock;
+    stack.emplace_back(v, offset[v]);
+  };
+  for (const std::uint32_t r : roots) {
+    arrive(r);
+    while (!stack.empty()) {
+      auto& [v, next] = stack.back();
+      if (next < offset[v + 1]) {
+        const std::uint32_t c = child[next++];
+        arrive(c);  // may grow the stack: v and next are not used after
+        continue;
+      }
+      exit[v] = last[v] = ++clock;
+      post.push_back(v);
+      stack.pop_back();
+    }
+  }
+  // Earliest first visit and latest last visit among each node's descendants.
+  constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+  std::vector<std::uint64_t> lo(n, kNever), hi(n, 0);
+  std::vector<char> module(n, 0);
+  for (const std::uint32_t v : post) {
+    for (std::uint32_t i = offset[v]; i < offset[v + 1]; ++i) {
+      const std::uint32_t c = child[i];
+      lo[v] = std::min({lo[v], first[c], lo[c]});
+      hi[v] = std::max({hi[v], last[c], hi[c]});
+    }
+    module[v] = first[v] < lo[v] && hi[v] < exit[v];
+  }
+  return module;
 }
 
 void Diagram::too_large(std::size_t task) const {
@@ -62,6 +153,7 @@ void Diagram::too_large(std::size_t task) const {
 
 std::uint32_t Diagram::add(Item item) {
   if (items_.size() >= max_items_) too_large(building_);
+  boolean_.push_back(item.kind == Kind::decision && boolean_[item.a] && boolean_[item.b]);
   items_.push_back(item);
   return static_cast<std::uint32_t>(items_.size() - 1);
 }
@@ -265,6 +357,13 @@ std::uint32_t Diagram::build(std::size_t v) {
     for (std::size_t u = model_.use_begin(v); u < model_.use_end(v); ++u) kids.push_back(build(model_.use_child(u)));
     building_ = v;
     r = apply(v, kids);
+    // A module enters its users' diagrams as one variable or one value
+    // (bdd.hpp); a constant stays a constant.
+    if (module_[v] && r != kFalse && r != kTrue && (boolean(r) || single_[v])) {
+      root_[v] = r;
+      r = boolean(r) ? decision(static_cast<std::uint32_t>(v), kFalse, kTrue) : row(v);
+      ++substituted_;
+    }
   }
   built_[v] = r;
   return r;
@@ -312,40 +411,61 @@ void Diagram::rollback(std::size_t mark) {
   for (const auto& key : log_computed_) computed_.erase(key);
   log_computed_.clear();
   items_.resize(mark);
+  boolean_.resize(mark);
   kids_.resize(kids_mark_);
   logging_ = false;
 }
 
 // ---- evaluation over a block of points --------------------------------------
 
-DiagramPlan plan_diagram(const Model& model, std::size_t max_items, const std::vector<std::uint8_t>* cut) {
+DiagramPlan plan_diagram(const Model& model, std::size_t max_items, const std::vector<std::uint8_t>* cut,
+                         bool modules) {
   const std::size_t n = model.size();
   DiagramPlan plan;
-  plan.diagram = std::make_unique<Diagram>(model, max_items, true, cut);
+  plan.diagram = std::make_unique<Diagram>(model, max_items, true, cut, modules);
   Diagram& d = *plan.diagram;
   plan.root.assign(n, -1);
   plan.var_slot.assign(n, 0);
   for (const std::size_t v : model.topological_order()) {
     if (!d.has_shared_below(v)) continue;
-    plan.root[v] = d.build(v);
-    if (!model.node(v).is_task) plan.var_slot[v] = static_cast<std::uint32_t>(plan.vars++);
+    d.build(v);
+    plan.root[v] = d.root(v);
+    if (!model.node(v).is_task || d.is_variable(v)) plan.var_slot[v] = static_cast<std::uint32_t>(plan.vars++);
   }
   // Owners (see DiagramPlan), by topological position; kids before items.
+  // Late: the item reads a substituted module's own row (its variable or
+  // value) at the module's place, before the module has its exact ln P.
   const auto& items = d.items();
+  const auto& pos = detail::program(model).pos;
   std::vector<std::uint32_t> owner(items.size(), 0);
+  std::vector<char> late(items.size(), 0);
   for (std::size_t id = 2; id < items.size(); ++id) {
     const Diagram::Item& it = items[id];
-    std::uint32_t o = it.kind == Diagram::Kind::join ? 0 : static_cast<std::uint32_t>(detail::program(model).pos[it.node]);
-    if (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::join) o = std::max({o, owner[it.a], owner[it.b]});
+    std::uint32_t o = it.kind == Diagram::Kind::join ? 0 : static_cast<std::uint32_t>(pos[it.node]);
+    const bool reads_module = (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::row) &&
+                              model.node(it.node).is_task && d.has_shared_below(it.node);
+    if (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::join) {
+      o = std::max({o, owner[it.a], owner[it.b]});
+      late[id] = (late[it.a] && owner[it.a] == o) || (late[it.b] && owner[it.b] == o);
+    }
+    late[id] = late[id] || (reads_module && o == pos[it.node]);
     owner[id] = o;
   }
   const auto& order = model.topological_order();
   plan.offset.assign(n + 1, 0);
-  for (std::size_t id = 2; id < items.size(); ++id) ++plan.offset[order[owner[id]] + 1];
+  plan.late.assign(n, 0);
+  for (std::size_t id = 2; id < items.size(); ++id) {
+    ++plan.offset[order[owner[id]] + 1];
+    if (!late[id]) ++plan.late[order[owner[id]]];
+  }
   for (std::size_t v = 0; v < n; ++v) plan.offset[v + 1] += plan.offset[v];
+  for (std::size_t v = 0; v < n; ++v) plan.late[v] += plan.offset[v];
   plan.owned.resize(plan.offset[n]);
-  std::vector<std::uint32_t> fill(plan.offset.begin(), plan.offset.end() - 1);
-  for (std::size_t id = 2; id < items.size(); ++id) plan.owned[fill[order[owner[id]]]++] = static_cast<std::uint32_t>(id);
+  std::vector<std::uint32_t> fill(plan.offset.begin(), plan.offset.end() - 1), fill_late(plan.late);
+  for (std::size_t id = 2; id < items.size(); ++id) {
+    const std::size_t v = order[owner[id]];
+    plan.owned[late[id] ? fill_late[v]++ : fill[v]++] = static_cast<std::uint32_t>(id);
+  }
   return plan;
 }
 
@@ -367,58 +487,63 @@ void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, do
   if (!node.is_task && node.shared) vmath::log1mexp(rows + v * stride, l1m_base + plan.var_slot[v] * stride, len);
   const auto& items = d.items();
   const auto& kids = d.kids();
-  for (std::size_t k = plan.offset[v]; k < plan.offset[v + 1]; ++k) {
-    const std::size_t id = plan.owned[k];
-    const Diagram::Item& it = items[id];
-    double* out = val(id);
-    switch (it.kind) {
-      case Diagram::Kind::row: std::copy(rows + std::size_t{it.node} * stride, rows + std::size_t{it.node} * stride + len, out); break;
-      case Diagram::Kind::decision: {
-        const double* lp = rows + std::size_t{it.node} * stride;
-        const double* l1m = l1m_base + plan.var_slot[it.node] * stride;
-        const double* lo = val(it.a);
-        const double* hi = val(it.b);
-        double* t1 = ws.acc.data();
-        double* t2 = ws.tmp.data();
-        for (std::size_t j = 0; j < len; ++j) {
-          t1[j] = lp[j] + hi[j];
-          t2[j] = l1m[j] + lo[j];
-        }
-        vmath::logaddexp(t1, t2, out, len);
-        for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
-        break;
-      }
-      case Diagram::Kind::gate: {
-        const std::size_t ub = model.use_begin(it.node);
-        for (std::size_t i = 0; i < it.b - it.a; ++i) {
-          const double* src = val(kids[it.a + i]);
-          std::copy(src, src + len, stage + model.use_child(ub + i) * stride);
-        }
-        eval_task(model, it.node, stage, stride, out, 0, len, ws);
-        break;
-      }
-      case Diagram::Kind::join: {
-        const double* f = val(it.a);
-        const double* r = val(it.b);
-        if (it.node == 0) {
-          for (std::size_t j = 0; j < len; ++j) out[j] = f[j] + r[j];
-        } else {  // ln(F + (1 - F) R): no 1 - x cancellation where F and R are tiny
+  auto run = [&](std::size_t from, std::size_t to) {
+    for (std::size_t k = from; k < to; ++k) {
+      const std::size_t id = plan.owned[k];
+      const Diagram::Item& it = items[id];
+      double* out = val(id);
+      switch (it.kind) {
+        case Diagram::Kind::row: std::copy(rows + std::size_t{it.node} * stride, rows + std::size_t{it.node} * stride + len, out); break;
+        case Diagram::Kind::decision: {
+          const double* lp = rows + std::size_t{it.node} * stride;
+          const double* l1m = l1m_base + plan.var_slot[it.node] * stride;
+          const double* lo = val(it.a);
+          const double* hi = val(it.b);
           double* t1 = ws.acc.data();
-          vmath::log1mexp(f, t1, len);
-          for (std::size_t j = 0; j < len; ++j) t1[j] += r[j];
-          vmath::logaddexp(f, t1, out, len);
+          double* t2 = ws.tmp.data();
+          for (std::size_t j = 0; j < len; ++j) {
+            t1[j] = lp[j] + hi[j];
+            t2[j] = l1m[j] + lo[j];
+          }
+          vmath::logaddexp(t1, t2, out, len);
           for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
+          break;
         }
-        break;
+        case Diagram::Kind::gate: {
+          const std::size_t ub = model.use_begin(it.node);
+          for (std::size_t i = 0; i < it.b - it.a; ++i) {
+            const double* src = val(kids[it.a + i]);
+            std::copy(src, src + len, stage + model.use_child(ub + i) * stride);
+          }
+          eval_task(model, it.node, stage, stride, out, 0, len, ws);
+          break;
+        }
+        case Diagram::Kind::join: {
+          const double* f = val(it.a);
+          const double* r = val(it.b);
+          if (it.node == 0) {
+            for (std::size_t j = 0; j < len; ++j) out[j] = f[j] + r[j];
+          } else {  // ln(F + (1 - F) R): no 1 - x cancellation where F and R are tiny
+            double* t1 = ws.acc.data();
+            vmath::log1mexp(f, t1, len);
+            for (std::size_t j = 0; j < len; ++j) t1[j] += r[j];
+            vmath::logaddexp(f, t1, out, len);
+            for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
+          }
+          break;
+        }
+        case Diagram::Kind::constant:
+        case Diagram::Kind::tangent: break;
       }
-      case Diagram::Kind::constant:
-      case Diagram::Kind::tangent: break;
     }
-  }
+  };
+  run(plan.offset[v], plan.late[v]);
   if (node.is_task && plan.root[v] >= 0) {
     const double* r = val(static_cast<std::size_t>(plan.root[v]));
     std::copy(r, r + len, rows + v * stride);
+    if (d.is_variable(v)) vmath::log1mexp(rows + v * stride, l1m_base + plan.var_slot[v] * stride, len);
   }
+  run(plan.late[v], plan.offset[v + 1]);
 }
 
 // ---- bottleneck measures ----------------------------------------------------
@@ -431,7 +556,8 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
   std::vector<std::size_t> up(cone);  // children first
   std::sort(up.begin(), up.end(), [&](std::size_t a, std::size_t b) { return detail::program(model).pos[a] < detail::program(model).pos[b]; });
   for (const std::size_t v : up) d.build(v);
-  const std::uint32_t root = d.build(task);
+  d.build(task);
+  const std::uint32_t root = d.root(task);
 
   Workspace ws;
   std::vector<double> stage(n, 0.0), lp_pos(n, 0.0), stage_pos(n, 0.0), part;
@@ -495,14 +621,21 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
           const double p = std::exp(lp[it.node]);
           adj[it.b] += p * a;
           adj[it.a] += (1 - p) * a;
-          out.birnbaum[it.node] += a * (std::exp(val[it.b]) - std::exp(val[it.a]));
+          const double b = a * (std::exp(val[it.b]) - std::exp(val[it.a]));
+          out.birnbaum[it.node] += b;
+          // A module's variable: P_T is linear in its P, and the chain rule
+          // goes on into the module's own diagram.
+          if (model.node(it.node).is_task) adj[d.root(it.node)] += b;
           break;
         }
         case Diagram::Kind::gate:
           gate_partials(it);
           for (std::size_t i = 0; i < it.b - it.a; ++i) adj[d.kids()[it.a + i]] += a * std::exp(part[i]);
           break;
-        case Diagram::Kind::row: out.birnbaum[it.node] += a; break;
+        case Diagram::Kind::row:
+          if (d.has_shared_below(it.node)) adj[d.root(it.node)] += a;  // a module's value: on into its diagram
+          else out.birnbaum[it.node] += a;
+          break;
         case Diagram::Kind::join: {
           const double f = std::exp(val[it.a]), r = std::exp(val[it.b]);
           adj[it.a] += a * (it.node == 0 ? r : 1 - r);
