@@ -32,6 +32,21 @@ std::size_t Diagram::KeyHash::operator()(const std::vector<std::uint32_t>& k) co
   return static_cast<std::size_t>(h ^ (h >> 31));
 }
 
+std::size_t Diagram::Key4Hash::operator()(const Key4& k) const noexcept {
+  std::uint64_t h = (std::uint64_t{k[0]} << 32 | k[1]) * 0x9E3779B97F4A7C15ull;
+  h ^= (std::uint64_t{k[2]} << 32 | k[3]) + (h >> 29);
+  h *= 0xBF58476D1CE4E5B9ull;
+  return static_cast<std::size_t>(h ^ (h >> 31));
+}
+
+std::uint32_t Diagram::unique4(const Key4& key, Item item) {
+  const auto it = unique4_.find(key);
+  if (it != unique4_.end()) return it->second;
+  const std::uint32_t id = add(item);
+  unique4_.emplace(key, id);
+  return id;
+}
+
 Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse, const std::vector<std::uint8_t>* cut,
                  bool modules)
     : model_(model), max_items_(std::max<std::size_t>(max_items, 2)), collapse_(collapse) {
@@ -179,12 +194,7 @@ std::uint32_t Diagram::join(std::uint32_t op, std::uint32_t f, std::uint32_t res
   if (f == zero || rest == zero) return zero;
   if (f == unit) return rest;
   if (rest == unit) return f;
-  std::vector<std::uint32_t> key{kTagJoin, op, f, rest};
-  const auto it = unique_.find(key);
-  if (it != unique_.end()) return it->second;
-  const std::uint32_t id = add({Kind::join, op, f, rest});
-  unique_.emplace(std::move(key), id);
-  return id;
+  return unique4({kTagJoin, op, f, rest}, {Kind::join, op, f, rest});
 }
 
 std::pair<std::uint32_t, std::uint32_t> Diagram::cofactors(std::uint32_t id) {
@@ -196,12 +206,7 @@ std::pair<std::uint32_t, std::uint32_t> Diagram::cofactors(std::uint32_t id) {
 
 std::uint32_t Diagram::decision(std::uint32_t var, std::uint32_t lo, std::uint32_t hi) {
   if (lo == hi) return lo;  // reduction: the test does not matter
-  std::vector<std::uint32_t> key{kTagDecision, var, lo, hi};
-  const auto it = unique_.find(key);
-  if (it != unique_.end()) return it->second;
-  const std::uint32_t id = add({Kind::decision, var, lo, hi});
-  unique_.emplace(std::move(key), id);
-  return id;
+  return unique4({kTagDecision, var, lo, hi}, {Kind::decision, var, lo, hi});
 }
 
 std::uint32_t Diagram::row(std::size_t c) {
@@ -213,12 +218,7 @@ std::uint32_t Diagram::row(std::size_t c) {
 }
 
 std::uint32_t Diagram::tangent(std::uint32_t inner) {
-  std::vector<std::uint32_t> key{kTagTangent, inner};
-  const auto it = unique_.find(key);
-  if (it != unique_.end()) return it->second;
-  const std::uint32_t id = add({Kind::tangent, inner, 0, 0});
-  unique_.emplace(std::move(key), id);
-  return id;
+  return unique4({kTagTangent, inner, 0, 0}, {Kind::tangent, inner, 0, 0});
 }
 
 std::uint32_t Diagram::var_of(std::uint32_t id) const {
@@ -397,9 +397,9 @@ void Diagram::rollback(std::size_t mark) {
     switch (it.kind) {
       case Kind::constant: break;
       case Kind::row: rows_.erase(it.node); break;
-      case Kind::decision: unique_.erase(std::vector<std::uint32_t>{kTagDecision, it.node, it.a, it.b}); break;
-      case Kind::tangent: unique_.erase(std::vector<std::uint32_t>{kTagTangent, it.node}); break;
-      case Kind::join: unique_.erase(std::vector<std::uint32_t>{kTagJoin, it.node, it.a, it.b}); break;
+      case Kind::decision: unique4_.erase({kTagDecision, it.node, it.a, it.b}); break;
+      case Kind::tangent: unique4_.erase({kTagTangent, it.node, 0, 0}); break;
+      case Kind::join: unique4_.erase({kTagJoin, it.node, it.a, it.b}); break;
       case Kind::gate: {
         std::vector<std::uint32_t> key{kTagGate, it.node};
         key.insert(key.end(), kids_.begin() + it.a, kids_.begin() + it.b);

@@ -37,6 +37,7 @@
 // each other, and a module's variable comes after its own skills.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -107,6 +108,12 @@ class Diagram {
   struct KeyHash {
     std::size_t operator()(const std::vector<std::uint32_t>& k) const noexcept;
   };
+  // Decisions, joins and tangents: keys of fixed size, no allocation per lookup.
+  using Key4 = std::array<std::uint32_t, 4>;
+  struct Key4Hash {
+    std::size_t operator()(const Key4& k) const noexcept;
+  };
+  std::uint32_t unique4(const Key4& key, Item item);
   std::uint32_t add(Item item);
   std::uint32_t decision(std::uint32_t var, std::uint32_t lo, std::uint32_t hi);
   std::uint32_t row(std::size_t c);
@@ -137,7 +144,8 @@ class Diagram {
   std::vector<char> boolean_;                       // by item: only decisions and constants below it
   std::vector<Item> items_;
   std::vector<std::uint32_t> kids_;
-  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, KeyHash> unique_;    // items by content
+  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, KeyHash> unique_;    // gate items by content
+  std::unordered_map<Key4, std::uint32_t, Key4Hash> unique4_;                        // the other items
   std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, KeyHash> computed_;  // apply(x, kids)
   std::unordered_map<std::uint32_t, std::uint32_t> rows_;  // row items by node
   // What a query added, for rollback().
