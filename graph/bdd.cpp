@@ -19,17 +19,76 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 constexpr std::uint32_t kNoLevel = std::numeric_limits<std::uint32_t>::max();
 // Tags that keep the unique table's keys of different kinds apart (a key
 // is the tag, then the item's fields; a node index never reaches them).
-constexpr std::uint32_t kTagDecision = 0xFFFFFFF0u, kTagGate = 0xFFFFFFF1u, kTagTangent = 0xFFFFFFF2u,
+constexpr std::uint32_t kTagDecision = 0xFFFFFFF0u, kTagTangent = 0xFFFFFFF2u,
                         kTagJoin = 0xFFFFFFF3u;
 }  // namespace
 
-std::size_t Diagram::KeyHash::operator()(const std::vector<std::uint32_t>& k) const noexcept {
-  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ k.size();
-  for (const std::uint32_t x : k) {
-    h ^= x + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+std::uint64_t Diagram::KeyTable::hash(const std::uint32_t* key, std::size_t len) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+  for (std::size_t i = 0; i < len; ++i) {
+    h ^= key[i] + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
     h *= 0xBF58476D1CE4E5B9ull;
   }
-  return static_cast<std::size_t>(h ^ (h >> 31));
+  return h ^ (h >> 31);
+}
+
+const std::uint32_t* Diagram::KeyTable::find(const std::uint32_t* key, std::size_t len) const {
+  if (slots_.empty()) return nullptr;
+  const std::uint64_t h = hash(key, len);
+  const std::size_t m = slots_.size() - 1;
+  const auto tag = static_cast<std::uint32_t>(h >> 32);
+  for (std::size_t s = h & m;; s = (s + 1) & m) {
+    const std::uint32_t e = slots_[s];
+    if (e == 0) return nullptr;
+    if (tags_[s] != tag) continue;
+    const std::uint32_t* a = arena_.data() + entries_[e - 1];
+    if (a[1] == len && std::equal(key, key + len, a + 2)) return a;
+  }
+}
+
+void Diagram::KeyTable::insert(const std::uint32_t* key, std::size_t len, std::uint32_t value) {
+  if (2 * (entries_.size() + 1) > slots_.size()) grow();
+  entries_.push_back(static_cast<std::uint32_t>(arena_.size()));
+  arena_.push_back(value);
+  arena_.push_back(static_cast<std::uint32_t>(len));
+  arena_.insert(arena_.end(), key, key + len);
+  const std::uint64_t h = hash(key, len);
+  const std::size_t m = slots_.size() - 1;
+  std::size_t s = h & m;
+  while (slots_[s] != 0) s = (s + 1) & m;
+  slots_[s] = static_cast<std::uint32_t>(entries_.size());
+  tags_[s] = static_cast<std::uint32_t>(h >> 32);
+}
+
+std::size_t Diagram::KeyTable::slot_of(std::uint32_t entry) const {
+  const std::uint32_t* a = arena_.data() + entries_[entry];
+  const std::size_t m = slots_.size() - 1;
+  std::size_t s = hash(a + 2, a[1]) & m;
+  while (slots_[s] != entry + 1) s = (s + 1) & m;
+  return s;
+}
+
+void Diagram::KeyTable::grow() {
+  const std::size_t cap = std::max<std::size_t>(64, slots_.size() * 2);
+  slots_.assign(cap, 0);
+  tags_.assign(cap, 0);
+  for (std::size_t e = 0; e < entries_.size(); ++e) {  // in arena order (see rollback)
+    const std::uint32_t* a = arena_.data() + entries_[e];
+    const std::uint64_t h = hash(a + 2, a[1]);
+    std::size_t s = h & (cap - 1);
+    while (slots_[s] != 0) s = (s + 1) & (cap - 1);
+    slots_[s] = static_cast<std::uint32_t>(e + 1);
+    tags_[s] = static_cast<std::uint32_t>(h >> 32);
+  }
+}
+
+void Diagram::KeyTable::rollback(std::size_t mark) {
+  while (entries_.size() > mark) {
+    const auto e = static_cast<std::uint32_t>(entries_.size() - 1);
+    slots_[slot_of(e)] = 0;
+    arena_.resize(entries_[e]);
+    entries_.pop_back();
+  }
 }
 
 std::size_t Diagram::Key4Hash::operator()(const Key4& k) const noexcept {
@@ -274,23 +333,24 @@ int Diagram::fold(std::size_t x, const std::vector<std::uint32_t>& kids) const {
   return -1;
 }
 
+std::uint32_t* Diagram::scratch_key(std::size_t x, const std::vector<std::uint32_t>& kids) {
+  key_.resize(kids.size() + 1);
+  key_[0] = static_cast<std::uint32_t>(x);
+  std::copy(kids.begin(), kids.end(), key_.begin() + 1);
+  return key_.data();
+}
+
 std::uint32_t Diagram::gate(std::size_t x, const std::vector<std::uint32_t>& kids) {
   const NodeSpec& node = model_.node(x);
   if (collapse_ && kids.size() == 1 && node.guess == 0 && model_.use_count(model_.use_begin(x)) == 1 &&
       (node.gate == GateKind::all || node.gate == GateKind::any || node.gate == GateKind::mean ||
        (node.gate == GateKind::at_least && node.k == 1)))
     return kids[0];
-  std::vector<std::uint32_t> key;
-  key.reserve(kids.size() + 2);
-  key.push_back(kTagGate);
-  key.push_back(static_cast<std::uint32_t>(x));
-  key.insert(key.end(), kids.begin(), kids.end());
-  const auto it = unique_.find(key);
-  if (it != unique_.end()) return it->second;
+  if (const std::uint32_t* hit = unique_.find(scratch_key(x, kids), kids.size() + 1)) return hit[0];
   const auto a = static_cast<std::uint32_t>(kids_.size());
   kids_.insert(kids_.end(), kids.begin(), kids.end());
   const std::uint32_t id = add({Kind::gate, static_cast<std::uint32_t>(x), a, static_cast<std::uint32_t>(kids_.size())});
-  unique_.emplace(std::move(key), id);
+  unique_.insert(key_.data(), kids.size() + 1, id);  // add() leaves key_ alone
   return id;
 }
 
@@ -322,11 +382,7 @@ std::uint32_t Diagram::apply(std::size_t x, const std::vector<std::uint32_t>& ki
       return join(node.gate == GateKind::all ? 0 : 1, f, apply(x, open));
     }
   }
-  std::vector<std::uint32_t> key;
-  key.reserve(kids.size() + 1);
-  key.push_back(static_cast<std::uint32_t>(x));
-  key.insert(key.end(), kids.begin(), kids.end());
-  if (const auto it = computed_.find(key); it != computed_.end()) return it->second;
+  if (const std::uint32_t* hit = computed_.find(scratch_key(x, kids), kids.size() + 1)) return hit[0];
   std::uint32_t var = 0;
   std::vector<std::uint32_t> lo(kids), hi(kids);
   for (std::size_t i = 0; i < kids.size(); ++i)
@@ -337,8 +393,7 @@ std::uint32_t Diagram::apply(std::size_t x, const std::vector<std::uint32_t>& ki
   const std::uint32_t l = apply(x, lo);
   const std::uint32_t h = apply(x, hi);
   const std::uint32_t r = decision(var, l, h);
-  if (logging_) log_computed_.push_back(key);
-  computed_.emplace(std::move(key), r);
+  computed_.insert(scratch_key(x, kids), kids.size() + 1, r);
   return r;
 }
 
@@ -386,8 +441,9 @@ std::uint32_t Diagram::build_replaced(std::size_t v, std::size_t target, bool fo
 }
 
 std::size_t Diagram::checkpoint() {
-  logging_ = true;
   kids_mark_ = kids_.size();
+  unique_mark_ = unique_.mark();
+  computed_mark_ = computed_.mark();
   return items_.size();
 }
 
@@ -400,20 +456,14 @@ void Diagram::rollback(std::size_t mark) {
       case Kind::decision: unique4_.erase({kTagDecision, it.node, it.a, it.b}); break;
       case Kind::tangent: unique4_.erase({kTagTangent, it.node, 0, 0}); break;
       case Kind::join: unique4_.erase({kTagJoin, it.node, it.a, it.b}); break;
-      case Kind::gate: {
-        std::vector<std::uint32_t> key{kTagGate, it.node};
-        key.insert(key.end(), kids_.begin() + it.a, kids_.begin() + it.b);
-        unique_.erase(key);
-        break;
-      }
+      case Kind::gate: break;  // unique_, below
     }
   }
-  for (const auto& key : log_computed_) computed_.erase(key);
-  log_computed_.clear();
+  unique_.rollback(unique_mark_);
+  computed_.rollback(computed_mark_);
   items_.resize(mark);
   boolean_.resize(mark);
   kids_.resize(kids_mark_);
-  logging_ = false;
 }
 
 // ---- evaluation over a block of points --------------------------------------

@@ -105,8 +105,29 @@ class Diagram {
   [[noreturn]] void too_large(std::size_t task) const;
 
  private:
-  struct KeyHash {
-    std::size_t operator()(const std::vector<std::uint32_t>& k) const noexcept;
+  // Items and apply results keyed by a task and its uses' items: an open
+  // addressing table (linear probing) over keys kept in one arena, so a
+  // lookup allocates nothing. Entries go in and out in stack order: a
+  // query's entries are the newest, and emptying the newest entry's slot
+  // leaves the table its older entries alone would make (a resize
+  // reinserts in arena order), so rollback() removes them exactly.
+  class KeyTable {
+   public:
+    /// The value stored for key[0, len), or nullptr.
+    const std::uint32_t* find(const std::uint32_t* key, std::size_t len) const;
+    void insert(const std::uint32_t* key, std::size_t len, std::uint32_t value);
+    std::size_t mark() const { return entries_.size(); }
+    /// Removes every entry inserted since mark().
+    void rollback(std::size_t mark);
+
+   private:
+    static std::uint64_t hash(const std::uint32_t* key, std::size_t len);
+    std::size_t slot_of(std::uint32_t entry) const;
+    void grow();
+    std::vector<std::uint32_t> arena_;    // per entry: value, length, key words
+    std::vector<std::uint32_t> entries_;  // arena offset of each entry, oldest first
+    std::vector<std::uint32_t> slots_;    // entry index + 1, or 0: empty
+    std::vector<std::uint32_t> tags_;     // by slot: the key's hash, high bits
   };
   // Decisions, joins and tangents: keys of fixed size, no allocation per lookup.
   using Key4 = std::array<std::uint32_t, 4>;
@@ -123,6 +144,7 @@ class Diagram {
   std::uint32_t var_of(std::uint32_t id) const;                         // the skill an item tests first
   std::uint32_t wrap(std::uint32_t id, std::unordered_map<std::uint32_t, std::uint32_t>& memo);
   std::uint32_t gate(std::size_t x, const std::vector<std::uint32_t>& kids);
+  std::uint32_t* scratch_key(std::size_t x, const std::vector<std::uint32_t>& kids);  // x then kids, in key_
   std::uint32_t apply(std::size_t x, const std::vector<std::uint32_t>& kids);
   int fold(std::size_t x, const std::vector<std::uint32_t>& kids) const;  // 0, 1, or -1: not decided
   std::uint32_t level(std::uint32_t id) const;
@@ -144,13 +166,13 @@ class Diagram {
   std::vector<char> boolean_;                       // by item: only decisions and constants below it
   std::vector<Item> items_;
   std::vector<std::uint32_t> kids_;
-  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, KeyHash> unique_;    // gate items by content
+  KeyTable unique_;                                                                    // gate items by content
   std::unordered_map<Key4, std::uint32_t, Key4Hash> unique4_;                        // the other items
-  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, KeyHash> computed_;  // apply(x, kids)
+  KeyTable computed_;                                                                  // apply(x, kids)
   std::unordered_map<std::uint32_t, std::uint32_t> rows_;  // row items by node
   // What a query added, for rollback().
-  bool logging_ = false;
-  std::vector<std::vector<std::uint32_t>> log_computed_;
+  std::size_t unique_mark_ = 0, computed_mark_ = 0;
+  std::vector<std::uint32_t> key_;  // scratch_key()
 };
 
 /// Modules of a directed acyclic graph (Dutuit & Rauzy 1996), in time
