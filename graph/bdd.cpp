@@ -91,18 +91,10 @@ void Diagram::KeyTable::rollback(std::size_t mark) {
   }
 }
 
-std::size_t Diagram::Key4Hash::operator()(const Key4& k) const noexcept {
-  std::uint64_t h = (std::uint64_t{k[0]} << 32 | k[1]) * 0x9E3779B97F4A7C15ull;
-  h ^= (std::uint64_t{k[2]} << 32 | k[3]) + (h >> 29);
-  h *= 0xBF58476D1CE4E5B9ull;
-  return static_cast<std::size_t>(h ^ (h >> 31));
-}
-
 std::uint32_t Diagram::unique4(const Key4& key, Item item) {
-  const auto it = unique4_.find(key);
-  if (it != unique4_.end()) return it->second;
+  if (const std::uint32_t* hit = unique4_.find(key.data(), key.size())) return hit[0];
   const std::uint32_t id = add(item);
-  unique4_.emplace(key, id);
+  unique4_.insert(key.data(), key.size(), id);
   return id;
 }
 
@@ -443,23 +435,16 @@ std::uint32_t Diagram::build_replaced(std::size_t v, std::size_t target, bool fo
 std::size_t Diagram::checkpoint() {
   kids_mark_ = kids_.size();
   unique_mark_ = unique_.mark();
+  unique4_mark_ = unique4_.mark();
   computed_mark_ = computed_.mark();
   return items_.size();
 }
 
 void Diagram::rollback(std::size_t mark) {
-  for (std::size_t id = mark; id < items_.size(); ++id) {
-    const Item& it = items_[id];
-    switch (it.kind) {
-      case Kind::constant: break;
-      case Kind::row: rows_.erase(it.node); break;
-      case Kind::decision: unique4_.erase({kTagDecision, it.node, it.a, it.b}); break;
-      case Kind::tangent: unique4_.erase({kTagTangent, it.node, 0, 0}); break;
-      case Kind::join: unique4_.erase({kTagJoin, it.node, it.a, it.b}); break;
-      case Kind::gate: break;  // unique_, below
-    }
-  }
+  for (std::size_t id = mark; id < items_.size(); ++id)
+    if (items_[id].kind == Kind::row) rows_.erase(items_[id].node);
   unique_.rollback(unique_mark_);
+  unique4_.rollback(unique4_mark_);
   computed_.rollback(computed_mark_);
   items_.resize(mark);
   boolean_.resize(mark);

@@ -129,11 +129,7 @@ class Diagram {
     std::vector<std::uint32_t> slots_;    // entry index + 1, or 0: empty
     std::vector<std::uint32_t> tags_;     // by slot: the key's hash, high bits
   };
-  // Decisions, joins and tangents: keys of fixed size, no allocation per lookup.
-  using Key4 = std::array<std::uint32_t, 4>;
-  struct Key4Hash {
-    std::size_t operator()(const Key4& k) const noexcept;
-  };
+  using Key4 = std::array<std::uint32_t, 4>;  // decisions, joins and tangents: a tag, then the fields
   std::uint32_t unique4(const Key4& key, Item item);
   std::uint32_t add(Item item);
   std::uint32_t decision(std::uint32_t var, std::uint32_t lo, std::uint32_t hi);
@@ -167,11 +163,11 @@ class Diagram {
   std::vector<Item> items_;
   std::vector<std::uint32_t> kids_;
   KeyTable unique_;                                                                    // gate items by content
-  std::unordered_map<Key4, std::uint32_t, Key4Hash> unique4_;                        // the other items
+  KeyTable unique4_;                                                                   // the other items
   KeyTable computed_;                                                                  // apply(x, kids)
   std::unordered_map<std::uint32_t, std::uint32_t> rows_;  // row items by node
   // What a query added, for rollback().
-  std::size_t unique_mark_ = 0, computed_mark_ = 0;
+  std::size_t unique_mark_ = 0, unique4_mark_ = 0, computed_mark_ = 0;
   std::vector<std::uint32_t> key_;  // scratch_key()
 };
 
