@@ -32,18 +32,27 @@ std::uint64_t Diagram::KeyTable::hash(const std::uint32_t* key, std::size_t len)
   return h ^ (h >> 31);
 }
 
+// A slot holds the key's hash (high half) and the entry's index + 1 (low
+// half; 0: empty), so most probes that miss read one word.
 const std::uint32_t* Diagram::KeyTable::find(const std::uint32_t* key, std::size_t len) const {
   if (slots_.empty()) return nullptr;
   const std::uint64_t h = hash(key, len);
   const std::size_t m = slots_.size() - 1;
-  const auto tag = static_cast<std::uint32_t>(h >> 32);
+  const std::uint64_t tag = h & ~std::uint64_t{0xFFFFFFFF};
   for (std::size_t s = h & m;; s = (s + 1) & m) {
-    const std::uint32_t e = slots_[s];
-    if (e == 0) return nullptr;
-    if (tags_[s] != tag) continue;
-    const std::uint32_t* a = arena_.data() + entries_[e - 1];
+    const std::uint64_t slot = slots_[s];
+    if (slot == 0) return nullptr;
+    if ((slot & ~std::uint64_t{0xFFFFFFFF}) != tag) continue;
+    const std::uint32_t* a = arena_.data() + entries_[(slot & 0xFFFFFFFF) - 1];
     if (a[1] == len && std::equal(key, key + len, a + 2)) return a;
   }
+}
+
+void Diagram::KeyTable::place(std::uint64_t h, std::uint32_t entry) {
+  const std::size_t m = slots_.size() - 1;
+  std::size_t s = h & m;
+  while (slots_[s] != 0) s = (s + 1) & m;
+  slots_[s] = (h & ~std::uint64_t{0xFFFFFFFF}) | (entry + 1);
 }
 
 void Diagram::KeyTable::insert(const std::uint32_t* key, std::size_t len, std::uint32_t value) {
@@ -52,33 +61,22 @@ void Diagram::KeyTable::insert(const std::uint32_t* key, std::size_t len, std::u
   arena_.push_back(value);
   arena_.push_back(static_cast<std::uint32_t>(len));
   arena_.insert(arena_.end(), key, key + len);
-  const std::uint64_t h = hash(key, len);
-  const std::size_t m = slots_.size() - 1;
-  std::size_t s = h & m;
-  while (slots_[s] != 0) s = (s + 1) & m;
-  slots_[s] = static_cast<std::uint32_t>(entries_.size());
-  tags_[s] = static_cast<std::uint32_t>(h >> 32);
+  place(hash(key, len), static_cast<std::uint32_t>(entries_.size() - 1));
 }
 
 std::size_t Diagram::KeyTable::slot_of(std::uint32_t entry) const {
   const std::uint32_t* a = arena_.data() + entries_[entry];
   const std::size_t m = slots_.size() - 1;
   std::size_t s = hash(a + 2, a[1]) & m;
-  while (slots_[s] != entry + 1) s = (s + 1) & m;
+  while ((slots_[s] & 0xFFFFFFFF) != entry + 1) s = (s + 1) & m;
   return s;
 }
 
 void Diagram::KeyTable::grow() {
-  const std::size_t cap = std::max<std::size_t>(64, slots_.size() * 2);
-  slots_.assign(cap, 0);
-  tags_.assign(cap, 0);
+  slots_.assign(std::max<std::size_t>(64, slots_.size() * 2), 0);
   for (std::size_t e = 0; e < entries_.size(); ++e) {  // in arena order (see rollback)
     const std::uint32_t* a = arena_.data() + entries_[e];
-    const std::uint64_t h = hash(a + 2, a[1]);
-    std::size_t s = h & (cap - 1);
-    while (slots_[s] != 0) s = (s + 1) & (cap - 1);
-    slots_[s] = static_cast<std::uint32_t>(e + 1);
-    tags_[s] = static_cast<std::uint32_t>(h >> 32);
+    place(hash(a + 2, a[1]), static_cast<std::uint32_t>(e));
   }
 }
 
@@ -734,8 +732,8 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
       const std::uint32_t r = d.build_replaced(task, i, false, ancestor);
       evaluate_items(mark);
       const auto& items = d.items();
-      d1.assign(items.size(), 0.0);
-      d2.assign(items.size(), 0.0);
+      d1.resize(items.size(), 0.0);  // zero below mark: the items there do not move
+      d2.resize(items.size(), 0.0);
       for (std::size_t id = mark; id < items.size(); ++id) {
         const Diagram::Item& it = items[id];
         if (it.kind == Diagram::Kind::tangent) {
@@ -764,6 +762,8 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
       }
       out.birnbaum[i] = std::max(0.0, d1[r]);
       if (uses[i] == 1.0) out.p_if_one[i] = p_task + std::max(0.0, d2[r]);
+      d1.resize(mark);
+      d2.resize(mark);
       d.rollback(mark);
     }
     if (out.p_if_one[i] < 0) {

@@ -123,11 +123,11 @@ class Diagram {
    private:
     static std::uint64_t hash(const std::uint32_t* key, std::size_t len);
     std::size_t slot_of(std::uint32_t entry) const;
+    void place(std::uint64_t h, std::uint32_t entry);
     void grow();
     std::vector<std::uint32_t> arena_;    // per entry: value, length, key words
     std::vector<std::uint32_t> entries_;  // arena offset of each entry, oldest first
-    std::vector<std::uint32_t> slots_;    // entry index + 1, or 0: empty
-    std::vector<std::uint32_t> tags_;     // by slot: the key's hash, high bits
+    std::vector<std::uint64_t> slots_;    // hash's high half | entry index + 1, or 0: empty
   };
   using Key4 = std::array<std::uint32_t, 4>;  // decisions, joins and tangents: a tag, then the fields
   std::uint32_t unique4(const Key4& key, Item item);
