@@ -11,7 +11,6 @@
 #include "graph/curve_eval.hpp"
 #include "graph/detail/program.hpp"
 #include "graph/simd/vmath.hpp"
-#include "graph/workers.hpp"
 
 namespace capgraph::detail {
 
@@ -584,8 +583,7 @@ void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, do
 
 // Long by design: one forward and one reverse pass over the same diagram share their arrays.
 DiagramImportance diagram_importance(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
-                                     const std::vector<double>& lp, std::size_t max_items, const PartialsFn& partials,
-                                     unsigned threads) {
+                                     const std::vector<double>& lp, std::size_t max_items, const PartialsFn& partials) {
   const std::size_t n = model.size();
   Diagram d(model, max_items, /*collapse=*/false);
   std::vector<std::size_t> up(cone);  // children first
@@ -594,21 +592,13 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
   d.build(task);
   const std::uint32_t root = d.root(task);
 
-  std::vector<double> lp_pos(n, 0.0);
+  Workspace ws;
+  std::vector<double> stage(n, 0.0), lp_pos(n, 0.0), stage_pos(n, 0.0), part;
   for (const std::size_t v : cone) lp_pos[detail::program(model).pos[v]] = lp[v];
-  // What one thread of queries works on: its own copy of the diagram
-  // (queries add items and roll them back) and of the values.
-  struct Scratch {
-    Diagram* d;
-    Workspace ws;
-    std::vector<double> stage, stage_pos, part, val, d1, d2;  // val: ln P by item
-    std::vector<char> ancestor;
-  };
-  Scratch s0{&d, {}, std::vector<double>(n, 0.0), std::vector<double>(n, 0.0), {}, {}, {}, {}, std::vector<char>(n, 0)};
+  std::vector<double> val;  // ln P by item
   // Evaluates items [from, size) at the point.
-  auto evaluate_items = [&](Scratch& s, std::size_t from) {
-    const auto& items = s.d->items();
-    auto& val = s.val;
+  auto evaluate_items = [&](std::size_t from) {
+    const auto& items = d.items();
     val.resize(items.size());
     for (std::size_t id = from; id < items.size(); ++id) {
       const Diagram::Item& it = items[id];
@@ -627,22 +617,21 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
         }
         case Diagram::Kind::gate: {
           const std::size_t ub = model.use_begin(it.node);
-          for (std::size_t i = 0; i < it.b - it.a; ++i) s.stage[model.use_child(ub + i)] = val[s.d->kids()[it.a + i]];
-          eval_task(model, it.node, s.stage.data(), 1, &val[id], 0, 1, s.ws);
+          for (std::size_t i = 0; i < it.b - it.a; ++i) stage[model.use_child(ub + i)] = val[d.kids()[it.a + i]];
+          eval_task(model, it.node, stage.data(), 1, &val[id], 0, 1, ws);
           break;
         }
       }
     }
   };
   // ln dP_x/dP_c per use of gate item `id`, at its terminals' values.
-  auto gate_partials = [&](Scratch& s, const Diagram::Item& it) {
+  auto gate_partials = [&](const Diagram::Item& it) {
     const std::size_t ub = model.use_begin(it.node);
     for (std::size_t i = 0; i < it.b - it.a; ++i)
-      s.stage_pos[detail::program(model).pos[model.use_child(ub + i)]] = s.val[s.d->kids()[it.a + i]];
-    partials(it.node, s.stage_pos.data(), s.part);
+      stage_pos[detail::program(model).pos[model.use_child(ub + i)]] = val[d.kids()[it.a + i]];
+    partials(it.node, stage_pos.data(), part);
   };
-  evaluate_items(s0, 0);
-  const std::vector<double>& val = s0.val;
+  evaluate_items(0);
   const double p_task = std::exp(val[root]);
 
   DiagramImportance out;
@@ -673,8 +662,8 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
           break;
         }
         case Diagram::Kind::gate:
-          gate_partials(s0, it);
-          for (std::size_t i = 0; i < it.b - it.a; ++i) adj[d.kids()[it.a + i]] += a * std::exp(s0.part[i]);
+          gate_partials(it);
+          for (std::size_t i = 0; i < it.b - it.a; ++i) adj[d.kids()[it.a + i]] += a * std::exp(part[i]);
           break;
         case Diagram::Kind::row:
           if (d.has_shared_below(it.node)) adj[d.root(it.node)] += a;  // a module's value: on into its diagram
@@ -694,9 +683,9 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
   std::vector<std::size_t> down(up.rbegin(), up.rend());
   for (const std::size_t v : down) {
     if (d.has_shared_below(v) || !model.node(v).is_task || out.birnbaum[v] == 0) continue;
-    partials(v, lp_pos.data(), s0.part);
+    partials(v, lp_pos.data(), part);
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u)
-      out.birnbaum[model.use_child(u)] += out.birnbaum[v] * std::exp(s0.part[u - model.use_begin(v)]);
+      out.birnbaum[model.use_child(u)] += out.birnbaum[v] * std::exp(part[u - model.use_begin(v)]);
   }
 
   // Uses of every node in one instance of T (docs/measures.md §6).
@@ -712,65 +701,62 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
   }
 
   // The rest by rebuilding T's diagram with one node replaced: the shared
-  // sub-diagrams are reused, only the node's ancestors are new. Each query
-  // starts from the same diagram and leaves it as it was, so queries split
-  // over threads give the same bits.
-  std::vector<std::size_t> queries;
+  // sub-diagrams are reused, only the node's ancestors are new.
+  std::vector<char> ancestor(n, 0);
+  std::vector<double> d1, d2;  // tangents along P(i|a) += 1 and += 1 - P(i|a)
   for (const std::size_t i : cone) {
     if (i == task) continue;
     const NodeSpec& node = model.node(i);
-    if ((!node.is_task && node.shared) || (!d.has_shared_below(i) && uses[i] == 1.0))
-      out.p_if_one[i] = p_task + -std::expm1(lp[i]) * out.birnbaum[i];  // P_T affine in P_i
-    else
-      queries.push_back(i);
-  }
-  auto query = [&](Scratch& s, std::size_t i) {
-    Diagram& dq = *s.d;
-    const auto& sv = s.val;
-    auto& d1 = s.d1;  // tangents along P(i|a) += 1 and += 1 - P(i|a)
-    auto& d2 = s.d2;
+    if (!node.is_task && node.shared) {
+      out.p_if_one[i] = p_task + -std::expm1(lp[i]) * out.birnbaum[i];
+      continue;
+    }
+    const bool affected = d.has_shared_below(i);
+    if (!affected && uses[i] == 1.0) {
+      out.p_if_one[i] = p_task + -std::expm1(lp[i]) * out.birnbaum[i];
+      continue;
+    }
     for (const std::size_t v : up) {
       if (v == i) continue;
       bool mark = false;
       for (std::size_t u = model.use_begin(v); u < model.use_end(v) && !mark; ++u) {
         const std::size_t c = model.use_child(u);
-        mark = c == i || s.ancestor[c];
+        mark = c == i || ancestor[c];
       }
-      s.ancestor[v] = mark;
+      ancestor[v] = mark;
     }
-    if (dq.has_shared_below(i)) {
+    if (affected) {
       // B_i (and, with one use, IP_i) by forward derivatives through the
       // rebuilt ancestors: tangent items start them.
-      const std::size_t mark = dq.checkpoint();
-      const std::uint32_t r = dq.build_replaced(task, i, false, s.ancestor);
-      evaluate_items(s, mark);
-      const auto& items = dq.items();
-      const auto& kids = dq.kids();
+      const std::size_t mark = d.checkpoint();
+      const std::uint32_t r = d.build_replaced(task, i, false, ancestor);
+      evaluate_items(mark);
+      const auto& items = d.items();
       d1.resize(items.size(), 0.0);  // zero below mark: the items there do not move
       d2.resize(items.size(), 0.0);
       for (std::size_t id = mark; id < items.size(); ++id) {
         const Diagram::Item& it = items[id];
         if (it.kind == Diagram::Kind::tangent) {
           d1[id] = 1;
-          d2[id] = -std::expm1(sv[it.node]);
+          d2[id] = -std::expm1(val[it.node]);
         } else if (it.kind == Diagram::Kind::decision) {
           const double p = std::exp(lp[it.node]);
           d1[id] = p * d1[it.b] + (1 - p) * d1[it.a];
           d2[id] = p * d2[it.b] + (1 - p) * d2[it.a];
         } else if (it.kind == Diagram::Kind::join) {
-          const double pf = std::exp(sv[it.a]), pr = std::exp(sv[it.b]);
+          const double pf = std::exp(val[it.a]), pr = std::exp(val[it.b]);
           const double wf = it.node == 0 ? pr : 1 - pr, wr = it.node == 0 ? pf : 1 - pf;
           d1[id] = wf * d1[it.a] + wr * d1[it.b];
           d2[id] = wf * d2[it.a] + wr * d2[it.b];
         } else if (it.kind == Diagram::Kind::gate) {
           bool moves = false;
-          for (std::size_t k = it.a; k < it.b && !moves; ++k) moves = d1[kids[k]] != 0 || d2[kids[k]] != 0;
+          for (std::size_t k = it.a; k < it.b && !moves; ++k) moves = d1[d.kids()[k]] != 0 || d2[d.kids()[k]] != 0;
           if (!moves) continue;
-          gate_partials(s, it);
+          gate_partials(it);
           for (std::size_t k = 0; k < it.b - it.a; ++k) {
-            const double w = std::exp(s.part[k]);
-            d1[id] += w * d1[kids[it.a + k]];
-            d2[id] += w * d2[kids[it.a + k]];
+            const double w = std::exp(part[k]);
+            d1[id] += w * d1[d.kids()[it.a + k]];
+            d2[id] += w * d2[d.kids()[it.a + k]];
           }
         }
       }
@@ -778,33 +764,17 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
       if (uses[i] == 1.0) out.p_if_one[i] = p_task + std::max(0.0, d2[r]);
       d1.resize(mark);
       d2.resize(mark);
-      dq.rollback(mark);
+      d.rollback(mark);
     }
     if (out.p_if_one[i] < 0) {
-      const std::size_t mark = dq.checkpoint();
-      const std::uint32_t r = dq.build_replaced(task, i, true, s.ancestor);
-      evaluate_items(s, mark);
-      out.p_if_one[i] = std::exp(sv[r]);
-      dq.rollback(mark);
+      const std::size_t mark = d.checkpoint();
+      const std::uint32_t r = d.build_replaced(task, i, true, ancestor);
+      evaluate_items(mark);
+      out.p_if_one[i] = std::exp(val[r]);
+      d.rollback(mark);
     }
-    for (const std::size_t v : up) s.ancestor[v] = 0;
-  };
-  // A copy of the diagram per extra thread costs about one query's work
-  // per item, so a few queries stay on one thread.
-  const unsigned workers = worker_count(threads, queries.size() / 16 + 1);
-  std::vector<Diagram> copies;
-  std::vector<Scratch> scratch;
-  copies.reserve(workers);
-  scratch.reserve(workers);
-  for (unsigned w = 1; w < workers; ++w) {
-    copies.push_back(d);
-    scratch.push_back(s0);
-    scratch.back().d = &copies.back();
+    for (const std::size_t v : up) ancestor[v] = 0;
   }
-  run_workers(workers, [&](unsigned w) {
-    Scratch& s = w == 0 ? s0 : scratch[w - 1];
-    for (std::size_t k = w; k < queries.size(); k += workers) query(s, queries[k]);
-  });
   return out;
 }
 

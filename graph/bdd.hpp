@@ -224,11 +224,7 @@ struct DiagramImportance {
   std::vector<double> birnbaum, p_if_one;
 };
 using PartialsFn = std::function<void(std::size_t, const double*, std::vector<double>&)>;
-/// `threads` (0: every core) share the queries that rebuild the diagram
-/// (same bits for any count); `partials` must then be safe to call from
-/// several threads.
 DiagramImportance diagram_importance(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
-                                     const std::vector<double>& lp, std::size_t max_items, const PartialsFn& partials,
-                                     unsigned threads = 1);
+                                     const std::vector<double>& lp, std::size_t max_items, const PartialsFn& partials);
 
 }  // namespace capgraph::detail

@@ -254,8 +254,7 @@ void measures_by_diagram(const Model& model, const Ops& ops, const Cone& c, std:
       model, task, nodes, lp_node, options.max_bdd_nodes,
       [&](std::size_t t, const double* lp_pos, std::vector<double>& out) {
         log_local_partials(ops, detail::program(model).pos[t], lp_pos, out);
-      },
-      options.threads);
+      });
   for (const std::uint32_t i : c.cone) {
     const std::size_t v = ops.op[i].node;
     m.lnB[i] = i == tpos ? 0.0 : di.birnbaum[v] > 0 ? std::log(di.birnbaum[v]) : kNegInf;

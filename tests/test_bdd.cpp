@@ -637,30 +637,3 @@ TEST_CASE("modules: bottleneck measures through module variables and values", "[
   CHECK(rows > 400);
   CHECK(substituted > 40);
 }
-
-TEST_CASE("diagram: bottleneck queries on two threads give the same bits", "[bdd][importance]") {
-  std::mt19937_64 rng(2026);
-  int compared = 0;
-  for (int trial = 0; trial < 6; ++trial) {
-    Builder bld;
-    bld.spec = heavy_model(rng, 10, 4, 70);
-    std::vector<std::pair<std::size_t, double>> every;
-    for (std::size_t v = 0; v < bld.spec.nodes.size(); ++v)
-      if (bld.spec.nodes[v].is_task) every.push_back({v, 1.0});
-    const std::size_t task = bld.task("top", GateKind::mean, every);
-    const Model m = Model::compile(bld.spec);
-    EvalOptions one, two;
-    one.small_expansion = two.small_expansion = 0;
-    two.threads = 2;
-    const auto a = importance(m, task, 1e9, ImportanceOrder::potential, one);
-    const auto b = importance(m, task, 1e9, ImportanceOrder::potential, two);
-    REQUIRE(a.rows.size() == b.rows.size());
-    for (std::size_t r = 0; r < a.rows.size(); ++r) {
-      REQUIRE(a.rows[r].node == b.rows[r].node);
-      CHECK(a.rows[r].birnbaum == b.rows[r].birnbaum);
-      CHECK(a.rows[r].improvement == b.rows[r].improvement);
-      compared += m.node(a.rows[r].node).is_task;
-    }
-  }
-  CHECK(compared > 6 * 32);  // enough tasks that the queries are split
-}
