@@ -153,7 +153,7 @@ class Diagram {
   std::size_t kids_mark_ = 0;
   std::size_t building_ = 0;  // the node whose diagram is being built (for the message)
   std::vector<char> below_;
-  std::vector<std::uint32_t> level_;                // by node: shared skills' place in the order
+  std::vector<std::uint32_t> level_;                // by node: a variable's place in the order (shared skills, modules)
   std::vector<std::int64_t> built_;                 // by node: its diagram, or -1
   std::vector<std::int64_t> root_;                  // by node: a substituted module's own diagram, or -1
   std::vector<char> module_;                        // by node: a task that may be substituted (see above)
