@@ -11,7 +11,8 @@
 //                diagram (EvalOptions::small_expansion = 0)
 // With --expansion, the same evaluations by Shannon expansion
 // (EvalOptions::shared_expansion), or the reason it refused. Also the
-// diagram's size and TASK's P from each method. One JSON object on stdout.
+// diagram's size (with modules substituted, and without: what the modules
+// save) and TASK's P from each method. One JSON object on stdout.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   for (std::size_t j = 0; j < points; ++j) many.push_back(std::pow(10.0, lo + (hi - lo) * j / std::max<std::size_t>(1, points - 1)));
 
   const auto plan = detail::plan_diagram(model, 1'000'000'000);
+  const auto whole = detail::plan_diagram(model, 1'000'000'000, nullptr, /*modules=*/false);
   EvalOptions diagram;
   diagram.threads = 1;
   diagram.max_bdd_nodes = 1'000'000'000;
@@ -96,6 +98,8 @@ int main(int argc, char** argv) {
   const Time ep = best_of(repeat, [&] { (void)evaluate(model, many, diagram); });
   std::printf("{\"spec\": \"%s\", \"nodes\": %zu, \"task\": \"%s\", \"points\": %zu, \"diagram_nodes\": %zu,\n", argv[1],
               model.size(), argv[2], points, plan.diagram->size());
+  std::printf(" \"modules\": %zu, \"diagram_nodes_without_modules\": %zu,\n", plan.diagram->substituted(),
+              whole.diagram->size());
   std::printf(" \"diagram\": {\"p\": %.17g, \"eval_1\": %s, \"eval_P\": %s", p_diagram, json(e1).c_str(), json(ep).c_str());
   if (bottleneck) {
     EvalOptions o = diagram;

@@ -19,38 +19,193 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 constexpr std::uint32_t kNoLevel = std::numeric_limits<std::uint32_t>::max();
 // Tags that keep the unique table's keys of different kinds apart (a key
 // is the tag, then the item's fields; a node index never reaches them).
-constexpr std::uint32_t kTagDecision = 0xFFFFFFF0u, kTagGate = 0xFFFFFFF1u, kTagTangent = 0xFFFFFFF2u,
+constexpr std::uint32_t kTagDecision = 0xFFFFFFF0u, kTagTangent = 0xFFFFFFF2u,
                         kTagJoin = 0xFFFFFFF3u;
 }  // namespace
 
-std::size_t Diagram::KeyHash::operator()(const std::vector<std::uint32_t>& k) const noexcept {
-  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ k.size();
-  for (const std::uint32_t x : k) {
-    h ^= x + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+std::uint64_t Diagram::KeyTable::hash(const std::uint32_t* key, std::size_t len) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+  for (std::size_t i = 0; i < len; ++i) {
+    h ^= key[i] + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
     h *= 0xBF58476D1CE4E5B9ull;
   }
-  return static_cast<std::size_t>(h ^ (h >> 31));
+  return h ^ (h >> 31);
 }
 
-Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse, const std::vector<std::uint8_t>* cut)
+// A slot holds the key's hash (high half) and the entry's index + 1 (low
+// half; 0: empty), so most probes that miss read one word.
+const std::uint32_t* Diagram::KeyTable::find(const std::uint32_t* key, std::size_t len) const {
+  if (slots_.empty()) return nullptr;
+  const std::uint64_t h = hash(key, len);
+  const std::size_t m = slots_.size() - 1;
+  const std::uint64_t tag = h & ~std::uint64_t{0xFFFFFFFF};
+  for (std::size_t s = h & m;; s = (s + 1) & m) {
+    const std::uint64_t slot = slots_[s];
+    if (slot == 0) return nullptr;
+    if ((slot & ~std::uint64_t{0xFFFFFFFF}) != tag) continue;
+    const std::uint32_t* a = arena_.data() + entries_[(slot & 0xFFFFFFFF) - 1];
+    if (a[1] == len && std::equal(key, key + len, a + 2)) return a;
+  }
+}
+
+void Diagram::KeyTable::place(std::uint64_t h, std::uint32_t entry) {
+  const std::size_t m = slots_.size() - 1;
+  std::size_t s = h & m;
+  while (slots_[s] != 0) s = (s + 1) & m;
+  slots_[s] = (h & ~std::uint64_t{0xFFFFFFFF}) | (entry + 1);
+}
+
+void Diagram::KeyTable::insert(const std::uint32_t* key, std::size_t len, std::uint32_t value) {
+  if (2 * (entries_.size() + 1) > slots_.size()) grow();
+  entries_.push_back(static_cast<std::uint32_t>(arena_.size()));
+  arena_.push_back(value);
+  arena_.push_back(static_cast<std::uint32_t>(len));
+  arena_.insert(arena_.end(), key, key + len);
+  place(hash(key, len), static_cast<std::uint32_t>(entries_.size() - 1));
+}
+
+std::size_t Diagram::KeyTable::slot_of(std::uint32_t entry) const {
+  const std::uint32_t* a = arena_.data() + entries_[entry];
+  const std::size_t m = slots_.size() - 1;
+  std::size_t s = hash(a + 2, a[1]) & m;
+  while ((slots_[s] & 0xFFFFFFFF) != entry + 1) s = (s + 1) & m;
+  return s;
+}
+
+void Diagram::KeyTable::grow() {
+  slots_.assign(std::max<std::size_t>(64, slots_.size() * 2), 0);
+  for (std::size_t e = 0; e < entries_.size(); ++e) {  // in arena order (see rollback)
+    const std::uint32_t* a = arena_.data() + entries_[e];
+    place(hash(a + 2, a[1]), static_cast<std::uint32_t>(e));
+  }
+}
+
+void Diagram::KeyTable::rollback(std::size_t mark) {
+  while (entries_.size() > mark) {
+    const auto e = static_cast<std::uint32_t>(entries_.size() - 1);
+    slots_[slot_of(e)] = 0;
+    arena_.resize(entries_[e]);
+    entries_.pop_back();
+  }
+}
+
+std::uint32_t Diagram::unique4(const Key4& key, Item item) {
+  if (const std::uint32_t* hit = unique4_.find(key.data(), key.size())) return hit[0];
+  const std::uint32_t id = add(item);
+  unique4_.insert(key.data(), key.size(), id);
+  return id;
+}
+
+Diagram::Diagram(const Model& model, std::size_t max_items, bool collapse, const std::vector<std::uint8_t>* cut,
+                 bool modules)
     : model_(model), max_items_(std::max<std::size_t>(max_items, 2)), collapse_(collapse) {
   const std::size_t n = model.size();
   below_.assign(n, 0);
   level_.assign(n, kNoLevel);
   built_.assign(n, -1);
-  std::uint32_t next = 0;
-  for (const std::size_t v : model.topological_order()) {
+  root_.assign(n, -1);
+  module_.assign(n, 0);
+  single_.assign(n, 0);
+  const auto& order = model.topological_order();
+  for (const std::size_t v : order) {
     const NodeSpec& node = model.node(v);
     if (cut && (*cut)[v]) continue;  // a task evaluated as a (non-shared) skill: its row
     if (!node.is_task) {
       below_[v] = node.shared;
-      if (node.shared) level_[v] = next++;
       continue;
     }
     for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u) below_[v] |= below_[model.use_child(u)];
   }
+  if (modules) find_substitutable();
+  std::uint32_t next = 0;
+  for (const std::size_t v : order)
+    if ((below_[v] && !model.node(v).is_task) || module_[v]) level_[v] = next++;
   items_.push_back({Kind::constant, 0, 0, 0});  // kFalse
   items_.push_back({Kind::constant, 1, 0, 0});  // kTrue
+  boolean_.assign(2, 1);
+}
+
+// The modules among the tasks with a shared skill below (module_), on the
+// graph of those nodes alone: a node without one is a value whatever uses
+// it, so it joins nothing. single_: a node used by one parent, once (a
+// `best_of n` counts n; a `mean` is affine in each child whatever its
+// weight), whose parent is single too or used by nothing.
+void Diagram::find_substitutable() {
+  const std::size_t n = model_.size();
+  const auto& order = model_.topological_order();
+  std::vector<std::uint32_t> offset(n + 1, 0), child, roots, uses(n, 0), parent(n, 0);
+  std::vector<double> times(n, 0.0);
+  for (std::size_t v = 0; v < n; ++v) {
+    offset[v + 1] = offset[v];
+    if (!below_[v] || !model_.node(v).is_task) continue;
+    const NodeSpec& node = model_.node(v);
+    for (std::size_t u = model_.use_begin(v); u < model_.use_end(v); ++u) {
+      const std::size_t c = model_.use_child(u);
+      if (!below_[c]) continue;
+      child.push_back(static_cast<std::uint32_t>(c));
+      ++offset[v + 1];
+      ++uses[c];
+      parent[c] = static_cast<std::uint32_t>(v);
+      times[c] += node.gate == GateKind::best_of ? node.best_n : node.gate == GateKind::mean ? 1.0 : model_.use_count(u);
+    }
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const std::size_t v = *it;
+    if (!below_[v]) continue;
+    if (uses[v] == 0) {
+      roots.push_back(static_cast<std::uint32_t>(v));
+      single_[v] = 1;
+    } else {
+      single_[v] = uses[v] == 1 && times[v] == 1.0 && single_[parent[v]];
+    }
+  }
+  const std::vector<char> module = find_modules(offset, child, roots);
+  for (std::size_t v = 0; v < n; ++v) module_[v] = module[v] && below_[v] && model_.node(v).is_task && uses[v] > 0;
+}
+
+std::vector<char> find_modules(const std::vector<std::uint32_t>& offset, const std::vector<std::uint32_t>& child,
+                               const std::vector<std::uint32_t>& roots) {
+  const std::size_t n = offset.size() - 1;
+  std::vector<std::uint64_t> first(n, 0), exit(n, 0), last(n, 0);  // dates; 0: not visited
+  std::vector<std::uint32_t> post;                                  // nodes in order of exit
+  post.reserve(n);
+  std::uint64_t clock = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> stack;  // node, next child
+  auto arrive = [&](std::uint32_t v) {
+    if (first[v]) {
+      last[v] = ++clock;  // a later visit through another parent
+      return;
+    }
+    first[v] = ++clock;
+    stack.emplace_back(v, offset[v]);
+  };
+  for (const std::uint32_t r : roots) {
+    arrive(r);
+    while (!stack.empty()) {
+      auto& [v, next] = stack.back();
+      if (next < offset[v + 1]) {
+        const std::uint32_t c = child[next++];
+        arrive(c);  // may grow the stack: v and next are not used after
+        continue;
+      }
+      exit[v] = last[v] = ++clock;
+      post.push_back(v);
+      stack.pop_back();
+    }
+  }
+  // Earliest first visit and latest last visit among each node's descendants.
+  constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+  std::vector<std::uint64_t> lo(n, kNever), hi(n, 0);
+  std::vector<char> module(n, 0);
+  for (const std::uint32_t v : post) {
+    for (std::uint32_t i = offset[v]; i < offset[v + 1]; ++i) {
+      const std::uint32_t c = child[i];
+      lo[v] = std::min({lo[v], first[c], lo[c]});
+      hi[v] = std::max({hi[v], last[c], hi[c]});
+    }
+    module[v] = first[v] < lo[v] && hi[v] < exit[v];
+  }
+  return module;
 }
 
 void Diagram::too_large(std::size_t task) const {
@@ -62,6 +217,7 @@ void Diagram::too_large(std::size_t task) const {
 
 std::uint32_t Diagram::add(Item item) {
   if (items_.size() >= max_items_) too_large(building_);
+  boolean_.push_back(item.kind == Kind::decision && boolean_[item.a] && boolean_[item.b]);
   items_.push_back(item);
   return static_cast<std::uint32_t>(items_.size() - 1);
 }
@@ -87,12 +243,7 @@ std::uint32_t Diagram::join(std::uint32_t op, std::uint32_t f, std::uint32_t res
   if (f == zero || rest == zero) return zero;
   if (f == unit) return rest;
   if (rest == unit) return f;
-  std::vector<std::uint32_t> key{kTagJoin, op, f, rest};
-  const auto it = unique_.find(key);
-  if (it != unique_.end()) return it->second;
-  const std::uint32_t id = add({Kind::join, op, f, rest});
-  unique_.emplace(std::move(key), id);
-  return id;
+  return unique4({kTagJoin, op, f, rest}, {Kind::join, op, f, rest});
 }
 
 std::pair<std::uint32_t, std::uint32_t> Diagram::cofactors(std::uint32_t id) {
@@ -104,12 +255,7 @@ std::pair<std::uint32_t, std::uint32_t> Diagram::cofactors(std::uint32_t id) {
 
 std::uint32_t Diagram::decision(std::uint32_t var, std::uint32_t lo, std::uint32_t hi) {
   if (lo == hi) return lo;  // reduction: the test does not matter
-  std::vector<std::uint32_t> key{kTagDecision, var, lo, hi};
-  const auto it = unique_.find(key);
-  if (it != unique_.end()) return it->second;
-  const std::uint32_t id = add({Kind::decision, var, lo, hi});
-  unique_.emplace(std::move(key), id);
-  return id;
+  return unique4({kTagDecision, var, lo, hi}, {Kind::decision, var, lo, hi});
 }
 
 std::uint32_t Diagram::row(std::size_t c) {
@@ -121,12 +267,7 @@ std::uint32_t Diagram::row(std::size_t c) {
 }
 
 std::uint32_t Diagram::tangent(std::uint32_t inner) {
-  std::vector<std::uint32_t> key{kTagTangent, inner};
-  const auto it = unique_.find(key);
-  if (it != unique_.end()) return it->second;
-  const std::uint32_t id = add({Kind::tangent, inner, 0, 0});
-  unique_.emplace(std::move(key), id);
-  return id;
+  return unique4({kTagTangent, inner, 0, 0}, {Kind::tangent, inner, 0, 0});
 }
 
 std::uint32_t Diagram::var_of(std::uint32_t id) const {
@@ -182,23 +323,24 @@ int Diagram::fold(std::size_t x, const std::vector<std::uint32_t>& kids) const {
   return -1;
 }
 
+std::uint32_t* Diagram::scratch_key(std::size_t x, const std::vector<std::uint32_t>& kids) {
+  key_.resize(kids.size() + 1);
+  key_[0] = static_cast<std::uint32_t>(x);
+  std::copy(kids.begin(), kids.end(), key_.begin() + 1);
+  return key_.data();
+}
+
 std::uint32_t Diagram::gate(std::size_t x, const std::vector<std::uint32_t>& kids) {
   const NodeSpec& node = model_.node(x);
   if (collapse_ && kids.size() == 1 && node.guess == 0 && model_.use_count(model_.use_begin(x)) == 1 &&
       (node.gate == GateKind::all || node.gate == GateKind::any || node.gate == GateKind::mean ||
        (node.gate == GateKind::at_least && node.k == 1)))
     return kids[0];
-  std::vector<std::uint32_t> key;
-  key.reserve(kids.size() + 2);
-  key.push_back(kTagGate);
-  key.push_back(static_cast<std::uint32_t>(x));
-  key.insert(key.end(), kids.begin(), kids.end());
-  const auto it = unique_.find(key);
-  if (it != unique_.end()) return it->second;
+  if (const std::uint32_t* hit = unique_.find(scratch_key(x, kids), kids.size() + 1)) return hit[0];
   const auto a = static_cast<std::uint32_t>(kids_.size());
   kids_.insert(kids_.end(), kids.begin(), kids.end());
   const std::uint32_t id = add({Kind::gate, static_cast<std::uint32_t>(x), a, static_cast<std::uint32_t>(kids_.size())});
-  unique_.emplace(std::move(key), id);
+  unique_.insert(key_.data(), kids.size() + 1, id);  // add() leaves key_ alone
   return id;
 }
 
@@ -230,11 +372,7 @@ std::uint32_t Diagram::apply(std::size_t x, const std::vector<std::uint32_t>& ki
       return join(node.gate == GateKind::all ? 0 : 1, f, apply(x, open));
     }
   }
-  std::vector<std::uint32_t> key;
-  key.reserve(kids.size() + 1);
-  key.push_back(static_cast<std::uint32_t>(x));
-  key.insert(key.end(), kids.begin(), kids.end());
-  if (const auto it = computed_.find(key); it != computed_.end()) return it->second;
+  if (const std::uint32_t* hit = computed_.find(scratch_key(x, kids), kids.size() + 1)) return hit[0];
   std::uint32_t var = 0;
   std::vector<std::uint32_t> lo(kids), hi(kids);
   for (std::size_t i = 0; i < kids.size(); ++i)
@@ -245,8 +383,7 @@ std::uint32_t Diagram::apply(std::size_t x, const std::vector<std::uint32_t>& ki
   const std::uint32_t l = apply(x, lo);
   const std::uint32_t h = apply(x, hi);
   const std::uint32_t r = decision(var, l, h);
-  if (logging_) log_computed_.push_back(key);
-  computed_.emplace(std::move(key), r);
+  computed_.insert(scratch_key(x, kids), kids.size() + 1, r);
   return r;
 }
 
@@ -265,6 +402,13 @@ std::uint32_t Diagram::build(std::size_t v) {
     for (std::size_t u = model_.use_begin(v); u < model_.use_end(v); ++u) kids.push_back(build(model_.use_child(u)));
     building_ = v;
     r = apply(v, kids);
+    // A module enters its users' diagrams as one variable or one value
+    // (bdd.hpp); a constant stays a constant.
+    if (module_[v] && r != kFalse && r != kTrue && (boolean(r) || single_[v])) {
+      root_[v] = r;
+      r = boolean(r) ? decision(static_cast<std::uint32_t>(v), kFalse, kTrue) : row(v);
+      ++substituted_;
+    }
   }
   built_[v] = r;
   return r;
@@ -287,65 +431,74 @@ std::uint32_t Diagram::build_replaced(std::size_t v, std::size_t target, bool fo
 }
 
 std::size_t Diagram::checkpoint() {
-  logging_ = true;
   kids_mark_ = kids_.size();
+  unique_mark_ = unique_.mark();
+  unique4_mark_ = unique4_.mark();
+  computed_mark_ = computed_.mark();
   return items_.size();
 }
 
 void Diagram::rollback(std::size_t mark) {
-  for (std::size_t id = mark; id < items_.size(); ++id) {
-    const Item& it = items_[id];
-    switch (it.kind) {
-      case Kind::constant: break;
-      case Kind::row: rows_.erase(it.node); break;
-      case Kind::decision: unique_.erase(std::vector<std::uint32_t>{kTagDecision, it.node, it.a, it.b}); break;
-      case Kind::tangent: unique_.erase(std::vector<std::uint32_t>{kTagTangent, it.node}); break;
-      case Kind::join: unique_.erase(std::vector<std::uint32_t>{kTagJoin, it.node, it.a, it.b}); break;
-      case Kind::gate: {
-        std::vector<std::uint32_t> key{kTagGate, it.node};
-        key.insert(key.end(), kids_.begin() + it.a, kids_.begin() + it.b);
-        unique_.erase(key);
-        break;
-      }
-    }
-  }
-  for (const auto& key : log_computed_) computed_.erase(key);
-  log_computed_.clear();
+  for (std::size_t id = mark; id < items_.size(); ++id)
+    if (items_[id].kind == Kind::row) rows_.erase(items_[id].node);
+  unique_.rollback(unique_mark_);
+  unique4_.rollback(unique4_mark_);
+  computed_.rollback(computed_mark_);
   items_.resize(mark);
+  boolean_.resize(mark);
   kids_.resize(kids_mark_);
-  logging_ = false;
 }
 
 // ---- evaluation over a block of points --------------------------------------
 
-DiagramPlan plan_diagram(const Model& model, std::size_t max_items, const std::vector<std::uint8_t>* cut) {
+DiagramPlan plan_diagram(const Model& model, std::size_t max_items, const std::vector<std::uint8_t>* cut,
+                         bool modules) {
   const std::size_t n = model.size();
   DiagramPlan plan;
-  plan.diagram = std::make_unique<Diagram>(model, max_items, true, cut);
+  plan.diagram = std::make_unique<Diagram>(model, max_items, true, cut, modules);
   Diagram& d = *plan.diagram;
   plan.root.assign(n, -1);
   plan.var_slot.assign(n, 0);
   for (const std::size_t v : model.topological_order()) {
     if (!d.has_shared_below(v)) continue;
-    plan.root[v] = d.build(v);
-    if (!model.node(v).is_task) plan.var_slot[v] = static_cast<std::uint32_t>(plan.vars++);
+    d.build(v);
+    plan.root[v] = d.root(v);
+    if (!model.node(v).is_task || d.is_variable(v)) plan.var_slot[v] = static_cast<std::uint32_t>(plan.vars++);
   }
   // Owners (see DiagramPlan), by topological position; kids before items.
+  // Late: the item reads a substituted module's own row (its variable or
+  // value) at the module's place, before the module has its exact ln P.
   const auto& items = d.items();
+  const auto& pos = detail::program(model).pos;
   std::vector<std::uint32_t> owner(items.size(), 0);
+  std::vector<char> late(items.size(), 0);
   for (std::size_t id = 2; id < items.size(); ++id) {
     const Diagram::Item& it = items[id];
-    std::uint32_t o = it.kind == Diagram::Kind::join ? 0 : static_cast<std::uint32_t>(detail::program(model).pos[it.node]);
-    if (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::join) o = std::max({o, owner[it.a], owner[it.b]});
+    std::uint32_t o = it.kind == Diagram::Kind::join ? 0 : static_cast<std::uint32_t>(pos[it.node]);
+    const bool reads_module = (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::row) &&
+                              model.node(it.node).is_task && d.has_shared_below(it.node);
+    if (it.kind == Diagram::Kind::decision || it.kind == Diagram::Kind::join) {
+      o = std::max({o, owner[it.a], owner[it.b]});
+      late[id] = (late[it.a] && owner[it.a] == o) || (late[it.b] && owner[it.b] == o);
+    }
+    late[id] = late[id] || (reads_module && o == pos[it.node]);
     owner[id] = o;
   }
   const auto& order = model.topological_order();
   plan.offset.assign(n + 1, 0);
-  for (std::size_t id = 2; id < items.size(); ++id) ++plan.offset[order[owner[id]] + 1];
+  plan.late.assign(n, 0);
+  for (std::size_t id = 2; id < items.size(); ++id) {
+    ++plan.offset[order[owner[id]] + 1];
+    if (!late[id]) ++plan.late[order[owner[id]]];
+  }
   for (std::size_t v = 0; v < n; ++v) plan.offset[v + 1] += plan.offset[v];
+  for (std::size_t v = 0; v < n; ++v) plan.late[v] += plan.offset[v];
   plan.owned.resize(plan.offset[n]);
-  std::vector<std::uint32_t> fill(plan.offset.begin(), plan.offset.end() - 1);
-  for (std::size_t id = 2; id < items.size(); ++id) plan.owned[fill[order[owner[id]]]++] = static_cast<std::uint32_t>(id);
+  std::vector<std::uint32_t> fill(plan.offset.begin(), plan.offset.end() - 1), fill_late(plan.late);
+  for (std::size_t id = 2; id < items.size(); ++id) {
+    const std::size_t v = order[owner[id]];
+    plan.owned[late[id] ? fill_late[v]++ : fill[v]++] = static_cast<std::uint32_t>(id);
+  }
   return plan;
 }
 
@@ -367,58 +520,63 @@ void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, do
   if (!node.is_task && node.shared) vmath::log1mexp(rows + v * stride, l1m_base + plan.var_slot[v] * stride, len);
   const auto& items = d.items();
   const auto& kids = d.kids();
-  for (std::size_t k = plan.offset[v]; k < plan.offset[v + 1]; ++k) {
-    const std::size_t id = plan.owned[k];
-    const Diagram::Item& it = items[id];
-    double* out = val(id);
-    switch (it.kind) {
-      case Diagram::Kind::row: std::copy(rows + std::size_t{it.node} * stride, rows + std::size_t{it.node} * stride + len, out); break;
-      case Diagram::Kind::decision: {
-        const double* lp = rows + std::size_t{it.node} * stride;
-        const double* l1m = l1m_base + plan.var_slot[it.node] * stride;
-        const double* lo = val(it.a);
-        const double* hi = val(it.b);
-        double* t1 = ws.acc.data();
-        double* t2 = ws.tmp.data();
-        for (std::size_t j = 0; j < len; ++j) {
-          t1[j] = lp[j] + hi[j];
-          t2[j] = l1m[j] + lo[j];
-        }
-        vmath::logaddexp(t1, t2, out, len);
-        for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
-        break;
-      }
-      case Diagram::Kind::gate: {
-        const std::size_t ub = model.use_begin(it.node);
-        for (std::size_t i = 0; i < it.b - it.a; ++i) {
-          const double* src = val(kids[it.a + i]);
-          std::copy(src, src + len, stage + model.use_child(ub + i) * stride);
-        }
-        eval_task(model, it.node, stage, stride, out, 0, len, ws);
-        break;
-      }
-      case Diagram::Kind::join: {
-        const double* f = val(it.a);
-        const double* r = val(it.b);
-        if (it.node == 0) {
-          for (std::size_t j = 0; j < len; ++j) out[j] = f[j] + r[j];
-        } else {  // ln(F + (1 - F) R): no 1 - x cancellation where F and R are tiny
+  auto run = [&](std::size_t from, std::size_t to) {
+    for (std::size_t k = from; k < to; ++k) {
+      const std::size_t id = plan.owned[k];
+      const Diagram::Item& it = items[id];
+      double* out = val(id);
+      switch (it.kind) {
+        case Diagram::Kind::row: std::copy(rows + std::size_t{it.node} * stride, rows + std::size_t{it.node} * stride + len, out); break;
+        case Diagram::Kind::decision: {
+          const double* lp = rows + std::size_t{it.node} * stride;
+          const double* l1m = l1m_base + plan.var_slot[it.node] * stride;
+          const double* lo = val(it.a);
+          const double* hi = val(it.b);
           double* t1 = ws.acc.data();
-          vmath::log1mexp(f, t1, len);
-          for (std::size_t j = 0; j < len; ++j) t1[j] += r[j];
-          vmath::logaddexp(f, t1, out, len);
+          double* t2 = ws.tmp.data();
+          for (std::size_t j = 0; j < len; ++j) {
+            t1[j] = lp[j] + hi[j];
+            t2[j] = l1m[j] + lo[j];
+          }
+          vmath::logaddexp(t1, t2, out, len);
           for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
+          break;
         }
-        break;
+        case Diagram::Kind::gate: {
+          const std::size_t ub = model.use_begin(it.node);
+          for (std::size_t i = 0; i < it.b - it.a; ++i) {
+            const double* src = val(kids[it.a + i]);
+            std::copy(src, src + len, stage + model.use_child(ub + i) * stride);
+          }
+          eval_task(model, it.node, stage, stride, out, 0, len, ws);
+          break;
+        }
+        case Diagram::Kind::join: {
+          const double* f = val(it.a);
+          const double* r = val(it.b);
+          if (it.node == 0) {
+            for (std::size_t j = 0; j < len; ++j) out[j] = f[j] + r[j];
+          } else {  // ln(F + (1 - F) R): no 1 - x cancellation where F and R are tiny
+            double* t1 = ws.acc.data();
+            vmath::log1mexp(f, t1, len);
+            for (std::size_t j = 0; j < len; ++j) t1[j] += r[j];
+            vmath::logaddexp(f, t1, out, len);
+            for (std::size_t j = 0; j < len; ++j) out[j] = std::min(out[j], 0.0);
+          }
+          break;
+        }
+        case Diagram::Kind::constant:
+        case Diagram::Kind::tangent: break;
       }
-      case Diagram::Kind::constant:
-      case Diagram::Kind::tangent: break;
     }
-  }
+  };
+  run(plan.offset[v], plan.late[v]);
   if (node.is_task && plan.root[v] >= 0) {
     const double* r = val(static_cast<std::size_t>(plan.root[v]));
     std::copy(r, r + len, rows + v * stride);
+    if (d.is_variable(v)) vmath::log1mexp(rows + v * stride, l1m_base + plan.var_slot[v] * stride, len);
   }
+  run(plan.late[v], plan.offset[v + 1]);
 }
 
 // ---- bottleneck measures ----------------------------------------------------
@@ -431,7 +589,8 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
   std::vector<std::size_t> up(cone);  // children first
   std::sort(up.begin(), up.end(), [&](std::size_t a, std::size_t b) { return detail::program(model).pos[a] < detail::program(model).pos[b]; });
   for (const std::size_t v : up) d.build(v);
-  const std::uint32_t root = d.build(task);
+  d.build(task);
+  const std::uint32_t root = d.root(task);
 
   Workspace ws;
   std::vector<double> stage(n, 0.0), lp_pos(n, 0.0), stage_pos(n, 0.0), part;
@@ -495,14 +654,21 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
           const double p = std::exp(lp[it.node]);
           adj[it.b] += p * a;
           adj[it.a] += (1 - p) * a;
-          out.birnbaum[it.node] += a * (std::exp(val[it.b]) - std::exp(val[it.a]));
+          const double b = a * (std::exp(val[it.b]) - std::exp(val[it.a]));
+          out.birnbaum[it.node] += b;
+          // A module's variable: P_T is linear in its P, and the chain rule
+          // goes on into the module's own diagram.
+          if (model.node(it.node).is_task) adj[d.root(it.node)] += b;
           break;
         }
         case Diagram::Kind::gate:
           gate_partials(it);
           for (std::size_t i = 0; i < it.b - it.a; ++i) adj[d.kids()[it.a + i]] += a * std::exp(part[i]);
           break;
-        case Diagram::Kind::row: out.birnbaum[it.node] += a; break;
+        case Diagram::Kind::row:
+          if (d.has_shared_below(it.node)) adj[d.root(it.node)] += a;  // a module's value: on into its diagram
+          else out.birnbaum[it.node] += a;
+          break;
         case Diagram::Kind::join: {
           const double f = std::exp(val[it.a]), r = std::exp(val[it.b]);
           adj[it.a] += a * (it.node == 0 ? r : 1 - r);
@@ -566,8 +732,8 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
       const std::uint32_t r = d.build_replaced(task, i, false, ancestor);
       evaluate_items(mark);
       const auto& items = d.items();
-      d1.assign(items.size(), 0.0);
-      d2.assign(items.size(), 0.0);
+      d1.resize(items.size(), 0.0);  // zero below mark: the items there do not move
+      d2.resize(items.size(), 0.0);
       for (std::size_t id = mark; id < items.size(); ++id) {
         const Diagram::Item& it = items[id];
         if (it.kind == Diagram::Kind::tangent) {
@@ -596,6 +762,8 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
       }
       out.birnbaum[i] = std::max(0.0, d1[r]);
       if (uses[i] == 1.0) out.p_if_one[i] = p_task + std::max(0.0, d2[r]);
+      d1.resize(mark);
+      d2.resize(mark);
       d.rollback(mark);
     }
     if (out.p_if_one[i] < 0) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/bdd.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/importance.hpp"
 #include "graph/model.hpp"
@@ -337,4 +338,302 @@ TEST_CASE("fault tree: Aralia chinese (25 shared events, 36 gates) against all 2
   ModelSpec independent = spec;
   for (NodeSpec& n : independent.nodes) n.shared = false;
   CHECK(std::abs(eval_p(Model::compile(independent), top) - exact) > 0.01 * exact);
+}
+
+// ---- modules (Dutuit & Rauzy) -----------------------------------------------
+
+namespace {
+
+// Modules by definition: v is a module iff no descendant of v has a parent
+// outside v's descendants and v itself (quadratic; no visit dates).
+std::vector<char> modules_by_definition(const std::vector<std::vector<std::uint32_t>>& kids,
+                                        const std::vector<std::uint32_t>& roots) {
+  const std::size_t n = kids.size();
+  std::vector<char> reached(n, 0);
+  std::vector<std::uint32_t> todo(roots.begin(), roots.end());
+  while (!todo.empty()) {
+    const std::uint32_t v = todo.back();
+    todo.pop_back();
+    if (reached[v]) continue;
+    reached[v] = 1;
+    for (const std::uint32_t c : kids[v]) todo.push_back(c);
+  }
+  std::vector<char> out(n, 0);
+  for (std::size_t v = 0; v < n; ++v) {
+    if (!reached[v]) continue;
+    std::vector<char> below(n, 0);
+    std::vector<std::uint32_t> stack(kids[v].begin(), kids[v].end());
+    while (!stack.empty()) {
+      const std::uint32_t c = stack.back();
+      stack.pop_back();
+      if (below[c]) continue;
+      below[c] = 1;
+      for (const std::uint32_t d : kids[c]) stack.push_back(d);
+    }
+    bool module = !below[v];
+    for (std::size_t p = 0; p < n && module; ++p)
+      if (reached[p] && p != v && !below[p])
+        for (const std::uint32_t c : kids[p]) module = module && !below[c];
+    out[v] = module;
+  }
+  return out;
+}
+
+std::vector<char> modules_of(const std::vector<std::vector<std::uint32_t>>& kids, const std::vector<std::uint32_t>& roots) {
+  std::vector<std::uint32_t> offset{0}, child;
+  for (const auto& k : kids) {
+    child.insert(child.end(), k.begin(), k.end());
+    offset.push_back(static_cast<std::uint32_t>(child.size()));
+  }
+  return detail::find_modules(offset, child, roots);
+}
+
+// Blocks that share skills only inside themselves (modules), some of them
+// fault-tree-like (shared skills, all/any/at_least, no guess: their
+// diagram is an ordinary BDD), the others with private skills, guesses,
+// `mean` and `best_of`; a block's top task is used once by a later block
+// (nested), or by the top level once, twice, or from two tasks; the top
+// level also shares a pool of its own. Private skills are used anywhere.
+ModelSpec modular_model(std::mt19937_64& rng, int blocks, int pool, int global) {
+  std::uniform_real_distribution<double> unif(0.05, 0.95);
+  Builder b;
+  std::vector<std::size_t> priv;
+  for (int i = 0; i < 3; ++i) priv.push_back(b.constant("p" + std::to_string(i), unif(rng)));
+  auto shared = [&](const std::string& id) {
+    const std::size_t s = b.constant(id, unif(rng));
+    b.spec.nodes.back().shared = true;
+    return s;
+  };
+  std::vector<std::size_t> tops;  // block tops nothing uses yet
+  for (int k = 0; k < blocks; ++k) {
+    const bool boolean = rng() % 2 == 0;
+    const std::string pre = "b" + std::to_string(k) + "_";
+    std::vector<std::size_t> own;
+    for (int i = 0; i < pool; ++i) own.push_back(shared(pre + "s" + std::to_string(i)));
+    std::vector<std::size_t> tasks;
+    const int ntask = 2 + static_cast<int>(rng() % 2);
+    for (int t = 0; t < ntask; ++t) {
+      std::vector<std::pair<std::size_t, double>> uses;
+      const int nuse = 2 + static_cast<int>(rng() % 2);
+      for (int u = 0; u < nuse; ++u) {
+        const auto r = rng() % 10;
+        std::size_t c = own[rng() % own.size()];
+        if (r < 3 && !tasks.empty()) c = tasks[rng() % tasks.size()];
+        else if (r < 4 && !boolean) c = priv[rng() % priv.size()];
+        const double cnt = !boolean && rng() % 4 == 0 ? 2 : 1;
+        uses.push_back({c, cnt});
+      }
+      if (t == ntask - 1 && !tops.empty() && rng() % 2 == 0) {  // nest an earlier block
+        uses.push_back({tops.back(), 1});
+        tops.pop_back();
+      }
+      const std::string id = pre + "t" + std::to_string(t);
+      double total = 0;
+      for (const auto& u : uses) total += u.second;
+      const auto gk = static_cast<GateKind>(rng() % (boolean ? 3 : 5));
+      if (gk == GateKind::best_of && !tasks.empty())
+        tasks.push_back(b.task(id, gk, {{tasks.back(), 1.0}}, 0, 0, 2));
+      else
+        tasks.push_back(b.task(id, gk == GateKind::best_of ? GateKind::mean : gk, uses,
+                               !boolean && rng() % 4 == 0 ? 0.2 : 0.0,
+                               1 + static_cast<int>(rng() % static_cast<std::uint64_t>(total))));
+    }
+    tops.push_back(tasks.back());
+  }
+  std::vector<std::size_t> gpool;
+  for (int i = 0; i < global; ++i) gpool.push_back(shared("g" + std::to_string(i)));
+  std::vector<std::size_t> level;
+  for (std::size_t t = 0; t < 3; ++t) {
+    std::vector<std::pair<std::size_t, double>> uses{{gpool[rng() % gpool.size()], 1}, {priv[rng() % priv.size()], 1}};
+    for (std::size_t i = t; i < tops.size(); i += 3) uses.push_back({tops[i], rng() % 4 == 0 ? 2.0 : 1.0});
+    if (t > 0 && !tops.empty() && rng() % 3 == 0) uses.push_back({tops[rng() % tops.size()], 1});  // a second parent
+    const auto gk = static_cast<GateKind>(rng() % 3);
+    level.push_back(b.task("top" + std::to_string(t), gk, uses, 0, 2));
+  }
+  b.task("top", GateKind::all, {{level[0], 1}, {level[1], 1}, {level[2], 1}});
+  return b.spec;
+}
+
+}  // namespace
+
+TEST_CASE("modules: hand-made graphs", "[bdd][modules]") {
+  // 0 -> 1, 2; 1 -> 3, 4; 2 -> 4, 5: the shared leaf 4 makes 1 and 2 no
+  // modules; 0 and the leaves are.
+  {
+    const std::vector<std::vector<std::uint32_t>> kids{{1, 2}, {3, 4}, {4, 5}, {}, {}, {}};
+    const auto m = modules_of(kids, {0});
+    CHECK(m == std::vector<char>{1, 0, 0, 1, 1, 1});
+  }
+  // A tree: every node. A node reached twice from the same parent (a count)
+  // is still a module.
+  {
+    const std::vector<std::vector<std::uint32_t>> kids{{1, 2}, {3, 3}, {4}, {}, {}};
+    CHECK(modules_of(kids, {0}) == std::vector<char>(5, 1));
+  }
+  // A transfer: gate 3 (over 5, 6) sits under 1 and 2, which also share
+  // nothing else; 3 is a module, 1 and 2 are not, 0 is. 4 is another root
+  // over 6: then 3 is no module either (6 is reached from outside), nor is
+  // 4 (6 is reached from 3).
+  {
+    std::vector<std::vector<std::uint32_t>> kids{{1, 2}, {3, 7}, {3, 8}, {5, 6}, {}, {}, {}, {}, {}};
+    CHECK(modules_of(kids, {0}) == std::vector<char>{1, 0, 0, 1, 0, 1, 1, 1, 1});
+    kids[4] = {6};
+    const auto m = modules_of(kids, {0, 4});
+    CHECK(m == std::vector<char>{0, 0, 0, 0, 0, 1, 1, 1, 1});
+    // The root order does not matter.
+    CHECK(modules_of(kids, {4, 0}) == m);
+  }
+  // A chain whose bottom is also used by the top: only the top and the leaf.
+  {
+    const std::vector<std::vector<std::uint32_t>> kids{{1, 3}, {2}, {3}, {}};
+    CHECK(modules_of(kids, {0}) == std::vector<char>{1, 0, 0, 1});
+  }
+}
+
+TEST_CASE("modules: visit dates agree with the definition on random DAGs", "[bdd][modules]") {
+  std::mt19937_64 rng(1996);
+  int modules = 0, others = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t n = 2 + rng() % 40;
+    std::vector<std::vector<std::uint32_t>> kids(n);
+    // Node v uses later nodes only (so 0.. are the upper ones); sparse, so
+    // that modules are common.
+    for (std::size_t v = 0; v + 1 < n; ++v) {
+      const std::size_t k = rng() % 3;
+      for (std::size_t i = 0; i < k; ++i) {
+        const std::size_t span = std::min<std::size_t>(n - v - 1, 1 + rng() % 6);
+        kids[v].push_back(static_cast<std::uint32_t>(v + 1 + rng() % span));
+      }
+    }
+    std::vector<char> has_parent(n, 0);
+    for (const auto& k : kids)
+      for (const std::uint32_t c : k) has_parent[c] = 1;
+    std::vector<std::uint32_t> roots;
+    for (std::size_t v = 0; v < n; ++v)
+      if (!has_parent[v]) roots.push_back(static_cast<std::uint32_t>(v));
+    std::shuffle(roots.begin(), roots.end(), rng);
+    const auto want = modules_by_definition(kids, roots);
+    const auto got = modules_of(kids, roots);
+    INFO("trial " << trial);
+    REQUIRE(got == want);
+    for (std::size_t v = 0; v < n; ++v)
+      if (!kids[v].empty()) (want[v] ? modules : others)++;
+  }
+  CHECK(modules > 500);
+  CHECK(others > 500);
+}
+
+TEST_CASE("modules: a fault-tree module becomes one variable, a single-use module one value", "[bdd][modules]") {
+  Builder b;
+  std::vector<std::size_t> s;
+  for (int i = 0; i < 6; ++i) {
+    s.push_back(b.constant("s" + std::to_string(i), 0.1 + 0.1 * i));
+    b.spec.nodes.back().shared = true;
+  }
+  const std::size_t p = b.constant("p", 0.7);
+  // m1 shares s0..s2 with nothing else, and is used twice: a variable.
+  const std::size_t a = b.task("a", GateKind::any, {{s[0], 1}, {s[1], 1}});
+  const std::size_t m1 = b.task("m1", GateKind::all, {{a, 1}, {s[2], 1}, {s[0], 1}});
+  // m2 has a private skill (its terminals are no constants) and one use: its row.
+  const std::size_t m2 = b.task("m2", GateKind::at_least, {{s[3], 1}, {s[4], 1}, {p, 1}}, 0, 2);
+  const std::size_t u = b.task("u", GateKind::any, {{m1, 1}, {s[5], 1}});
+  const std::size_t w = b.task("w", GateKind::all, {{m1, 1}, {s[5], 1}, {m2, 1}});
+  const std::size_t top = b.task("top", GateKind::mean, {{u, 1}, {w, 1}});
+  const Model m = Model::compile(b.spec);
+  detail::Diagram d(m, 1000);
+  for (const std::size_t v : m.topological_order()) d.build(v);
+  CHECK(d.is_variable(m1));
+  CHECK_FALSE(d.is_variable(m2));
+  CHECK(d.items()[d.build(m2)].kind == detail::Diagram::Kind::row);
+  CHECK_FALSE(d.is_variable(a));  // inside m1: shares s0 with m1's other use
+  CHECK(d.substituted() == 2);
+  detail::Diagram whole(m, 1000, true, nullptr, /*modules=*/false);
+  for (const std::size_t v : m.topological_order()) whole.build(v);
+  CHECK(whole.substituted() == 0);
+  CHECK(d.size() < whole.size());
+  // The same numbers, against enumeration.
+  const Reference ref(b.spec);
+  const auto want = ref.probability();
+  const auto ev = evaluate(m, std::vector<double>{1e9});
+  for (const std::size_t v : m.tasks()) CHECK_THAT(ev.p(v, 0), WithinAbs(want[v], 1e-14));
+  CHECK(top == m.tasks().back());
+}
+
+TEST_CASE("modules: P agrees with enumeration, and the diagram is smaller, on models made of modules",
+          "[bdd][modules][bruteforce]") {
+  std::mt19937_64 rng(20261208);
+  int checked = 0, smaller = 0, substituted = 0;
+  for (int trial = 0; trial < 80; ++trial) {
+    const ModelSpec spec = modular_model(rng, 3 + static_cast<int>(rng() % 3), 2 + static_cast<int>(rng() % 2), 2);
+    const Model m = Model::compile(spec);
+    const Reference ref(spec);
+    const auto want = ref.probability();
+    const std::vector<double> xs{1e9, 1e11};
+    const auto ev = evaluate(m, xs);
+    const auto with = detail::plan_diagram(m, 1'000'000);
+    const auto without = detail::plan_diagram(m, 1'000'000, nullptr, false);
+    substituted += static_cast<int>(with.diagram->substituted());
+    smaller += with.diagram->size() < without.diagram->size();
+    // A module costs its one variable or value, at most.
+    CHECK(with.diagram->size() <= without.diagram->size() + with.diagram->substituted());
+    for (std::size_t v : m.tasks()) {
+      INFO("trial " << trial << " task " << spec.nodes[v].id);
+      CHECK_THAT(ev.p(v, 0), WithinAbs(want[v], 1e-12));
+      CHECK_THAT(ev.p(v, 1), WithinAbs(want[v], 1e-12));
+      ++checked;
+    }
+  }
+  INFO(substituted << " modules substituted, " << smaller << " diagrams of 80 smaller");
+  CHECK(checked > 800);
+  CHECK(substituted > 100);
+  CHECK(smaller > 40);
+}
+
+TEST_CASE("modules: bottleneck measures through module variables and values", "[bdd][modules][importance]") {
+  std::mt19937_64 rng(96);
+  int rows = 0, substituted = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    const ModelSpec spec = modular_model(rng, 3, 2, 2);
+    const Model m = Model::compile(spec);
+    substituted += static_cast<int>(detail::plan_diagram(m, 1'000'000).diagram->substituted());
+    const Reference ref(spec);
+    const auto base = ref.probability();
+    const std::size_t task = m.tasks().back();
+    EvalOptions by_diagram, by_expansion;
+    by_diagram.small_expansion = 0;
+    by_expansion.small_expansion = 1e12;
+    const auto d = importance(m, task, 1e9, ImportanceOrder::potential, by_diagram);
+    const auto e = importance(m, task, 1e9, ImportanceOrder::potential, by_expansion);
+    REQUIRE(d.rows.size() == e.rows.size());
+    CHECK_THAT(d.p_task, WithinAbs(base[task], 1e-12));
+    for (const Prerequisite& p : d.rows) {
+      const NodeSpec& node = spec.nodes[p.node];
+      INFO("trial " << trial << " prerequisite " << node.id);
+      const auto forced = ref.probability(static_cast<std::ptrdiff_t>(p.node));
+      CHECK_THAT(p.improvement, WithinAbs(std::max(0.0, forced[task] - base[task]), 1e-12));
+      if (!node.is_task && node.shared) {
+        const auto on = ref.probability(-1, static_cast<std::ptrdiff_t>(p.node), 1);
+        const auto off = ref.probability(-1, static_cast<std::ptrdiff_t>(p.node), 0);
+        CHECK_THAT(p.birnbaum, WithinAbs(on[task] - off[task], 1e-10));
+      } else if (!node.is_task) {
+        // A private skill, maybe inside modules: the chain rule through
+        // their variables and values against a central difference of the
+        // enumeration (P_T is a polynomial of low degree in its P).
+        const double h = 1e-5;
+        ModelSpec up = spec, down = spec;
+        up.nodes[p.node].curve.value += h;
+        down.nodes[p.node].curve.value -= h;
+        const double fd = (Reference(up).probability()[task] - Reference(down).probability()[task]) / (2 * h);
+        CHECK_THAT(p.birnbaum, WithinAbs(fd, 1e-8));
+      }
+      const auto it = std::find_if(e.rows.begin(), e.rows.end(), [&](const Prerequisite& q) { return q.node == p.node; });
+      REQUIRE(it != e.rows.end());
+      CHECK_THAT(p.birnbaum, WithinAbs(it->birnbaum, 1e-11));
+      CHECK_THAT(p.criticality, WithinAbs(it->criticality, 1e-9));
+      CHECK_THAT(p.improvement, WithinAbs(it->improvement, 1e-12));
+      ++rows;
+    }
+  }
+  CHECK(rows > 400);
+  CHECK(substituted > 40);
 }
