@@ -102,26 +102,29 @@ std::vector<char> select_nodes(const Model& m, const MapOptions& o, std::vector<
   const std::size_t n = m.size();
   std::vector<char> sel(n, 0);
   hidden.assign(n, 0);
-  if (!o.focus) {
+  if (o.group) {
+    for (std::size_t v = 0; v < n; ++v) sel[v] = m.node(v).group == *o.group;
+  } else if (!o.focus) {
     std::fill(sel.begin(), sel.end(), 1);
     return sel;
-  }
-  std::vector<int> dist(n, -1);
-  std::deque<std::size_t> queue{*o.focus};
-  dist[*o.focus] = 0;
-  while (!queue.empty()) {
-    const std::size_t v = queue.front();
-    queue.pop_front();
-    if (o.focus_depth >= 0 && dist[v] >= o.focus_depth) continue;
-    for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
-      const std::size_t c = m.use_child(u);
-      if (dist[c] < 0) {
-        dist[c] = dist[v] + 1;
-        queue.push_back(c);
+  } else {
+    std::vector<int> dist(n, -1);
+    std::deque<std::size_t> queue{*o.focus};
+    dist[*o.focus] = 0;
+    while (!queue.empty()) {
+      const std::size_t v = queue.front();
+      queue.pop_front();
+      if (o.focus_depth >= 0 && dist[v] >= o.focus_depth) continue;
+      for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
+        const std::size_t c = m.use_child(u);
+        if (dist[c] < 0) {
+          dist[c] = dist[v] + 1;
+          queue.push_back(c);
+        }
       }
     }
+    for (std::size_t v = 0; v < n; ++v) sel[v] = dist[v] >= 0;
   }
-  for (std::size_t v = 0; v < n; ++v) sel[v] = dist[v] >= 0;
   for (std::size_t v = 0; v < n; ++v) {
     if (!sel[v]) continue;
     std::set<std::size_t> cut;
@@ -464,20 +467,23 @@ void add_clusters(GvGraph& g, const Context& cx, const std::map<std::string, std
 // nodes in dot) and empty space.
 constexpr std::size_t kMaxStagger = 3;
 
-// Rows and shelves for the page. Boxes are ranked by dependency depth.
-//  - A depth row wider than the page allows is spread over up to
-//    kMaxStagger rows (Graphviz's unflatten idea): the k-th box of the row
-//    (counted per group) gets edges to its users k mod L + 1 ranks long, so
-//    it settles that far below them.
-//  - Groups (cluster boxes) are placed side by side on shelves, and shelves
-//    are stacked (invisible edges from the top of each group on one shelf to
-//    the bottom of each group on the next), so that groups use both
-//    directions instead of one long strip. Shelves follow the dependencies
-//    between groups: a group that others build on goes lower.
+// Rows and shelves for the page. Every box gets its rank explicitly:
+//  - within its group, by its local depth: the longest path to it from
+//    prerequisites of the same group, so that a group that builds on
+//    another need not start where that one ends;
+//  - a (group, depth) row wider than the page allows is spread over up to
+//    kMaxStagger rows (Graphviz's unflatten idea: its k-th box goes
+//    k mod L rows up);
+//  - groups (cluster boxes) sit side by side on shelves, bottom-aligned,
+//    and the shelves are stacked, so that groups use both directions
+//    instead of one long strip; a group that others build on goes lower.
+// Rows are rank=same sets chained by invisible edges; an edge that would
+// run against the rows (between groups) does not constrain the ranking.
 // The row budget and the shelf count are those for which the estimated
 // drawing fits the page (or aspect) at the largest scale.
 struct RowPlan {
   std::vector<std::string> group_of;            // per box: its group ("" = none)
+  std::vector<int> depth;                       // per box: its depth within its group
   std::vector<std::string> groups;              // in shelf order
   std::map<std::string, std::size_t> shelf_of;  // group -> shelf
   double budget = 0;
@@ -515,60 +521,63 @@ std::vector<std::string> groups_in_dependency_order(const Scene& s, const std::v
   return out;
 }
 
-// Stacks the shelves: an invisible edge from every group's top box on one
-// shelf to every group's lowest box on the next.
-void stack_shelves(GvGraph& g, const Scene& s, const RowPlan& plan) {
-  std::map<std::size_t, std::vector<std::string>> shelves;
-  for (const std::string& gname : plan.groups) shelves[plan.shelf_of.at(gname)].push_back(gname);
-  auto extreme_box = [&](const std::string& gname, bool top) {
-    std::size_t pick = SIZE_MAX;
-    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
-      if (plan.group_of[bi] == gname &&
-          (pick == SIZE_MAX || (top ? s.boxes[bi].depth > s.boxes[pick].depth : s.boxes[bi].depth < s.boxes[pick].depth)))
-        pick = bi;
-    return pick;
-  };
-  for (auto it = shelves.begin(); it != shelves.end() && std::next(it) != shelves.end(); ++it)
-    for (const std::string& below : it->second)
-      for (const std::string& above : std::next(it)->second)
-        g.edges.push_back(GvEdge{extreme_box(below, true), extreme_box(above, false),
-                                 {{"style", "invis"}, {"weight", "4"}, {"class", "shelf"}}});
+// Per box, the longest path to it from boxes of its own group. Boxes are
+// visited by their depth in the model, which every constraining link
+// increases, so a tail is always done before its head.
+std::vector<int> local_depths(const Scene& s, const std::vector<std::string>& group_of) {
+  const std::size_t n = s.boxes.size();
+  std::vector<std::vector<std::size_t>> tails(n);
+  for (const Link& l : s.links)
+    if (group_of[l.tail] == group_of[l.head] && constrains(s, l)) tails[l.head].push_back(l.tail);
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return s.boxes[a].depth < s.boxes[b].depth; });
+  std::vector<int> depth(n, 0);
+  for (std::size_t b : order)
+    for (std::size_t t : tails[b]) depth[b] = std::max(depth[b], depth[t] + 1);
+  return depth;
 }
 
-void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes) {
+// Per (group, depth): extent along the row, box count, thickest box.
+struct Cell {
+  double along = 0, thick = 0;
+  std::size_t count = 0;
+};
+using Cells = std::map<std::string, std::map<int, Cell>>;
+
+std::size_t sub_rows(const Cell& c, double budget, std::size_t max_row) {
+  std::size_t n = static_cast<std::size_t>(std::ceil(c.along / budget - 1e-9));
+  if (max_row > 0) n = std::max(n, (c.count + max_row - 1) / max_row);
+  return std::clamp<std::size_t>(n, 1, std::min(c.count, kMaxStagger));
+}
+
+// Chooses the row budget and the shelves (see RowPlan).
+RowPlan plan_rows(const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes, Cells& cells) {
   const MapOptions& o = cx.o;
   const bool across = o.direction == MapDirection::left_to_right || o.direction == MapDirection::right_to_left;
-  double page_w = o.aspect ? *o.aspect : o.page_width, page_h = o.aspect ? 1.0 : o.page_height;
+  double page_w = o.aspect ? *o.aspect * o.page_height : o.page_width, page_h = o.page_height;
   if (across) std::swap(page_w, page_h);  // rows run down the page
   const double nodesep = 0.18 * 72, ranksep = 0.3 * 72, pad = 16;
+  // The title and the legend (SVG) take a band of the page.
+  const double band = 30 + (o.legend ? 130 : 0);
 
   RowPlan plan;
   for (const Box& bx : s.boxes)
     plan.group_of.push_back(bx.node && o.clusters ? cx.ev.model().node(*bx.node).group : std::string());
   plan.groups = groups_in_dependency_order(s, plan.group_of);
-
-  // Per (group, depth): extent along the row, box count, thickest box.
-  struct Cell {
-    double along = 0, thick = 0;
-    std::size_t count = 0;
-  };
-  std::map<std::string, std::map<int, Cell>> cells;
+  plan.depth = local_depths(s, plan.group_of);
   for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) {
-    Cell& c = cells[plan.group_of[bi]][s.boxes[bi].depth];
+    Cell& c = cells[plan.group_of[bi]][plan.depth[bi]];
     c.along += (across ? sizes[bi].h : sizes[bi].w) + nodesep;
     c.thick = std::max(c.thick, across ? sizes[bi].w : sizes[bi].h);
     ++c.count;
   }
-  auto sub_rows = [&](const Cell& c, double budget) {
-    std::size_t n = static_cast<std::size_t>(std::ceil(c.along / budget - 1e-9));
-    if (o.max_skill_row > 0) n = std::max(n, (c.count + o.max_skill_row - 1) / o.max_skill_row);
-    return std::clamp<std::size_t>(n, 1, std::min(c.count, kMaxStagger));
-  };
   // A group's estimated width and height for a budget.
   auto group_size = [&](const std::string& gname, double budget) {
     double w = 0, h = 0;
     for (const auto& [d, c] : cells[gname]) {
-      const std::size_t n = sub_rows(c, budget);
+      const std::size_t n = sub_rows(c, budget, o.max_skill_row);
       w = std::max(w, c.along / static_cast<double>(n));
       h += static_cast<double>(n) * (c.thick + ranksep);
     }
@@ -587,12 +596,13 @@ void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<B
         ++shelf;
       }
       shelf_of[gname] = shelf;
-      shelf_w += gw;
+      shelf_w += gw + nodesep;
       shelf_h = std::max(shelf_h, gh);
     }
     w = std::max(w, shelf_w);
     h += shelf_h;
-    return std::min(page_w / w, page_h / h);
+    if (across) return std::min(page_w / (w + band), page_h / h);
+    return std::min(page_w / w, page_h / (h + band));
   };
   double best_scale = -1;
   for (const auto& [gname, by_depth] : cells)
@@ -600,7 +610,7 @@ void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<B
       for (std::size_t k = 1; k <= std::min(c.count, kMaxStagger); ++k) {
         const double budget = c.along / static_cast<double>(k);
         double total = 0;
-        for (const std::string& gn : plan.groups) total += group_size(gn, budget).first;
+        for (const std::string& gn : plan.groups) total += group_size(gn, budget).first + nodesep;
         for (std::size_t shelves = 1; shelves <= plan.groups.size(); ++shelves) {
           std::map<std::string, std::size_t> shelf_of;
           const double scale = shelve(budget, total / static_cast<double>(shelves) + 1e-6, shelf_of);
@@ -611,28 +621,74 @@ void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<B
           }
         }
       }
+  return plan;
+}
 
-  // Rows per (shelf, depth); a row that needs no spreading is one rank.
-  std::map<std::pair<std::size_t, int>, std::vector<std::size_t>> rows;
-  for (const std::string& gname : plan.groups)
-    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
-      if (plan.group_of[bi] == gname) rows[{plan.shelf_of[gname], s.boxes[bi].depth}].push_back(bi);
-  std::vector<int> minlen(s.boxes.size(), 1);
-  for (auto& [key, boxes] : rows) {
-    std::size_t n = 1;
-    std::map<std::string, std::size_t> seen;  // stagger counted per group
-    for (std::size_t bi : boxes) n = std::max(n, sub_rows(cells[plan.group_of[bi]][key.second], plan.budget));
-    if (n == 1) {
-      g.ranks.push_back(GvRank{"same", boxes});
-      continue;
+// Ranks every box (see RowPlan): rank=same rows, chained bottom to top.
+void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes) {
+  Cells cells;
+  const RowPlan plan = plan_rows(cx, s, sizes, cells);
+  const std::size_t max_row = cx.o.max_skill_row;
+  // Within each group: the first row of each depth, and the group's rows.
+  std::map<std::string, std::map<int, std::size_t>> first_row;
+  std::map<std::size_t, std::size_t> shelf_rows;
+  for (const auto& [gname, by_depth] : cells) {
+    std::size_t rows = 0;
+    for (const auto& [d, c] : by_depth) {
+      first_row[gname][d] = rows;
+      rows += sub_rows(c, plan.budget, max_row);
     }
-    for (std::size_t bi : boxes) minlen[bi] = static_cast<int>(seen[plan.group_of[bi]]++ % n) + 1;
+    std::size_t& sr = shelf_rows[plan.shelf_of.at(gname)];
+    sr = std::max(sr, rows);
+  }
+  std::map<std::size_t, std::size_t> shelf_base;
+  std::size_t base = 0;
+  for (const auto& [shelf, rows] : shelf_rows) {
+    shelf_base[shelf] = base;
+    base += rows;
+  }
+  std::vector<std::size_t> rank(s.boxes.size());
+  std::vector<std::vector<std::size_t>> rows(base);
+  std::map<std::pair<std::string, int>, std::size_t> seen;  // stagger counted per cell
+  for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) {
+    const std::string& gname = plan.group_of[bi];
+    const int d = plan.depth[bi];
+    const std::size_t n = sub_rows(cells[gname][d], plan.budget, max_row);
+    rank[bi] = shelf_base[plan.shelf_of.at(gname)] + first_row[gname][d] + seen[{gname, d}]++ % n;
+    rows[rank[bi]].push_back(bi);
   }
   for (std::size_t i = 0; i < s.links.size(); ++i) {
-    const int len = minlen[s.links[i].tail];
-    if (len > 1 && constrains(s, s.links[i])) g.edges[i].attrs.emplace_back("minlen", std::to_string(len));
+    const Link& l = s.links[i];
+    if (constrains(s, l) && rank[l.head] <= rank[l.tail]) g.edges[i].attrs.emplace_back("constraint", "false");
+    // Edges between groups do not pull the groups sideways: the shelves decide where groups go.
+    if (plan.group_of[l.tail] != plan.group_of[l.head]) g.edges[i].attrs.emplace_back("weight", "0");
   }
-  stack_shelves(g, s, plan);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r].empty()) continue;
+    g.ranks.push_back(GvRank{"same", rows[r]});
+    if (r + 1 < rows.size() && !rows[r + 1].empty())
+      g.edges.push_back(GvEdge{rows[r].front(), rows[r + 1].front(), {{"style", "invis"}, {"weight", "0"}, {"class", "row"}}});
+  }
+  // Groups in the same column of consecutive shelves are pulled on top of
+  // each other (the top box of one to the lowest box of the next), so that
+  // the shelves stack instead of drifting apart.
+  std::map<std::size_t, std::vector<std::string>> shelves;
+  for (const std::string& gname : plan.groups) shelves[plan.shelf_of.at(gname)].push_back(gname);
+  auto extreme_box = [&](const std::string& gname, bool top) {
+    std::size_t pick = SIZE_MAX;
+    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
+      if (plan.group_of[bi] == gname && (pick == SIZE_MAX || (top ? rank[bi] > rank[pick] : rank[bi] < rank[pick])))
+        pick = bi;
+    return pick;
+  };
+  for (auto it = shelves.begin(); it != shelves.end() && std::next(it) != shelves.end(); ++it) {
+    const std::vector<std::string>& below = it->second;
+    const std::vector<std::string>& above = std::next(it)->second;
+    for (std::size_t c = 0; c < std::max(below.size(), above.size()); ++c)
+      g.edges.push_back(GvEdge{extreme_box(below[std::min(c, below.size() - 1)], true),
+                               extreme_box(above[std::min(c, above.size() - 1)], false),
+                               {{"style", "invis"}, {"weight", "3"}, {"class", "shelf"}}});
+  }
 }
 
 void add_legend_swatches(GvGraph& g, const Context& cx, std::unordered_set<std::string>& used) {
@@ -754,7 +810,7 @@ std::string legend_fragment(const MapOptions& o, const std::string& scale, const
   if (facts.collapsed) key.push_back("folder: a collapsed group, its node count and median P");
   if (!overlay_task.empty()) key.push_back("grey edges: outside the prerequisites of " + overlay_task);
   if (facts.busy) key.push_back("edges drawn thin and grey: the map has many edges");
-  if (facts.hidden) key.push_back("dashed outline, +n hidden: n prerequisites not drawn (focus depth)");
+  if (facts.hidden) key.push_back("dashed outline, +n hidden: n prerequisites not drawn on this map");
   for (const std::string& line : key) {
     s += "<text x=\"" + fixed(bar_x, 2) + "\" y=\"" + fixed(y, 2) + "\"" + font +
          " font-size=\"10.00\" fill=\"#222222\">" + xml_escape(line) + "</text>\n";
@@ -816,6 +872,18 @@ std::string add_svg_legend(const std::string& svg, const std::string& fragment, 
 
 }  // namespace
 
+std::vector<std::string> map_groups(const Model& model) {
+  std::vector<std::string> groups;
+  bool ungrouped = false;
+  for (std::size_t v = 0; v < model.size(); ++v) {
+    const std::string& g = model.node(v).group;
+    if (g.empty()) ungrouped = true;
+    else if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+  }
+  if (ungrouped) groups.emplace_back();
+  return groups;
+}
+
 std::optional<MapFormat> parse_map_format(std::string_view t) {
   if (t == "svg") return MapFormat::svg;
   if (t == "dot") return MapFormat::dot;
@@ -869,6 +937,12 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
   const Model& m = ev.model();
   if (j >= ev.num_points()) throw std::invalid_argument("render_map: scale point index out of range");
   if (o.focus && *o.focus >= m.size()) throw std::invalid_argument("render_map: focus node out of range");
+  if (o.group && o.focus) throw std::invalid_argument("render_map: a group page and a focus cannot be combined");
+  if (o.group) {
+    const std::vector<std::string> groups = map_groups(m);
+    if (std::find(groups.begin(), groups.end(), *o.group) == groups.end())
+      throw std::invalid_argument("render_map: no node has the group `" + *o.group + "`");
+  }
   if (o.overlay) {
     const BottleneckOverlay& ov = *o.overlay;
     if (ov.task >= m.size() || ov.birnbaum.size() != m.size() || ov.improvement.size() != m.size())
@@ -937,7 +1011,10 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
     }
   }
 
-  const std::string title = o.title.empty() ? m.spec().name + " \u2014 P at " + scale : o.title;
+  std::string title = o.title.empty() ? m.spec().name + " \u2014 P at " + scale : o.title;
+  if (o.title.empty() && o.group)
+    title = m.spec().name + " \u2014 " + (o.group->empty() ? std::string("nodes without a group") : *o.group) +
+            " \u2014 P at " + scale;
   const Context cx{ev, j, o, scale};
   const bool svg = o.format == MapFormat::svg;
   const GvOutput out = svg                             ? GvOutput::svg
@@ -973,6 +1050,17 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
     double lw = 0, lh = 0;
     const std::string frag = legend_fragment(o, scale, facts, legend_notes, lw, lh);
     r.data = add_svg_legend(r.data, frag, lw, lh);
+  }
+  if (svg) {
+    std::size_t p0, e0;
+    double w = 0, h = 0;
+    const std::size_t at = r.data.find("<svg ");
+    if (at != std::string::npos && read_attr_number(r.data, at, "width", w, p0, e0) &&
+        read_attr_number(r.data, at, "height", h, p0, e0) && w > 0 && h > 0) {
+      const double fit = std::max(std::min(o.page_width / w, o.page_height / h),
+                                  std::min(o.page_height / w, o.page_width / h));
+      result.smallest_label_at_page = o.style.font_size * std::min(1.0, fit);
+    }
   }
   result.data = std::move(r.data);
   result.engine = engine;
