@@ -1,6 +1,5 @@
 // capgraph render SPEC --at X -o map.svg — the hierarchical capability map.
 #include <iostream>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -117,13 +116,11 @@ void add_render(CLI::App& app, Action& run) {
       Timings t(o->common.timings);
       parse_scale("--at", o->at);  // checked before loading
       const std::string format = output_format(o->format, o->common.output, {"svg", "pdf", "png", "dot"});
-      const bool binary = format == "png" || format == "pdf";
       if (o->split_groups && (o->common.output.empty() || o->common.output == "-"))
         throw Failure(kUsage, "error: --split-groups writes one file per group; name them with -o map." + format);
       if (o->split_groups && !o->focus.empty())
         throw Failure(kUsage, "error: --split-groups and --focus draw different parts; use one of them");
-      if (binary && (o->common.output.empty() || o->common.output == "-") && isatty(1))
-        throw Failure(kUsage, "error: refusing to write " + format + " bytes to a terminal; use -o map." + format);
+      refuse_binary_to_terminal(format, o->common.output, "map");
       render::MapOptions mo;
       std::tie(mo.page_width, mo.page_height) = parse_page(o->page);
       if (!o->aspect.empty()) mo.aspect = parse_positive("--aspect", o->aspect);
