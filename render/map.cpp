@@ -24,6 +24,15 @@ namespace {
 
 using text::fixed;  // coordinates and sizes in the DOT attributes and the legend
 
+// Spacing, in inches (Graphviz's unit): tight, so that a map of 50-200
+// boxes still fits a page at a readable size; the label margins keep text
+// inside its shape (an ellipse circumscribes the label box with its margin).
+constexpr double kNodeSep = 0.1, kRankSep = 0.22, kMarginX = 0.07, kMarginY = 0.035;
+// Drawn rows come out about this much wider than the sum of their boxes:
+// edges passing through a row take room (dot's virtual nodes), and boxes
+// do not pack perfectly (measured on the examples' maps).
+constexpr double kSpread = 1.35;
+
 // ---- small helpers ----------------------------------------------------------
 
 bool is_spec_id(const std::string& s) {
@@ -235,9 +244,19 @@ bool has_groups(const Model& m, const std::vector<char>& sel) {
 
 // ---- building the Graphviz graph ------------------------------------------
 
+// How the row plan's size estimates are scaled: along the rows (edges
+// passing through a row take room: dot's virtual nodes) and across them.
+// render_map calibrates both on a first layout.
+struct Tuning {
+  double along = kSpread, across = 1;
+};
+
 struct Built {
   GvGraph graph;
   std::size_t clusters = 0;
+  // The row plan (dot): its estimated drawing size in pt, rows along `est_along`.
+  double est_along = 0, est_across = 0, budget = 0;
+  std::map<std::string, std::size_t> shelf_of;
 };
 
 void add_look(GvAttrs& a, const NodeLook& look) {
@@ -295,7 +314,7 @@ void set_graph_attrs(GvGraph& g, const Context& cx, const Scene& s, bool dot, co
                    {"labelloc", "t"}, {"outputorder", "edgesfirst"}, {"pad", "0.2"}};
   if (dot) {
     g.graph_attrs.insert(g.graph_attrs.end(), {{"rankdir", rankdir(cx.o.direction)}, {"newrank", "true"},
-                                               {"nodesep", "0.18"}, {"ranksep", "0.3"}});
+                                               {"nodesep", fixed(kNodeSep, 2)}, {"ranksep", fixed(kRankSep, 2)}});
     if (s.collapsed) g.graph_attrs.emplace_back("splines", "line");
     const std::size_t work = dot_work(s);
     if (!s.collapsed && work > 1500) {
@@ -309,7 +328,7 @@ void set_graph_attrs(GvGraph& g, const Context& cx, const Scene& s, bool dot, co
     g.graph_attrs.insert(g.graph_attrs.end(), {{"overlap", "prism"}, {"splines", "false"}, {"outputorder", "edgesfirst"}});
   }
   const std::string fs = fixed(st.font_size, 1);
-  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", "0.12,0.06"}, {"height", "0.3"}};
+  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", fixed(kMarginX, 3) + "," + fixed(kMarginY, 3)}, {"height", "0.3"}};
   g.edge_defaults = {{"fontname", st.font}, {"fontsize", fixed(st.font_size - 1, 1)}, {"arrowsize", "0.6"},
                      {"fontcolor", "#333333"}};
 }
@@ -369,8 +388,8 @@ struct BoxSize {
 BoxSize estimate_size(const NodeLook& look, double font_size) {
   std::size_t longest = 0;
   for (const std::string& line : look.label_lines) longest = std::max(longest, line.size());
-  double w = 0.6 * font_size * static_cast<double>(longest) + 2 * 0.12 * 72;
-  double h = 1.2 * font_size * static_cast<double>(look.label_lines.size()) + 2 * 0.06 * 72;
+  double w = 0.6 * font_size * static_cast<double>(longest) + 2 * kMarginX * 72;
+  double h = 1.2 * font_size * static_cast<double>(look.label_lines.size()) + 2 * kMarginY * 72;
   if (look.shape == "ellipse") {  // Graphviz circumscribes the text box
     w *= std::sqrt(2.0);
     h *= std::sqrt(2.0);
@@ -487,6 +506,7 @@ struct RowPlan {
   std::vector<std::string> groups;              // in shelf order
   std::map<std::string, std::size_t> shelf_of;  // group -> shelf
   double budget = 0;
+  double est_along = 0, est_across = 0;         // the estimated drawing, pt
 };
 
 // Groups in dependency order: a group before every group that uses it
@@ -553,12 +573,13 @@ std::size_t sub_rows(const Cell& c, double budget, std::size_t max_row) {
 }
 
 // Chooses the row budget and the shelves (see RowPlan).
-RowPlan plan_rows(const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes, Cells& cells) {
+RowPlan plan_rows(const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes, const Tuning& tune,
+                  Cells& cells) {
   const MapOptions& o = cx.o;
   const bool across = o.direction == MapDirection::left_to_right || o.direction == MapDirection::right_to_left;
   double page_w = o.aspect ? *o.aspect * o.page_height : o.page_width, page_h = o.page_height;
   if (across) std::swap(page_w, page_h);  // rows run down the page
-  const double nodesep = 0.18 * 72, ranksep = 0.3 * 72, pad = 16;
+  const double nodesep = kNodeSep * 72, ranksep = kRankSep * 72, pad = 16;
   // The title and the legend (SVG) take a band of the page.
   const double band = 30 + (o.legend ? 130 : 0);
 
@@ -578,14 +599,15 @@ RowPlan plan_rows(const Context& cx, const Scene& s, const std::vector<BoxSize>&
     double w = 0, h = 0;
     for (const auto& [d, c] : cells[gname]) {
       const std::size_t n = sub_rows(c, budget, o.max_skill_row);
-      w = std::max(w, c.along / static_cast<double>(n));
-      h += static_cast<double>(n) * (c.thick + ranksep);
+      w = std::max(w, tune.along * c.along / static_cast<double>(n));
+      h += tune.across * static_cast<double>(n) * (c.thick + ranksep);
     }
     return std::pair<double, double>{w + (gname.empty() ? 0 : pad), h + (gname.empty() ? 0 : pad)};
   };
   // Shelves: groups in order, a new shelf when the current one would pass `limit`.
-  auto shelve = [&](double budget, double limit, std::map<std::string, std::size_t>& shelf_of) {
-    double w = 0, h = 0, shelf_w = 0, shelf_h = 0;
+  auto shelve = [&](double budget, double limit, std::map<std::string, std::size_t>& shelf_of, double& w, double& h) {
+    double shelf_w = 0, shelf_h = 0;
+    w = h = 0;
     std::size_t shelf = 0;
     for (const std::string& gname : plan.groups) {
       const auto [gw, gh] = group_size(gname, budget);
@@ -613,11 +635,14 @@ RowPlan plan_rows(const Context& cx, const Scene& s, const std::vector<BoxSize>&
         for (const std::string& gn : plan.groups) total += group_size(gn, budget).first + nodesep;
         for (std::size_t shelves = 1; shelves <= plan.groups.size(); ++shelves) {
           std::map<std::string, std::size_t> shelf_of;
-          const double scale = shelve(budget, total / static_cast<double>(shelves) + 1e-6, shelf_of);
+          double w = 0, h = 0;
+          const double scale = shelve(budget, total / static_cast<double>(shelves) + 1e-6, shelf_of, w, h);
           if (scale > best_scale * (1 + 1e-9)) {
             best_scale = scale;
             plan.budget = budget;
             plan.shelf_of = std::move(shelf_of);
+            plan.est_along = w;
+            plan.est_across = h;
           }
         }
       }
@@ -625,9 +650,9 @@ RowPlan plan_rows(const Context& cx, const Scene& s, const std::vector<BoxSize>&
 }
 
 // Ranks every box (see RowPlan): rank=same rows, chained bottom to top.
-void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes) {
+RowPlan add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes, const Tuning& tune) {
   Cells cells;
-  const RowPlan plan = plan_rows(cx, s, sizes, cells);
+  const RowPlan plan = plan_rows(cx, s, sizes, tune, cells);
   const std::size_t max_row = cx.o.max_skill_row;
   // Within each group: the first row of each depth, and the group's rows.
   std::map<std::string, std::map<int, std::size_t>> first_row;
@@ -689,6 +714,7 @@ void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<B
                                extreme_box(above[std::min(c, above.size() - 1)], false),
                                {{"style", "invis"}, {"weight", "3"}, {"class", "shelf"}}});
   }
+  return plan;
 }
 
 void add_legend_swatches(GvGraph& g, const Context& cx, std::unordered_set<std::string>& used) {
@@ -712,7 +738,7 @@ void add_legend_swatches(GvGraph& g, const Context& cx, std::unordered_set<std::
 }
 
 Built build_graph(const Context& cx, const Scene& s, const std::string& engine, bool legend_nodes,
-                  const std::string& title) {
+                  const std::string& title, const Tuning& tune = {}) {
   const bool dot = engine == "dot";
   Built b;
   GvGraph& g = b.graph;
@@ -726,7 +752,13 @@ Built build_graph(const Context& cx, const Scene& s, const std::string& engine, 
   add_edges(g, cx, s, ox, dot);
   add_clusters(g, cx, cluster_members, cluster_order);
   b.clusters = g.clusters.size();
-  if (dot) add_rows(g, cx, s, sizes);
+  if (dot) {
+    RowPlan plan = add_rows(g, cx, s, sizes, tune);
+    b.est_along = plan.est_along;
+    b.est_across = plan.est_across;
+    b.budget = plan.budget;
+    b.shelf_of = std::move(plan.shelf_of);
+  }
   if (legend_nodes && dot) add_legend_swatches(g, cx, used);  // PNG / DOT (SVG gets a drawn colour bar)
   return b;
 }
@@ -868,6 +900,60 @@ std::string add_svg_legend(const std::string& svg, const std::string& fragment, 
   out += "</g>\n";
   out += svg.substr(close);
   return out;
+}
+
+// Above this many boxes a map is laid out once: a calibrating layout would
+// double a layout time that already approaches a second.
+constexpr std::size_t kCalibrateBoxes = 100;
+
+// The width and height in pt of an SVG (its root element's attributes).
+bool svg_size(const std::string& svg, double& w, double& h) {
+  std::size_t p0, e0;
+  const std::size_t at = svg.find("<svg ");
+  return at != std::string::npos && read_attr_number(svg, at, "width", w, p0, e0) &&
+         read_attr_number(svg, at, "height", h, p0, e0) && w > 0 && h > 0;
+}
+
+// The scale at which a drawing of w x h pt, the legend below it, fits the
+// page in either orientation.
+double page_fit(const MapOptions& o, double w, double h) {
+  const double band = o.legend ? 150 : 0;
+  const double pw = o.aspect ? *o.aspect * o.page_height : o.page_width, ph = o.page_height;
+  return std::max(std::min(pw / w, ph / (h + band)), std::min(ph / w, pw / (h + band)));
+}
+
+// Lays the map out as planned, measures the drawing against the plan's
+// estimate, and plans again with the measured spread along and across the
+// rows; of the two layouts the one that fits the page better is kept in
+// `built`. Returns its SVG (reused when SVG is asked for), or nullopt when
+// there was nothing to calibrate or Graphviz failed (the main layout then
+// reports the failure).
+std::optional<GvRendered> calibrate(Built& built, const Context& cx, const Scene& s, const std::string& engine,
+                                    bool legend_nodes, const std::string& title) {
+  if (engine != "dot" || !(built.est_along > 0) || !(built.est_across > 0) || s.boxes.size() > kCalibrateBoxes)
+    return std::nullopt;
+  const bool across = cx.o.direction == MapDirection::left_to_right || cx.o.direction == MapDirection::right_to_left;
+  try {
+    GvRendered first = graphviz_render(built.graph, engine, GvOutput::svg);
+    double w = 0, h = 0;
+    if (!svg_size(first.data, w, h)) return std::nullopt;
+    const double pad = 2 * 0.2 * 72, title_h = 1.6 * (cx.o.style.font_size + 3);
+    const double dw = std::max(1.0, w - pad), dh = std::max(1.0, h - pad - title_h);
+    const Tuning first_tune;
+    const Tuning tune{first_tune.along * (across ? dh : dw) / built.est_along,
+                      first_tune.across * (across ? dw : dh) / built.est_across};
+    Built second = build_graph(cx, s, engine, legend_nodes, title, tune);
+    if (second.budget == built.budget && second.shelf_of == built.shelf_of) return first;
+    GvRendered again = graphviz_render(second.graph, engine, GvOutput::svg);
+    double w2 = 0, h2 = 0;
+    if (svg_size(again.data, w2, h2) && page_fit(cx.o, w2, h2) > page_fit(cx.o, w, h)) {
+      built = std::move(second);
+      return again;
+    }
+    return first;
+  } catch (const GraphvizError&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -1023,10 +1109,12 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
                                                     : GvOutput::dot;
 
   Built built = build_graph(cx, scene, engine, o.legend && !svg, title);
+  std::optional<GvRendered> laid_out =
+      o.format == MapFormat::dot ? std::nullopt : calibrate(built, cx, scene, engine, o.legend && !svg, title);
   if (o.format == MapFormat::png) built.graph.graph_attrs.emplace_back("dpi", fixed(o.dpi, 0));
   GvRendered r;
   try {
-    r = graphviz_render(built.graph, engine, out);
+    r = svg && laid_out ? std::move(*laid_out) : graphviz_render(built.graph, engine, out);
   } catch (const GraphvizError& e) {
     // dot's ranking can fail on some cluster/rank combinations: retry plainly.
     if (engine != "dot" || built.graph.clusters.empty() || std::string(e.what()).find(" output is unavailable") != std::string::npos)
