@@ -25,9 +25,10 @@ namespace {
 using text::fixed;  // coordinates and sizes in the DOT attributes and the legend
 
 // Spacing, in inches (Graphviz's unit): tight, so that a map of 50-200
-// boxes still fits a page at a readable size; the label margins keep text
-// inside its shape (an ellipse circumscribes the label box with its margin).
-constexpr double kNodeSep = 0.1, kRankSep = 0.22, kMarginX = 0.07, kMarginY = 0.035;
+// boxes still fits a page at a readable size. The label margins are about
+// the least at which text stays inside rounded boxes (corners) and ellipses
+// (which circumscribe the label box) in Chromium (scripts/check-maps.sh).
+constexpr double kNodeSep = 0.1, kRankSep = 0.22, kMarginX = 0.1, kMarginY = 0.06;
 // Drawn rows come out about this much wider than the sum of their boxes:
 // edges passing through a row take room (dot's virtual nodes), and boxes
 // do not pack perfectly (measured on the examples' maps).
