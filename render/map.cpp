@@ -329,7 +329,10 @@ void set_graph_attrs(GvGraph& g, const Context& cx, const Scene& s, bool dot, co
     g.graph_attrs.insert(g.graph_attrs.end(), {{"overlap", "prism"}, {"splines", "false"}, {"outputorder", "edgesfirst"}});
   }
   const std::string fs = fixed(st.font_size, 1);
-  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", fixed(kMarginX, 3) + "," + fixed(kMarginY, 3)}, {"height", "0.3"}};
+  // sfdp keeps roomier margins: with the tight ones its overlap removal
+  // (prism) took a fifth longer on 3,000 nodes.
+  const std::string margin = dot ? fixed(kMarginX, 3) + "," + fixed(kMarginY, 3) : std::string("0.12,0.06");
+  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", margin}, {"height", "0.3"}};
   g.edge_defaults = {{"fontname", st.font}, {"fontsize", fixed(st.font_size - 1, 1)}, {"arrowsize", "0.6"},
                      {"fontcolor", "#333333"}};
 }
