@@ -313,7 +313,7 @@ PlotFrame plot_frame(const PlotFigure& fig) {
     for (const auto& on : coinciding(p)) h += on ? kLegendLine : 0;
     if (std::any_of(p.lines.begin(), p.lines.end(), [](const PlotLine& l) { return l.crossing.has_value(); }))
       h += kLegendLine + 2;  // the crossing mark's entry
-    h += static_cast<double>(p.points.size()) * (kLegendLine + 2);
+    h += static_cast<double>(p.points.size() + (p.points.empty() ? 0 : 1)) * (kLegendLine + 2);
     legend_h = std::max(legend_h, h);
   }
   f.top = kMargin + (fig.title.empty() ? 0 : kTitleH);
@@ -468,10 +468,15 @@ std::string panel_legend(const PlotFrame& fr, const PlotPanel& p, double left) {
       ly += 2;
     }
   }
+  if (!p.points.empty()) {
+    s += text_el(lx, ly + 10, "observed scores (hollow markers; filled ones mark the model\u2019s curves):",
+                 "class=\"legend-observed\"", kSmall, "#444444");
+    ly += kLegendLine + 2;
+  }
   for (const PlotPoints& pt : p.points) {
     const std::string& color = plot_palette()[pt.color % plot_palette().size()];
     s += marker(pt.marker, lx + 10, ly + 6, color, true);
-    s += text_el(lx + 26, ly + 10, xml_escape(truncate_to(pt.label + " (observed)", text_w, kFont)), "class=\"legend-label\"");
+    s += text_el(lx + 26, ly + 10, xml_escape(truncate_to(pt.label, text_w, kFont)), "class=\"legend-label\"");
     ly += kLegendLine + 2;
   }
   const auto crossing = std::find_if(p.lines.begin(), p.lines.end(), [](const PlotLine& l) { return l.crossing.has_value(); });
