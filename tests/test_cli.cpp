@@ -475,7 +475,7 @@ TEST_CASE("plot formats: every --format x extension pair, magic bytes, --dpi, de
   fs::remove_all(dir);
 }
 
-TEST_CASE("render --split-groups: one page per group; the small-label hint", "[cli][render]") {
+TEST_CASE("render --split-groups: one page per group, and the small-label hint", "[cli][render]") {
   const fs::path dir = fs::temp_directory_path() / "capgraph_cli_split";
   fs::remove_all(dir);
   fs::create_directories(dir);
