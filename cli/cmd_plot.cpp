@@ -16,6 +16,7 @@
 #include "cli/observations_io.hpp"
 #include "analysis/observations.hpp"
 #include "render/plot.hpp"
+#include "render/svg_convert.hpp"
 
 namespace capgraph::cli {
 
@@ -34,6 +35,7 @@ struct PlotOpts {
   bool per_step = false;
   std::string title;
   std::string format;
+  double dpi = 150;
   CommonOptions common;
 };
 
@@ -66,7 +68,7 @@ Metric parse_metric(const std::string& text) {
 
 void add_plot(CLI::App& app, Action& run) {
   auto o = std::make_shared<PlotOpts>();
-  auto* sub = app.add_subcommand("plot", "Metric curves over scale as SVG: one panel per metric, thresholds, observed data");
+  auto* sub = app.add_subcommand("plot", "Metric curves over scale (SVG, PDF or PNG): one panel per metric, thresholds, observed data");
   sub->add_option("SPEC", o->spec, "Spec file (- for standard input)")->required();
   sub->add_option("--tasks", o->tasks, "Tasks to draw (comma-separated ids; default all)");
   sub->add_option("--metrics", o->metrics,
@@ -82,18 +84,16 @@ void add_plot(CLI::App& app, Action& run) {
   sub->add_option("--lower-is-better", o->obs.lower_is_better, "Declare a --data metric lower-is-better (repeatable)");
   sub->add_flag("--per-step", o->per_step, "Log-likelihood panel: ln P per step");
   sub->add_option("--title", o->title, "Figure title (default: the spec's name)");
-  sub->add_option("-o,--output", o->common.output, "Output SVG file (default: standard output)");
-  sub->add_option("--format", o->format, "Figure format (svg; default: from the -o file's extension)")
-      ->check(CLI::IsMember({"svg"}));
+  sub->add_option("-o,--output", o->common.output, "Output file (default: standard output)");
+  sub->add_option("--format", o->format, "Figure format (default: from the -o file's extension, else svg)")
+      ->check(CLI::IsMember({"svg", "pdf", "png"}));
+  sub->add_option("--dpi", o->dpi, "PNG resolution, dots per inch")->check(CLI::Range(10.0, 1200.0))->capture_default_str();
   o->common.add_loading(*sub, true);
   sub->callback([o, &run] {
     run = [o] {
       Timings t(o->common.timings);
-      // Plots are SVG; a .png or .pdf name would get SVG bytes under a false name.
-      const std::string format = output_format(o->format, o->common.output, {"svg", "png", "pdf"});
-      if (format != "svg")
-        throw Failure(kUsage, "error: plot writes SVG only, not " + format + "; write curves.svg and convert it, "
-                              "e.g. `rsvg-convert -f " + format + " -o curves." + format + " curves.svg`");
+      const std::string format = output_format(o->format, o->common.output, {"svg", "pdf", "png"});
+      refuse_binary_to_terminal(format, o->common.output, "curves");
       render::PlotOptions po;
       if (!o->from.empty()) parse_scale("--from", o->from);  // checked before loading
       if (!o->to.empty()) parse_scale("--to", o->to);
@@ -121,7 +121,13 @@ void add_plot(CLI::App& app, Action& run) {
       t.stop("render");
       for (const auto& n : notes) std::cerr << "note: " << n << '\n';
       for (const auto& n : r.notes) std::cerr << "note: " << n << '\n';
-      write_output(r.svg, o->common);
+      std::string bytes;
+      try {
+        bytes = format == "png" ? render::svg_to_png(r.svg, o->dpi) : format == "pdf" ? render::svg_to_pdf(r.svg) : r.svg;
+      } catch (const std::runtime_error& e) {
+        throw Failure(kIo, std::string("error: ") + e.what());
+      }
+      write_output(bytes, o->common);
       t.stop("write");
       t.print();
       return kOk;

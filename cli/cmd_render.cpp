@@ -1,8 +1,8 @@
 // capgraph render SPEC --at X -o map.svg — the hierarchical capability map.
 #include <iostream>
-#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <tuple>
 #include <memory>
 
@@ -11,6 +11,7 @@
 #include "cli/figure_output.hpp"
 #include "graph/importance.hpp"
 #include "render/map.hpp"
+#include "text/number_format.hpp"
 
 namespace capgraph::cli {
 
@@ -36,9 +37,39 @@ struct RenderOpts {
   double dpi = 150;
   bool no_clusters = false;
   bool no_legend = false;
+  bool split_groups = false;
   std::string title;
   CommonOptions common;
 };
+
+// The file of one group's page: `out.svg` -> `out-<group>.svg` (the group
+// name kept to letters, digits, '_', '-' and '.'; "ungrouped" for the nodes
+// without a group), made unique within `taken`.
+std::string page_file(const std::string& output, const std::string& format, const std::string& group,
+                      std::vector<std::string>& taken) {
+  std::string stem = output, ext = "." + format;
+  const auto dot = output.rfind('.');
+  const auto slash = output.rfind('/');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash) && dot > 0) {
+    stem = output.substr(0, dot);
+    ext = output.substr(dot);
+  }
+  std::string name = group.empty() ? "ungrouped" : group;
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
+  std::string file = stem + "-" + name + ext;
+  for (int k = 2; std::find(taken.begin(), taken.end(), file) != taken.end(); ++k)
+    file = stem + "-" + name + "_" + std::to_string(k) + ext;
+  taken.push_back(file);
+  return file;
+}
+
+// The one-line hint when a map is too small to print (render --split-groups).
+std::string small_label_hint(double pt, bool groups, const std::string& page) {
+  return "fitted to the page (" + page + ") the smallest label is " + text::fixed(pt, 1) +
+         " pt, under the 6 pt a printed figure needs; draw it in parts: " +
+         (groups ? "--split-groups (one page per group) or " : "") + "--focus NODE (one node's prerequisites)";
+}
 
 }  // namespace
 
@@ -76,6 +107,8 @@ void add_render(CLI::App& app, Action& run) {
       ->capture_default_str();
   sub->add_flag("--no-clusters", o->no_clusters, "Do not box nodes by group");
   sub->add_flag("--no-legend", o->no_legend, "Leave out the legend");
+  sub->add_flag("--split-groups", o->split_groups,
+                "One map per group, written to <output>-<group>.<ext> (the nodes without a group: -ungrouped)");
   sub->add_option("--title", o->title, "Title above the map (default: spec name and scale)");
   o->common.add_loading(*sub, true);
   sub->callback([o, &run] {
@@ -83,9 +116,11 @@ void add_render(CLI::App& app, Action& run) {
       Timings t(o->common.timings);
       parse_scale("--at", o->at);  // checked before loading
       const std::string format = output_format(o->format, o->common.output, {"svg", "pdf", "png", "dot"});
-      const bool binary = format == "png" || format == "pdf";
-      if (binary && (o->common.output.empty() || o->common.output == "-") && isatty(1))
-        throw Failure(kUsage, "error: refusing to write " + format + " bytes to a terminal; use -o map." + format);
+      if (o->split_groups && (o->common.output.empty() || o->common.output == "-"))
+        throw Failure(kUsage, "error: --split-groups writes one file per group; name them with -o map." + format);
+      if (o->split_groups && !o->focus.empty())
+        throw Failure(kUsage, "error: --split-groups and --focus draw different parts; use one of them");
+      refuse_binary_to_terminal(format, o->common.output, "map");
       render::MapOptions mo;
       std::tie(mo.page_width, mo.page_height) = parse_page(o->page);
       if (!o->aspect.empty()) mo.aspect = parse_positive("--aspect", o->aspect);
@@ -115,17 +150,42 @@ void add_render(CLI::App& app, Action& run) {
         mo.overlay = render::overlay_from_importance(importance(model, task, x, ImportanceOrder::potential, mo.evaluation),
                                                      measure, model.size());
       }
-      render::MapResult r;
-      try {
-        r = render::render_map(model, x, mo);
-      } catch (const render::MapTooLarge& e) {
-        throw Failure(kInvalid, std::string("error: ") + e.what() + "; or raise the limit with --max-map-nodes");
-      } catch (const render::GraphvizError& e) {
-        throw Failure(kIo, std::string("error: ") + e.what());
+      auto draw = [&](const render::MapOptions& options) {
+        try {
+          return render::render_map(model, x, options);
+        } catch (const render::MapTooLarge& e) {
+          throw Failure(kInvalid, std::string("error: ") + e.what() + "; or raise the limit with --max-map-nodes");
+        } catch (const render::GraphvizError& e) {
+          throw Failure(kIo, std::string("error: ") + e.what());
+        }
+      };
+      const std::vector<std::string> groups = render::map_groups(model);
+      const bool grouped = !groups.empty() && !groups.front().empty();
+      if (!o->split_groups) {
+        const render::MapResult r = draw(mo);
+        t.stop("render");
+        for (const auto& note : r.notes) std::cerr << "note: " << note << '\n';
+        if (r.smallest_label_at_page > 0 && r.smallest_label_at_page < 6)
+          std::cerr << "note: " << small_label_hint(r.smallest_label_at_page, grouped, o->page) << '\n';
+        write_output(r.data, o->common);
+        t.stop("write");
+        t.print();
+        return kOk;
+      }
+      // Every page is drawn before any file is written: an error leaves no partial set.
+      std::vector<std::pair<std::string, std::string>> pages;  // file, bytes
+      std::vector<std::string> taken;
+      for (const std::string& group : groups) {
+        mo.group = group;
+        render::MapResult r = draw(mo);
+        const std::string file = page_file(o->common.output, format, group, taken);
+        for (const auto& note : r.notes) std::cerr << "note: " << file << ": " << note << '\n';
+        if (r.smallest_label_at_page > 0 && r.smallest_label_at_page < 6)
+          std::cerr << "note: " << file << ": " << small_label_hint(r.smallest_label_at_page, false, o->page) << '\n';
+        pages.emplace_back(file, std::move(r.data));
       }
       t.stop("render");
-      for (const auto& note : r.notes) std::cerr << "note: " << note << '\n';
-      write_output(r.data, o->common);
+      for (const auto& [file, bytes] : pages) write_output(bytes, file);
       t.stop("write");
       t.print();
       return kOk;

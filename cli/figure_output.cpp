@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <unistd.h>
 
 #include "cli/common.hpp"
 
@@ -36,6 +37,12 @@ std::string output_format(const std::string& flag_value, const std::string& outp
     return flag_value;
   }
   return by_extension.empty() ? formats.front() : by_extension;
+}
+
+void refuse_binary_to_terminal(const std::string& format, const std::string& output, const std::string& stem) {
+  const bool binary = format == "png" || format == "pdf";
+  if (binary && (output.empty() || output == "-") && isatty(1))
+    throw Failure(kUsage, "error: refusing to write " + format + " bytes to a terminal; use -o " + stem + "." + format);
 }
 
 std::pair<double, double> parse_page(const std::string& text) {

@@ -24,6 +24,16 @@ namespace {
 
 using text::fixed;  // coordinates and sizes in the DOT attributes and the legend
 
+// Spacing, in inches (Graphviz's unit): tight, so that a map of 50-200
+// boxes still fits a page at a readable size. The label margins are about
+// the least at which text stays inside rounded boxes (corners) and ellipses
+// (which circumscribe the label box) in Chromium (scripts/check-maps.sh).
+constexpr double kNodeSep = 0.1, kRankSep = 0.22, kMarginX = 0.1, kMarginY = 0.06;
+// Drawn rows come out about this much wider than the sum of their boxes:
+// edges passing through a row take room (dot's virtual nodes), and boxes
+// do not pack perfectly (measured on the examples' maps).
+constexpr double kSpread = 1.35;
+
 // ---- small helpers ----------------------------------------------------------
 
 bool is_spec_id(const std::string& s) {
@@ -102,26 +112,29 @@ std::vector<char> select_nodes(const Model& m, const MapOptions& o, std::vector<
   const std::size_t n = m.size();
   std::vector<char> sel(n, 0);
   hidden.assign(n, 0);
-  if (!o.focus) {
+  if (o.group) {
+    for (std::size_t v = 0; v < n; ++v) sel[v] = m.node(v).group == *o.group;
+  } else if (!o.focus) {
     std::fill(sel.begin(), sel.end(), 1);
     return sel;
-  }
-  std::vector<int> dist(n, -1);
-  std::deque<std::size_t> queue{*o.focus};
-  dist[*o.focus] = 0;
-  while (!queue.empty()) {
-    const std::size_t v = queue.front();
-    queue.pop_front();
-    if (o.focus_depth >= 0 && dist[v] >= o.focus_depth) continue;
-    for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
-      const std::size_t c = m.use_child(u);
-      if (dist[c] < 0) {
-        dist[c] = dist[v] + 1;
-        queue.push_back(c);
+  } else {
+    std::vector<int> dist(n, -1);
+    std::deque<std::size_t> queue{*o.focus};
+    dist[*o.focus] = 0;
+    while (!queue.empty()) {
+      const std::size_t v = queue.front();
+      queue.pop_front();
+      if (o.focus_depth >= 0 && dist[v] >= o.focus_depth) continue;
+      for (std::size_t u = m.use_begin(v); u < m.use_end(v); ++u) {
+        const std::size_t c = m.use_child(u);
+        if (dist[c] < 0) {
+          dist[c] = dist[v] + 1;
+          queue.push_back(c);
+        }
       }
     }
+    for (std::size_t v = 0; v < n; ++v) sel[v] = dist[v] >= 0;
   }
-  for (std::size_t v = 0; v < n; ++v) sel[v] = dist[v] >= 0;
   for (std::size_t v = 0; v < n; ++v) {
     if (!sel[v]) continue;
     std::set<std::size_t> cut;
@@ -232,9 +245,19 @@ bool has_groups(const Model& m, const std::vector<char>& sel) {
 
 // ---- building the Graphviz graph ------------------------------------------
 
+// How the row plan's size estimates are scaled: along the rows (edges
+// passing through a row take room: dot's virtual nodes) and across them.
+// render_map calibrates both on a first layout.
+struct Tuning {
+  double along = kSpread, across = 1;
+};
+
 struct Built {
   GvGraph graph;
   std::size_t clusters = 0;
+  // The row plan (dot): its estimated drawing size in pt, rows along `est_along`.
+  double est_along = 0, est_across = 0, budget = 0;
+  std::map<std::string, std::size_t> shelf_of;
 };
 
 void add_look(GvAttrs& a, const NodeLook& look) {
@@ -292,7 +315,7 @@ void set_graph_attrs(GvGraph& g, const Context& cx, const Scene& s, bool dot, co
                    {"labelloc", "t"}, {"outputorder", "edgesfirst"}, {"pad", "0.2"}};
   if (dot) {
     g.graph_attrs.insert(g.graph_attrs.end(), {{"rankdir", rankdir(cx.o.direction)}, {"newrank", "true"},
-                                               {"nodesep", "0.18"}, {"ranksep", "0.3"}});
+                                               {"nodesep", fixed(kNodeSep, 2)}, {"ranksep", fixed(kRankSep, 2)}});
     if (s.collapsed) g.graph_attrs.emplace_back("splines", "line");
     const std::size_t work = dot_work(s);
     if (!s.collapsed && work > 1500) {
@@ -306,7 +329,10 @@ void set_graph_attrs(GvGraph& g, const Context& cx, const Scene& s, bool dot, co
     g.graph_attrs.insert(g.graph_attrs.end(), {{"overlap", "prism"}, {"splines", "false"}, {"outputorder", "edgesfirst"}});
   }
   const std::string fs = fixed(st.font_size, 1);
-  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", "0.12,0.06"}, {"height", "0.3"}};
+  // sfdp keeps roomier margins: with the tight ones its overlap removal
+  // (prism) took a fifth longer on 3,000 nodes.
+  const std::string margin = dot ? fixed(kMarginX, 3) + "," + fixed(kMarginY, 3) : std::string("0.12,0.06");
+  g.node_defaults = {{"fontname", st.font}, {"fontsize", fs}, {"margin", margin}, {"height", "0.3"}};
   g.edge_defaults = {{"fontname", st.font}, {"fontsize", fixed(st.font_size - 1, 1)}, {"arrowsize", "0.6"},
                      {"fontcolor", "#333333"}};
 }
@@ -366,8 +392,8 @@ struct BoxSize {
 BoxSize estimate_size(const NodeLook& look, double font_size) {
   std::size_t longest = 0;
   for (const std::string& line : look.label_lines) longest = std::max(longest, line.size());
-  double w = 0.6 * font_size * static_cast<double>(longest) + 2 * 0.12 * 72;
-  double h = 1.2 * font_size * static_cast<double>(look.label_lines.size()) + 2 * 0.06 * 72;
+  double w = 0.6 * font_size * static_cast<double>(longest) + 2 * kMarginX * 72;
+  double h = 1.2 * font_size * static_cast<double>(look.label_lines.size()) + 2 * kMarginY * 72;
   if (look.shape == "ellipse") {  // Graphviz circumscribes the text box
     w *= std::sqrt(2.0);
     h *= std::sqrt(2.0);
@@ -464,23 +490,27 @@ void add_clusters(GvGraph& g, const Context& cx, const std::map<std::string, std
 // nodes in dot) and empty space.
 constexpr std::size_t kMaxStagger = 3;
 
-// Rows and shelves for the page. Boxes are ranked by dependency depth.
-//  - A depth row wider than the page allows is spread over up to
-//    kMaxStagger rows (Graphviz's unflatten idea): the k-th box of the row
-//    (counted per group) gets edges to its users k mod L + 1 ranks long, so
-//    it settles that far below them.
-//  - Groups (cluster boxes) are placed side by side on shelves, and shelves
-//    are stacked (invisible edges from the top of each group on one shelf to
-//    the bottom of each group on the next), so that groups use both
-//    directions instead of one long strip. Shelves follow the dependencies
-//    between groups: a group that others build on goes lower.
+// Rows and shelves for the page. Every box gets its rank explicitly:
+//  - within its group, by its local depth: the longest path to it from
+//    prerequisites of the same group, so that a group that builds on
+//    another need not start where that one ends;
+//  - a (group, depth) row wider than the page allows is spread over up to
+//    kMaxStagger rows (Graphviz's unflatten idea: its k-th box goes
+//    k mod L rows up);
+//  - groups (cluster boxes) sit side by side on shelves, bottom-aligned,
+//    and the shelves are stacked, so that groups use both directions
+//    instead of one long strip; a group that others build on goes lower.
+// Rows are rank=same sets chained by invisible edges; an edge that would
+// run against the rows (between groups) does not constrain the ranking.
 // The row budget and the shelf count are those for which the estimated
 // drawing fits the page (or aspect) at the largest scale.
 struct RowPlan {
   std::vector<std::string> group_of;            // per box: its group ("" = none)
+  std::vector<int> depth;                       // per box: its depth within its group
   std::vector<std::string> groups;              // in shelf order
   std::map<std::string, std::size_t> shelf_of;  // group -> shelf
   double budget = 0;
+  double est_along = 0, est_across = 0;         // the estimated drawing, pt
 };
 
 // Groups in dependency order: a group before every group that uses it
@@ -515,68 +545,73 @@ std::vector<std::string> groups_in_dependency_order(const Scene& s, const std::v
   return out;
 }
 
-// Stacks the shelves: an invisible edge from every group's top box on one
-// shelf to every group's lowest box on the next.
-void stack_shelves(GvGraph& g, const Scene& s, const RowPlan& plan) {
-  std::map<std::size_t, std::vector<std::string>> shelves;
-  for (const std::string& gname : plan.groups) shelves[plan.shelf_of.at(gname)].push_back(gname);
-  auto extreme_box = [&](const std::string& gname, bool top) {
-    std::size_t pick = SIZE_MAX;
-    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
-      if (plan.group_of[bi] == gname &&
-          (pick == SIZE_MAX || (top ? s.boxes[bi].depth > s.boxes[pick].depth : s.boxes[bi].depth < s.boxes[pick].depth)))
-        pick = bi;
-    return pick;
-  };
-  for (auto it = shelves.begin(); it != shelves.end() && std::next(it) != shelves.end(); ++it)
-    for (const std::string& below : it->second)
-      for (const std::string& above : std::next(it)->second)
-        g.edges.push_back(GvEdge{extreme_box(below, true), extreme_box(above, false),
-                                 {{"style", "invis"}, {"weight", "4"}, {"class", "shelf"}}});
+// Per box, the longest path to it from boxes of its own group. Boxes are
+// visited by their depth in the model, which every constraining link
+// increases, so a tail is always done before its head.
+std::vector<int> local_depths(const Scene& s, const std::vector<std::string>& group_of) {
+  const std::size_t n = s.boxes.size();
+  std::vector<std::vector<std::size_t>> tails(n);
+  for (const Link& l : s.links)
+    if (group_of[l.tail] == group_of[l.head] && constrains(s, l)) tails[l.head].push_back(l.tail);
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return s.boxes[a].depth < s.boxes[b].depth; });
+  std::vector<int> depth(n, 0);
+  for (std::size_t b : order)
+    for (std::size_t t : tails[b]) depth[b] = std::max(depth[b], depth[t] + 1);
+  return depth;
 }
 
-void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes) {
+// Per (group, depth): extent along the row, box count, thickest box.
+struct Cell {
+  double along = 0, thick = 0;
+  std::size_t count = 0;
+};
+using Cells = std::map<std::string, std::map<int, Cell>>;
+
+std::size_t sub_rows(const Cell& c, double budget, std::size_t max_row) {
+  std::size_t n = static_cast<std::size_t>(std::ceil(c.along / budget - 1e-9));
+  if (max_row > 0) n = std::max(n, (c.count + max_row - 1) / max_row);
+  return std::clamp<std::size_t>(n, 1, std::min(c.count, kMaxStagger));
+}
+
+// Chooses the row budget and the shelves (see RowPlan).
+RowPlan plan_rows(const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes, const Tuning& tune,
+                  Cells& cells) {
   const MapOptions& o = cx.o;
   const bool across = o.direction == MapDirection::left_to_right || o.direction == MapDirection::right_to_left;
-  double page_w = o.aspect ? *o.aspect : o.page_width, page_h = o.aspect ? 1.0 : o.page_height;
+  double page_w = o.aspect ? *o.aspect * o.page_height : o.page_width, page_h = o.page_height;
   if (across) std::swap(page_w, page_h);  // rows run down the page
-  const double nodesep = 0.18 * 72, ranksep = 0.3 * 72, pad = 16;
+  const double nodesep = kNodeSep * 72, ranksep = kRankSep * 72, pad = 16;
+  // The title and the legend (SVG) take a band of the page.
+  const double band = 30 + (o.legend ? 130 : 0);
 
   RowPlan plan;
   for (const Box& bx : s.boxes)
     plan.group_of.push_back(bx.node && o.clusters ? cx.ev.model().node(*bx.node).group : std::string());
   plan.groups = groups_in_dependency_order(s, plan.group_of);
-
-  // Per (group, depth): extent along the row, box count, thickest box.
-  struct Cell {
-    double along = 0, thick = 0;
-    std::size_t count = 0;
-  };
-  std::map<std::string, std::map<int, Cell>> cells;
+  plan.depth = local_depths(s, plan.group_of);
   for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) {
-    Cell& c = cells[plan.group_of[bi]][s.boxes[bi].depth];
+    Cell& c = cells[plan.group_of[bi]][plan.depth[bi]];
     c.along += (across ? sizes[bi].h : sizes[bi].w) + nodesep;
     c.thick = std::max(c.thick, across ? sizes[bi].w : sizes[bi].h);
     ++c.count;
   }
-  auto sub_rows = [&](const Cell& c, double budget) {
-    std::size_t n = static_cast<std::size_t>(std::ceil(c.along / budget - 1e-9));
-    if (o.max_skill_row > 0) n = std::max(n, (c.count + o.max_skill_row - 1) / o.max_skill_row);
-    return std::clamp<std::size_t>(n, 1, std::min(c.count, kMaxStagger));
-  };
   // A group's estimated width and height for a budget.
   auto group_size = [&](const std::string& gname, double budget) {
     double w = 0, h = 0;
     for (const auto& [d, c] : cells[gname]) {
-      const std::size_t n = sub_rows(c, budget);
-      w = std::max(w, c.along / static_cast<double>(n));
-      h += static_cast<double>(n) * (c.thick + ranksep);
+      const std::size_t n = sub_rows(c, budget, o.max_skill_row);
+      w = std::max(w, tune.along * c.along / static_cast<double>(n));
+      h += tune.across * static_cast<double>(n) * (c.thick + ranksep);
     }
     return std::pair<double, double>{w + (gname.empty() ? 0 : pad), h + (gname.empty() ? 0 : pad)};
   };
   // Shelves: groups in order, a new shelf when the current one would pass `limit`.
-  auto shelve = [&](double budget, double limit, std::map<std::string, std::size_t>& shelf_of) {
-    double w = 0, h = 0, shelf_w = 0, shelf_h = 0;
+  auto shelve = [&](double budget, double limit, std::map<std::string, std::size_t>& shelf_of, double& w, double& h) {
+    double shelf_w = 0, shelf_h = 0;
+    w = h = 0;
     std::size_t shelf = 0;
     for (const std::string& gname : plan.groups) {
       const auto [gw, gh] = group_size(gname, budget);
@@ -587,12 +622,13 @@ void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<B
         ++shelf;
       }
       shelf_of[gname] = shelf;
-      shelf_w += gw;
+      shelf_w += gw + nodesep;
       shelf_h = std::max(shelf_h, gh);
     }
     w = std::max(w, shelf_w);
     h += shelf_h;
-    return std::min(page_w / w, page_h / h);
+    if (across) return std::min(page_w / (w + band), page_h / h);
+    return std::min(page_w / w, page_h / (h + band));
   };
   double best_scale = -1;
   for (const auto& [gname, by_depth] : cells)
@@ -600,39 +636,89 @@ void add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<B
       for (std::size_t k = 1; k <= std::min(c.count, kMaxStagger); ++k) {
         const double budget = c.along / static_cast<double>(k);
         double total = 0;
-        for (const std::string& gn : plan.groups) total += group_size(gn, budget).first;
+        for (const std::string& gn : plan.groups) total += group_size(gn, budget).first + nodesep;
         for (std::size_t shelves = 1; shelves <= plan.groups.size(); ++shelves) {
           std::map<std::string, std::size_t> shelf_of;
-          const double scale = shelve(budget, total / static_cast<double>(shelves) + 1e-6, shelf_of);
+          double w = 0, h = 0;
+          const double scale = shelve(budget, total / static_cast<double>(shelves) + 1e-6, shelf_of, w, h);
           if (scale > best_scale * (1 + 1e-9)) {
             best_scale = scale;
             plan.budget = budget;
             plan.shelf_of = std::move(shelf_of);
+            plan.est_along = w;
+            plan.est_across = h;
           }
         }
       }
+  return plan;
+}
 
-  // Rows per (shelf, depth); a row that needs no spreading is one rank.
-  std::map<std::pair<std::size_t, int>, std::vector<std::size_t>> rows;
-  for (const std::string& gname : plan.groups)
-    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
-      if (plan.group_of[bi] == gname) rows[{plan.shelf_of[gname], s.boxes[bi].depth}].push_back(bi);
-  std::vector<int> minlen(s.boxes.size(), 1);
-  for (auto& [key, boxes] : rows) {
-    std::size_t n = 1;
-    std::map<std::string, std::size_t> seen;  // stagger counted per group
-    for (std::size_t bi : boxes) n = std::max(n, sub_rows(cells[plan.group_of[bi]][key.second], plan.budget));
-    if (n == 1) {
-      g.ranks.push_back(GvRank{"same", boxes});
-      continue;
+// Ranks every box (see RowPlan): rank=same rows, chained bottom to top.
+RowPlan add_rows(GvGraph& g, const Context& cx, const Scene& s, const std::vector<BoxSize>& sizes, const Tuning& tune) {
+  Cells cells;
+  const RowPlan plan = plan_rows(cx, s, sizes, tune, cells);
+  const std::size_t max_row = cx.o.max_skill_row;
+  // Within each group: the first row of each depth, and the group's rows.
+  std::map<std::string, std::map<int, std::size_t>> first_row;
+  std::map<std::size_t, std::size_t> shelf_rows;
+  for (const auto& [gname, by_depth] : cells) {
+    std::size_t rows = 0;
+    for (const auto& [d, c] : by_depth) {
+      first_row[gname][d] = rows;
+      rows += sub_rows(c, plan.budget, max_row);
     }
-    for (std::size_t bi : boxes) minlen[bi] = static_cast<int>(seen[plan.group_of[bi]]++ % n) + 1;
+    std::size_t& sr = shelf_rows[plan.shelf_of.at(gname)];
+    sr = std::max(sr, rows);
+  }
+  std::map<std::size_t, std::size_t> shelf_base;
+  std::size_t base = 0;
+  for (const auto& [shelf, rows] : shelf_rows) {
+    shelf_base[shelf] = base;
+    base += rows;
+  }
+  std::vector<std::size_t> rank(s.boxes.size());
+  std::vector<std::vector<std::size_t>> rows(base);
+  std::map<std::pair<std::string, int>, std::size_t> seen;  // stagger counted per cell
+  for (std::size_t bi = 0; bi < s.boxes.size(); ++bi) {
+    const std::string& gname = plan.group_of[bi];
+    const int d = plan.depth[bi];
+    const std::size_t n = sub_rows(cells[gname][d], plan.budget, max_row);
+    rank[bi] = shelf_base[plan.shelf_of.at(gname)] + first_row[gname][d] + seen[{gname, d}]++ % n;
+    rows[rank[bi]].push_back(bi);
   }
   for (std::size_t i = 0; i < s.links.size(); ++i) {
-    const int len = minlen[s.links[i].tail];
-    if (len > 1 && constrains(s, s.links[i])) g.edges[i].attrs.emplace_back("minlen", std::to_string(len));
+    const Link& l = s.links[i];
+    if (constrains(s, l) && rank[l.head] <= rank[l.tail]) g.edges[i].attrs.emplace_back("constraint", "false");
+    // Edges between groups do not pull the groups sideways: the shelves decide where groups go.
+    if (plan.group_of[l.tail] != plan.group_of[l.head]) g.edges[i].attrs.emplace_back("weight", "0");
   }
-  stack_shelves(g, s, plan);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r].empty()) continue;
+    g.ranks.push_back(GvRank{"same", rows[r]});
+    if (r + 1 < rows.size() && !rows[r + 1].empty())
+      g.edges.push_back(GvEdge{rows[r].front(), rows[r + 1].front(), {{"style", "invis"}, {"weight", "0"}, {"class", "row"}}});
+  }
+  // Groups in the same column of consecutive shelves are pulled on top of
+  // each other (the top box of one to the lowest box of the next), so that
+  // the shelves stack instead of drifting apart.
+  std::map<std::size_t, std::vector<std::string>> shelves;
+  for (const std::string& gname : plan.groups) shelves[plan.shelf_of.at(gname)].push_back(gname);
+  auto extreme_box = [&](const std::string& gname, bool top) {
+    std::size_t pick = SIZE_MAX;
+    for (std::size_t bi = 0; bi < s.boxes.size(); ++bi)
+      if (plan.group_of[bi] == gname && (pick == SIZE_MAX || (top ? rank[bi] > rank[pick] : rank[bi] < rank[pick])))
+        pick = bi;
+    return pick;
+  };
+  for (auto it = shelves.begin(); it != shelves.end() && std::next(it) != shelves.end(); ++it) {
+    const std::vector<std::string>& below = it->second;
+    const std::vector<std::string>& above = std::next(it)->second;
+    for (std::size_t c = 0; c < std::max(below.size(), above.size()); ++c)
+      g.edges.push_back(GvEdge{extreme_box(below[std::min(c, below.size() - 1)], true),
+                               extreme_box(above[std::min(c, above.size() - 1)], false),
+                               {{"style", "invis"}, {"weight", "3"}, {"class", "shelf"}}});
+  }
+  return plan;
 }
 
 void add_legend_swatches(GvGraph& g, const Context& cx, std::unordered_set<std::string>& used) {
@@ -656,7 +742,7 @@ void add_legend_swatches(GvGraph& g, const Context& cx, std::unordered_set<std::
 }
 
 Built build_graph(const Context& cx, const Scene& s, const std::string& engine, bool legend_nodes,
-                  const std::string& title) {
+                  const std::string& title, const Tuning& tune = {}) {
   const bool dot = engine == "dot";
   Built b;
   GvGraph& g = b.graph;
@@ -670,7 +756,13 @@ Built build_graph(const Context& cx, const Scene& s, const std::string& engine, 
   add_edges(g, cx, s, ox, dot);
   add_clusters(g, cx, cluster_members, cluster_order);
   b.clusters = g.clusters.size();
-  if (dot) add_rows(g, cx, s, sizes);
+  if (dot) {
+    RowPlan plan = add_rows(g, cx, s, sizes, tune);
+    b.est_along = plan.est_along;
+    b.est_across = plan.est_across;
+    b.budget = plan.budget;
+    b.shelf_of = std::move(plan.shelf_of);
+  }
   if (legend_nodes && dot) add_legend_swatches(g, cx, used);  // PNG / DOT (SVG gets a drawn colour bar)
   return b;
 }
@@ -754,7 +846,7 @@ std::string legend_fragment(const MapOptions& o, const std::string& scale, const
   if (facts.collapsed) key.push_back("folder: a collapsed group, its node count and median P");
   if (!overlay_task.empty()) key.push_back("grey edges: outside the prerequisites of " + overlay_task);
   if (facts.busy) key.push_back("edges drawn thin and grey: the map has many edges");
-  if (facts.hidden) key.push_back("dashed outline, +n hidden: n prerequisites not drawn (focus depth)");
+  if (facts.hidden) key.push_back("dashed outline, +n hidden: n prerequisites not drawn on this map");
   for (const std::string& line : key) {
     s += "<text x=\"" + fixed(bar_x, 2) + "\" y=\"" + fixed(y, 2) + "\"" + font +
          " font-size=\"10.00\" fill=\"#222222\">" + xml_escape(line) + "</text>\n";
@@ -814,7 +906,73 @@ std::string add_svg_legend(const std::string& svg, const std::string& fragment, 
   return out;
 }
 
+// Above this many boxes a map is laid out once: a calibrating layout would
+// double a layout time that already approaches a second.
+constexpr std::size_t kCalibrateBoxes = 100;
+
+// The width and height in pt of an SVG (its root element's attributes).
+bool svg_size(const std::string& svg, double& w, double& h) {
+  std::size_t p0, e0;
+  const std::size_t at = svg.find("<svg ");
+  return at != std::string::npos && read_attr_number(svg, at, "width", w, p0, e0) &&
+         read_attr_number(svg, at, "height", h, p0, e0) && w > 0 && h > 0;
+}
+
+// The scale at which a drawing of w x h pt, the legend below it, fits the
+// page in either orientation.
+double page_fit(const MapOptions& o, double w, double h) {
+  const double band = o.legend ? 150 : 0;
+  const double pw = o.aspect ? *o.aspect * o.page_height : o.page_width, ph = o.page_height;
+  return std::max(std::min(pw / w, ph / (h + band)), std::min(ph / w, pw / (h + band)));
+}
+
+// Lays the map out as planned, measures the drawing against the plan's
+// estimate, and plans again with the measured spread along and across the
+// rows; of the two layouts the one that fits the page better is kept in
+// `built`. Returns its SVG (reused when SVG is asked for), or nullopt when
+// there was nothing to calibrate or Graphviz failed (the main layout then
+// reports the failure).
+std::optional<GvRendered> calibrate(Built& built, const Context& cx, const Scene& s, const std::string& engine,
+                                    bool legend_nodes, const std::string& title) {
+  if (engine != "dot" || !(built.est_along > 0) || !(built.est_across > 0) || s.boxes.size() > kCalibrateBoxes)
+    return std::nullopt;
+  const bool across = cx.o.direction == MapDirection::left_to_right || cx.o.direction == MapDirection::right_to_left;
+  try {
+    GvRendered first = graphviz_render(built.graph, engine, GvOutput::svg);
+    double w = 0, h = 0;
+    if (!svg_size(first.data, w, h)) return std::nullopt;
+    const double pad = 2 * 0.2 * 72, title_h = 1.6 * (cx.o.style.font_size + 3);
+    const double dw = std::max(1.0, w - pad), dh = std::max(1.0, h - pad - title_h);
+    const Tuning first_tune;
+    const Tuning tune{first_tune.along * (across ? dh : dw) / built.est_along,
+                      first_tune.across * (across ? dw : dh) / built.est_across};
+    Built second = build_graph(cx, s, engine, legend_nodes, title, tune);
+    if (second.budget == built.budget && second.shelf_of == built.shelf_of) return first;
+    GvRendered again = graphviz_render(second.graph, engine, GvOutput::svg);
+    double w2 = 0, h2 = 0;
+    if (svg_size(again.data, w2, h2) && page_fit(cx.o, w2, h2) > page_fit(cx.o, w, h)) {
+      built = std::move(second);
+      return again;
+    }
+    return first;
+  } catch (const GraphvizError&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> map_groups(const Model& model) {
+  std::vector<std::string> groups;
+  bool ungrouped = false;
+  for (std::size_t v = 0; v < model.size(); ++v) {
+    const std::string& g = model.node(v).group;
+    if (g.empty()) ungrouped = true;
+    else if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+  }
+  if (ungrouped) groups.emplace_back();
+  return groups;
+}
 
 std::optional<MapFormat> parse_map_format(std::string_view t) {
   if (t == "svg") return MapFormat::svg;
@@ -869,6 +1027,12 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
   const Model& m = ev.model();
   if (j >= ev.num_points()) throw std::invalid_argument("render_map: scale point index out of range");
   if (o.focus && *o.focus >= m.size()) throw std::invalid_argument("render_map: focus node out of range");
+  if (o.group && o.focus) throw std::invalid_argument("render_map: a group page and a focus cannot be combined");
+  if (o.group) {
+    const std::vector<std::string> groups = map_groups(m);
+    if (std::find(groups.begin(), groups.end(), *o.group) == groups.end())
+      throw std::invalid_argument("render_map: no node has the group `" + *o.group + "`");
+  }
   if (o.overlay) {
     const BottleneckOverlay& ov = *o.overlay;
     if (ov.task >= m.size() || ov.birnbaum.size() != m.size() || ov.improvement.size() != m.size())
@@ -937,7 +1101,10 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
     }
   }
 
-  const std::string title = o.title.empty() ? m.spec().name + " \u2014 P at " + scale : o.title;
+  std::string title = o.title.empty() ? m.spec().name + " \u2014 P at " + scale : o.title;
+  if (o.title.empty() && o.group)
+    title = m.spec().name + " \u2014 " + (o.group->empty() ? std::string("nodes without a group") : *o.group) +
+            " \u2014 P at " + scale;
   const Context cx{ev, j, o, scale};
   const bool svg = o.format == MapFormat::svg;
   const GvOutput out = svg                             ? GvOutput::svg
@@ -946,10 +1113,12 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
                                                     : GvOutput::dot;
 
   Built built = build_graph(cx, scene, engine, o.legend && !svg, title);
+  std::optional<GvRendered> laid_out =
+      o.format == MapFormat::dot ? std::nullopt : calibrate(built, cx, scene, engine, o.legend && !svg, title);
   if (o.format == MapFormat::png) built.graph.graph_attrs.emplace_back("dpi", fixed(o.dpi, 0));
   GvRendered r;
   try {
-    r = graphviz_render(built.graph, engine, out);
+    r = svg && laid_out ? std::move(*laid_out) : graphviz_render(built.graph, engine, out);
   } catch (const GraphvizError& e) {
     // dot's ranking can fail on some cluster/rank combinations: retry plainly.
     if (engine != "dot" || built.graph.clusters.empty() || std::string(e.what()).find(" output is unavailable") != std::string::npos)
@@ -973,6 +1142,17 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
     double lw = 0, lh = 0;
     const std::string frag = legend_fragment(o, scale, facts, legend_notes, lw, lh);
     r.data = add_svg_legend(r.data, frag, lw, lh);
+  }
+  if (svg) {
+    std::size_t p0, e0;
+    double w = 0, h = 0;
+    const std::size_t at = r.data.find("<svg ");
+    if (at != std::string::npos && read_attr_number(r.data, at, "width", w, p0, e0) &&
+        read_attr_number(r.data, at, "height", h, p0, e0) && w > 0 && h > 0) {
+      const double fit = std::max(std::min(o.page_width / w, o.page_height / h),
+                                  std::min(o.page_height / w, o.page_width / h));
+      result.smallest_label_at_page = o.style.font_size * std::min(1.0, fit);
+    }
   }
   result.data = std::move(r.data);
   result.engine = engine;

@@ -96,6 +96,10 @@ struct MapOptions {
   /// With `focus`: levels of prerequisites below it to draw (-1 = all).
   /// Nodes whose prerequisites are cut are dashed and say "+n hidden".
   int focus_depth = -1;
+  /// Draw only the nodes of this group ("" = the nodes without a group),
+  /// one page of a map split by group. Prerequisites from other groups are
+  /// not drawn; the nodes that use them say "+n hidden".
+  std::optional<std::string> group;
   /// Bottleneck overlay of one task (see overlay_from_importance).
   std::optional<BottleneckOverlay> overlay;
   /// Above this many drawn nodes, collapse groups or switch to sfdp.
@@ -136,7 +140,15 @@ struct MapResult {
   std::size_t edges = 0;           ///< drawn edges (no legend)
   std::size_t clusters = 0;        ///< drawn group boxes
   bool collapsed_groups = false;   ///< the large-map strategy collapsed groups
+  /// SVG: the node labels' size in pt once the whole drawing (legend
+  /// included) is scaled to fit the page, in either orientation, never
+  /// enlarged (what scripts/check-maps.sh measures). 0 for other formats.
+  double smallest_label_at_page = 0;
 };
+
+/// The groups of the model's nodes in order of first appearance, "" last
+/// when some node has no group: the pages of a map split by group.
+std::vector<std::string> map_groups(const Model& model);
 
 /// Evaluates `model` at axis value `x` (> 0) and draws the map.
 /// Time: O(nodes + uses) plus the layout (dot: ~0.1 s for 100 nodes).

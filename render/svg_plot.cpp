@@ -105,28 +105,46 @@ std::string truncate_to(const std::string& s, double width, double size) {
   return out + "\u2026";
 }
 
+// A closed marker shape around (x, y) (plot_marker_count() kinds: eight
+// shapes, then the same with a dot in the middle), filled in `color` with
+// a white rim, or hollow: white inside a `color` outline.
 std::string marker(std::size_t kind, double x, double y, const std::string& color, bool hollow) {
   const std::string paint = std::string(" fill=\"") + (hollow ? "white" : color) + "\" stroke=\"" +
-                            (hollow ? color : "white") + "\" stroke-width=\"1.5\"";
+                            (hollow ? color : "white") + "\" stroke-width=\"" + (hollow ? "1.5" : "1") + "\"";
   const double r = 3.6;
-  switch (kind % 6) {
-    case 0: return "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"" + num(r) + "\"" + paint + "/>";
+  auto polygon = [&](int corners, double radius, double turn, double inner) {
+    std::string d;
+    const int n = inner > 0 ? 2 * corners : corners;
+    for (int i = 0; i < n; ++i) {
+      const double a = turn + 2 * 3.14159265358979 * i / n;
+      const double rr = (inner > 0 && i % 2) ? inner : radius;
+      d += (i ? " L" : "M") + num(x + rr * std::sin(a)) + "," + num(y - rr * std::cos(a));
+    }
+    return "<path d=\"" + d + " Z\"" + paint + "/>";
+  };
+  std::string out;
+  switch (kind % 8) {
+    case 0: out = "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"" + num(r) + "\"" + paint + "/>"; break;
     case 1:
-      return "<rect x=\"" + num(x - r) + "\" y=\"" + num(y - r) + "\" width=\"" + num(2 * r) + "\" height=\"" +
-             num(2 * r) + "\"" + paint + "/>";
-    case 2:
-      return "<path d=\"M" + num(x) + "," + num(y - 1.2 * r) + " L" + num(x + 1.1 * r) + "," + num(y + 0.8 * r) + " L" +
-             num(x - 1.1 * r) + "," + num(y + 0.8 * r) + " Z\"" + paint + "/>";
-    case 3:
-      return "<path d=\"M" + num(x) + "," + num(y - 1.3 * r) + " L" + num(x + 1.1 * r) + "," + num(y) + " L" + num(x) +
-             "," + num(y + 1.3 * r) + " L" + num(x - 1.1 * r) + "," + num(y) + " Z\"" + paint + "/>";
-    case 4:
-      return "<path d=\"M" + num(x - r) + "," + num(y + 1.1 * r) + " L" + num(x) + "," + num(y - 1.2 * r) + " L" +
-             num(x + r) + "," + num(y + 1.1 * r) + "\"" + paint + " fill-opacity=\"0\"/>";
-    default:
-      return "<path d=\"M" + num(x - r) + "," + num(y) + " H" + num(x + r) + " M" + num(x) + "," + num(y - r) + " V" +
-             num(y + r) + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.8\"/>";
+      out = "<rect x=\"" + num(x - r) + "\" y=\"" + num(y - r) + "\" width=\"" + num(2 * r) + "\" height=\"" +
+            num(2 * r) + "\"" + paint + "/>";
+      break;
+    case 2: out = polygon(3, 1.3 * r, 0, 0); break;                      // triangle up
+    case 3: out = polygon(4, 1.3 * r, 0, 0); break;                      // diamond
+    case 4: out = polygon(3, 1.3 * r, 3.14159265358979, 0); break;       // triangle down
+    case 5: out = polygon(5, 1.2 * r, 0, 0); break;                      // pentagon
+    case 6: out = polygon(6, 1.15 * r, 0, 0); break;                     // hexagon
+    default: out = polygon(5, 1.5 * r, 0, 0.65 * r); break;              // star
   }
+  if ((kind / 8) % 2)
+    out += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"1.2\" fill=\"" + (hollow ? color : "white") + "\"/>";
+  return out;
+}
+
+// Where a curve crosses its threshold: a small dot ringed in ink.
+std::string crossing_mark(double x, double y, const std::string& color) {
+  return "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"2.60\" fill=\"" + color + "\" stroke=\"" + kInk +
+         "\" stroke-width=\"1\"/>";
 }
 
 struct YRange {
@@ -160,6 +178,18 @@ YRange y_range(const PlotPanel& p) {
 }
 
 }  // namespace
+
+std::size_t plot_marker_count() { return 16; }
+
+SeriesStyle series_style(std::size_t i) {
+  static const std::vector<std::string> dashes = {"", "7 3", "2 2.5", "9 3 2 3"};
+  const std::size_t colors = plot_palette().size();
+  SeriesStyle st;
+  st.color = plot_palette()[i % colors];
+  st.dash = dashes[(i / colors) % dashes.size()];
+  st.marker = i % 8;  // with the dash: no two of the first 32 series alike
+  return st;
+}
 
 const std::vector<std::string>& plot_palette() {
   static const std::vector<std::string> p = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
@@ -238,6 +268,26 @@ std::string sci_markup(double v, int digits) {
 
 namespace {
 
+// Per line of a panel: the earlier line whose curve it lies on (within
+// 0.4% of the panel's y range at every grid point), so that the legend
+// can say so and the markers of both stay visible.
+std::vector<std::optional<std::size_t>> coinciding(const PlotPanel& p) {
+  std::vector<std::optional<std::size_t>> on(p.lines.size());
+  const YRange yr = y_range(p);
+  const double tol = 0.004 * (yr.hi - yr.lo);
+  for (std::size_t j = 1; j < p.lines.size(); ++j)
+    for (std::size_t i = 0; i < j && !on[j]; ++i) {
+      const PlotLine& a = p.lines[i];
+      const PlotLine& b = p.lines[j];
+      if (a.x != b.x || a.y.size() != b.y.size() || on[i]) continue;
+      bool same = true;
+      for (std::size_t k = 0; k < a.y.size() && same; ++k)
+        same = std::isfinite(a.y[k]) == std::isfinite(b.y[k]) && (!std::isfinite(a.y[k]) || std::abs(a.y[k] - b.y[k]) <= tol);
+      if (same) on[j] = i;
+    }
+  return on;
+}
+
 // Where things go on the page, shared by the panels.
 struct PlotFrame {
   double W = 0, H = 0, block_w = 0, axis_h = 0;
@@ -260,7 +310,10 @@ PlotFrame plot_frame(const PlotFigure& fig) {
   for (const PlotPanel& p : fig.panels) {
     double h = 0;
     for (const PlotLine& l : p.lines) h += l.detail.empty() ? kLegendLine + 2 : 2 * kLegendLine + 4;
-    h += static_cast<double>(p.points.size()) * (kLegendLine + 2);
+    for (const auto& on : coinciding(p)) h += on ? kLegendLine : 0;
+    if (std::any_of(p.lines.begin(), p.lines.end(), [](const PlotLine& l) { return l.crossing.has_value(); }))
+      h += kLegendLine + 2;  // the crossing mark's entry
+    h += static_cast<double>(p.points.size() + (p.points.empty() ? 0 : 1)) * (kLegendLine + 2);
     legend_h = std::max(legend_h, h);
   }
   f.top = kMargin + (fig.title.empty() ? 0 : kTitleH);
@@ -331,8 +384,11 @@ std::string panel_series(const PlotFrame& fr, const PlotPanel& p, std::size_t pi
   const double H = fr.H, plot_top = fr.plot_top;
   auto ypos = [&](double y) { return plot_top + H * (1 - (y - yr.lo) / (yr.hi - yr.lo)); };
   std::string s = "<g clip-path=\"url(#plot-area-" + std::to_string(pi) + ")\">\n";
-  for (const PlotLine& l : p.lines) {
-    const std::string& color = plot_palette()[l.color % plot_palette().size()];
+  const std::vector<std::optional<std::size_t>> on = coinciding(p);
+  for (std::size_t li = 0; li < p.lines.size(); ++li) {
+    const PlotLine& l = p.lines[li];
+    const SeriesStyle st = series_style(l.color);
+    const std::string& color = st.color;
     std::string d;
     bool pen = false;
     for (std::size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
@@ -343,9 +399,27 @@ std::string panel_series(const PlotFrame& fr, const PlotPanel& p, std::size_t pi
       d += (pen ? " L" : (d.empty() ? "M" : " M")) + num(fr.xpos(left, l.x[i])) + "," + num(ypos(l.y[i]));
       pen = true;
     }
-    const std::string dash = l.color >= plot_palette().size() ? " stroke-dasharray=\"7 3\"" : "";
+    // A line on top of another is drawn with its dashes shifted, so both colours show.
+    const std::string dash = st.dash.empty() ? (on[li] ? std::string(" stroke-dasharray=\"6 6\" stroke-dashoffset=\"6\"") : "")
+                                             : " stroke-dasharray=\"" + st.dash + "\"" +
+                                                   (on[li] ? " stroke-dashoffset=\"5\"" : "");
     s += "<path class=\"series\" d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
          "\" stroke-width=\"2\" stroke-linejoin=\"round\"" + dash + "/>\n";
+  }
+  // Markers along each line, four per line, at positions staggered by line
+  // so that lines on top of each other still show every marker.
+  for (std::size_t li = 0; li < p.lines.size(); ++li) {
+    const PlotLine& l = p.lines[li];
+    const SeriesStyle st = series_style(l.color);
+    const std::size_t n = std::min(l.x.size(), l.y.size());
+    if (n < 2) continue;
+    const double phase = std::fmod(0.618034 * static_cast<double>(li), 1.0);
+    s += "<g class=\"series-markers\">";
+    for (int k = 0; k < 4; ++k) {
+      const auto i = static_cast<std::size_t>(std::lround((k + 0.1 + 0.8 * phase) / 4 * static_cast<double>(n - 1)));
+      if (i < n && std::isfinite(l.y[i]) && l.x[i] > 0) s += marker(st.marker, fr.xpos(left, l.x[i]), ypos(l.y[i]), st.color, false);
+    }
+    s += "</g>\n";
   }
   for (const PlotPoints& pt : p.points) {
     const std::string& color = plot_palette()[pt.color % plot_palette().size()];
@@ -360,7 +434,7 @@ std::string panel_series(const PlotFrame& fr, const PlotPanel& p, std::size_t pi
     const double cx = fr.xpos(left, *l.crossing), cy = ypos(*l.crossing_y);
     s += "<line class=\"crossing-drop\" x1=\"" + num(cx) + "\" y1=\"" + num(cy) + "\" x2=\"" + num(cx) + "\" y2=\"" +
          num(plot_top + H) + "\" stroke=\"" + color + "\" stroke-width=\"1\" stroke-dasharray=\"2 2\"/>";
-    s += "<g class=\"crossing\">" + marker(0, cx, cy, color, false) + "</g>\n";
+    s += "<g class=\"crossing\">" + crossing_mark(cx, cy, color) + "</g>\n";
   }
   return s + "</g>\n";
 }
@@ -371,13 +445,22 @@ std::string panel_legend(const PlotFrame& fr, const PlotPanel& p, double left) {
   const double text_w = fr.block_w - 34;
   const double lx = left - kLeft + 10;
   std::string s = "<g class=\"legend\">\n";
-  for (const PlotLine& l : p.lines) {
-    const std::string& color = plot_palette()[l.color % plot_palette().size()];
-    const std::string dash = l.color >= plot_palette().size() ? " stroke-dasharray=\"7 3\"" : "";
+  const std::vector<std::optional<std::size_t>> on = coinciding(p);
+  for (std::size_t li = 0; li < p.lines.size(); ++li) {
+    const PlotLine& l = p.lines[li];
+    const SeriesStyle st = series_style(l.color);
+    const std::string dash = st.dash.empty() ? "" : " stroke-dasharray=\"" + st.dash + "\"";
     s += "<line x1=\"" + num(lx) + "\" y1=\"" + num(ly + 6) + "\" x2=\"" + num(lx + 20) + "\" y2=\"" + num(ly + 6) +
-         "\" stroke=\"" + color + "\" stroke-width=\"2.5\"" + dash + "/>";
+         "\" stroke=\"" + st.color + "\" stroke-width=\"2.5\"" + dash + "/>";
+    s += marker(st.marker, lx + 10, ly + 6, st.color, false);
     s += text_el(lx + 26, ly + 10, xml_escape(truncate_to(l.label, text_w, kFont)), "class=\"legend-label\"");
     ly += kLegendLine;
+    if (on[li]) {
+      s += text_el(lx + 26, ly + 10,
+                   xml_escape(truncate_to("lies on the curve of " + p.lines[*on[li]].label, text_w, kSmall)),
+                   "class=\"legend-coincides\" font-style=\"italic\"", kSmall, "#444444");
+      ly += kLegendLine;
+    }
     if (!l.detail.empty()) {
       s += text_el(lx + 26, ly + 10, rich(l.detail), "class=\"legend-detail\"", kSmall, "#444444");
       ly += kLegendLine + 4;
@@ -385,10 +468,22 @@ std::string panel_legend(const PlotFrame& fr, const PlotPanel& p, double left) {
       ly += 2;
     }
   }
+  if (!p.points.empty()) {
+    s += text_el(lx, ly + 10, "observed scores (hollow markers; filled ones mark the model\u2019s curves):",
+                 "class=\"legend-observed\"", kSmall, "#444444");
+    ly += kLegendLine + 2;
+  }
   for (const PlotPoints& pt : p.points) {
     const std::string& color = plot_palette()[pt.color % plot_palette().size()];
     s += marker(pt.marker, lx + 10, ly + 6, color, true);
     s += text_el(lx + 26, ly + 10, xml_escape(truncate_to(pt.label, text_w, kFont)), "class=\"legend-label\"");
+    ly += kLegendLine + 2;
+  }
+  const auto crossing = std::find_if(p.lines.begin(), p.lines.end(), [](const PlotLine& l) { return l.crossing.has_value(); });
+  if (crossing != p.lines.end()) {
+    s += crossing_mark(lx + 10, ly + 6, series_style(crossing->color).color);
+    s += text_el(lx + 26, ly + 10, "where a curve crosses the threshold (dotted drop to the axis)",
+                 "class=\"legend-crossing\"", kSmall, "#444444");
     ly += kLegendLine + 2;
   }
   return s + "</g>\n";

@@ -21,7 +21,7 @@ struct PlotLine {
   std::string label;                 ///< legend: first line (task name)
   std::string detail;                ///< legend: second line (measures); may hold
                                      ///< "{x:<value>}" which prints as a×10^b
-  std::size_t color = 0;             ///< index into the Okabe-Ito line palette
+  std::size_t color = 0;             ///< series index: colour, dash and marker (series_style)
   std::vector<double> x, y;          ///< x > 0; non-finite y break the line
   std::optional<double> crossing;    ///< x where it crosses the panel's threshold
   std::optional<double> crossing_y;  ///< the threshold it crosses
@@ -31,7 +31,8 @@ struct PlotLine {
 struct PlotPoints {
   std::string label;
   std::size_t color = 0;
-  std::size_t marker = 0;            ///< 0 circle, 1 square, 2 triangle, 3 diamond, ...
+  std::size_t marker = 0;            ///< 0 circle, 1 square, 2 triangle, 3 diamond, 4 triangle
+                                     ///< down, 5 pentagon, 6 hexagon, 7 star; +8: a dot inside
   std::vector<double> x, y;
 };
 
@@ -66,6 +67,21 @@ struct PlotFigure {
 /// The Okabe-Ito colours in the order used for lines (blue, vermillion,
 /// bluish green, reddish purple, orange, sky blue, black, yellow).
 const std::vector<std::string>& plot_palette();
+
+/// How series i (PlotLine::color) is drawn: colour palette[i mod 8],
+/// dash pattern (solid, long, dotted, dash-dot) by i div 8, marker shape
+/// i mod 8. Colour and dash alone, and dash and marker alone (in grey),
+/// tell the first 32 series apart.
+struct SeriesStyle {
+  std::string color;
+  std::string dash;        ///< SVG stroke-dasharray; empty = solid
+  std::size_t marker = 0;  ///< a marker kind (see PlotPoints::marker)
+};
+SeriesStyle series_style(std::size_t i);
+
+/// Marker kinds that look different (PlotPoints::marker is taken modulo
+/// this): eight shapes, then the same with a dot in the middle.
+std::size_t plot_marker_count();
 
 /// Writes the figure as a standalone SVG document.
 std::string write_svg_plot(const PlotFigure& figure);

@@ -4,8 +4,9 @@
 Usage: check_maps.py CAPGRAPH_BINARY [--out DIR] [--strict] [--markdown]
 
 For each examples/*.yaml (at the geometric middle of its scale range; the
-frontier evaluation map also with its bottleneck overlay) the map is
-rendered to SVG and then measured twice:
+frontier evaluation map also with its bottleneck overlay, and the two
+large maps also one page per group) the map is rendered to SVG and then
+measured twice:
 
 - in headless Chromium (Debian's `chromium`), from the SVG's own geometry:
   every node label's text box (getBBox) against its node shape, tested
@@ -37,7 +38,10 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE_PT = (16 / 2.54 * 72, 24 / 2.54 * 72)  # the default page: a portrait text block
-EXTRA = {"frontier_eval.yaml": [["--task", "agentic_suite"]]}
+# More maps per spec: the frontier evaluation map with a bottleneck overlay;
+# the two large maps also split into one page per group (--split-groups).
+EXTRA = {"frontier_eval.yaml": [["--task", "agentic_suite"], ["--split-groups"]],
+         "curriculum.yaml": [["--split-groups"]]}
 
 MEASURE_JS = r"""
 const out = [];
@@ -109,14 +113,19 @@ def render_all(binary, out_dir):
     for spec in sorted(glob.glob(os.path.join(ROOT, "examples", "*.yaml"))):
         base = os.path.basename(spec)
         for extra in [[]] + EXTRA.get(base, []):
-            name = base[:-5] + ("_" + extra[1] if extra else "")
+            split = extra == ["--split-groups"]
+            name = base[:-5] + ("_split" if split else "_" + extra[1] if extra else "")
             svg = os.path.join(out_dir, name + ".svg")
             cmd = [binary, "render", spec, "--at", scale_middle(spec), "-o", svg] + extra
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0:
                 sys.stderr.write("check-maps: %s failed: %s\n" % (" ".join(cmd), r.stderr.strip()))
                 continue
-            maps.append((name, svg))
+            if split:  # one file per group: name_split-<group>.svg
+                for page in sorted(glob.glob(os.path.join(out_dir, name + "-*.svg"))):
+                    maps.append((os.path.basename(page)[:-4], page))
+            else:
+                maps.append((name, svg))
     return maps
 
 

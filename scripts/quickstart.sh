@@ -23,7 +23,7 @@ packages=(
   libboost-graph-dev libyaml-dev libyaml-cpp-dev libgraphviz-dev libcli11-dev nlohmann-json3-dev catch2 libnlopt-dev
   python3 python3-jsonschema python3-yaml valgrind
   python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pandas python3-pytest python3-matplotlib
-  zlib1g-dev fonts-dejavu-core chromium nodejs librsvg2-bin  # report and maps; their browser tests
+  zlib1g-dev librsvg2-dev fonts-dejavu-core chromium nodejs librsvg2-bin  # report, maps, plots (PNG/PDF); their browser tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -375,11 +376,132 @@ TEST_CASE("figure formats follow --format or the -o extension, and a contradicti
   // --format against the extension: exit 2, and no file
   CHECK(run_cli(spec + (dir / "x.png").string() + "' --format svg").code == 2);
   CHECK(!fs::exists(dir / "x.png"));
-  CHECK(run_cli("plot examples/mirage.yaml -o '" + (dir / "c.png").string() + "'").code == 2);
+  CHECK(run_cli("plot examples/mirage.yaml -o '" + (dir / "c.png").string() + "' --format svg").code == 2);
   CHECK(!fs::exists(dir / "c.png"));
   CHECK(run_cli("plot examples/mirage.yaml -o '" + (dir / "c.svg").string() + "'").code == 0);
   CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --page 12x9").code == 0);
   CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --page a5").code == 2);
   CHECK(run_cli("render examples/emoji_movie.yaml --at 1e10 --page 0x9cm").code == 2);
+  fs::remove_all(dir);
+}
+
+namespace {
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string magic_of(const std::string& format) {
+  return format == "png" ? "\x89PNG" : format == "pdf" ? "%PDF-" : "<?xml";
+}
+
+// A PNG's width and height from its IHDR chunk.
+std::pair<unsigned, unsigned> png_size(const std::string& png) {
+  REQUIRE(png.size() > 24);
+  auto be = [&](std::size_t at) {
+    unsigned v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(png[at + i]);
+    return v;
+  };
+  return {be(16), be(20)};
+}
+
+// The plot SVG's width and height (px) from its root element.
+std::pair<double, double> svg_size(const std::string& svg) {
+  const auto w = svg.find("width=\""), h = svg.find("height=\"");
+  REQUIRE(w != std::string::npos);
+  REQUIRE(h != std::string::npos);
+  return {std::stod(svg.substr(w + 7)), std::stod(svg.substr(h + 8))};
+}
+
+}  // namespace
+
+TEST_CASE("plot formats: every --format x extension pair, magic bytes, --dpi, determinism", "[cli][plot]") {
+  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_plot_formats";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string plot = "plot examples/mirage.yaml --tasks answer_1,answer_10 -o '";
+  for (const std::string ext : {"svg", "pdf", "png"})
+    for (const std::string flag : {"", "svg", "pdf", "png"}) {
+      CAPTURE(ext, flag);
+      const fs::path out = dir / ("c_" + flag + "." + ext);
+      const Run r = run_cli(plot + out.string() + "'" + (flag.empty() ? "" : " --format " + flag));
+      if (!flag.empty() && flag != ext) {
+        CHECK(r.code == 2);
+        CHECK(!fs::exists(out));
+      } else {
+        REQUIRE(r.code == 0);
+        CHECK(file_bytes(out).rfind(magic_of(ext), 0) == 0);
+      }
+    }
+  // No extension: --format decides.
+  REQUIRE(run_cli(plot + (dir / "c_bin").string() + "' --format pdf").code == 0);
+  CHECK(file_bytes(dir / "c_bin").rfind("%PDF-", 0) == 0);
+
+  // PNG pixels: the SVG's px at dpi / 96.
+  REQUIRE(run_cli(plot + (dir / "ref.svg").string() + "'").code == 0);
+  const auto [w, h] = svg_size(file_bytes(dir / "ref.svg"));
+  for (const double dpi : {96.0, 150.0, 200.0}) {
+    CAPTURE(dpi);
+    const fs::path png = dir / "d.png";
+    REQUIRE(run_cli(plot + png.string() + "' --dpi " + std::to_string(dpi)).code == 0);
+    const auto [pw, ph] = png_size(file_bytes(png));
+    CHECK(pw == static_cast<unsigned>(std::lround(w * dpi / 96)));
+    CHECK(ph == static_cast<unsigned>(std::lround(h * dpi / 96)));
+  }
+  CHECK(run_cli(plot + (dir / "e.png").string() + "' --dpi 0").code == 2);
+
+  // PDF: one page of the SVG's size in pt (96 px = 72 pt), text kept as text (fonts).
+  REQUIRE(run_cli(plot + (dir / "a.pdf").string() + "'").code == 0);
+  const std::string pdf = file_bytes(dir / "a.pdf");
+  const auto box = pdf.find("/MediaBox [ 0 0 ");
+  REQUIRE(box != std::string::npos);
+  std::istringstream media(pdf.substr(box + 16, 40));
+  double mw = 0, mh = 0;
+  media >> mw >> mh;
+  CHECK(mw == Approx(w * 0.75).margin(0.01));
+  CHECK(mh == Approx(h * 0.75).margin(0.01));
+  CHECK(pdf.find("/FontFile") != std::string::npos);
+
+  // Same input, same bytes.
+  REQUIRE(run_cli(plot + (dir / "b.pdf").string() + "'").code == 0);
+  CHECK(file_bytes(dir / "b.pdf") == pdf);
+  REQUIRE(run_cli(plot + (dir / "p1.png").string() + "'").code == 0);
+  REQUIRE(run_cli(plot + (dir / "p2.png").string() + "'").code == 0);
+  CHECK(file_bytes(dir / "p1.png") == file_bytes(dir / "p2.png"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("render --split-groups: one page per group, and the small-label hint", "[cli][render]") {
+  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_split";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string render = "render examples/frontier_eval.yaml --at 3.16e11";
+  REQUIRE(run_cli(render + " --split-groups -o '" + (dir / "fe.svg").string() + "'").code == 0);
+  for (const std::string g : {"coding", "maths", "agentic", "knowledge", "foundations", "ungrouped"}) {
+    CAPTURE(g);
+    const std::string svg = file_bytes(dir / ("fe-" + g + ".svg"));
+    REQUIRE(svg.rfind("<?xml", 0) == 0);
+    // the page's title names its group; no node of another group is drawn
+    if (g != "ungrouped") CHECK(svg.find("\u2014 " + g + " \u2014") != std::string::npos);
+  }
+  const std::string coding = file_bytes(dir / "fe-coding.svg");
+  CHECK(coding.find("Fix a failing test") != std::string::npos);
+  CHECK(coding.find("Maths suite") == std::string::npos);
+  CHECK(coding.find("hidden") != std::string::npos);  // coding builds on foundations: "+n hidden"
+  // no -o, or with --focus: usage errors
+  CHECK(run_cli(render + " --split-groups").code == 2);
+  CHECK(run_cli(render + " --split-groups --focus coding_suite -o '" + (dir / "x.svg").string() + "'").code == 2);
+  CHECK(!fs::exists(dir / "x-coding.svg"));
+  // The whole 46-node map is too small for print at 16 x 24 cm: render says how to split it.
+  const Run whole = run_cli_stderr(render + " -o '" + (dir / "all.svg").string() + "'");
+  CHECK(whole.out.find("note: fitted to the page (16x24cm) the smallest label is") != std::string::npos);
+  CHECK(whole.out.find("--split-groups") != std::string::npos);
+  // A 7-node map is not.
+  CHECK(run_cli_stderr("render examples/emoji_movie.yaml --at 1e10 -o '" + (dir / "e.svg").string() + "'")
+            .out.find("smallest label") == std::string::npos);
   fs::remove_all(dir);
 }

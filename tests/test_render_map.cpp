@@ -295,6 +295,49 @@ TEST_CASE("focus draws a task's cone to a depth", "[render][map]") {
   CHECK_THROWS_AS(render_map(m, 1e10, bad), std::invalid_argument);
 }
 
+TEST_CASE("a group's page draws its nodes only and marks prerequisites of other groups", "[render][map]") {
+  const Model m = Model::compile(test::emoji_movie_spec());
+  // groups in order of first appearance, the ungrouped last
+  CHECK(map_groups(m) == std::vector<std::string>{"perception", "memory", ""});
+  MapOptions o;
+  o.group = "perception";
+  const MapResult r = render_map(m, 1e10, o);
+  CHECK(r.nodes == 2);  // emoji_semantics, decode_clues
+  const auto doc = XmlReader::parse(r.data);
+  CHECK(with_class(*doc, "g", "node").size() == 2);
+  CHECK(doc->all_text().find("Emoji -> concept") != std::string::npos);
+  CHECK(doc->all_text().find("title_recall") == std::string::npos);
+  CHECK(doc->all_text().find("perception \u2014 P at") != std::string::npos);  // the title names the page
+  // The ungrouped page: emoji_movie, its three prerequisites on other pages.
+  o.group = "";
+  const MapResult top = render_map(m, 1e10, o);
+  CHECK(top.nodes == 1);
+  CHECK(XmlReader::parse(top.data)->all_text().find("+3 hidden") != std::string::npos);
+  o.group = "no such group";
+  CHECK_THROWS_AS(render_map(m, 1e10, o), std::invalid_argument);
+  o.group = "memory";
+  o.focus = 0;
+  CHECK_THROWS_AS(render_map(m, 1e10, o), std::invalid_argument);
+}
+
+TEST_CASE("the smallest label at the page: the label size times the fit of the SVG's size", "[render][map]") {
+  const Model m = Model::compile(test::generated_spec(120, 6, 2));
+  MapOptions o;
+  const MapResult r = render_map(m, 1e10, o);
+  const auto doc = XmlReader::parse(r.data);
+  const double w = std::stod(*doc->attr("width")), h = std::stod(*doc->attr("height"));  // "1234pt"
+  const double page_w = 16 / 2.54 * 72, page_h = 24 / 2.54 * 72;
+  const double fit = std::min(1.0, std::max(std::min(page_w / w, page_h / h), std::min(page_h / w, page_w / h)));
+  CHECK(r.smallest_label_at_page == Approx(o.style.font_size * fit).epsilon(1e-9));
+  CHECK(r.smallest_label_at_page < o.style.font_size);
+  // On a page larger than the drawing, never enlarged.
+  MapOptions large = o;
+  large.page_width = large.page_height = 5000;
+  CHECK(render_map(Model::compile(test::emoji_movie_spec()), 1e10, large).smallest_label_at_page == o.style.font_size);
+  o.format = MapFormat::dot;
+  CHECK(render_map(m, 1e10, o).smallest_label_at_page == 0);
+}
+
 TEST_CASE("bottleneck overlay: widths and the critical path", "[render][map][overlay]") {
   const Model m = Model::compile(test::emoji_movie_spec());
   const std::size_t task = *m.find("emoji_movie");

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <set>
 
 #include "graph/emergence.hpp"
 #include "render/map_style.hpp"
@@ -208,4 +209,81 @@ TEST_CASE("ticks and number markup", "[render][plot][ticks]") {
   CHECK(sci_markup(3.2e-7) == "3.2\u00d710<tspan dy=\"-0.45em\" font-size=\"75%\">\u22127</tspan>");
   CHECK(sci_markup(0.5) == "0.5");
   CHECK(sci_markup(9.99e9) == "10<tspan dy=\"-0.45em\" font-size=\"75%\">10</tspan>");
+}
+
+TEST_CASE("every series has its own colour-dash pair and dash-marker pair, even past the palette", "[render][plot]") {
+  std::set<std::pair<std::string, std::string>> color_dash;
+  std::set<std::pair<std::string, std::size_t>> dash_marker;
+  for (std::size_t i = 0; i < 32; ++i) {
+    const SeriesStyle st = series_style(i);
+    CHECK(color_dash.insert({st.color, st.dash}).second);
+    CHECK(dash_marker.insert({st.dash, st.marker}).second);
+  }
+  // The SVG draws each line with its style, and a legend sample of each.
+  PlotFigure fig;
+  fig.x_min = 1;
+  fig.x_max = 100;
+  PlotPanel panel;
+  panel.title = "p";
+  for (std::size_t i = 0; i < 20; ++i) {
+    PlotLine l;
+    l.label = "line " + std::to_string(i);
+    l.color = i;
+    l.x = {1, 10, 100};
+    l.y = {0.01 * static_cast<double>(i), 0.5, 0.9 - 0.01 * static_cast<double>(i)};
+    panel.lines.push_back(std::move(l));
+  }
+  // Observed series of one colour: the marker alone tells them apart.
+  for (std::size_t i = 0; i < plot_marker_count(); ++i)
+    panel.points.push_back(PlotPoints{"obs " + std::to_string(i), 0, i, {5}, {0.3}});
+  fig.panels.push_back(std::move(panel));
+  const auto doc = XmlReader::parse(write_svg_plot(fig));
+  const auto series = by_class(*doc, "series");
+  REQUIRE(series.size() == 20);
+  std::set<std::pair<std::string, std::string>> drawn;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const std::string* dash = series[i]->attr("stroke-dasharray");
+    CHECK(*series[i]->attr("stroke") == series_style(i).color);
+    CHECK((dash ? *dash : "") == series_style(i).dash);
+    CHECK(drawn.insert({*series[i]->attr("stroke"), dash ? *dash : ""}).second);
+  }
+  CHECK(by_class(*doc, "series-markers").size() == 20);
+  std::set<std::string> shapes;
+  for (const XmlElement* g : by_class(*doc, "observed")) {
+    REQUIRE_FALSE(g->children.empty());
+    std::string sig;
+    for (const auto& c : g->children) {
+      sig += c->name + ":";  // every marker at the same point: the outline itself tells the shapes apart
+      for (const char* key : {"d", "r", "width"})
+        if (const std::string* v = c->attr(key)) sig += *v + ";";
+    }
+    CHECK(shapes.insert(sig).second);
+  }
+  CHECK(shapes.size() == plot_marker_count());
+}
+
+TEST_CASE("curves on top of each other are named in the legend and drawn with shifted dashes", "[render][plot]") {
+  PlotFigure fig;
+  PlotPanel panel;
+  auto line = [](const std::string& name, std::size_t i, double shift) {
+    PlotLine l;
+    l.label = name;
+    l.color = i;
+    l.x = {1, 3, 10};
+    l.y = {0.1 + shift, 0.5 + shift, 0.9 + shift};
+    return l;
+  };
+  panel.y_min = 0;
+  panel.y_max = 1;
+  panel.lines = {line("a", 0, 0), line("b", 1, 0), line("c", 2, 0.01)};  // c: 1% of the range away
+  fig.panels.push_back(std::move(panel));
+  const auto doc = XmlReader::parse(write_svg_plot(fig));
+  const auto notes = by_class(*doc, "legend-coincides");
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0]->all_text() == "lies on the curve of a");
+  const auto series = by_class(*doc, "series");
+  REQUIRE(series.size() == 3);
+  CHECK(series[0]->attr("stroke-dashoffset") == nullptr);
+  CHECK(series[1]->attr("stroke-dashoffset") != nullptr);
+  CHECK(series[2]->attr("stroke-dashoffset") == nullptr);
 }
