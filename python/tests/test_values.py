@@ -131,7 +131,9 @@ def test_emergence_matches_cli_summary(cli, src, name):
     m = capgraph.load(src / spec)
     want = read_csv(cli("sweep", spec, "--format", "csv", "--summary")[0])
     got = m.emergence()
+    assert list(got.columns) == list(want.columns)  # the columns of `sweep --summary`
     assert list(got.task) == list(want.task) and list(got.metric) == list(want.metric)
+    assert list(got.reached_at_start) == list(want.reached_at_start)
     for col in ("min", "max", "breakthroughness", "x10", "x90", "transition_width_decades", "threshold", "crossing"):
         assert same(got[col], want[col].astype("float64")), col
 
@@ -221,7 +223,10 @@ def test_analyze_matches_cli(cli, src):
     want = read_csv(cli("analyze", data, "--format", "csv")[0])
     for source in (src / data, pd.read_csv(src / data)):
         got = capgraph.analyze(source)
+        assert list(got.columns) == list(want.columns) + ["at", "value"]  # the CSV's, then the series
         assert list(got.task) == list(want.task) and list(got.metric) == list(want.metric)
+        assert list(got["rows"]) == list(want["rows"]) and list(got["points"]) == list(want["points"])
+        assert [str(n) if n == n else "" for n in want.note] == list(got.note)
         for col in ("x_min", "x_max", "value_min", "value_max", "breakthroughness", "transition_width", "x10",
                     "x90", "crossing", "paired_breakthroughness"):
             assert same(got[col], want[col].astype("float64")), col
