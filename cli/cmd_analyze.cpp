@@ -42,7 +42,7 @@ std::string opt_short(const std::optional<double>& v, int digits = 3) { return v
 // A measure's cell: "n/a (3 pts)" where the series is too short for it
 // (docs/measures.md §5), plain "n/a" where it is undefined otherwise.
 std::string measure_short(const std::optional<double>& v, std::size_t points, std::size_t min_points) {
-  if (!v && points < min_points) return "n/a (" + std::to_string(points) + " pts)";
+  if (!v && points < min_points) return "n/a (" + std::to_string(points) + (points == 1 ? " pt)" : " pts)");
   return opt_short(v);
 }
 
