@@ -532,7 +532,7 @@ TEST_CASE("fit: the order of rows in the file changes nothing", "[analysis][fit]
   }
 }
 
-TEST_CASE("analyze: models tied at one scale are averaged, whatever their order; short series are n/a", "[analysis]") {
+TEST_CASE("analyze: models tied at one scale are averaged, whatever their order, and short series are n/a", "[analysis]") {
   const std::string head = "task,family,params,metric,score,model\n";
   const std::vector<std::string> rows{
       "t,F,1e8,exact_match,0.1,a\n", "t,F,1e9,exact_match,0.2,b\n",  "t,F,1e9,exact_match,0.5,c\n",
