@@ -380,7 +380,11 @@ class Model:
                 raise ValueError(f"no node reports {', '.join(unknown)}")
         names = self.nodes if ids is None else ids
         kinds = self._m.kinds
-        node_kind = [kinds[self._index(n)] for n in names] if ids is not None else kinds
+        if ids is not None:
+            position = {n: i for i, n in enumerate(self.nodes)}
+            node_kind = [kinds[position[n]] for n in names]
+        else:
+            node_kind = kinds
         kind_names = sorted(set(node_kind))
         kind_code = np.array([kind_names.index(k) for k in node_kind], dtype=np.int32)
         return pd.DataFrame({
