@@ -258,6 +258,7 @@ void add_bottleneck(CLI::App& app, Action& run) {
       const Model model = load_model(o->spec, o->common, tm);
       std::vector<double> xs;
       for (const auto& a : o->at) xs.push_back(parse_scale("--at", a, &model.spec().scale));
+      refuse_repeats("--at", xs);
       o->common.check_points("--at", static_cast<int>(std::min<std::size_t>(xs.size(), std::numeric_limits<int>::max())));
       const std::size_t task = resolve_ids(model, {o->task}, true).front();
       tm.start();

@@ -217,12 +217,15 @@ void add_eval(CLI::App& app, Action& run) {
       const Model model = load_model(o->spec, o->common, t);
       std::vector<double> xs;
       for (const auto& a : o->at) xs.push_back(parse_scale("--at", a, &model.spec().scale));
+      refuse_repeats("--at", xs);
       o->common.check_points("--at", static_cast<int>(std::min<std::size_t>(xs.size(), std::numeric_limits<int>::max())));
       std::vector<std::size_t> nodes;
       if (o->nodes.empty())
         for (std::size_t v = 0; v < model.size(); ++v) nodes.push_back(v);
-      else
+      else {
         nodes = resolve_ids(model, split_list(o->nodes), false);
+        refuse_repeats("--nodes", model, nodes);
+      }
       t.start();
       std::optional<Evaluation> exact;
       try {

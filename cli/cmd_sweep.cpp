@@ -277,6 +277,7 @@ void add_sweep(CLI::App& app, Action& run) {
       const std::vector<std::size_t> tasks =
           o->tasks.empty() ? model.tasks() : resolve_ids(model, split_list(o->tasks), true);
       if (tasks.empty()) throw Failure(kUsage, "error: the spec has no tasks to sweep");
+      refuse_repeats("--tasks", model, tasks);
       if (o->curves && o->common.fmt() == Format::table) {
         // The table aligns its columns over every row, so it is built in
         // memory (about 40 bytes a cell); CSV and JSON stream instead.
