@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "observations.hpp"
@@ -26,7 +27,10 @@ struct AnalyzeOptions {
 };
 
 struct SeriesAnalysis {
+  /// The series as analysed: one point per distinct scale, the scores of
+  /// models tied at one scale averaged (series.rows keeps every row).
   Series series;
+  std::size_t tied_scales = 0;  ///< scales at which several rows were averaged
   MetricInfo metric;
   /// Measures of the oriented series (higher = better). y_min/y_max below
   /// are in the metric's own units (scaled: BLEU / 100).
@@ -39,9 +43,16 @@ struct SeriesAnalysis {
   /// Index (into the result) of the discrete series of the same task and
   /// family that this continuous one was scored alongside.
   std::optional<std::size_t> paired_with;
+  /// Why a measure is n/a for this series, and the ties averaged, in words
+  /// ("" when there is nothing to say).
+  std::string note;
 };
 
-/// Analyses every series of `set`, in group_series order. O(rows log rows).
+/// Analyses every series of `set`, ordered by (task, family, metric), so
+/// that the result does not depend on the order of the rows: models tied
+/// at one scale are averaged (the tied scores summed in increasing order),
+/// and a continuous series pairs with the first discrete one of its task
+/// and family in that order. O(rows log rows).
 std::vector<SeriesAnalysis> analyze_series(const ObservationSet& set, const AnalyzeOptions& options = {});
 
 }  // namespace capgraph::analysis

@@ -332,14 +332,14 @@ def read_dump(path):
 
 
 def read_sweep_csv(path):
-    """`capgraph sweep --format csv`: long format with (task, x, metric, value)
+    """`capgraph sweep --format csv`: long format with (task, at, metric, value)
     columns, whatever their order; returns {(task, metric): {x: value}}."""
     out = {}
     with open(path, newline="") as fh:
         rd = csv.DictReader(fh)
         cols = {c.lower(): c for c in rd.fieldnames}
         tcol = cols.get("task") or cols.get("node") or cols.get("id")
-        xcol = cols.get("x") or cols.get("scale") or cols.get("params") or cols.get("n")
+        xcol = cols.get("at") or cols.get("x") or cols.get("scale") or cols.get("params") or cols.get("n")
         mcol = cols.get("metric")
         vcol = cols.get("value")
         if not (tcol and xcol and mcol and vcol):

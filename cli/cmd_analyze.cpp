@@ -39,6 +39,13 @@ std::string crossing_text(const analysis::SeriesAnalysis& a) {
 
 std::string opt_short(const std::optional<double>& v, int digits = 3) { return v ? num_short(*v, digits) : "n/a"; }
 
+// A measure's cell: "n/a (3 pts)" where the series is too short for it
+// (docs/measures.md §5), plain "n/a" where it is undefined otherwise.
+std::string measure_short(const std::optional<double>& v, std::size_t points, std::size_t min_points) {
+  if (!v && points < min_points) return "n/a (" + std::to_string(points) + (points == 1 ? " pt)" : " pts)");
+  return opt_short(v);
+}
+
 }  // namespace
 
 void add_analyze(CLI::App& app, Action& run) {
@@ -89,6 +96,7 @@ void add_analyze(CLI::App& app, Action& run) {
         TextTable t({"task", "family", "metric", "type", "better", "pts", "min", "max", "breakthrough", "width(dec)",
                      "crossing", "monotone", "discrete partner B"},
                     "llllla");
+        std::size_t short_series = 0, tied_series = 0;
         for (const auto& a : res) {
           std::string mono = std::to_string(a.steps_better) + "/" + std::to_string(a.steps) + " up";
           if (a.monotone) mono += ", monotone";
@@ -99,27 +107,38 @@ void add_analyze(CLI::App& app, Action& run) {
           }
           t.row({a.series.task, a.series.family, a.series.metric, metric_type(a.metric),
                  a.metric.lower_is_better ? "lower" : "higher", std::to_string(a.series.x.size()),
-                 num_short(a.value_min, 3), num_short(a.value_max, 3), opt_short(a.summary.breakthroughness),
-                 opt_short(a.summary.transition_width), crossing_text(a), mono, partner});
+                 num_short(a.value_min, 3), num_short(a.value_max, 3),
+                 measure_short(a.summary.breakthroughness, a.summary.points, kMinPointsBreakthroughness),
+                 measure_short(a.summary.transition_width, a.summary.points, kMinPointsTransitionWidth), crossing_text(a),
+                 mono, partner});
+          short_series += a.summary.points < kMinPointsBreakthroughness;
+          tied_series += a.tied_scales > 0;
         }
         os << t.str();
+        if (short_series)
+          os << "\nn/a (k pts): too few points for the measure: breakthroughness needs " << kMinPointsBreakthroughness
+             << ", transition width " << kMinPointsTransitionWidth << " (docs/measures.md §5)\n";
+        if (tied_series)
+          os << (short_series ? "" : "\n") << "ties: in " << tied_series << " series"
+             << " several models share a scale; their scores are averaged (pts counts scales)\n";
       } else if (fmt == Format::csv) {
-        os << "task,family,metric,type,lower_is_better,points,x_min,x_max,value_min,value_max,breakthroughness,"
+        os << "task,family,metric,type,lower_is_better,points,rows,x_min,x_max,value_min,value_max,breakthroughness,"
               "transition_width,x10,x90,threshold,crossing,crossing_status,steps,steps_better,steps_worse,monotone,"
-              "paired_metric,paired_breakthroughness\n";
+              "paired_metric,paired_breakthroughness,note\n";
         auto o_num = [](const std::optional<double>& v) { return v ? num(*v) : std::string(); };
         for (const auto& a : res) {
           const bool applies = a.metric.unit_interval && !a.metric.lower_is_better;
           os << csv_field(a.series.task) << ',' << csv_field(a.series.family) << ',' << csv_field(a.series.metric) << ','
              << metric_type(a.metric) << ',' << (a.metric.lower_is_better ? "true" : "false") << ',' << a.series.x.size()
-             << ',' << num(a.series.x.front()) << ',' << num(a.series.x.back()) << ',' << num(a.value_min) << ','
+             << ',' << a.series.rows.size() << ',' << num(a.series.x.front()) << ',' << num(a.series.x.back()) << ',' << num(a.value_min) << ','
              << num(a.value_max) << ',' << o_num(a.summary.breakthroughness) << ',' << o_num(a.summary.transition_width)
              << ',' << o_num(a.summary.x10) << ',' << o_num(a.summary.x90) << ','
              << (applies ? num(o->threshold) : std::string()) << ',' << o_num(a.summary.crossing) << ','
              << csv_field(crossing_text(a)) << ',' << a.steps << ',' << a.steps_better << ',' << a.steps_worse << ','
              << (a.monotone ? "true" : "false") << ','
              << (a.paired_with ? csv_field(res[*a.paired_with].series.metric) : std::string()) << ','
-             << (a.paired_with ? o_num(res[*a.paired_with].summary.breakthroughness) : std::string()) << '\n';
+             << (a.paired_with ? o_num(res[*a.paired_with].summary.breakthroughness) : std::string()) << ','
+             << csv_field(a.note) << '\n';
         }
       } else {
         nlohmann::ordered_json j;
@@ -135,7 +154,9 @@ void add_analyze(CLI::App& app, Action& run) {
           s["type"] = metric_type(a.metric);
           s["lower_is_better"] = a.metric.lower_is_better;
           s["score_scale"] = a.metric.scale;
-          s["x"] = a.series.x;
+          s["points"] = a.series.x.size();
+          s["rows"] = a.series.rows.size();
+          s["at"] = a.series.x;
           s["value"] = a.series.y;
           s["breakthroughness"] = jopt(a.summary.breakthroughness);
           s["transition_width"] = jopt(a.summary.transition_width);
@@ -151,6 +172,7 @@ void add_analyze(CLI::App& app, Action& run) {
             s["paired_metric"] = res[*a.paired_with].series.metric;
             s["paired_breakthroughness"] = jopt(res[*a.paired_with].summary.breakthroughness);
           }
+          s["note"] = a.note;
           j["series"].push_back(std::move(s));
         }
         os << json_text(j) << '\n';

@@ -1,6 +1,7 @@
 // capgraph bottleneck SPEC --task T --at X — ranked prerequisites of a task,
 // every measure of docs/measures.md §6, and the critical path; --over reports at
 // which scale the top bottleneck changes hands across a sweep.
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -16,7 +17,7 @@ namespace {
 struct BottleneckOpts {
   std::string spec;
   std::string task;
-  std::string at;
+  std::vector<std::string> at;
   std::string by = "potential";
   std::size_t top = 0;
   bool over = false;
@@ -63,78 +64,112 @@ std::string path_text(const Model& model, const std::vector<std::size_t>& path) 
   return s;
 }
 
-std::string render_table(const Model& model, const ImportanceTable& t, const BottleneckOpts& o,
-                         const std::optional<McCheck>& mc) {
+// One ranked table per --at value, each with its Monte Carlo check.
+struct PointTable {
+  ImportanceTable t;
+  std::optional<McCheck> mc;
+};
+
+nlohmann::ordered_json json_point(const Model& model, const PointTable& pt, std::size_t shown) {
+  const ImportanceTable& t = pt.t;
+  nlohmann::ordered_json j;
+  j["at"] = t.point.x;
+  j["N"] = t.point.N;
+  j["D"] = t.point.D;
+  j["C"] = t.point.C;
+  j["p_task"] = t.p_task;
+  j["dp_task_dlog10x"] = t.dp_task_dlog10x;
+  if (pt.mc) j["monte_carlo"] = {{"p_task", pt.mc->p_task.mean}, {"std_error", pt.mc->p_task.std_error}};
+  auto rows = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& r = t.rows[i];
+    nlohmann::ordered_json e;
+    e["rank"] = i + 1;
+    e["node"] = model.node(r.node).id;
+    e["kind"] = kind_of(model.node(r.node));
+    e["p"] = r.p;
+    e["uses"] = r.uses;
+    e["birnbaum"] = jnum(r.birnbaum);
+    e["criticality"] = jnum(r.criticality);
+    e["improvement_potential"] = jnum(r.improvement);
+    e["scale_drive"] = r.drive ? jnum(*r.drive) : nlohmann::ordered_json(nullptr);
+    if (pt.mc)
+      e["monte_carlo"] = {{"improvement_potential", pt.mc->improvement[i].mean}, {"std_error", pt.mc->improvement[i].std_error}};
+    rows.push_back(e);
+  }
+  j["prerequisites"] = rows;
+  auto path = nlohmann::ordered_json::array();
+  for (std::size_t v : t.critical_path) path.push_back(model.node(v).id);
+  j["critical_path"] = path;
+  return j;
+}
+
+// The same columns whatever the options (the Monte Carlo pair is empty
+// without --monte-carlo), one row per (at, rank), so that several points
+// stack into one table.
+constexpr const char* kCsvHeader =
+    "at,p_task,rank,node,kind,p,uses,birnbaum,criticality,improvement_potential,scale_drive,"
+    "mc_improvement_potential,mc_std_error\n";
+
+std::string render_table(const Model& model, const std::vector<PointTable>& points, const BottleneckOpts& o) {
   std::ostringstream os;
-  const std::size_t shown = o.top ? std::min(o.top, t.rows.size()) : t.rows.size();
+  auto shown_of = [&](const ImportanceTable& t) { return o.top ? std::min(o.top, t.rows.size()) : t.rows.size(); };
+  const std::string& task = model.node(points.front().t.task).id;
   switch (o.common.fmt()) {
     case Format::json: {
       nlohmann::ordered_json j;
-      j["task"] = model.node(t.task).id;
-      j["point"] = {{"x", t.point.x}, {"N", t.point.N}, {"D", t.point.D}, {"C", t.point.C}};
-      j["p_task"] = t.p_task;
-      j["dp_task_dlog10x"] = t.dp_task_dlog10x;
+      j["task"] = task;
       j["ranked_by"] = o.by;
-      auto rows = nlohmann::ordered_json::array();
-      for (std::size_t i = 0; i < shown; ++i) {
-        const auto& r = t.rows[i];
-        nlohmann::ordered_json e;
-        e["rank"] = i + 1;
-        e["node"] = model.node(r.node).id;
-        e["kind"] = kind_of(model.node(r.node));
-        e["p"] = r.p;
-        e["uses"] = r.uses;
-        e["birnbaum"] = jnum(r.birnbaum);
-        e["criticality"] = jnum(r.criticality);
-        e["improvement_potential"] = jnum(r.improvement);
-        e["scale_drive"] = r.drive ? jnum(*r.drive) : nlohmann::ordered_json(nullptr);
-        if (mc)
-          e["monte_carlo"] = {{"improvement_potential", mc->improvement[i].mean}, {"std_error", mc->improvement[i].std_error}};
-        rows.push_back(e);
-      }
-      j["prerequisites"] = rows;
-      if (mc)
-        j["monte_carlo"] = {{"p_task", mc->p_task.mean}, {"std_error", mc->p_task.std_error},
-                            {"samples", o.mc.samples}, {"seed", o.mc.seed}};
-      auto path = nlohmann::ordered_json::array();
-      for (std::size_t v : t.critical_path) path.push_back(model.node(v).id);
-      j["critical_path"] = path;
+      if (o.mc.on()) j["monte_carlo"] = {{"samples", o.mc.samples}, {"seed", o.mc.seed}};
+      auto arr = nlohmann::ordered_json::array();
+      for (const PointTable& pt : points) arr.push_back(json_point(model, pt, shown_of(pt.t)));
+      j["points"] = arr;
       os << json_text(j) << '\n';
       break;
     }
     case Format::csv:
-      os << "rank,node,kind,p,uses,birnbaum,criticality,improvement_potential,scale_drive"
-         << (mc ? ",mc_improvement_potential,mc_std_error" : "") << "\n";
-      for (std::size_t i = 0; i < shown; ++i) {
-        const auto& r = t.rows[i];
-        os << i + 1 << ',' << model.node(r.node).id << ',' << kind_of(model.node(r.node)) << ',' << num(r.p) << ','
-           << num(r.uses) << ',' << num(r.birnbaum) << ',' << num(r.criticality) << ',' << num(r.improvement) << ','
-           << (r.drive ? num(*r.drive) : "");
-        if (mc) os << ',' << num(mc->improvement[i].mean) << ',' << num(mc->improvement[i].std_error);
-        os << '\n';
+      os << kCsvHeader;
+      for (const PointTable& pt : points) {
+        const ImportanceTable& t = pt.t;
+        const std::string head = num(t.point.x) + ',' + num(t.p_task) + ',';
+        for (std::size_t i = 0, shown = shown_of(t); i < shown; ++i) {
+          const auto& r = t.rows[i];
+          os << head << i + 1 << ',' << model.node(r.node).id << ',' << kind_of(model.node(r.node)) << ','
+             << num(r.p) << ',' << num(r.uses) << ',' << num(r.birnbaum) << ',' << num(r.criticality) << ','
+             << num(r.improvement) << ',' << (r.drive ? num(*r.drive) : "") << ',';
+          if (pt.mc) os << num(pt.mc->improvement[i].mean) << ',' << num(pt.mc->improvement[i].std_error);
+          else os << ',';
+          os << '\n';
+        }
       }
       break;
     case Format::table: {
-      os << "bottlenecks of `" << model.node(t.task).id << "` at " << describe_point(model, t.point) << "\n"
-         << "P = " << num_short(t.p_task) << ", dP/dlog10(" << (model.spec().scale.axis == Axis::compute ? "C" : "N")
-         << ") = " << num_short(t.dp_task_dlog10x) << " per decade; ranked by " << o.by << "\n\n";
-      std::vector<std::string> head{"#", "prerequisite", "kind", "P", "uses", "Birnbaum", "critical.", "improve", "drive"};
-      if (mc) head.insert(head.end(), {"improve (MC)", "SE"});
-      TextTable tab(head);
-      for (std::size_t i = 0; i < shown; ++i) {
-        const auto& r = t.rows[i];
-        std::vector<std::string> row{std::to_string(i + 1), model.node(r.node).id, kind_of(model.node(r.node)),
-                                     num_short(r.p), num_short(r.uses), num_short(r.birnbaum), num_short(r.criticality),
-                                     num_short(r.improvement), r.drive ? num_short(*r.drive) : ""};
-        if (mc) row.insert(row.end(), {num_short(mc->improvement[i].mean), num_short(mc->improvement[i].std_error, 2)});
-        tab.row(row);
+      for (std::size_t k = 0; k < points.size(); ++k) {
+        const ImportanceTable& t = points[k].t;
+        const std::optional<McCheck>& mc = points[k].mc;
+        const std::size_t shown = shown_of(t);
+        if (k) os << "\n\n";
+        os << "bottlenecks of `" << task << "` at " << describe_point(model, t.point) << "\n"
+           << "P = " << num_short(t.p_task) << ", dP/dlog10(" << (model.spec().scale.axis == Axis::compute ? "C" : "N")
+           << ") = " << num_short(t.dp_task_dlog10x) << " per decade; ranked by " << o.by << "\n\n";
+        std::vector<std::string> head{"#", "prerequisite", "kind", "P", "uses", "Birnbaum", "critical.", "improve", "drive"};
+        if (mc) head.insert(head.end(), {"improve (MC)", "SE"});
+        TextTable tab(head);
+        for (std::size_t i = 0; i < shown; ++i) {
+          const auto& r = t.rows[i];
+          std::vector<std::string> row{std::to_string(i + 1), model.node(r.node).id, kind_of(model.node(r.node)),
+                                       num_short(r.p), num_short(r.uses), num_short(r.birnbaum), num_short(r.criticality),
+                                       num_short(r.improvement), r.drive ? num_short(*r.drive) : ""};
+          if (mc) row.insert(row.end(), {num_short(mc->improvement[i].mean), num_short(mc->improvement[i].std_error, 2)});
+          tab.row(row);
+        }
+        os << tab.str();
+        if (mc)
+          os << "Monte Carlo (" << o.mc.samples << " samples, seed " << o.mc.seed << "): P = " << num_short(mc->p_task.mean)
+             << " +- " << num_short(mc->p_task.std_error, 2) << "\n";
+        if (shown < t.rows.size()) os << "(" << t.rows.size() - shown << " more; --top 0 shows all)\n";
+        os << "\ncritical path: " << path_text(model, t.critical_path) << '\n';
       }
-      os << tab.str();
-      if (mc)
-        os << "Monte Carlo (" << o.mc.samples << " samples, seed " << o.mc.seed << "): P = " << num_short(mc->p_task.mean)
-           << " +- " << num_short(mc->p_task.std_error, 2) << "\n";
-      if (shown < t.rows.size()) os << "(" << t.rows.size() - shown << " more; --top 0 shows all)\n";
-      os << "\ncritical path: " << path_text(model, t.critical_path) << '\n';
       os << "\nBirnbaum dP_T/dP_i; criticality B P_i / P_T; improve = P_T with P_i = 1, minus P_T;\n"
             "drive = B dP_i/dlog10(scale) per decade (skills). See docs/measures.md.\n";
       break;
@@ -197,7 +232,10 @@ void add_bottleneck(CLI::App& app, Action& run) {
   auto* sub = app.add_subcommand("bottleneck", "Which prerequisites hold a task back: importance measures and critical path");
   sub->add_option("SPEC", o->spec, "Spec file (- for standard input)")->required();
   sub->add_option("--task", o->task, "The task to analyse")->required();
-  sub->add_option("--at", o->at, "Scale point (parameters, or FLOPs on the compute axis); required unless --over");
+  sub->add_option("--at", o->at,
+                  "Scale points (parameters, or FLOPs on the compute axis), e.g. 1e10 or 70B; repeatable or "
+                  "comma-separated; required unless --over")
+      ->delimiter(',');
   sub->add_option("--by", o->by, "Ranking measure")
       ->check(CLI::IsMember({"potential", "birnbaum", "criticality", "drive"}))
       ->capture_default_str();
@@ -215,9 +253,13 @@ void add_bottleneck(CLI::App& app, Action& run) {
     run = [o] {
       Timings tm(o->common.timings);
       if (!o->over && o->at.empty()) throw Failure(kUsage, "error: bottleneck needs --at X (or --over for a sweep)");
-      if (!o->at.empty()) parse_scale("--at", o->at);  // checked before loading
+      if (o->over && !o->at.empty()) throw Failure(kUsage, "error: --over sweeps its own points; give --from --to --points, not --at");
+      for (const auto& a : o->at) parse_scale("--at", a);  // checked before loading
       const Model model = load_model(o->spec, o->common, tm);
-      const double x = o->at.empty() ? 0.0 : parse_scale("--at", o->at, &model.spec().scale);
+      std::vector<double> xs;
+      for (const auto& a : o->at) xs.push_back(parse_scale("--at", a, &model.spec().scale));
+      refuse_repeats("--at", xs);
+      o->common.check_points("--at", static_cast<int>(std::min<std::size_t>(xs.size(), std::numeric_limits<int>::max())));
       const std::size_t task = resolve_ids(model, {o->task}, true).front();
       tm.start();
       std::string text;
@@ -228,11 +270,14 @@ void add_bottleneck(CLI::App& app, Action& run) {
         if (!(a < b)) throw Failure(kUsage, "error: the sweep range must increase");
         text = render_over(model, task, ScaleAxis::log_spaced(a, b, o->points > 0 ? o->common.check_points("--points", o->points) : sc.points), *o);
       } else {
-        ImportanceTable t = importance(model, task, x, order_of(o->by), o->common.engine(o->threads));
-        if (o->skills) keep_skills(model, t);
-        std::optional<McCheck> mc;
-        if (o->mc.on()) mc = monte_carlo_check(model, t, o->mc);
-        text = render_table(model, t, *o, mc);
+        std::vector<PointTable> points;
+        for (double x : xs) {
+          PointTable pt{importance(model, task, x, order_of(o->by), o->common.engine(o->threads)), std::nullopt};
+          if (o->skills) keep_skills(model, pt.t);
+          if (o->mc.on()) pt.mc = monte_carlo_check(model, pt.t, o->mc);
+          points.push_back(std::move(pt));
+        }
+        text = render_table(model, points, *o);
       }
       tm.stop("evaluate");
       write_output(text, o->common);

@@ -12,13 +12,14 @@
 //     data? Limits of LLM scaling based on human-generated data" (Epoch AI):
 //     effective stock of quality-adjusted public human text ~300 trillion
 //     tokens (90% interval 100T-1000T).
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "graph/scale_axis.hpp"
+#include "graph/budget.hpp"
 
 namespace capgraph::cli {
 
@@ -26,7 +27,7 @@ namespace {
 
 struct BudgetOpts {
   std::string params, compute;
-  double tokens_per_param = 20;
+  std::optional<double> tokens_per_param;
   double bytes_per_token = 4;
   double stock_tokens = 3e14;
   std::string data_limit;
@@ -53,9 +54,10 @@ void add_budget(CLI::App& app, Action& run) {
   auto* p = sub->add_option("--params", o->params, "Model parameters N, e.g. 1e14");
   auto* c = sub->add_option("--compute", o->compute, "Training compute C in FLOPs (compute-optimal split), e.g. 1e25");
   p->excludes(c);
-  sub->add_option("--tokens-per-param", o->tokens_per_param, "Training tokens per parameter (with --params)")
-      ->transform(number_check(Number::positive))
-      ->capture_default_str();
+  sub->add_option("--tokens-per-param", o->tokens_per_param,
+                  "Training tokens per parameter R: D = R N (default 20 with --params; with --compute it fixes the "
+                  "ratio, N = sqrt(C / (6 R)), instead of the law's compute-optimal split)")
+      ->transform(number_check(Number::positive));
   sub->add_option("--bytes-per-token", o->bytes_per_token, "Bytes of text per token (BPE on English: ~4)")
       ->transform(number_check(Number::positive))
       ->capture_default_str();
@@ -73,72 +75,88 @@ void add_budget(CLI::App& app, Action& run) {
     run = [o] {
       if (o->params.empty() == o->compute.empty())
         throw Failure(kUsage, "error: budget needs exactly one of --params N or --compute C");
-      ScaleSpec ss;
-      ss.law = *law_by_name(o->law);
-      ss.tokens_per_param = o->tokens_per_param;
-      if (!o->data_limit.empty()) ss.data_limit = parse_positive("--data-limit", o->data_limit);
-      ss.axis = o->params.empty() ? Axis::compute : Axis::params;
-      const ScaleAxis axis(ss);
-      const double x = ss.axis == Axis::params ? parse_scale("--params", o->params, &ss)
-                                               : parse_scale("--compute", o->compute, &ss);
-      const ScalePoint pt = axis.at(x);
-      const double bytes = pt.D * o->bytes_per_token;
-      const double loss = axis.loss(pt.N, pt.D);
-      const double ratio = pt.D / o->stock_tokens;
-      std::optional<double> claimed;
-      if (!o->check_bytes.empty()) claimed = parse_positive("--check-bytes", o->check_bytes);
+      BudgetInput in;
+      in.from_compute = o->params.empty();
+      in.law = *law_by_name(o->law);
+      in.tokens_per_param = o->tokens_per_param;
+      if (!o->data_limit.empty()) in.data_limit = parse_positive("--data-limit", o->data_limit);
+      in.bytes_per_token = o->bytes_per_token;
+      in.stock_tokens = o->stock_tokens;
+      if (!o->check_bytes.empty()) in.claimed_bytes = parse_positive("--check-bytes", o->check_bytes);
+      const ScaleSpec ss = budget_scale(in);
+      in.x = in.from_compute ? parse_scale("--compute", o->compute, &ss) : parse_scale("--params", o->params, &ss);
+      const Budget b = compute_budget(in);
+      const ScalePoint& pt = b.point;
+      if (!(std::isnormal(pt.N) && std::isnormal(pt.D) && std::isfinite(pt.C)))
+        throw Failure(kUsage, "error: --compute " + o->compute + " with --tokens-per-param " + num_short(*in.tokens_per_param) +
+                                  " gives N = " + num_short(pt.N) + ", D = " + num_short(pt.D) +
+                                  ", outside the numbers a budget can state (docs/measures.md §1)");
+      const char* rule = budget_rule_name(b.rule);
+      auto opt = [](const std::optional<double>& v) { return v ? num(*v) : std::string(); };
 
       std::ostringstream os;
-      const std::string law_name = ss.law.name == "chinchilla" ? "Chinchilla (Hoffmann et al. 2022)"
+      const std::string law_name = in.law.name == "chinchilla" ? "Chinchilla (Hoffmann et al. 2022)"
                                                                : "Epoch replication (Besiroglu et al. 2024)";
       switch (o->common.fmt()) {
         case Format::json: {
           nlohmann::ordered_json j;
-          j["law"] = ss.law.name;
+          j["law"] = in.law.name;
+          j["rule"] = rule;
           j["params"] = pt.N;
           j["tokens"] = pt.D;
           j["data_limited"] = pt.data_limited;
-          j["tokens_per_param"] = pt.D / pt.N;
-          j["bytes_per_token"] = o->bytes_per_token;
-          j["text_bytes"] = bytes;
+          j["tokens_per_param"] = b.tokens_per_param;
+          j["bytes_per_token"] = in.bytes_per_token;
+          j["text_bytes"] = b.text_bytes;
           j["compute_flop"] = pt.C;
-          j["loss_nats_per_token"] = loss;
-          j["stock_tokens"] = o->stock_tokens;
-          j["tokens_over_stock"] = ratio;
-          if (claimed) j["claimed_bytes_implied_bytes_per_token"] = *claimed / pt.D;
+          j["loss_nats_per_token"] = b.loss;
+          j["stock_tokens"] = in.stock_tokens;
+          j["tokens_over_stock"] = b.tokens_over_stock;
+          if (in.claimed_bytes) {
+            j["claimed_bytes"] = *in.claimed_bytes;
+            j["claimed_bytes_implied_bytes_per_token"] = *b.implied_bytes_per_token;
+          }
           os << json_text(j) << '\n';
           break;
         }
         case Format::csv:
-          os << "quantity,value,unit\n"
-             << "params," << num(pt.N) << ",parameters\n"
-             << "tokens," << num(pt.D) << ",tokens\n"
-             << "tokens_per_param," << num(pt.D / pt.N) << ",tokens/parameter\n"
-             << "bytes_per_token," << num(o->bytes_per_token) << ",bytes/token\n"
-             << "text_bytes," << num(bytes) << ",bytes\n"
-             << "compute," << num(pt.C) << ",FLOP\n"
-             << "loss," << num(loss) << ",nats/token\n"
-             << "stock_tokens," << num(o->stock_tokens) << ",tokens\n"
-             << "tokens_over_stock," << num(ratio) << ",ratio\n";
-          if (claimed) os << "claimed_bytes_implied_bytes_per_token," << num(*claimed / pt.D) << ",bytes/token\n";
+          // One budget, one row: the JSON's keys as columns.
+          os << "law,rule,params,tokens,data_limited,tokens_per_param,bytes_per_token,text_bytes,compute_flop,"
+                "loss_nats_per_token,stock_tokens,tokens_over_stock,claimed_bytes,claimed_bytes_implied_bytes_per_token\n"
+             << in.law.name << ',' << rule << ',' << num(pt.N) << ',' << num(pt.D) << ','
+             << (pt.data_limited ? "true" : "false") << ',' << num(b.tokens_per_param) << ',' << num(in.bytes_per_token)
+             << ',' << num(b.text_bytes) << ',' << num(pt.C) << ',' << num(b.loss) << ',' << num(in.stock_tokens) << ','
+             << num(b.tokens_over_stock) << ',' << opt(in.claimed_bytes) << ',' << opt(b.implied_bytes_per_token) << '\n';
           break;
         case Format::table: {
+          const bool ratio_given = in.tokens_per_param.has_value();
+          const std::string R = num_short(b.rule == BudgetRule::fixed_ratio && !pt.data_limited ? b.tokens_per_param
+                                                                                                 : in.tokens_per_param.value_or(20));
           os << "budget under " << law_name << "\n\n";
           TextTable t({"quantity", "value", "how"}, "lrl");
-          t.row({"parameters N", num_short(pt.N, 4),
-                 ss.axis == Axis::params ? "given" : "compute-optimal: G (C/6)^a" + std::string(pt.data_limited ? ", then C/(6D)" : "")});
+          std::string how_n = "given";
+          if (in.from_compute)
+            how_n = (ratio_given ? "fixed ratio: sqrt(C / (6 R))" : std::string("compute-optimal: G (C/6)^a")) +
+                    (pt.data_limited ? ", then C/(6D)" : "");
+          t.row({"parameters N", num_short(pt.N, 4), how_n});
           t.row({"training tokens D", num_short(pt.D, 4),
                  pt.data_limited ? "capped by --data-limit"
-                 : ss.axis == Axis::params ? num_short(o->tokens_per_param) + " tokens/param x N"
-                                           : "compute-optimal: (C/6)^b / G"});
-          t.row({"text", si_bytes(bytes), num_short(o->bytes_per_token) + " bytes/token x D"});
+                 : b.rule == BudgetRule::fixed_ratio ? "R x N, R = " + R + " tokens/param"
+                                                     : "compute-optimal: (C/6)^b / G"});
+          t.row({"tokens per param", num_short(b.tokens_per_param, 4),
+                 std::string("D / N (rule: ") + rule + (ratio_given ? ", --tokens-per-param" : "") + ")"});
+          t.row({"text", si_bytes(b.text_bytes), num_short(in.bytes_per_token) + " bytes/token x D"});
           t.row({"training compute C", num_short(pt.C, 4) + " FLOP", "6 N D"});
-          t.row({"loss L(N, D)", num_short(loss, 4) + " nats/token", "E + A/N^alpha + B/D^beta"});
-          t.row({"public text stock", num_short(o->stock_tokens, 3) + " tokens", "Villalobos et al. 2024 (--stock-tokens)"});
-          t.row({"D / stock", num_short(ratio, 3) + "x", ratio > 1 ? "needs more text than the estimated stock" : "within the estimated stock"});
-          if (claimed)
-            t.row({"claimed text", si_bytes(*claimed), "implies " + num_short(*claimed / pt.D, 3) + " bytes/token"});
+          t.row({"loss L(N, D)", num_short(b.loss, 4) + " nats/token", "E + A/N^alpha + B/D^beta"});
+          t.row({"public text stock", num_short(in.stock_tokens, 3) + " tokens", "Villalobos et al. 2024 (--stock-tokens)"});
+          t.row({"D / stock", num_short(b.tokens_over_stock, 3) + "x",
+                 b.tokens_over_stock > 1 ? "needs more text than the estimated stock" : "within the estimated stock"});
+          if (in.claimed_bytes)
+            t.row({"claimed text", si_bytes(*in.claimed_bytes), "implies " + num_short(*b.implied_bytes_per_token, 3) + " bytes/token"});
           os << t.str();
+          os << "\nrules: --params uses a fixed R (20 tokens/param, Chinchilla's rule of thumb); --compute splits C at\n"
+                "the fitted law's optimum, whose D/N grows with C (about 98 at 1e24 FLOP under chinchilla);\n"
+                "--tokens-per-param R fixes the ratio for both.\n";
           break;
         }
       }

@@ -39,31 +39,6 @@ struct PlotOpts {
   CommonOptions common;
 };
 
-Metric parse_metric(const std::string& text) {
-  const auto colon = text.find(':');
-  const std::string name = text.substr(0, colon);
-  Metric m;
-  if (name == "exact_match") m.kind = MetricKind::exact_match;
-  else if (name == "partial_credit") m.kind = MetricKind::partial_credit;
-  else if (name == "log_likelihood") m.kind = MetricKind::log_likelihood;
-  else if (name == "multiple_choice") m.kind = MetricKind::multiple_choice;
-  else if (name == "pass_at") m.kind = MetricKind::pass_at;
-  else
-    throw Failure(kUsage, "error: unknown metric `" + text +
-                              "`; expected exact_match, partial_credit, log_likelihood, multiple_choice:K or pass_at:k");
-  const bool needs_k = m.kind == MetricKind::multiple_choice || m.kind == MetricKind::pass_at;
-  if (needs_k) {
-    const std::string k = colon == std::string::npos ? "" : text.substr(colon + 1);
-    const auto res = std::from_chars(k.data(), k.data() + k.size(), m.k);
-    const int lo = m.kind == MetricKind::multiple_choice ? 2 : 1;
-    if (res.ec != std::errc() || res.ptr != k.data() + k.size() || m.k < lo)
-      throw Failure(kUsage, "error: metric `" + text + "` needs an integer, e.g. " + name + (lo == 2 ? ":4" : ":10"));
-  } else if (colon != std::string::npos) {
-    throw Failure(kUsage, "error: metric `" + name + "` takes no number");
-  }
-  return m;
-}
-
 }  // namespace
 
 void add_plot(CLI::App& app, Action& run) {
@@ -98,7 +73,14 @@ void add_plot(CLI::App& app, Action& run) {
       if (!o->from.empty()) parse_scale("--from", o->from);  // checked before loading
       if (!o->to.empty()) parse_scale("--to", o->to);
       if (o->points > 0) po.points = o->common.check_points("--points", o->points);
-      for (const auto& m : split_list(o->metrics)) po.metrics.push_back(parse_metric(m));
+      for (const auto& m : split_list(o->metrics)) {
+        const auto metric = parse_metric(m);
+        if (!metric)
+          throw Failure(kUsage, "error: unknown metric `" + m +
+                                    "`; expected exact_match, partial_credit, log_likelihood, multiple_choice:K (K >= 2) "
+                                    "or pass_at:k (k >= 1)");
+        po.metrics.push_back(*metric);
+      }
       po.log_likelihood_per_step = o->per_step;
       po.title = o->title;
       po.evaluation = o->common.engine();

@@ -98,7 +98,7 @@ void render(const Model& model, const Evaluation& ev, const std::vector<std::siz
       j["axis"] = compute ? "compute" : "params";
       auto jp = nlohmann::ordered_json::array();
       for (const auto& p : pts)
-        jp.push_back({{"x", p.x}, {"N", p.N}, {"D", p.D}, {"C", p.C}, {"data_limited", p.data_limited}});
+        jp.push_back({{"at", p.x}, {"N", p.N}, {"D", p.D}, {"C", p.C}, {"data_limited", p.data_limited}});
       j["points"] = jp;
       std::string head = json_text(j);
       head.resize(head.size() - 2);  // the closing "\n}"
@@ -120,6 +120,7 @@ void render(const Model& model, const Evaluation& ev, const std::vector<std::siz
                           {"transition_width_decades", jopt(s.em.transition_width)},
                           {"threshold", jopt(s.threshold)},
                           {"crossing", jopt(s.em.crossing)},
+                          {"reached_at_start", s.threshold && s.em.threshold_reached_at_start},
                           {"monotone_increasing", s.em.monotone_increasing}};
         if (!s.mc.empty()) {
           auto mv = nlohmann::ordered_json::array(), se = nlohmann::ordered_json::array();
@@ -142,7 +143,7 @@ void render(const Model& model, const Evaluation& ev, const std::vector<std::siz
     }
     case Format::csv:
       if (o.summary) {
-        os << "task,metric,min,max,breakthroughness,x10,x90,transition_width_decades,threshold,crossing\n";
+        os << "task,metric,min,max,breakthroughness,x10,x90,transition_width_decades,threshold,crossing,reached_at_start\n";
         auto opt = [&](const std::optional<double>& v) {
           if (v) os.number(*v);
         };
@@ -163,14 +164,14 @@ void render(const Model& model, const Evaluation& ev, const std::vector<std::siz
           opt(s.threshold);
           os << ',';
           opt(s.em.crossing);
-          os << '\n';
+          os << ',' << (s.threshold && s.em.threshold_reached_at_start ? "true" : "false") << '\n';
         });
       } else {
-        // x,N,D,C of each point, formatted once.
+        // at,N,D,C of each point, formatted once.
         std::vector<std::string> at(pts.size());
         for (std::size_t j = 0; j < pts.size(); ++j)
           at[j] = num(pts[j].x) + ',' + num(pts[j].N) + ',' + num(pts[j].D) + ',' + num(pts[j].C) + ',';
-        os << "task,metric,x,N,D,C,value\n";
+        os << "task,metric,at,N,D,C,value\n";
         std::vector<std::pair<std::size_t, std::vector<Estimate>>> mcs;  // written after every curve
         for_each_series(model, ev, tasks, mc, false, [&](const Series& s) {
           if (os.closed()) return;
@@ -223,6 +224,10 @@ void render(const Model& model, const Evaluation& ev, const std::vector<std::siz
         }
       });
       out << t.str();
+      if (pts.size() < kMinPointsBreakthroughness)  // the larger of the two minimums
+        out << "(" << pts.size() << (pts.size() == 1 ? " point" : " points") << ": breakthroughness needs "
+            << kMinPointsBreakthroughness << ", transition width " << kMinPointsTransitionWidth
+            << "; docs/measures.md §5)\n";
       if (any_mc) out << "\nMonte Carlo check of exact match (" << o.mc.samples << " samples per point, seed " << o.mc.seed << ")\n" << mt.str();
       if (o.curves) {
         TextTable c(head);
@@ -272,6 +277,7 @@ void add_sweep(CLI::App& app, Action& run) {
       const std::vector<std::size_t> tasks =
           o->tasks.empty() ? model.tasks() : resolve_ids(model, split_list(o->tasks), true);
       if (tasks.empty()) throw Failure(kUsage, "error: the spec has no tasks to sweep");
+      refuse_repeats("--tasks", model, tasks);
       if (o->curves && o->common.fmt() == Format::table) {
         // The table aligns its columns over every row, so it is built in
         // memory (about 40 bytes a cell); CSV and JSON stream instead.

@@ -1,6 +1,7 @@
 // capgraph/cli/common.cpp — see common.hpp.
 #include "cli/common.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -203,6 +204,22 @@ std::vector<std::string> split_list(const std::string& text) {
   }
   if (!cur.empty()) out.push_back(cur);
   return out;
+}
+
+void refuse_repeats(const std::string& flag, const Model& model, const std::vector<std::size_t>& nodes) {
+  std::vector<std::size_t> sorted = nodes;
+  std::sort(sorted.begin(), sorted.end());
+  const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+  if (dup != sorted.end())
+    throw Failure(kUsage, "error: " + flag + " names `" + model.node(*dup).id + "` twice; name each once");
+}
+
+void refuse_repeats(const std::string& flag, const std::vector<double>& xs) {
+  std::vector<double> sorted = xs;
+  std::sort(sorted.begin(), sorted.end());
+  const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+  if (dup != sorted.end())
+    throw Failure(kUsage, "error: " + flag + " gives the point " + num(*dup) + " twice; give each once");
 }
 
 std::vector<std::size_t> resolve_ids(const Model& model, const std::vector<std::string>& ids, bool tasks_only) {

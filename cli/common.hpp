@@ -102,6 +102,11 @@ void check_utf8_arguments(int argc, char** argv);
 /// Splits "a,b,c".
 std::vector<std::string> split_list(const std::string& text);
 
+/// Failure(2) when a list flag names one node or scale point twice
+/// (`--nodes a,a`, `--at 1e10,10B`): every row of an output has its own key.
+void refuse_repeats(const std::string& flag, const Model& model, const std::vector<std::size_t>& nodes);
+void refuse_repeats(const std::string& flag, const std::vector<double>& xs);
+
 /// Node indices for ids given on the command line; Failure(2) with a
 /// did-you-mean hint for an unknown id.
 std::vector<std::size_t> resolve_ids(const Model& model, const std::vector<std::string>& ids, bool tasks_only);

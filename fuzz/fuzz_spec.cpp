@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     eo.max_shared_expanded = 8;
     eo.max_shared_work = 2e5;
     const ScaleSpec& sc = model.spec().scale;
-    // Three points of the spec's own range plus both ends of a wide one.
-    std::vector<double> xs = ScaleAxis::log_spaced(sc.from, sc.to, 3);
+    // Four points of the spec's own range (breakthroughness needs 4) plus both ends of a wide one.
+    std::vector<double> xs = ScaleAxis::log_spaced(sc.from, sc.to, 4);
     xs.push_back(1e3);
     xs.push_back(1e30);
     const Evaluation ev = evaluate(model, xs, eo);
@@ -57,11 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check_not_nan("log-likelihood per step", ev.log_likelihood_per_step(v, j));
       }
     }
-    const std::vector<double> own(xs.begin(), xs.begin() + 3);
+    const std::vector<double> own(xs.begin(), xs.begin() + 4);
     for (std::size_t t : model.tasks()) {
       for (const Metric& m : model.metrics(t)) {
-        std::vector<double> y(3);
-        for (std::size_t j = 0; j < 3; ++j) {
+        std::vector<double> y(4);
+        for (std::size_t j = 0; j < 4; ++j) {
           y[j] = ev.metric(t, m, j);
           if (metric_is_probability(m)) check_probability("metric", y[j]);
           else check_not_nan("metric", y[j]);

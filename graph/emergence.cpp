@@ -49,6 +49,7 @@ EmergenceSummary analyze_emergence(std::span<const double> x, std::span<const do
       fx.push_back(x[i]);
       fy.push_back(y[i]);
     }
+  s.points = fy.size();
   if (fy.empty()) return s;
   const auto mn = std::min_element(fy.begin(), fy.end()), mx = std::max_element(fy.begin(), fy.end());
   s.y_min = *mn;
@@ -57,9 +58,11 @@ EmergenceSummary analyze_emergence(std::span<const double> x, std::span<const do
   s.monotone_increasing = std::is_sorted(fy.begin(), fy.end());
   s.monotone_decreasing = std::is_sorted(fy.rbegin(), fy.rend());
 
-  if (range == 0) {
+  if (fy.size() < kMinPointsBreakthroughness) {
+    // too few points to tell a jump from a steady rise (emergence.hpp)
+  } else if (range == 0) {
     s.breakthroughness = 0.0;
-  } else if (fy.size() >= 3) {
+  } else {
     std::vector<double> sq(fy.size() - 1);
     for (std::size_t i = 1; i < fy.size(); ++i) sq[i - 1] = (fy[i] - fy[i - 1]) * (fy[i] - fy[i - 1]);
     // median: mean of the two middle values for an even count
@@ -72,7 +75,7 @@ EmergenceSummary analyze_emergence(std::span<const double> x, std::span<const do
     }
   }
 
-  if (range > 0) {
+  if (range > 0 && fy.size() >= kMinPointsTransitionWidth) {
     const bool rising = (mx - fy.begin()) >= (mn - fy.begin());
     if (rising) {
       s.x10 = first_crossing_up(fx, fy, s.y_min + 0.1 * range);

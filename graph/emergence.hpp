@@ -4,17 +4,28 @@
 // (x > 0). Non-finite y values (ln 0 = -inf) are skipped.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <span>
 
 namespace capgraph {
 
+/// The fewest finite points a measure is computed from (docs/measures.md
+/// §5). Breakthroughness: with 3 points the median squared step is the mean
+/// of both steps, so a monotone series can only give a value in [sqrt 2, 2]
+/// whatever its shape; from 4 points on the median can pass over a jump.
+/// Transition width: with 2 points x10 and x90 are both interpolated on the
+/// one segment, so the width is 0.8 of its decades whatever the values.
+inline constexpr std::size_t kMinPointsBreakthroughness = 4;
+inline constexpr std::size_t kMinPointsTransitionWidth = 3;
+
 struct EmergenceSummary {
+  std::size_t points = 0;  ///< finite points the measures were computed from
   double y_min = 0, y_max = 0;
   /// BIG-bench breakthroughness: sign(argmax - argmin) * (max - min) /
-  /// sqrt(median_i (y_i - y_{i-1})^2). nullopt when undefined: fewer than 3
-  /// finite points, or a median squared step of 0 with max > min. 0 for a
-  /// flat series.
+  /// sqrt(median_i (y_i - y_{i-1})^2). nullopt when undefined: fewer than
+  /// kMinPointsBreakthroughness finite points, or a median squared step of 0
+  /// with max > min. 0 for a flat series (of enough points).
   std::optional<double> breakthroughness;
   /// Scale where y first reaches y_min + 0.1 (y_max - y_min) and
   /// y_min + 0.9 (y_max - y_min) (falling series: y_max - 0.1 r and

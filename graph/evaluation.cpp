@@ -14,6 +14,7 @@
 #include "graph/evaluation.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -788,5 +789,60 @@ std::string metric_label(const Metric& m) {
 }
 
 bool metric_is_probability(const Metric& m) { return m.kind != MetricKind::log_likelihood; }
+
+std::optional<Metric> parse_metric(std::string_view label) {
+  const std::size_t colon = label.find(':');
+  const std::string_view name = label.substr(0, colon);
+  Metric m;
+  if (name == "exact_match") m.kind = MetricKind::exact_match;
+  else if (name == "partial_credit") m.kind = MetricKind::partial_credit;
+  else if (name == "log_likelihood") m.kind = MetricKind::log_likelihood;
+  else if (name == "multiple_choice") m.kind = MetricKind::multiple_choice;
+  else if (name == "pass_at") m.kind = MetricKind::pass_at;
+  else return std::nullopt;
+  if (m.kind != MetricKind::multiple_choice && m.kind != MetricKind::pass_at)
+    return colon == std::string_view::npos ? std::optional(m) : std::nullopt;
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view k = label.substr(colon + 1);
+  const auto res = std::from_chars(k.data(), k.data() + k.size(), m.k);
+  const int lo = m.kind == MetricKind::multiple_choice ? 2 : 1;
+  if (k.empty() || res.ec != std::errc() || res.ptr != k.data() + k.size() || m.k < lo) return std::nullopt;
+  return m;
+}
+
+void node_quantities(const Model& model, std::size_t v, std::vector<NodeQuantity>& out) {
+  using Q = NodeQuantity;
+  for (Q::Kind k : {Q::p, Q::log_p, Q::partial_credit, Q::steps}) out.push_back({k, {}});
+  if (!model.node(v).is_task) return;
+  for (const Metric& m : model.metrics(v)) {
+    if (m.kind == MetricKind::partial_credit) continue;  // the node's partial credit, listed above
+    out.push_back({Q::task_metric, m});
+    if (m.kind == MetricKind::log_likelihood) out.push_back({Q::log_likelihood_per_step, m});
+  }
+}
+
+std::string quantity_label(const NodeQuantity& q) {
+  switch (q.kind) {
+    case NodeQuantity::p: return "p";
+    case NodeQuantity::log_p: return "log_p";
+    case NodeQuantity::partial_credit: return "partial_credit";
+    case NodeQuantity::steps: return "steps";
+    case NodeQuantity::task_metric: return metric_label(q.metric);
+    case NodeQuantity::log_likelihood_per_step: return "log_likelihood_per_step";
+  }
+  return "";
+}
+
+double quantity_value(const Evaluation& ev, std::size_t v, const NodeQuantity& q, std::size_t j) {
+  switch (q.kind) {
+    case NodeQuantity::p: return ev.p(v, j);
+    case NodeQuantity::log_p: return ev.log_p(v, j);
+    case NodeQuantity::partial_credit: return ev.partial_credit(v, j);
+    case NodeQuantity::steps: return ev.model().steps(v);
+    case NodeQuantity::task_metric: return ev.metric(v, q.metric, j);
+    case NodeQuantity::log_likelihood_per_step: return ev.log_likelihood_per_step(v, j);
+  }
+  return 0;
+}
 
 }  // namespace capgraph

@@ -25,6 +25,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "large_buffer.hpp"
@@ -148,7 +149,30 @@ Evaluation evaluate(Model&& model, std::span<const double> xs, const EvalOptions
 /// "log_likelihood", "multiple_choice:5", "pass_at:10".
 std::string metric_label(const Metric& m);
 
+/// The metric a label names, as metric_label writes it ("exact_match",
+/// "multiple_choice:4" with K >= 2, "pass_at:10" with k >= 1); nullopt for
+/// anything else (an unknown name, a missing or bad count, a count where
+/// none is taken). Each caller words its own error.
+std::optional<Metric> parse_metric(std::string_view label);
+
 /// True for metrics valued in [0, 1] (threshold crossing applies).
 bool metric_is_probability(const Metric& m);
+
+/// One quantity `capgraph eval` reports of a node at a point.
+struct NodeQuantity {
+  enum Kind { p, log_p, partial_credit, steps, task_metric, log_likelihood_per_step } kind = p;
+  Metric metric{};  ///< for `task_metric`
+};
+
+/// Appends the quantities reported of node v, each label once, in report
+/// order: p, log_p, partial_credit, steps, then a task's metrics, each
+/// log_likelihood followed by log_likelihood_per_step. A task's
+/// `partial_credit` metric is its partial credit, already listed, so it is
+/// not repeated (one row per (node, label) in long outputs). O(metrics).
+void node_quantities(const Model& model, std::size_t v, std::vector<NodeQuantity>& out);
+/// The label of a quantity ("p", "log_p", ..., metric_label for a metric).
+std::string quantity_label(const NodeQuantity& q);
+/// The value of a quantity of node v at point j.
+double quantity_value(const Evaluation& ev, std::size_t v, const NodeQuantity& q, std::size_t j);
 
 }  // namespace capgraph

@@ -4,6 +4,7 @@
 // the engine itself, the backtest, and the spec writer's round trip.
 #include "test_paths.hpp"
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -528,5 +529,56 @@ TEST_CASE("fit: the order of rows in the file changes nothing", "[analysis][fit]
         CHECK(*x.mae_graph == Approx(*y.mae_graph).margin(1e-6));
         CHECK(*x.mae_baseline == Approx(*y.mae_baseline).margin(1e-6));
       }
+  }
+}
+
+TEST_CASE("analyze: models tied at one scale are averaged, whatever their order, and short series are n/a", "[analysis]") {
+  const std::string head = "task,family,params,metric,score,model\n";
+  const std::vector<std::string> rows{
+      "t,F,1e8,exact_match,0.1,a\n", "t,F,1e9,exact_match,0.2,b\n",  "t,F,1e9,exact_match,0.5,c\n",
+      "t,F,1e10,exact_match,0.6,d\n", "t,F,1e11,exact_match,0.9,e\n", "t,F,1e11,exact_match,0.7,f\n",
+      "t,F,1e12,exact_match,0.95,g\n", "u,G,1e9,exact_match,0.3,h\n", "s,F,1e9,exact_match,0.4,i\n",
+      "s,F,1e10,exact_match,0.8,j\n",  "s,F,1e11,exact_match,0.9,k\n"};
+  std::string first;
+  std::vector<std::size_t> order(rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::mt19937 rng(7);
+  for (int pass = 0; pass < 5; ++pass) {
+    std::string text = head;
+    for (std::size_t i : order) text += rows[i];
+    const auto r = read_observations_text(text, "obs.csv");
+    REQUIRE(r.ok());
+    const auto all = analyze_series(r.set);
+    REQUIRE(all.size() == 3);
+    // Ordered by task, family, metric: s, t, u.
+    CHECK(all[0].series.task == "s");
+    CHECK(all[1].series.task == "t");
+    CHECK(all[2].series.task == "u");
+    const auto& t = all[1];
+    CHECK(t.series.x == std::vector<double>{1e8, 1e9, 1e10, 1e11, 1e12});
+    CHECK(t.series.y == std::vector<double>{0.1, (0.2 + 0.5) / 2, 0.6, (0.7 + 0.9) / 2, 0.95});
+    CHECK(t.series.rows.size() == 7);
+    CHECK(t.tied_scales == 2);
+    CHECK(t.note == "2 scales with several models: their scores averaged");
+    // steps .25 .25 .2 .15 -> sorted squared .0225 .04 .0625 .0625 -> median (.04 + .0625) / 2
+    REQUIRE(t.summary.breakthroughness);
+    CHECK(*t.summary.breakthroughness == Approx(0.85 / std::sqrt((0.04 + 0.0625) / 2)).epsilon(1e-12));
+    // 3 points: no breakthroughness (it could only lie in [sqrt 2, 2]), a width.
+    CHECK_FALSE(all[0].summary.breakthroughness);
+    CHECK(all[0].summary.transition_width);
+    CHECK(all[0].note == "breakthroughness n/a: needs 4 points, has 3");
+    // 1 point: n/a, not 0.
+    CHECK_FALSE(all[2].summary.breakthroughness);
+    CHECK_FALSE(all[2].summary.transition_width);
+    CHECK(all[2].note ==
+          "breakthroughness n/a: needs 4 points, has 1; transition width n/a: needs 3 points, has 1");
+    std::ostringstream os;
+    for (const auto& a : all) {
+      for (double v : a.series.y) os << v << ' ';
+      os << (a.summary.breakthroughness ? *a.summary.breakthroughness : -1.0) << a.note << '\n';
+    }
+    if (pass == 0) first = os.str();
+    CHECK(os.str() == first);
+    std::shuffle(order.begin(), order.end(), rng);
   }
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli_runner.hpp"
+#include "graph/budget.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/importance.hpp"
 #include "render/graphviz_writer.hpp"
@@ -48,6 +49,12 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   return rows;
 }
 
+std::string num_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 double parse_num(const std::string& s) {
   if (s == "-inf") return -std::numeric_limits<double>::infinity();
   return std::stod(s);
@@ -64,23 +71,25 @@ TEST_CASE("eval JSON and CSV round-trip to the engine's exact doubles", "[cli]")
   REQUIRE(js.code == 0);
   const auto j = nlohmann::json::parse(js.out);
   REQUIRE(j["nodes"].size() == m.size());
+  // One value per --at point in each node's arrays (docs/json.md, eval).
   for (std::size_t v = 0; v < m.size(); ++v) {
     const auto& e = j["nodes"][v];
     CHECK(e["id"] == m.node(v).id);
-    CHECK(e["p"].get<double>() == ev.p(v, 0));
-    CHECK(e["log_p"].get<double>() == ev.log_p(v, 0));
-    CHECK(e["partial_credit"].get<double>() == ev.partial_credit(v, 0));
+    CHECK(e["p"][0].get<double>() == ev.p(v, 0));
+    CHECK(e["log_p"][0].get<double>() == ev.log_p(v, 0));
+    CHECK(e["partial_credit"][0].get<double>() == ev.partial_credit(v, 0));
   }
-  CHECK(j["point"]["N"].get<double>() == 1e10);
-  CHECK(j["point"]["D"].get<double>() == 2e11);
+  CHECK(j["points"][0]["N"].get<double>() == 1e10);
+  CHECK(j["points"][0]["D"].get<double>() == 2e11);
 
   const Run cs = run_cli("eval examples/emoji_movie.yaml --at 1e10 --format csv");
   REQUIRE(cs.code == 0);
   const auto rows = parse_csv(cs.out);
-  REQUIRE(rows.front() == std::vector<std::string>{"x", "node", "kind", "quantity", "value"});
+  // Long form, one row per (node, at, metric) (docs/cli.md, eval).
+  REQUIRE(rows.front() == std::vector<std::string>{"node", "kind", "at", "metric", "value"});
   int matched = 0;
   for (std::size_t i = 1; i < rows.size(); ++i) {
-    const auto v = *m.find(rows[i][1]);
+    const auto v = *m.find(rows[i][0]);
     double expected = 0;
     if (rows[i][3] == "p") expected = ev.p(v, 0);
     else if (rows[i][3] == "log_p") expected = ev.log_p(v, 0);
@@ -99,7 +108,7 @@ TEST_CASE("sweep CSV and JSON round-trip, and the table names every task and met
   const Run cs = run_cli("sweep examples/multistep_arithmetic.yaml --format csv");
   REQUIRE(cs.code == 0);
   const auto rows = parse_csv(cs.out);
-  REQUIRE(rows.front() == std::vector<std::string>{"task", "metric", "x", "N", "D", "C", "value"});
+  REQUIRE(rows.front() == std::vector<std::string>{"task", "metric", "at", "N", "D", "C", "value"});
   std::size_t checked = 0;
   for (std::size_t i = 1; i < rows.size(); ++i) {
     if (rows[i][1] != "exact_match") continue;
@@ -139,7 +148,7 @@ TEST_CASE("bottleneck JSON matches the library", "[cli]") {
   const auto t = importance(m, *m.find("emoji_movie"), 1e10);
   const Run js = run_cli("bottleneck examples/emoji_movie.yaml --task emoji_movie --at 1e10 --format json");
   REQUIRE(js.code == 0);
-  const auto j = nlohmann::json::parse(js.out);
+  const auto j = nlohmann::json::parse(js.out)["points"][0];  // one entry per --at point (docs/json.md)
   REQUIRE(j["prerequisites"].size() == t.rows.size());
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     CHECK(j["prerequisites"][i]["node"] == m.node(t.rows[i].node).id);
@@ -227,6 +236,65 @@ TEST_CASE("budget --params 1e14 shows the seed arithmetic", "[cli]") {
   CHECK(t.out.find("8 PB") != std::string::npos);
 }
 
+TEST_CASE("budget: the tokens-per-parameter rules against their closed forms", "[cli][budget]") {
+  // --compute C --tokens-per-param R: C = 6 N D with D = R N, so N = sqrt(C / (6 R)).
+  for (const auto& [C, R] : std::vector<std::pair<double, double>>{{1e24, 20}, {3e21, 7.5}, {1e30, 200}}) {
+    BudgetInput in;
+    in.from_compute = true;
+    in.x = C;
+    in.tokens_per_param = R;
+    in.law = *law_by_name("chinchilla");
+    const Budget b = compute_budget(in);
+    const double N = std::sqrt(C / (6.0 * R));
+    CHECK(b.rule == BudgetRule::fixed_ratio);
+    CHECK(b.point.N == N);
+    CHECK(b.point.D == R * N);
+    CHECK(b.point.C == Approx(C).epsilon(1e-14));
+    CHECK(b.tokens_per_param == Approx(R).epsilon(1e-15));
+    const std::string args = "budget --compute " + num_text(C) + " --tokens-per-param " + num_text(R) + " --format json";
+    const Run r = run_cli(args);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["rule"] == "fixed_ratio");
+    CHECK(j["params"].get<double>() == N);
+    CHECK(j["tokens"].get<double>() == R * N);
+  }
+  // Capped by the data limit: D = limit, N = C / (6 D).
+  BudgetInput cap;
+  cap.from_compute = true;
+  cap.x = 1e24;
+  cap.tokens_per_param = 20;
+  cap.data_limit = 1e12;
+  cap.law = *law_by_name("chinchilla");
+  const Budget bc = compute_budget(cap);
+  CHECK(bc.point.data_limited);
+  CHECK(bc.point.D == 1e12);
+  CHECK(bc.point.N == 1e24 / (6.0 * 1e12));
+  // --compute alone: the law's split, D/N = (C/6)^(b - a) / G^2, about 98 at 1e24 FLOP.
+  const Run opt = run_cli("budget --compute 1e24 --format json");
+  REQUIRE(opt.code == 0);
+  const auto jo = nlohmann::json::parse(opt.out);
+  const double alpha = 0.34, beta = 0.28, A = 406.4, B = 410.7;
+  const double a = beta / (alpha + beta), b = alpha / (alpha + beta);
+  const double G = std::pow(alpha * A / (beta * B), 1.0 / (alpha + beta));
+  CHECK(jo["rule"] == "compute_optimal");
+  CHECK(jo["tokens_per_param"].get<double>() == Approx(std::pow(1e24 / 6, b - a) / (G * G)).epsilon(1e-12));
+  CHECK(jo["tokens_per_param"].get<double>() == Approx(97.73).margin(0.01));
+  // --params: 20 by default, or R.
+  CHECK(nlohmann::json::parse(run_cli("budget --params 70B --format json").out)["tokens_per_param"] == 20.0);
+  const auto jp = nlohmann::json::parse(run_cli("budget --params 70B --tokens-per-param 30 --format json").out);
+  CHECK(jp["tokens"].get<double>() == 30 * 7e10);
+  CHECK(jp["rule"] == "fixed_ratio");
+  // Every format shows the ratio and the rule.
+  const Run t = run_cli("budget --compute 1e24");
+  CHECK(t.out.find("tokens per param") != std::string::npos);
+  CHECK(t.out.find("97.73") != std::string::npos);
+  CHECK(t.out.find("compute_optimal") != std::string::npos);
+  const Run c = run_cli("budget --compute 1e24 --tokens-per-param 20 --format csv");
+  CHECK(c.out.rfind("law,rule,params,tokens,data_limited,tokens_per_param,", 0) == 0);
+  CHECK(c.out.find(",fixed_ratio,") != std::string::npos);
+}
+
 TEST_CASE("the examples show what their comments claim", "[examples]") {
   // mirage: exact match narrower than partial credit for L >= 2, narrower the
   // longer the answer; far higher breakthroughness for long answers.
@@ -269,9 +337,10 @@ TEST_CASE("Monte Carlo on the command line: reproducible for a seed, within 4 st
   int tasks = 0;
   for (const auto& n : j["nodes"]) {
     if (!n.contains("monte_carlo")) continue;
-    const double se = n["monte_carlo"]["std_error"];
+    // one value per --at point (docs/json.md, eval)
+    const double se = n["monte_carlo"]["std_error"][0];
     INFO(n["id"]);
-    CHECK(std::abs(n["monte_carlo"]["p"].get<double>() - n["p"].get<double>()) <= 4 * se);
+    CHECK(std::abs(n["monte_carlo"]["p"][0].get<double>() - n["p"][0].get<double>()) <= 4 * se);
     ++tasks;
   }
   CHECK(tasks > 3);
@@ -279,7 +348,7 @@ TEST_CASE("Monte Carlo on the command line: reproducible for a seed, within 4 st
   const Run bn = run_cli("bottleneck examples/emoji_movie.yaml --task emoji_movie --at 1e10 --format json --monte-carlo 40000");
   REQUIRE(bn.code == 0);
   const auto jb = nlohmann::json::parse(bn.out);
-  for (const auto& r : jb["prerequisites"]) {
+  for (const auto& r : jb["points"][0]["prerequisites"]) {
     const double se = r["monte_carlo"]["std_error"];
     CHECK(std::abs(r["monte_carlo"]["improvement_potential"].get<double>() - r["improvement_potential"].get<double>()) <= 4 * se);
   }

@@ -74,7 +74,9 @@ TEST_CASE("falling series, flat series and non-finite values", "[emergence]") {
   CHECK_FALSE(flat.transition_width);
   CHECK_FALSE(flat.crossing);
   const double ninf = -std::numeric_limits<double>::infinity();
-  const auto ll = analyze_emergence(x, std::vector<double>{ninf, -3.0, -1.0, -0.5});
+  // (four finite points: breakthroughness needs at least four)
+  const auto ll = analyze_emergence(std::vector<double>{1e8, 1e9, 1e10, 1e11, 1e12},
+                                    std::vector<double>{ninf, -3.0, -1.0, -0.7, -0.5});
   CHECK(ll.y_min == -3.0);
   CHECK(ll.breakthroughness.has_value());
   // a jump with zero median step: undefined, not infinite
@@ -83,4 +85,33 @@ TEST_CASE("falling series, flat series and non-finite values", "[emergence]") {
   const auto start = analyze_emergence(x, std::vector<double>{0.6, 0.7, 0.8, 0.9}, 0.5);
   CHECK(start.threshold_reached_at_start);
   CHECK(*start.crossing == 1e8);
+}
+
+TEST_CASE("too few points: breakthroughness needs 4, transition width 3", "[emergence]") {
+  // 3 points: (max - min) / sqrt(mean of both squared steps) lies in [sqrt 2, 2]
+  // for any monotone series, so it says nothing: n/a.
+  const std::vector<double> x3{1e8, 1e9, 1e10};
+  for (const auto& y : {std::vector<double>{0, 0.01, 1}, std::vector<double>{0, 0.5, 1}}) {
+    const auto s = analyze_emergence(x3, y, 0.5);
+    CHECK(s.points == 3);
+    CHECK_FALSE(s.breakthroughness);
+    CHECK(s.transition_width);  // 3 points are enough for the width
+  }
+  // 2 points: the width would be 0.8 of the gap whatever the values: n/a.
+  const auto two = analyze_emergence(std::vector<double>{1e8, 1e10}, std::vector<double>{0.1, 0.9}, 0.5);
+  CHECK_FALSE(two.breakthroughness);
+  CHECK_FALSE(two.transition_width);
+  CHECK_FALSE(two.x10);
+  REQUIRE(two.crossing);  // the crossing is still where the segment meets 0.5
+  CHECK_THAT(*two.crossing, WithinRel(1e9, 1e-12));
+  // 1 point: n/a, not 0 (a flat series of enough points has 0).
+  const auto one = analyze_emergence(std::vector<double>{1e9}, std::vector<double>{0.3}, 0.5);
+  CHECK(one.points == 1);
+  CHECK_FALSE(one.breakthroughness);
+  CHECK_FALSE(one.transition_width);
+  CHECK_FALSE(one.crossing);
+  // 4 points: a jump over a steady rise is seen (median step 0.01 -> 0.97 / 0.1).
+  const auto four = analyze_emergence(std::vector<double>{1, 10, 100, 1000}, std::vector<double>{0, 0.01, 0.02, 0.97});
+  REQUIRE(four.breakthroughness);
+  CHECK_THAT(*four.breakthroughness, WithinRel(0.97 / 0.01, 1e-12));
 }

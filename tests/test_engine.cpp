@@ -489,3 +489,20 @@ TEST_CASE("run_workers: every worker runs once, a worker's exception reaches the
                       "worker failed");
   }
 }
+
+TEST_CASE("parse_metric reads what metric_label writes, and nothing else", "[engine][metrics]") {
+  for (const Metric& m : {Metric{MetricKind::exact_match, 0}, Metric{MetricKind::partial_credit, 0},
+                          Metric{MetricKind::log_likelihood, 0}, Metric{MetricKind::multiple_choice, 2},
+                          Metric{MetricKind::multiple_choice, 5}, Metric{MetricKind::pass_at, 1},
+                          Metric{MetricKind::pass_at, 100}}) {
+    const auto back = parse_metric(metric_label(m));
+    REQUIRE(back);
+    CHECK(*back == m);
+  }
+  for (const char* bad : {"", "accuracy", "exact_match:2", "partial_credit:", "pass_at", "pass_at:", "pass_at:0",
+                          "pass_at:-1", "pass_at:10x", "pass_at: 3", "multiple_choice:1", "multiple_choice",
+                          "Exact_match", "exact_match ", "pass_at:99999999999"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_metric(bad));
+  }
+}

@@ -359,9 +359,11 @@ class Model:
         Returns
         -------
         pandas.DataFrame
-            Columns ``node, at, metric, value``; one row per (node, at,
-            metric), ordered by node, metric, then at. ``node`` and ``metric``
-            are categoricals.
+            The columns of ``capgraph eval --format csv``: ``node, kind, at,
+            metric, value``; one row per (node, at, metric), ordered by node,
+            metric, then at. ``node``, ``kind`` and ``metric`` are
+            categoricals. A task's ``partial_credit`` metric is its
+            ``partial_credit`` row (listed once).
 
         Examples
         --------
@@ -377,8 +379,17 @@ class Model:
             if unknown:
                 raise ValueError(f"no node reports {', '.join(unknown)}")
         names = self.nodes if ids is None else ids
+        kinds = self._m.kinds
+        if ids is not None:
+            position = {n: i for i, n in enumerate(self.nodes)}
+            node_kind = [kinds[position[n]] for n in names]
+        else:
+            node_kind = kinds
+        kind_names = sorted(set(node_kind))
+        kind_code = np.array([kind_names.index(k) for k in node_kind], dtype=np.int32)
         return pd.DataFrame({
             "node": pd.Categorical.from_codes(node_i, categories=names),
+            "kind": pd.Categorical.from_codes(kind_code[node_i] if len(node_i) else node_i, categories=kind_names),
             "at": xs[point_j],
             "metric": pd.Categorical.from_codes(metric_c, categories=labels),
             "value": value,
@@ -435,9 +446,11 @@ class Model:
         pandas.DataFrame
             One row per (task, metric): ``task, metric, min, max,
             breakthroughness, x10, x90, transition_width_decades, threshold,
-            crossing, reached_at_start`` (docs/measures.md §5). Undefined
-            measures are NaN; ``threshold`` and ``crossing`` apply to metrics
-            valued in [0, 1] only.
+            crossing, reached_at_start`` (docs/measures.md §5), the columns
+            of the CLI's ``--summary`` CSV. Undefined measures are NaN (also
+            where the sweep has too few points: breakthroughness needs 4,
+            the transition width 3); ``threshold`` and ``crossing`` apply
+            to metrics valued in [0, 1] only.
         """
         xs = self._range(start, stop, points)
         d = _core.sweep(self._m, xs, _unique(tasks, "task"), False, True, threads,
@@ -473,11 +486,14 @@ class Model:
         Returns
         -------
         pandas.DataFrame
-            Columns ``at, p_task, rank, node, kind, p, uses, birnbaum,
-            criticality, improvement_potential, scale_drive``
-            (docs/measures.md §6). ``p_task`` is the task's P at ``at``;
-            ``scale_drive`` is NaN for tasks. ``df.attrs`` holds
-            ``critical_path`` and ``dp_task_dlog10x`` (of the last point).
+            The columns of ``capgraph bottleneck --format csv``: ``at, p_task,
+            rank, node, kind, p, uses, birnbaum, criticality,
+            improvement_potential, scale_drive, mc_improvement_potential,
+            mc_std_error`` (docs/measures.md §6), one row per (at, rank).
+            ``p_task`` is the task's P at ``at``; ``scale_drive`` is NaN for
+            tasks; the Monte Carlo pair is NaN (only the CLI's
+            ``--monte-carlo`` fills it). ``df.attrs`` holds ``critical_path``
+            and ``dp_task_dlog10x`` (of the last point).
 
         Examples
         --------
@@ -500,6 +516,8 @@ class Model:
                 "criticality": d["criticality"][:n],
                 "improvement_potential": d["improvement_potential"][:n],
                 "scale_drive": np.array([np.nan if v is None else v for v in d["scale_drive"][:n]], dtype=np.float64),
+                "mc_improvement_potential": np.full(n, np.nan),
+                "mc_std_error": np.full(n, np.nan),
             }))
             attrs = {"task": task, "ranked_by": by, "critical_path": d["critical_path"],
                      "dp_task_dlog10x": d["dp_task_dlog10x"]}
@@ -687,10 +705,13 @@ def analyze(df_or_path, *, threshold=0.5, axis="params", lower_is_better=(), map
     Returns
     -------
     pandas.DataFrame
-        One row per (task, family, metric) series with the CLI's CSV columns
-        (``breakthroughness``, ``transition_width``, ``crossing``, ``monotone``,
-        the paired discrete metric, ...) plus ``x`` and ``value``, the series
-        itself (lists).
+        One row per (task, family, metric) series, ordered by task, family
+        and metric, with the CLI's CSV columns (``points``, ``rows``,
+        ``breakthroughness``, ``transition_width``, ``crossing``,
+        ``monotone``, the paired discrete metric, ``note``, ...) plus ``at``
+        and ``value``, the series itself (lists; models tied at one scale
+        averaged). A measure the series is too short for is NaN, and
+        ``note`` says why.
 
     Raises
     ------
@@ -817,12 +838,16 @@ def fit(model, df_or_path, *, family=None, fit_only=None, fixed=None, train_belo
 
 # ---- budget ----------------------------------------------------------------
 
-def budget(params=None, compute=None, *, tokens_per_param=20.0, bytes_per_token=4.0, stock_tokens=3e14,
+def budget(params=None, compute=None, *, tokens_per_param=None, bytes_per_token=4.0, stock_tokens=3e14,
            data_limit=None, law="chinchilla", check_bytes=None):
     """The Chinchilla data and compute budget (as ``capgraph budget --format json``).
 
-    Give exactly one of ``params`` (tokens = ``tokens_per_param`` x N) or
-    ``compute`` (split compute-optimally under the law).
+    Give exactly one of ``params`` or ``compute``. From ``params`` N the
+    tokens are D = R N with R = ``tokens_per_param`` (20 by default, the
+    Chinchilla rule of thumb). From ``compute`` C the split minimises the
+    law's loss at C = 6 N D (about 98 tokens per parameter at 1e24 FLOP
+    under ``chinchilla``), unless ``tokens_per_param`` R is given: then
+    N = sqrt(C / (6 R)) and D = R N.
 
     Parameters
     ----------
@@ -831,7 +856,7 @@ def budget(params=None, compute=None, *, tokens_per_param=20.0, bytes_per_token=
     compute : float or str, optional
         Training compute C in FLOPs.
     tokens_per_param : float, optional
-        With ``params``.
+        Training tokens per parameter R (fixes the ratio for both).
     bytes_per_token : float, optional
         Bytes of text per token (BPE on English: about 4).
     stock_tokens : float, optional
@@ -845,37 +870,21 @@ def budget(params=None, compute=None, *, tokens_per_param=20.0, bytes_per_token=
     Returns
     -------
     dict
-        The keys of the CLI's JSON: ``law, params, tokens, data_limited,
-        tokens_per_param, bytes_per_token, text_bytes, compute_flop,
-        loss_nats_per_token, stock_tokens, tokens_over_stock`` (and
-        ``claimed_bytes_implied_bytes_per_token``), plus ``rule``: which
-        rule set the tokens.
+        The CLI's JSON, key for key: ``law, rule, params, tokens,
+        data_limited, tokens_per_param, bytes_per_token, text_bytes,
+        compute_flop, loss_nats_per_token, stock_tokens, tokens_over_stock``
+        (and with ``check_bytes``, ``claimed_bytes`` and
+        ``claimed_bytes_implied_bytes_per_token``). ``rule`` is
+        ``fixed_ratio`` or ``compute_optimal``; ``tokens_per_param`` is
+        D / N whichever rule set it.
     """
     if (params is None) == (compute is None):
         raise ValueError("budget needs exactly one of params or compute")
     for name, v in (("tokens_per_param", tokens_per_param), ("bytes_per_token", bytes_per_token),
                     ("stock_tokens", stock_tokens)):
-        if not (np.isfinite(v) and v > 0):
+        if v is not None and not (np.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be positive")
     x = parse_scale(compute if params is None else params)
-    limit = None if data_limit is None else parse_scale(data_limit)
-    pt = _core.budget_point(params is None, x, float(tokens_per_param), limit, law)
-    out = {
-        "law": pt["law"],
-        "params": pt["N"],
-        "tokens": pt["D"],
-        "data_limited": pt["data_limited"],
-        "tokens_per_param": pt["D"] / pt["N"],
-        "bytes_per_token": float(bytes_per_token),
-        "text_bytes": pt["D"] * float(bytes_per_token),
-        "compute_flop": pt["C"],
-        "loss_nats_per_token": pt["loss"],
-        "stock_tokens": float(stock_tokens),
-        "tokens_over_stock": pt["D"] / float(stock_tokens),
-    }
-    if check_bytes is not None:
-        out["claimed_bytes_implied_bytes_per_token"] = parse_scale(check_bytes) / pt["D"]
-    out["rule"] = ("capped by data_limit" if pt["data_limited"]
-                   else "tokens_per_param x N" if params is not None
-                   else "compute-optimal split under the law")
-    return out
+    return _core.budget(params is None, x, None if tokens_per_param is None else float(tokens_per_param),
+                        None if data_limit is None else parse_scale(data_limit), law, float(bytes_per_token),
+                        float(stock_tokens), None if check_bytes is None else parse_scale(check_bytes))

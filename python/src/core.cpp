@@ -23,6 +23,7 @@
 #include "analysis/fit.hpp"
 #include "analysis/observations.hpp"
 #include "analysis/series_analysis.hpp"
+#include "graph/budget.hpp"
 #include "graph/emergence.hpp"
 #include "graph/evaluation.hpp"
 #include "graph/importance.hpp"
@@ -129,31 +130,6 @@ EvalOptions engine(unsigned threads, int max_shared_expanded, double max_shared_
   return o;
 }
 
-// "exact_match", "pass_at:10", ... as the CLI's --metrics reads them (cli/cmd_plot.cpp).
-Metric parse_metric(const std::string& text) {
-  const auto colon = text.find(':');
-  const std::string name = text.substr(0, colon);
-  Metric m;
-  if (name == "exact_match") m.kind = MetricKind::exact_match;
-  else if (name == "partial_credit") m.kind = MetricKind::partial_credit;
-  else if (name == "log_likelihood") m.kind = MetricKind::log_likelihood;
-  else if (name == "multiple_choice") m.kind = MetricKind::multiple_choice;
-  else if (name == "pass_at") m.kind = MetricKind::pass_at;
-  else
-    throw py::value_error("unknown metric `" + text +
-                          "`; expected exact_match, partial_credit, log_likelihood, multiple_choice:K or pass_at:k");
-  if (m.kind == MetricKind::multiple_choice || m.kind == MetricKind::pass_at) {
-    const std::string k = colon == std::string::npos ? "" : text.substr(colon + 1);
-    const auto res = std::from_chars(k.data(), k.data() + k.size(), m.k);
-    const int lo = m.kind == MetricKind::multiple_choice ? 2 : 1;
-    if (res.ec != std::errc() || res.ptr != k.data() + k.size() || m.k < lo)
-      throw py::value_error("metric `" + text + "` needs an integer, e.g. " + name + (lo == 2 ? ":4" : ":10"));
-  } else if (colon != std::string::npos) {
-    throw py::value_error("metric `" + name + "` takes no number");
-  }
-  return m;
-}
-
 // ---- evaluation -------------------------------------------------------------
 
 // An Evaluation with the model it points into, owned by the numpy arrays
@@ -211,39 +187,24 @@ py::array_t<double> p(const ModelPtr& m, const py::array_t<double, py::array::c_
   return out;
 }
 
-// The quantities of `eval` per node, in the CLI's order: p, log_p,
-// partial_credit, steps, then a task's metrics (log_likelihood followed by
-// log_likelihood_per_step); a label already given (a task's partial_credit
-// metric is its partial credit) is not repeated. Each has a code into a
-// list of labels, -1 when not wanted.
+// The quantities of `eval` per node, in the CLI's order and each once
+// (node_quantities, graph/evaluation.hpp), with a code into a list of
+// labels; -1 when not wanted.
 struct Quantity {
-  enum Kind { k_p, k_log_p, k_partial_credit, k_steps, k_metric, k_per_step } kind;
-  Metric metric;
+  NodeQuantity q;
   std::int32_t code;
 };
 
 class QuantityCodes {
  public:
-  explicit QuantityCodes(const std::optional<std::vector<std::string>>& wanted) : wanted_(wanted) {
-    for (const char* l : {"p", "log_p", "partial_credit", "steps", "log_likelihood_per_step"}) fixed_.push_back(code(l));
-  }
+  explicit QuantityCodes(const std::optional<std::vector<std::string>>& wanted) : wanted_(wanted) {}
   // Appends node v's quantities to `out` (wanted ones only).
   void of(const Model& m, std::size_t v, std::vector<Quantity>& out) {
-    const std::size_t first = out.size();
-    auto add = [&](Quantity::Kind k, const Metric& mt, std::int32_t c) {
-      if (c < 0) return;
-      for (std::size_t i = first; i < out.size(); ++i)
-        if (out[i].code == c) return;
-      out.push_back({k, mt, c});
-    };
-    add(Quantity::k_p, {}, fixed_[0]);
-    add(Quantity::k_log_p, {}, fixed_[1]);
-    add(Quantity::k_partial_credit, {}, fixed_[2]);
-    add(Quantity::k_steps, {}, fixed_[3]);
-    if (!m.node(v).is_task) return;
-    for (const Metric& mt : m.metrics(v)) {
-      add(Quantity::k_metric, mt, metric_code(mt));
-      if (mt.kind == MetricKind::log_likelihood) add(Quantity::k_per_step, mt, fixed_[4]);
+    scratch_.clear();
+    node_quantities(m, v, scratch_);
+    for (const NodeQuantity& q : scratch_) {
+      const std::int32_t c = code_of(q);
+      if (c >= 0) out.push_back({q, c});
     }
   }
   std::vector<std::string> labels;  // by code
@@ -256,15 +217,16 @@ class QuantityCodes {
     labels.push_back(label);
     return static_cast<std::int32_t>(labels.size() - 1);
   }
-  std::int32_t metric_code(const Metric& mt) {  // a few distinct metrics per model: a short scan
-    for (const auto& [m, c] : metrics_)
-      if (m == mt) return c;
-    metrics_.emplace_back(mt, code(metric_label(mt)));
-    return metrics_.back().second;
+  // A few distinct quantities per model: a short scan, no label made per node.
+  std::int32_t code_of(const NodeQuantity& q) {
+    for (const auto& [k, c] : known_)
+      if (k.kind == q.kind && (q.kind != NodeQuantity::task_metric || k.metric == q.metric)) return c;
+    known_.emplace_back(q, code(quantity_label(q)));
+    return known_.back().second;
   }
   const std::optional<std::vector<std::string>>& wanted_;
-  std::vector<std::int32_t> fixed_;
-  std::vector<std::pair<Metric, std::int32_t>> metrics_;
+  std::vector<NodeQuantity> scratch_;
+  std::vector<std::pair<NodeQuantity, std::int32_t>> known_;
 };
 
 // Long form: (node position, point, label code, value) arrays and the labels,
@@ -308,15 +270,7 @@ py::tuple evaluate_long(const ModelPtr& m, const py::array_t<double, py::array::
       for (std::size_t qi = q_begin[i]; qi < q_begin[i + 1]; ++qi) {
         const Quantity& q = qs[qi];
         for (std::size_t j = 0; j < np; ++j, ++r) {
-          double val = 0;
-          switch (q.kind) {
-            case Quantity::k_p: val = ev.p(v, j); break;
-            case Quantity::k_log_p: val = ev.log_p(v, j); break;
-            case Quantity::k_partial_credit: val = ev.partial_credit(v, j); break;
-            case Quantity::k_steps: val = m->steps(v); break;
-            case Quantity::k_metric: val = ev.metric(v, q.metric, j); break;
-            case Quantity::k_per_step: val = ev.log_likelihood_per_step(v, j); break;
-          }
+          const double val = quantity_value(ev, v, q.q, j);
           nc[r] = static_cast<std::int32_t>(i);
           pc[r] = static_cast<std::int32_t>(j);
           mc[r] = q.code;
@@ -567,7 +521,14 @@ py::tuple render_plot(const ModelPtr& m, const std::optional<std::vector<std::st
   render::PlotOptions po;
   if (tasks) po.tasks = node_indices(*m, tasks, true);
   if (metrics)
-    for (const auto& s : *metrics) po.metrics.push_back(parse_metric(s));
+    for (const auto& s : *metrics) {
+      const auto mt = parse_metric(s);
+      if (!mt)
+        throw py::value_error("unknown metric `" + s +
+                              "`; expected exact_match, partial_credit, log_likelihood, multiple_choice:K (K >= 2) or "
+                              "pass_at:k (k >= 1)");
+      po.metrics.push_back(*mt);
+    }
   po.from = from;
   po.to = to;
   po.points = points;
@@ -584,26 +545,40 @@ py::tuple render_plot(const ModelPtr& m, const std::optional<std::vector<std::st
 
 // ---- budget -----------------------------------------------------------------
 
-// The scale point of `capgraph budget` (cli/cmd_budget.cpp): N, D, C, data
-// limited, and the loss under the law.
-py::dict budget_point(bool compute, double x, double tokens_per_param, std::optional<double> data_limit,
-                      const std::string& law) {
-  ScaleSpec ss;
+// `capgraph budget --format json` as a dict (graph/budget.hpp, the CLI's
+// own arithmetic): the same keys, in the same order.
+py::dict budget(bool from_compute, double x, std::optional<double> tokens_per_param, std::optional<double> data_limit,
+                const std::string& law, double bytes_per_token, double stock_tokens, std::optional<double> claimed_bytes) {
+  BudgetInput in;
   const auto l = law_by_name(law);
   if (!l) throw py::value_error("law must be chinchilla or epoch2024; got `" + law + "`");
-  ss.law = *l;
-  ss.tokens_per_param = tokens_per_param;
-  ss.data_limit = data_limit;
-  ss.axis = compute ? Axis::compute : Axis::params;
-  const ScaleAxis axis(ss);
-  const ScalePoint pt = axis.at(x);
+  in.law = *l;
+  in.from_compute = from_compute;
+  in.x = x;
+  in.tokens_per_param = tokens_per_param;
+  in.data_limit = data_limit;
+  in.bytes_per_token = bytes_per_token;
+  in.stock_tokens = stock_tokens;
+  in.claimed_bytes = claimed_bytes;
+  const Budget b = compute_budget(in);
+  const ScalePoint& pt = b.point;
   py::dict d;
-  d["law"] = ss.law.name;
-  d["N"] = pt.N;
-  d["D"] = pt.D;
-  d["C"] = pt.C;
+  d["law"] = in.law.name;
+  d["rule"] = budget_rule_name(b.rule);
+  d["params"] = pt.N;
+  d["tokens"] = pt.D;
   d["data_limited"] = pt.data_limited;
-  d["loss"] = axis.loss(pt.N, pt.D);
+  d["tokens_per_param"] = b.tokens_per_param;
+  d["bytes_per_token"] = in.bytes_per_token;
+  d["text_bytes"] = b.text_bytes;
+  d["compute_flop"] = pt.C;
+  d["loss_nats_per_token"] = b.loss;
+  d["stock_tokens"] = in.stock_tokens;
+  d["tokens_over_stock"] = b.tokens_over_stock;
+  if (claimed_bytes) {
+    d["claimed_bytes"] = *claimed_bytes;
+    d["claimed_bytes_implied_bytes_per_token"] = *b.implied_bytes_per_token;
+  }
   return d;
 }
 
@@ -666,6 +641,7 @@ py::list analyze(const std::shared_ptr<Observations>& obs, double threshold, boo
     d["type"] = metric_type(a.metric);
     d["lower_is_better"] = a.metric.lower_is_better;
     d["points"] = a.series.x.size();
+    d["rows"] = a.series.rows.size();
     d["x_min"] = a.series.x.front();
     d["x_max"] = a.series.x.back();
     d["value_min"] = a.value_min;
@@ -684,7 +660,8 @@ py::list analyze(const std::shared_ptr<Observations>& obs, double threshold, boo
     d["paired_metric"] = a.paired_with ? py::cast(res[*a.paired_with].series.metric) : py::none();
     d["paired_breakthroughness"] =
         a.paired_with ? py::cast(res[*a.paired_with].summary.breakthroughness) : py::none();
-    d["x"] = a.series.x;
+    d["note"] = a.note;
+    d["at"] = a.series.x;
     d["value"] = a.series.y;
     out.append(d);
   }
@@ -817,7 +794,7 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("bottleneck_over", &bottleneck_over);
   mod.def("render_map", &render_map);
   mod.def("render_plot", &render_plot);
-  mod.def("budget_point", &budget_point);
+  mod.def("budget", &budget);
   mod.def("read_observations", &read_observations);
   mod.def("analyze", &analyze);
   mod.def("fit", &fit);

@@ -51,11 +51,22 @@ def test_evaluate_matches_cli_eval(cli, src, name):
             assert same(have[k], v), k
 
 
+def test_evaluate_several_points_match_one_cli_run(cli, src):
+    spec = "examples/emoji_movie.yaml"
+    m = capgraph.load(src / spec)
+    want = read_csv(cli("eval", spec, "--at", "3e9,70B", "--at", "1.5T", "--format", "csv")[0])
+    got = m.evaluate(["3e9", "70B", "1.5T"])
+    assert list(got.columns) == list(want.columns)
+    assert list(got.node.astype(str)) == list(want.node) and list(got.kind.astype(str)) == list(want.kind)
+    assert list(got.metric.astype(str)) == list(want.metric)
+    assert same(got["at"], want["at"]) and same(got["value"], want["value"])
+
+
 def test_evaluate_several_points_and_filters(src):
     m = capgraph.load(src / "examples/emoji_movie.yaml")
     xs = [1e9, 1e10, 1e11]
     df = m.evaluate(xs, nodes=["emoji_movie", "movie_facts"], metrics=["p", "exact_match"])
-    assert list(df.columns) == ["node", "at", "metric", "value"]
+    assert list(df.columns) == ["node", "kind", "at", "metric", "value"]  # the columns of `eval --format csv`
     assert len(df) == 2 * 3 + 3  # a skill has p; the task p and exact_match
     for x in xs:
         one = m.evaluate(x)
@@ -120,7 +131,9 @@ def test_emergence_matches_cli_summary(cli, src, name):
     m = capgraph.load(src / spec)
     want = read_csv(cli("sweep", spec, "--format", "csv", "--summary")[0])
     got = m.emergence()
+    assert list(got.columns) == list(want.columns)  # the columns of `sweep --summary`
     assert list(got.task) == list(want.task) and list(got.metric) == list(want.metric)
+    assert list(got.reached_at_start) == list(want.reached_at_start)
     for col in ("min", "max", "breakthroughness", "x10", "x90", "transition_width_decades", "threshold", "crossing"):
         assert same(got[col], want[col].astype("float64")), col
 
@@ -138,10 +151,18 @@ def test_bottleneck_matches_cli(cli, src, args):
         assert list(got["rank"]) == list(want["rank"])
         for col in ("p", "uses", "birnbaum", "criticality", "improvement_potential", "scale_drive"):
             assert same(got[col], want[col].astype("float64")), col
-        p_task = json.loads(cli("bottleneck", spec, "--task", "emoji_movie", "--at", x, "--format", "json")[0])["p_task"]
+        p_task = json.loads(cli("bottleneck", spec, "--task", "emoji_movie", "--at", x, "--format", "json")[0])
+        p_task = p_task["points"][0]["p_task"]
         assert same(got["p_task"], np.full(len(got), p_task))
+        assert list(got.columns) == list(want.columns)
+        assert same(got["p_task"], want["p_task"]) and same(got["at"], want["at"])
     both = m.bottleneck("emoji_movie", at=[1e9, 1e10], **opts)
     assert same(both["at"].unique(), [1e9, 1e10])
+    # Several points in one CLI run: the same stacked table.
+    want = read_csv(cli("bottleneck", spec, "--task", "emoji_movie", "--at", "1e9,1e10", "--format", "csv", *args)[0])
+    assert list(both.node) == list(want.node) and list(both["rank"]) == list(want["rank"])
+    for col in ("at", "p_task", "p", "birnbaum", "improvement_potential", "scale_drive"):
+        assert same(both[col], want[col].astype("float64")), col
 
 
 def test_bottleneck_over_matches_cli(cli, src):
@@ -179,6 +200,7 @@ def test_render_and_plot_are_the_cli_bytes(cli, src, tmp_path):
     (["--compute", "1e24"], {"compute": 1e24}),
     (["--compute", "1e26", "--law", "epoch2024", "--data-limit", "1e13"],
      {"compute": 1e26, "law": "epoch2024", "data_limit": 1e13}),
+    (["--compute", "1e24", "--tokens-per-param", "20"], {"compute": 1e24, "tokens_per_param": 20}),
 ])
 def test_budget_matches_cli(cli, args, kwargs):
     want = json.loads(cli("budget", *args, "--format", "json")[0])
@@ -188,7 +210,8 @@ def test_budget_matches_cli(cli, args, kwargs):
             assert same(got[k], v), k
         elif k in got:
             assert got[k] == v, k
-    assert got["rule"] in ("tokens_per_param x N", "compute-optimal split under the law", "capped by data_limit")
+    assert list(got) == list(want)  # the CLI's JSON, key for key
+    assert got["rule"] in ("fixed_ratio", "compute_optimal")
     with pytest.raises(ValueError):
         capgraph.budget()
     with pytest.raises(ValueError):
@@ -200,7 +223,10 @@ def test_analyze_matches_cli(cli, src):
     want = read_csv(cli("analyze", data, "--format", "csv")[0])
     for source in (src / data, pd.read_csv(src / data)):
         got = capgraph.analyze(source)
+        assert list(got.columns) == list(want.columns) + ["at", "value"]  # the CSV's, then the series
         assert list(got.task) == list(want.task) and list(got.metric) == list(want.metric)
+        assert list(got["rows"]) == list(want["rows"]) and list(got["points"]) == list(want["points"])
+        assert [str(n) if n == n else "" for n in want.note] == list(got.note)
         for col in ("x_min", "x_max", "value_min", "value_max", "breakthroughness", "transition_width", "x10",
                     "x90", "crossing", "paired_breakthroughness"):
             assert same(got[col], want[col].astype("float64")), col

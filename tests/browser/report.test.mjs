@@ -64,8 +64,8 @@ test("the report in a browser", { skip: haveBrowser ? false : "chromium not inst
       let compared = 0;
       for (const r of sweep) {
         const v = ids.indexOf(r.task);
-        const j = data.x.indexOf(Number(r.x));
-        assert.ok(j >= 0, `sweep point ${r.x} on the page`);
+        const j = data.x.indexOf(Number(r.at));
+        assert.ok(j >= 0, `sweep point ${r.at} on the page`);
         const m = data.tasks[String(v)].metrics.find((q) => q.metric === r.metric);
         if (!m) continue;  // log_likelihood_per_step: a column of sweep only
         assert.equal(m.values[j], num(r.value), `${r.metric} of ${r.task} at point ${j}`);
@@ -79,7 +79,7 @@ test("the report in a browser", { skip: haveBrowser ? false : "chromium not inst
       // math: glibc's libmvec, per ISA"); anything more is a wrong number.
       for (let j = 0; j < data.x.length; ++j) {
         const rows = csv(cli(["eval", "examples/emoji_movie.yaml", "--at", arg(data.x[j]), "--format", "csv"]));
-        for (const r of rows.filter((q) => q.quantity === "p")) {
+        for (const r of rows.filter((q) => q.metric === "p")) {
           const page = data.looks[ids.indexOf(r.node)].p[j], cli = num(r.value);
           assert.ok(Math.abs(page - cli) <= 2e-14 * Math.abs(cli), `P of ${r.node} at point ${j}: ${page} vs ${cli}`);
         }
@@ -146,7 +146,7 @@ test("the report in a browser", { skip: haveBrowser ? false : "chromium not inst
       });
       // The panel's metrics: capgraph sweep's at this point.
       const sweepRows = csv(cli(["sweep", "examples/emoji_movie.yaml", "--tasks", "emoji_movie", "--format", "csv"]))
-        .filter((r) => Number(r.x) === data.x[j]);
+        .filter((r) => Number(r.at) === data.x[j]);
       assert.ok(Object.keys(shown.metrics).length >= 3);
       for (const [metric, value] of Object.entries(shown.metrics)) {
         const r = sweepRows.find((q) => q.metric === metric);

@@ -24,6 +24,18 @@ same "budget --params 70B --format csv" "budget --params 7e10 --format csv"
 same "budget --compute 1e24 --data-limit 1.5T --check-bytes 180P" "budget --compute 1e24 --data-limit 1.5e12 --check-bytes 1.8e17"
 same "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 10B --format csv" \
      "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 1e10 --format csv"
+same "eval $spec --at 1e9,70B --at 1.5T --format csv" "eval $spec --at 1e9 --at 7e10 --at 1.5e12 --format csv"
+same "bottleneck $spec --task emoji_movie --at 1B,10B --format json" "bottleneck $spec --task emoji_movie --at 1e9 --at 1e10 --format json"
+
+# One point or node twice would repeat rows: refused, nothing written.
+for args in "eval $spec --at 1e10,10B" "bottleneck $spec --task emoji_movie --at 1e9 --at 1B" \
+            "eval $spec --at 1e10 --nodes emoji_movie,emoji_movie" "sweep $spec --tasks emoji_movie,emoji_movie"; do
+  $exe $args --format csv >"$tmp/out" 2>"$tmp/err"
+  status=$?
+  [ "$status" -eq 2 ] || fail "$args: exit $status (expected 2)"
+  grep -q "twice" "$tmp/err" || fail "$args: message: $(cat "$tmp/err")"
+  [ -s "$tmp/out" ] && fail "$args: wrote output"
+done
 
 for bad in 1e3B "70 B" 0 70X inf 1.5.2T; do
   "$exe" eval "$spec" --at "$bad" >"$tmp/out" 2>"$tmp/err"
