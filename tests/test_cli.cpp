@@ -2,7 +2,9 @@
 // round trips of every output format against the engine, determinism,
 // whole-or-nothing output files, standard input.
 #include "test_paths.hpp"
+
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -190,7 +192,7 @@ TEST_CASE("exit codes: 0 ok, 1 invalid spec, 2 usage, 3 I/O", "[cli]") {
 }
 
 TEST_CASE("an output file is written whole or not at all", "[cli]") {
-  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_test";
+  const fs::path dir = fs::temp_directory_path() / ("capgraph_cli_test_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path out = dir / "curves.csv";
@@ -383,7 +385,7 @@ TEST_CASE("past the exact shared-skill limit: exit 1 pointing to --monte-carlo, 
 }
 
 TEST_CASE("render and plot from the command line: files, formats, notes, errors", "[cli][render]") {
-  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_render";
+  const fs::path dir = fs::temp_directory_path() / ("capgraph_cli_render_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string map = (dir / "map.svg").string();
@@ -419,7 +421,7 @@ TEST_CASE("render and plot from the command line: files, formats, notes, errors"
 }
 
 TEST_CASE("figure formats follow --format or the -o extension, and a contradiction is a usage error", "[cli][render]") {
-  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_formats";
+  const fs::path dir = fs::temp_directory_path() / ("capgraph_cli_formats_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   auto head = [](const fs::path& p, std::size_t n) {
@@ -489,7 +491,7 @@ std::pair<double, double> svg_size(const std::string& svg) {
 }  // namespace
 
 TEST_CASE("plot formats: every --format x extension pair, magic bytes, --dpi, determinism", "[cli][plot]") {
-  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_plot_formats";
+  const fs::path dir = fs::temp_directory_path() / ("capgraph_cli_plot_formats_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string plot = "plot examples/mirage.yaml --tasks answer_1,answer_10 -o '";
@@ -545,7 +547,7 @@ TEST_CASE("plot formats: every --format x extension pair, magic bytes, --dpi, de
 }
 
 TEST_CASE("render --split-groups: one page per group, and the small-label hint", "[cli][render]") {
-  const fs::path dir = fs::temp_directory_path() / "capgraph_cli_split";
+  const fs::path dir = fs::temp_directory_path() / ("capgraph_cli_split_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string render = "render examples/frontier_eval.yaml --at 3.16e11";
