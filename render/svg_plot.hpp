@@ -34,6 +34,7 @@ struct PlotPoints {
   std::size_t marker = 0;            ///< 0 circle, 1 square, 2 triangle, 3 diamond, 4 triangle
                                      ///< down, 5 pentagon, 6 hexagon, 7 star; +8: a dot inside
   std::vector<double> x, y;
+  std::vector<double> lo, hi;        ///< per point, an interval drawn as a whisker; empty = none
 };
 
 /// A dashed horizontal reference line (a threshold).

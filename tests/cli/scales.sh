@@ -22,8 +22,8 @@ same "render $spec --at 10G" "render $spec --at 1e10"
 same "plot $spec --from 100M --to 10T" "plot $spec --from 1e8 --to 1e13"
 same "budget --params 70B --format csv" "budget --params 7e10 --format csv"
 same "budget --compute 1e24 --data-limit 1.5T --check-bytes 180P" "budget --compute 1e24 --data-limit 1.5e12 --check-bytes 1.8e17"
-same "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 10B --format csv" \
-     "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 1e10 --format csv"
+same "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 10B --format csv --predictions -" \
+     "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 1e10 --format csv --predictions -"
 same "eval $spec --at 1e9,70B --at 1.5T --format csv" "eval $spec --at 1e9 --at 7e10 --at 1.5e12 --format csv"
 same "bottleneck $spec --task emoji_movie --at 1B,10B --format json" "bottleneck $spec --task emoji_movie --at 1e9 --at 1e10 --format json"
 
