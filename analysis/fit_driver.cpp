@@ -61,8 +61,9 @@ using namespace detail;
 namespace {
 
 // Observed against predicted, per (task, family, metric) series.
-std::vector<FitSeries> residuals(const ObservationSet& obs, const std::vector<Row>& rows, const Evaluation& ev,
-                                 const FitObjective& objective) {
+std::vector<FitSeries> residuals(const ObservationSet& obs, const std::vector<Row>& rows,
+                                 const std::vector<Prediction>& pred,
+                                 const std::vector<std::optional<std::pair<double, double>>>& band) {
   std::vector<FitSeries> series;
   std::map<std::tuple<std::string, std::string, std::string>, std::size_t> idx;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -73,9 +74,9 @@ std::vector<FitSeries> residuals(const ObservationSet& obs, const std::vector<Ro
       it = idx.emplace(key, series.size()).first;
       series.push_back(FitSeries{o.task, o.family, o.metric, o.node, {}, 0, std::nullopt});
     }
-    series[it->second].points.push_back(FitPoint{o.line, rows[i].x, rows[i].value,
-                                                 predict(ev, rows[i], objective.point_of(i)).value, rows[i].n,
-                                                 rows[i].train});
+    FitPoint pt{o.line, rows[i].x, rows[i].value, pred[i].value, rows[i].n, rows[i].train, std::nullopt, std::nullopt};
+    if (band[i]) pt.lo = band[i]->first, pt.hi = band[i]->second;
+    series[it->second].points.push_back(pt);
   }
   for (auto& s : series) {
     std::stable_sort(s.points.begin(), s.points.end(), [](const FitPoint& a, const FitPoint& b) { return a.x < b.x; });
@@ -129,7 +130,7 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
   const std::vector<double> cov = covariance(objective, theta, rep);
   for (std::size_t i = 0; i < P; ++i) {
     FitParameter fp;
-    fp.leaf = model.node(params[i].node).id;
+    fp.leaf = params[i].name == kOffset ? rep.offsets[params[i].node].family : model.node(params[i].node).id;
     fp.name = params[i].name;
     fp.start = start[i];
     fp.value = theta[i];
@@ -143,7 +144,20 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
     rep.notes.push_back("a parameter ended at a bound of its search range: the data do not pin it down");
   rep.fitted = objective.overrides(theta).apply(model.spec());
   const Model fitted = Model::compile(rep.fitted);
-  rep.series = residuals(obs, rows, evaluate(fitted, objective.xs()), objective);
+  rep.series = residuals(obs, rows, objective.predictions(theta), prediction_intervals(objective, rows, theta, cov, rep));
+  if (!rep.offsets.empty()) {
+    const double q = interval_quantile(rep, P);
+    for (std::size_t i = 0; i < P; ++i) {
+      if (params[i].name != kOffset) continue;
+      FamilyOffset& f = rep.offsets[params[i].node];
+      f.log10_offset = theta[i];
+      f.se = rep.parameters[i].se;
+      f.multiplier = std::pow(10.0, theta[i]);
+      f.lo = std::isfinite(f.se) ? std::pow(10.0, theta[i] - q * f.se) : kNaN;
+      f.hi = std::isfinite(f.se) ? std::pow(10.0, theta[i] + q * f.se) : kNaN;
+    }
+    rep.offsets[0].lo = rep.offsets[0].hi = 1;
+  }
 
   const std::vector<double> grid = forecast_grid(model, objective.xs());
   const Evaluation on_grid = evaluate(fitted, grid);

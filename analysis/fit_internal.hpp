@@ -22,7 +22,10 @@ constexpr double kHuge = 1e300;
 
 double logit(double p);
 
-// One free parameter: which leaf, which field, its bounds.
+// One free parameter: which leaf, which field, its bounds. A pooled fit's
+// family offsets (name kOffset) come after every curve parameter; their
+// `node` is the family's group (Row::group, >= 1).
+inline constexpr const char* kOffset = "log10_offset";
 struct Param {
   std::size_t node;
   std::string name;
@@ -38,6 +41,7 @@ struct Row {
   double value;
   std::optional<double> n;
   bool train = true;
+  std::size_t group = 0;  // pooled fit: the row's family (0 = reference, no offset)
 };
 
 // log of the predicted metric (exact for exact match via ln P) and the value.
@@ -65,11 +69,15 @@ class FitObjective {
   FitObjective(const Model& model, const std::vector<Row>& rows, const std::vector<Param>& params, bool binomial,
                double logit_floor);
   double operator()(const std::vector<double>& theta) const;
+  /// Every row's prediction (training and held out) at theta: the model
+  /// evaluated at each row's effective scale x * 10^offset(group).
+  std::vector<Prediction> predictions(const std::vector<double>& theta) const;
   /// The fitted leaves with their curves at theta.
   Overrides overrides(const std::vector<double>& theta) const;
   /// Parameter i as declared in the spec.
   double declared(std::size_t i) const;
-  /// The distinct scales of the rows, ascending, and row i's index in them.
+  /// The distinct scales of the rows, ascending, and row i's index in them
+  /// (pooled fits: the scales as observed, before the families' offsets).
   const std::vector<double>& xs() const { return xs_; }
   std::size_t point_of(std::size_t row) const { return xj_[row]; }
   /// logit(p) with p clamped to [f, 1 - f] (f: the logit floor).
@@ -100,6 +108,22 @@ double minimise(Objective f, std::vector<double>& x, const std::vector<double>& 
 /// not available) from the finite-difference Hessian; sets rep.sigma,
 /// rep.identified and a note when the Hessian is not positive definite.
 std::vector<double> covariance(const FitObjective& objective, const std::vector<double>& theta, FitReport& rep);
+
+/// The two-sided 95 % quantile the fit's intervals use: Student t with the
+/// residual degrees of freedom (least squares), the normal (binomial).
+double interval_quantile(const FitReport& rep, std::size_t n_params);
+
+/// Each row's 95 % prediction interval in metric units (nullopt where the
+/// covariance is not available): on the logit, the fit's variance of the
+/// prediction (gradient by central differences, times cov) plus the
+/// observation noise (least squares: the residual variance; binomial:
+/// 1 / (n p (1 - p))); bounds beyond the logit floor become 0 or 1, which
+/// the likelihood does not tell apart from the floor.
+std::vector<std::optional<std::pair<double, double>>> prediction_intervals(const FitObjective& objective,
+                                                                           const std::vector<Row>& rows,
+                                                                           const std::vector<double>& theta,
+                                                                           const std::vector<double>& cov,
+                                                                           const FitReport& rep);
 
 /// The scale grid of the forecasts: from the spec's range and the data's
 /// (to 100x the largest observed scale), 50 points a decade.

@@ -8,9 +8,11 @@
 #include <optional>
 #include <sstream>
 
+#include "analysis/backtest.hpp"
 #include "analysis/fit.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/fit_backtest.hpp"
 #include "cli/observations_io.hpp"
 #include "specs/spec_writer.hpp"
 
@@ -25,6 +27,7 @@ struct FitOpts {
   std::string fit_only, fixed;
   std::string train_below;
   double logit_floor = 1e-3;
+  bool pool = false, backtest = false;
   std::string report;
   ObservationFlags obs;
   CommonOptions common;
@@ -39,6 +42,7 @@ std::string spec_value(const analysis::FitParameter& p) {
   if (p.name == "log10_c") return "c = " + num_short(std::pow(10.0, p.value), 4);
   if (p.name == "ln_weight") return "weight = " + num_short(std::exp(p.value), 4);
   if (p.name == "logit_value") return "p = " + num_short(1 / (1 + std::exp(-p.value)), 4);
+  if (p.name == "log10_offset") return "x " + num_short(std::pow(10.0, p.value), 4) + " the reference's scale";
   return p.name + " = " + num_short(p.value, 4);
 }
 
@@ -73,11 +77,12 @@ std::string table_report(const analysis::FitReport& r, const std::string& spec, 
     s.row({x.task, x.family, x.metric, std::to_string(x.points.size()), num_short(x.rmse_train, 3),
            opt_short(x.mae_test), w});
   }
-  os << s.str() << "\nForecast threshold crossing per task (95% interval, delta method on log10 scale)\n";
+  os << s.str() << "\nForecast threshold crossing per task (95% interval, delta method on log10 scale"
+     << (r.offsets.empty() ? "" : "; in the scale of " + r.offsets.front().family + ", the reference family") << ")\n";
   TextTable f({"task", "metric", "threshold", "crossing", "low", "high"}, "ll");
   for (const auto& x : r.forecasts)
     f.row({x.task, x.metric, num_short(x.threshold), crossing_text(x), opt_short(x.lo), opt_short(x.hi)});
-  os << f.str();
+  os << f.str() << offsets_table(r);
   if (!r.backtest.empty()) {
     os << "\nBacktest: fitted below " << num_short(*r.train_below)
        << ", scored at and above it; baseline = a logistic in log10 x fitted to each series' own training scores\n";
@@ -124,6 +129,7 @@ std::string csv_report(const analysis::FitReport& r) {
          << p.line << ',' << num(p.x) << ',' << num(p.observed) << ',' << num(p.predicted) << ','
          << (p.train ? "true" : "false") << '\n';
   auto on = [](const std::optional<double>& v) { return v ? num(*v) : std::string(); };
+  os << offsets_csv(r);
   os << "\nsection,task,metric,threshold,crossing,low,high,at_start,from,to\n";
   for (const auto& f : r.forecasts)
     os << "forecast," << csv_field(f.task) << ',' << csv_field(f.metric) << ',' << num(f.threshold) << ','
@@ -166,6 +172,7 @@ std::string json_report(const analysis::FitReport& r) {
                               {"predicted", jnum(p.predicted)}, {"train", p.train}});
     j["series"].push_back(std::move(js));
   }
+  if (!r.offsets.empty()) j["offsets"] = offsets_json(r);
   j["forecasts"] = nlohmann::ordered_json::array();
   for (const auto& f : r.forecasts)
     j["forecasts"].push_back({{"task", f.task}, {"metric", f.metric}, {"threshold", f.threshold},
@@ -198,6 +205,26 @@ bool same_curves(const ModelSpec& a, const ModelSpec& b) {
   return true;
 }
 
+ExitCode run_backtest(const Model& model, const analysis::ObservationSet& set, const analysis::FitOptions& fo,
+                 const FitOpts& o, Timings& t) {
+  analysis::BacktestSuite suite;
+  try {
+    suite = analysis::run_backtests(model, set, fo);
+  } catch (const analysis::FitError& e) {
+    const std::string what = e.what();
+    throw Failure(what.find(": error: ") != std::string::npos ? kInvalid : kUsage,
+                  what.find(": error: ") != std::string::npos ? what : "error: " + what);
+  }
+  t.stop("backtest");
+  for (const auto& n : suite.notes) std::cerr << "note: " << n << '\n';
+  OutputStream out(o.report);
+  out.write(backtest_report(suite, o.common.fmt(), current_spec_name(), set.file));
+  OutputStream::finish_all({&out});
+  t.stop("write");
+  t.print();
+  return kOk;
+}
+
 }  // namespace
 
 void add_fit(CLI::App& app, Action& run) {
@@ -214,6 +241,11 @@ void add_fit(CLI::App& app, Action& run) {
   sub->add_option("--fit", o->fit_only, "Fit only these skills (comma-separated; default: every skill the data constrain)");
   sub->add_option("--fixed", o->fixed, "Keep these skills as declared (comma-separated)");
   sub->add_option("--train-below", o->train_below, "Backtest: fit on models below this scale, score the forecast above it");
+  sub->add_flag("--pool", o->pool,
+                "Fit every family at once: shared skill curves, each family's scale shifted by a fitted offset");
+  sub->add_flag("--backtest", o->backtest,
+                "For every family, forecast its last two models from the rest against a per-task logistic and a flat "
+                "forecast (report only)");
   sub->add_option("--logit-floor", o->logit_floor, "Least squares on the logit: clamp scores to [f, 1 - f]")
       ->transform(number_check(Number::real, 1e-9, 0.25))
       ->capture_default_str();
@@ -231,12 +263,17 @@ void add_fit(CLI::App& app, Action& run) {
       if (!o->family.empty()) fo.family = o->family;
       if (!o->train_below.empty()) fo.train_below = parse_positive("--train-below", o->train_below);
       fo.logit_floor = o->logit_floor;
+      fo.pool = o->pool;
+      if (o->backtest && (fo.train_below || fo.family || !o->common.output.empty()))
+        throw Failure(kUsage, "error: --backtest chooses its own families and cuts and writes no spec: drop " +
+                                  std::string(fo.train_below ? "--train-below" : fo.family ? "--family" : "-o"));
       const analysis::ReadOptions ro = o->obs.options(o->common.max_bytes);
       const Model model = load_model(o->spec, o->common, t);
       analysis::ReadOptions ro2 = ro;
       ro2.need_train_flops = model.spec().scale.axis == Axis::compute;
       const analysis::ObservationSet set = load_observations(o->data, ro2);
       t.start();
+      if (o->backtest) return run_backtest(model, set, fo, *o, t);
       analysis::FitReport rep;
       try {
         rep = analysis::fit_model(model, set, fo);
