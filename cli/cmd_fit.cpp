@@ -295,7 +295,10 @@ void add_fit(CLI::App& app, Action& run) {
       if (!o->common.output.empty()) {
         std::ostringstream hdr;
         hdr << "Fitted by capgraph fit from " << current_spec_name() << " and " << set.file
-            << (fo.family ? " (family " + *fo.family + ")" : "")
+            << (fo.pool ? " (families pooled; the curves are in the scale of " + rep.offsets.front().family +
+                              ", the reference)"
+                : fo.family ? " (family " + *fo.family + ")"
+                            : "")
             << (fo.train_below ? ", rows below " + num_short(*fo.train_below) : "") << ".\n"
             << analysis::likelihood_name(rep.likelihood) << "; parameter (fitted +- SE):";
         for (const auto& p : rep.parameters)
