@@ -263,3 +263,58 @@ TEST_CASE("backtest: pooled, deterministic, coverage counted against the interva
   // the data come from the model: most held-out points lie in their 95 % intervals
   CHECK(inside >= 10);
 }
+
+TEST_CASE("prediction intervals: a single logistic is linear regression on the logit", "[analysis][backtest]") {
+  // One skill, one task that is the skill, least squares on the logit:
+  // logit(y) = s log10 x - s m, a straight line in log10 x. The delta-method
+  // interval with the residual variance is then the textbook prediction
+  // interval  yhat0 -+ t(0.975, n - 2) sigma sqrt(1 + 1/n + (l0 - lbar)^2 / Sxx).
+  Builder b;
+  const auto s = b.skill("s", logistic(1e9, 1.0));
+  b.task("t", GateKind::all, {{s, 1}});
+  b.spec.scale.from = 1e7;
+  b.spec.scale.to = 1e13;
+  const Model m = Model::compile(b.spec);
+  const std::vector<double> x{1e8, 3e8, 1e9, 3e9, 1e10, 3e10, 1e11, 3e11};
+  const std::vector<double> y{0.02, 0.05, 0.09, 0.3, 0.41, 0.77, 0.8, 0.93};
+  std::ostringstream csv;
+  csv << "task,family,params,metric,score\n";
+  for (std::size_t i = 0; i < x.size(); ++i) csv << "t,F," << shortest(x[i]) << ",exact_match," << shortest(y[i]) << '\n';
+  const auto obs = read_observations_text(csv.str(), "line.csv");
+  REQUIRE(obs.ok());
+  FitOptions o;
+  o.train_below = 1e11;  // 6 training points, 2 held out
+  const FitReport r = fit_model(m, obs.set, o);
+  REQUIRE(r.identified);
+  const std::size_t n = 6;
+  double lbar = 0, ybar = 0;
+  for (std::size_t i = 0; i < n; ++i) lbar += std::log10(x[i]) / n, ybar += logit(y[i]) / n;
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sxy += (std::log10(x[i]) - lbar) * (logit(y[i]) - ybar);
+    sxx += (std::log10(x[i]) - lbar) * (std::log10(x[i]) - lbar);
+  }
+  const double slope = sxy / sxx, icpt = ybar - slope * lbar;
+  double sse = 0;
+  for (std::size_t i = 0; i < n; ++i) sse += std::pow(logit(y[i]) - icpt - slope * std::log10(x[i]), 2);
+  const double sigma = std::sqrt(sse / (n - 2));
+  CHECK(r.sigma == Approx(sigma).epsilon(1e-6));
+  const double t4 = 2.7764451051977987;  // Student t, 4 degrees of freedom, 0.975
+  REQUIRE(r.series.size() == 1);
+  std::size_t checked = 0;
+  for (const auto& p : r.series[0].points) {
+    INFO("x = " << p.x);
+    const double l0 = std::log10(p.x);
+    const double half = t4 * sigma * std::sqrt(1 + 1.0 / n + (l0 - lbar) * (l0 - lbar) / sxx);
+    const double yhat = icpt + slope * l0;
+    const bool train = p.x < 1e11;
+    // a training point's interval is of a new observation at its scale: the same formula
+    REQUIRE(p.lo);
+    REQUIRE(p.hi);
+    CHECK(p.train == train);
+    CHECK(logit(*p.lo) == Approx(yhat - half).epsilon(1e-4));
+    CHECK(logit(*p.hi) == Approx(yhat + half).epsilon(1e-4));
+    ++checked;
+  }
+  CHECK(checked == 8);
+}
