@@ -13,6 +13,9 @@
 //   flat         the series' score at its largest training scale.
 //   coverage     held-out points inside their 95 % prediction interval
 //                (FitPoint::lo, hi); a point without one counts as outside.
+//   no forecast  a fit that is not a result (FitStatus) forecasts nothing:
+//                its series count as losses to both baselines, their MAE
+//                is NaN and their points are outside.
 //
 // Deterministic; O(families * cost of one fit).
 #pragma once
@@ -41,6 +44,7 @@ Logistic fit_logistic(const std::vector<double>& x, const std::vector<double>& y
 struct BacktestRow {
   std::string family, task, metric;
   double cut = 0;  ///< held out: this series' rows at or above it
+  FitStatus status = FitStatus::ok;  ///< of the family's fit; not ok: no graph forecast (mae_graph NaN)
   std::size_t n_train = 0, n_test = 0;
   double mae_graph = 0, mae_logistic = 0, mae_flat = 0;
   std::size_t inside = 0;       ///< held-out points inside their 95 % prediction interval
@@ -51,7 +55,9 @@ struct BacktestTotals {
   std::size_t backtests = 0;
   std::size_t graph_le_logistic = 0, graph_lt_flat = 0;
   std::size_t points = 0, inside = 0, no_interval = 0;
-  double mean_mae_graph = 0, mean_mae_logistic = 0, mean_mae_flat = 0;  ///< over backtests
+  std::size_t no_forecast = 0;  ///< backtests whose fit is not a result
+  double mean_mae_graph = 0;    ///< over the backtests with a forecast (NaN: none)
+  double mean_mae_logistic = 0, mean_mae_flat = 0;  ///< over all backtests
 };
 
 struct BacktestSuite {

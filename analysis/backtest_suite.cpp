@@ -32,8 +32,8 @@ std::map<std::string, std::vector<double>> family_scales(const Model& model, con
 }
 
 // One series' backtest row from its fitted points (nullopt: too few points).
-std::optional<BacktestRow> score_series(const FitSeries& s, double cut, const FitOptions& options) {
-  BacktestRow b{s.family, s.task, s.metric, cut, 0, 0, 0, 0, 0, 0, 0};
+std::optional<BacktestRow> score_series(const FitSeries& s, double cut, FitStatus status, const FitOptions& options) {
+  BacktestRow b{s.family, s.task, s.metric, cut, status, 0, 0, 0, 0, 0, 0, 0};
   std::vector<double> tx, ty;
   std::vector<std::optional<double>> tn;
   for (const auto& p : s.points)
@@ -52,7 +52,7 @@ std::optional<BacktestRow> score_series(const FitSeries& s, double cut, const Fi
     else if (p.observed >= *p.lo && p.observed <= *p.hi) ++b.inside;
   }
   const double n = static_cast<double>(b.n_test);
-  b.mae_graph /= n;
+  b.mae_graph = status == FitStatus::ok ? b.mae_graph / n : detail::kNaN;
   b.mae_logistic /= n;
   b.mae_flat /= n;
   return b;
@@ -79,11 +79,12 @@ BacktestSuite run_backtests(const Model& model, const ObservationSet& obs, const
       out.notes.push_back("family `" + family + "` left out: " + e.what());
       continue;
     }
-    if (!rep.identified)
-      out.notes.push_back("family `" + family + "`: the fit is not identified; its held-out points have no interval");
+    if (rep.status != FitStatus::ok)
+      out.notes.push_back("family `" + family + "`: the fit is " + fit_status_name(rep.status) +
+                          ", not a result: no forecast, counted as losses");
     for (const auto& s : rep.series) {
       if (s.family != family || !obs.metrics.at(s.metric).unit_interval) continue;
-      if (auto b = score_series(s, *o.train_below, o)) out.rows.push_back(std::move(*b));
+      if (auto b = score_series(s, *o.train_below, rep.status, o)) out.rows.push_back(std::move(*b));
       else
         out.notes.push_back("series `" + s.task + "` (" + family + ", " + s.metric +
                             ") left out: it needs 2 training points and a held-out one");
@@ -93,20 +94,25 @@ BacktestSuite run_backtests(const Model& model, const ObservationSet& obs, const
     return std::tie(a.family, a.task, a.metric) < std::tie(b.family, b.task, b.metric);
   });
   BacktestTotals& t = out.totals;
+  std::size_t with_forecast = 0;
   for (const auto& b : out.rows) {
     ++t.backtests;
-    t.graph_le_logistic += b.mae_graph <= b.mae_logistic;
-    t.graph_lt_flat += b.mae_graph < b.mae_flat;
+    const bool forecast = b.status == FitStatus::ok;  // NaN compares false: no forecast is a loss
+    t.no_forecast += !forecast;
+    with_forecast += forecast;
+    // "at most": a tie to optimiser precision (the same curve fitted twice) counts
+    t.graph_le_logistic += forecast && b.mae_graph <= b.mae_logistic * (1 + 1e-9) + 1e-15;
+    t.graph_lt_flat += forecast && b.mae_graph < b.mae_flat;
     t.points += b.n_test;
     t.inside += b.inside;
     t.no_interval += b.no_interval;
-    t.mean_mae_graph += b.mae_graph;
+    if (forecast) t.mean_mae_graph += b.mae_graph;
     t.mean_mae_logistic += b.mae_logistic;
     t.mean_mae_flat += b.mae_flat;
   }
   if (t.backtests) {
     const double n = static_cast<double>(t.backtests);
-    t.mean_mae_graph /= n;
+    t.mean_mae_graph = with_forecast ? t.mean_mae_graph / static_cast<double>(with_forecast) : detail::kNaN;
     t.mean_mae_logistic /= n;
     t.mean_mae_flat /= n;
   } else {

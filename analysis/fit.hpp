@@ -14,16 +14,36 @@
 //                observed and predicted values clamped to
 //                [logit_floor, 1 - logit_floor] (log-likelihood rows: on
 //                the value itself).
-//   optimiser    NLopt (Debian libnlopt): BOBYQA inside bounds, restarted
-//                from its optimum, then Sbplx; the best point wins.
+//   optimiser    deterministic multi-start: the spec's values and
+//                `starts` points spread over each parameter's plausible
+//                range by a fixed-seed generator (start_points()); from
+//                each, NLopt BOBYQA inside bounds, restarted from its
+//                optimum, then Sbplx. The best objective wins; the report
+//                counts the starts that reached it (relative 1e-6).
+//   status       FitStatus: converged needs two or more starts at the best
+//                objective; identified needs the Hessian positive definite
+//                and no parameter on a bound. Anything else is not a
+//                result: no forecasts, no prediction intervals (the CLI
+//                exits 4 and writes no output file).
 //   errors       covariance from the finite-difference Hessian H of the
 //                objective at the optimum: H^-1 (binomial) or
 //                2 s^2 H^-1 with s^2 = SSE / (observations - parameters)
-//                (least squares). Not positive definite = some parameters
-//                are not identified by the data: their SEs are NaN.
+//                (least squares). Parameter intervals: estimate +- q SE,
+//                q the Student t quantile with observations - parameters
+//                degrees of freedom (least squares) or the normal one
+//                (binomial).
+//   predictions  per observed point a 95 % prediction interval on the
+//                logit of the metric: fit variance (delta method) plus
+//                observation noise, binomial 1 / (n p (1 - p)) with the
+//                row's n, else the series' own dispersion
+//                SSE_k / dof_k with dof_k = n_k (N - P) / N and a t
+//                quantile with dof_k degrees of freedom.
 //   forecasts    per task, the first scale where its metric reaches the
 //                task's threshold (graph/emergence.hpp), with a 95 %
-//                interval from the delta method on log10 of that scale.
+//                profile-likelihood interval: the smallest and largest
+//                crossing over the parameters whose objective lies within
+//                the likelihood-ratio bound of the optimum (asymmetric in
+//                log N).
 //
 // Backtest (train_below): fit on the rows below a scale, then per series
 // the mean absolute error of the metric on the rows at or above it, and
@@ -35,6 +55,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -58,8 +79,20 @@ struct FitOptions {
   std::optional<double> train_below;  ///< backtest: fit on rows with x < this
   double logit_floor = 1e-3;          ///< least squares on the logit: clamp to [f, 1 - f]
   int max_evaluations = 20000;        ///< per optimiser run
-  double z = 1.959963984540054;       ///< interval half-width in SEs (95 %)
+  int starts = 8;                     ///< spread start points besides the spec's values
+  std::uint64_t seed = 1;             ///< of the spread (std::mt19937_64, raw outputs)
+  double level = 0.95;                ///< confidence of every interval
 };
+
+/// Quantile of Student's t with `dof` (> 0, may be fractional) degrees of
+/// freedom at probability p (Boost.Math); dof = +inf gives the normal one.
+double student_t_quantile(double p, double dof);
+
+/// ok: a result (converged and identified). not_converged: fewer than two starts
+/// reached the best objective. not_identified: the curvature at the
+/// optimum is singular or a parameter ended on a bound of its range.
+enum class FitStatus { ok, not_converged, not_identified };
+const char* fit_status_name(FitStatus s);
 
 enum class Likelihood { binomial, logit_least_squares };
 const char* likelihood_name(Likelihood l);
@@ -69,7 +102,9 @@ struct FitParameter {
   std::string name;  ///< log10_mid, slope, log10_c, alpha, ln_weight, logit_value
   double start = 0, value = 0;
   double se = 0;     ///< NaN when not available
+  double lo = 0, hi = 0;  ///< value -+ q SE (FitReport::quantile); NaN when not available
   bool at_bound = false;
+  bool identified = true;  ///< false: on a bound, or in a direction the data do not constrain
 };
 
 struct FitPoint {
@@ -77,7 +112,9 @@ struct FitPoint {
   double x = 0, observed = 0, predicted = 0;
   std::optional<double> n;  ///< items scored, if given
   bool train = true;
-  std::optional<double> lo, hi;  ///< 95 % prediction interval (fit and observation noise); nullopt: not available
+  /// 95 % prediction interval of the observed value (metric units); nullopt
+  /// when the fit is not a result or the series has no dispersion estimate.
+  std::optional<double> lo, hi;
 };
 
 struct FitSeries {
@@ -91,9 +128,16 @@ struct CrossingForecast {
   std::string task;
   std::string metric;  ///< metric label (metric_label)
   double threshold = 0.5;
-  bool at_start = false;  ///< already reached at the start of the range
-  std::optional<double> crossing;  ///< nullopt: not reached in [from, to]
-  std::optional<double> lo, hi;    ///< interval; nullopt: not available
+  bool at_start = false;  ///< already above at the start of the range: no crossing
+  /// false: the task rests on a skill no training row constrains (kept as
+  /// declared); no crossing is forecast.
+  bool constrained = true;
+  std::optional<double> crossing;  ///< nullopt: not reached in [from, to] (or at_start, !constrained)
+  /// Profile-likelihood interval. lo nullopt: some parameters within the
+  /// bound cross at the start of the range; hi nullopt: some never cross
+  /// by `to` (open interval). Both nullopt with a crossing: not available.
+  std::optional<double> lo, hi;
+  bool interval = false;           ///< an interval was computed
   double from = 0, to = 0;         ///< range searched
 };
 
@@ -139,6 +183,19 @@ struct FitReport {
   std::size_t rows_used = 0, rows_train = 0;
   int evaluations = 0;
   bool identified = true; ///< Hessian positive definite
+  FitStatus status = FitStatus::ok;
+  int starts = 0, starts_at_best = 0;  ///< optimiser runs, and how many reached the best objective
+  double dof = 0;         ///< residual degrees of freedom: training rows - parameters
+  double quantile = 0;    ///< of the parameter intervals: t(level, dof), or normal (binomial)
+  double lr_bound = 0;    ///< profile intervals: objective within this of the optimum
+  /// P x P covariance of the parameters (row-major, order of `parameters`);
+  /// NaN where not available.
+  std::vector<double> covariance;
+  /// "leaf.name" of the parameters the data do not identify.
+  std::vector<std::string> unidentified;
+  /// Skills kept as declared because no training row lies above them.
+  std::vector<std::string> unconstrained;
+  std::vector<std::string> warnings;  ///< also printed on standard error by the CLI
   std::vector<std::string> notes;
 };
 

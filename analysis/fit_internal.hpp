@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fit.hpp"
@@ -56,9 +58,10 @@ Prediction predict(const Evaluation& ev, const Row& r, std::size_t j);
 std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, const FitOptions& options, FitReport& rep);
 
 /// The parameters to fit: those of the chosen leaves that some training
-/// row lies above (notes in rep for the others).
+/// row lies above. The others chosen are kept as declared, marked in
+/// `unconstrained_leaf` (by node) and listed in rep.unconstrained.
 std::vector<Param> free_parameters(const Model& model, const std::vector<Row>& rows, const FitOptions& options,
-                                   FitReport& rep);
+                                   FitReport& rep, std::vector<char>& unconstrained_leaf);
 
 /// The objective: negative log-likelihood (binomial) or SSE on the logit of
 /// the training rows, with the free parameters at theta. Each call
@@ -84,6 +87,7 @@ class FitObjective {
   double clamp_logit(double p) const;
   bool binomial() const { return binomial_; }
   const std::vector<Param>& params() const { return params_; }
+  const Model& model() const { return model_; }
 
  private:
   double term(const Row& r, const Prediction& p) const;
@@ -104,40 +108,54 @@ using Objective = std::function<double(const std::vector<double>&)>;
 double minimise(Objective f, std::vector<double>& x, const std::vector<double>& lo, const std::vector<double>& hi,
                 int max_eval, int& evaluations);
 
+/// Minimises `goal` from x (updated in place) subject to within(x) <= 0,
+/// inside the parameters' bounds (NLopt COBYLA, initial steps `step`).
+/// False when NLopt fails or the end point violates the constraint.
+bool constrained_minimise(const Objective& goal, const Objective& within, std::vector<double>& x,
+                          const FitObjective& objective, const std::vector<double>& step, int max_eval);
+
+/// The start points of the multi-start: `declared` (clamped into the
+/// bounds) first, then `count` points drawn uniformly from each
+/// parameter's plausible range (start_range()) by std::mt19937_64(seed),
+/// using its raw outputs only, so every platform draws the same points.
+std::vector<std::vector<double>> start_points(const std::vector<Param>& params, const std::vector<double>& declared,
+                                              const std::vector<double>& xs, int count, std::uint64_t seed);
+
 /// The covariance of the estimates at the optimum theta (P x P, NaN where
 /// not available) from the finite-difference Hessian; sets rep.sigma,
 /// rep.identified and a note when the Hessian is not positive definite.
-std::vector<double> covariance(const FitObjective& objective, const std::vector<double>& theta, FitReport& rep);
+/// `unidentified` receives, per parameter, whether it loads on a direction
+/// of (numerically) zero curvature.
+std::vector<double> covariance(const FitObjective& objective, const std::vector<double>& theta, FitReport& rep,
+                               std::vector<char>& unidentified);
 
-/// The two-sided 95 % quantile the fit's intervals use: Student t with the
-/// residual degrees of freedom (least squares), the normal (binomial).
-double interval_quantile(const FitReport& rep, std::size_t n_params);
-
-/// Each row's 95 % prediction interval in metric units (nullopt where the
-/// covariance is not available): on the logit, the fit's variance of the
-/// prediction (gradient by central differences, times cov) plus the
-/// observation noise (least squares: the residual variance; binomial:
-/// 1 / (n p (1 - p))); bounds beyond the logit floor become 0 or 1, which
-/// the likelihood does not tell apart from the floor.
-std::vector<std::optional<std::pair<double, double>>> prediction_intervals(const FitObjective& objective,
-                                                                           const std::vector<Row>& rows,
-                                                                           const std::vector<double>& theta,
-                                                                           const std::vector<double>& cov,
-                                                                           const FitReport& rep);
+/// The 95 % (options' level) prediction interval of every row's observed
+/// value, metric units, in the order of `rows`; NaN pairs where none:
+/// fit variance by the delta method on the logit of the prediction (on the
+/// value for log-likelihood rows) plus observation noise (binomial with n,
+/// else the series' own dispersion; analysis/fit.hpp).
+std::vector<std::pair<double, double>> prediction_intervals(const ObservationSet& obs, const std::vector<Row>& rows,
+                                                            const FitObjective& objective,
+                                                            const std::vector<double>& theta,
+                                                            const std::vector<double>& cov, const FitReport& rep,
+                                                            double level);
 
 /// The scale grid of the forecasts: from the spec's range and the data's
 /// (to 100x the largest observed scale), 50 points a decade.
 std::vector<double> forecast_grid(const Model& model, const std::vector<double>& xs);
 
 /// Per task, the first crossing of its threshold on `grid` (`on_grid`: the
-/// fitted model evaluated there), with a delta-method interval from cov:
-/// the crossing's gradient in log10 scale by central differences of theta.
+/// fitted model evaluated there). With `intervals`, a profile-likelihood
+/// interval: the smallest and the largest crossing over the parameters
+/// whose objective is at most f0 + rep.lr_bound (NLopt COBYLA, from theta).
 /// The metric forecast for a task: that of its first row with a metric
-/// valued in [0, 1], else exact match.
+/// valued in [0, 1], else exact match. Tasks above a skill in
+/// `unconstrained_leaf` get no crossing (constrained = false).
 std::vector<CrossingForecast> crossing_forecasts(const Model& model, const std::vector<Row>& rows,
                                                  const FitObjective& objective, const std::vector<double>& theta,
-                                                 const std::vector<double>& cov, const std::vector<double>& grid,
-                                                 const Evaluation& on_grid, bool identified, double z);
+                                                 const std::vector<double>& grid, const Evaluation& on_grid,
+                                                 const std::vector<char>& unconstrained_leaf, bool intervals,
+                                                 const FitReport& rep, int max_eval);
 
 /// The backtest of rep.series (fit on rows below options.train_below),
 /// `on_grid` the fitted model evaluated at `grid`.

@@ -1,10 +1,16 @@
 // capgraph/analysis/fit_intervals.cpp — standard errors of a fit (the
 // curvature of the objective at the optimum) and the crossing forecasts
 // with their delta-method intervals.
+#include <nlopt.h>
+
 #include <algorithm>
+#include <boost/math/distributions/normal.hpp>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "analysis/fit_internal.hpp"
+#include "graph/curve_eval.hpp"
 #include "graph/emergence.hpp"
 
 namespace capgraph::analysis::detail {
@@ -55,12 +61,80 @@ bool spd_inverse(std::vector<double> a, std::size_t n, std::vector<double>& inv)
   return true;
 }
 
+// Eigen-decomposition of a small symmetric matrix (cyclic Jacobi):
+// eigenvalues in `w`, eigenvectors as the columns of `v`.
+void symmetric_eigen(std::vector<double> a, std::size_t n, std::vector<double>& w, std::vector<double>& v) {
+  v.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) v[i * n + i] = 1;
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    double off = 0;
+    for (std::size_t p = 0; p < n; ++p)
+      for (std::size_t q = p + 1; q < n; ++q) off += a[p * n + q] * a[p * n + q];
+    if (off < 1e-30) break;
+    for (std::size_t p = 0; p < n; ++p)
+      for (std::size_t q = p + 1; q < n; ++q) {
+        if (a[p * n + q] == 0) continue;
+        const double theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q]);
+        const double t = (theta >= 0 ? 1 : -1) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
+        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
+        for (std::size_t k = 0; k < n; ++k) {  // A <- A J
+          const double akp = a[k * n + p], akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (std::size_t k = 0; k < n; ++k) {  // A <- J^T A
+          const double apk = a[p * n + k], aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+          const double vkp = v[k * n + p], vkq = v[k * n + q];
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+  }
+  w.resize(n);
+  for (std::size_t i = 0; i < n; ++i) w[i] = a[i * n + i];
+}
+
+// The parameters that load on a direction the curvature does not
+// constrain: of the Hessian scaled to unit diagonal, the eigenvectors with
+// eigenvalue below kMinPivot (or the smallest one), components >= 0.2 in
+// size. A parameter with no positive curvature of its own is flagged alone.
+std::vector<char> flat_parameters(const std::vector<double>& H, std::size_t n) {
+  constexpr double kMinPivot = 1e-6;
+  std::vector<char> flat(n, 0);
+  std::vector<std::size_t> ok;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(H[i * n + i] > 0) || !std::isfinite(H[i * n + i])) flat[i] = 1;
+    else ok.push_back(i);
+  }
+  const std::size_t m = ok.size();
+  if (m == 0) return flat;
+  std::vector<double> a(m * m), w, v;
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < m; ++j)
+      a[i * m + j] = H[ok[i] * n + ok[j]] / std::sqrt(H[ok[i] * n + ok[i]] * H[ok[j] * n + ok[j]]);
+  symmetric_eigen(a, m, w, v);
+  const double smallest = *std::min_element(w.begin(), w.end());
+  if (smallest >= kMinPivot && std::count(flat.begin(), flat.end(), 1) > 0) return flat;
+  for (std::size_t k = 0; k < m; ++k) {
+    if (!(w[k] < kMinPivot || w[k] <= smallest)) continue;
+    for (std::size_t i = 0; i < m; ++i)
+      if (std::fabs(v[i * m + k]) >= 0.2) flat[ok[i]] = 1;
+  }
+  return flat;
+}
+
 }  // namespace
 
-std::vector<double> covariance(const FitObjective& objective, const std::vector<double>& theta, FitReport& rep) {
+std::vector<double> covariance(const FitObjective& objective, const std::vector<double>& theta, FitReport& rep,
+                               std::vector<char>& unidentified) {
   const std::size_t P = objective.params().size();
   const bool binomial = objective.binomial();
   std::vector<double> cov(P * P, kNaN);
+  unidentified.assign(P, 0);
   if (P > 0) {
     std::vector<double> H(P * P, 0.0), h(P);
     for (std::size_t i = 0; i < P; ++i) h[i] = 1e-3 * std::max(1.0, std::fabs(theta[i]));
@@ -88,6 +162,7 @@ std::vector<double> covariance(const FitObjective& objective, const std::vector<
       for (std::size_t i = 0; i < P * P; ++i) cov[i] = scale * inv[i];
     } else {
       rep.identified = false;
+      unidentified = flat_parameters(H, P);
       rep.notes.push_back("the curvature at the optimum is not positive definite: some parameters are not "
                           "identified by these observations (standard errors not available); fix some skills "
                           "with --fixed or add observations of tasks that separate them");
@@ -107,10 +182,137 @@ std::vector<double> forecast_grid(const Model& model, const std::vector<double>&
   return grid;
 }
 
+namespace {
+
+// The scale on which a row's prediction interval is built: the logit of a
+// metric in [0, 1] (clamped as the objective clamps it; binomial rows at
+// 1e-12), the value itself for log-likelihood rows.
+struct Link {
+  bool identity;
+  double floor;
+  double to(double v) const { return identity ? v : logit(std::clamp(v, floor, 1 - floor)); }
+  double from(double e) const { return identity ? e : 1 / (1 + std::exp(-e)); }
+};
+
+// Quantiles of k / n when k ~ Binomial(n, p) and logit p ~ N(eta, var):
+// the mixture over equal-probability slices of the normal.
+std::pair<double, double> binomial_band(double eta, double var, double n_items, double level) {
+  const int n = std::max(1, static_cast<int>(std::lround(n_items)));
+  constexpr int kSlices = 64;
+  const boost::math::normal_distribution<double> N01;
+  std::vector<double> pmf(static_cast<std::size_t>(n) + 1, 0.0);
+  for (int s = 0; s < kSlices; ++s) {
+    const double z = var > 0 ? boost::math::quantile(N01, (s + 0.5) / kSlices) : 0.0;
+    const double e = eta + z * std::sqrt(std::max(var, 0.0));
+    const double lp = log_sigmoid(e), lq = log_sigmoid(-e);
+    for (int k = 0; k <= n; ++k)
+      pmf[static_cast<std::size_t>(k)] +=
+          std::exp(std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) + k * lp + (n - k) * lq) /
+          kSlices;
+  }
+  const double a = (1 - level) / 2;
+  double cdf = 0;
+  int lo = -1, hi = n;
+  for (int k = 0; k <= n; ++k) {
+    cdf += pmf[static_cast<std::size_t>(k)];
+    if (lo < 0 && cdf >= a) lo = k;
+    if (cdf >= 1 - a) {
+      hi = k;
+      break;
+    }
+  }
+  return {std::max(lo, 0) / static_cast<double>(n), hi / static_cast<double>(n)};
+}
+
+}  // namespace
+
+std::vector<std::pair<double, double>> prediction_intervals(const ObservationSet& obs, const std::vector<Row>& rows,
+                                                            const FitObjective& objective,
+                                                            const std::vector<double>& theta,
+                                                            const std::vector<double>& cov, const FitReport& rep,
+                                                            double level) {
+  const std::size_t P = theta.size(), R = rows.size();
+  const bool binomial = objective.binomial();
+  auto link = [&](const Row& r) {
+    return Link{r.metric.kind == MetricKind::log_likelihood, binomial ? 1e-12 : 0};
+  };
+  auto linked = [&](const std::vector<double>& t) {
+    const std::vector<Prediction> pred = objective.predictions(t);  // pooled: at each family's effective scale
+    std::vector<double> out(R);
+    for (std::size_t i = 0; i < R; ++i) {
+      const double v = pred[i].value;
+      out[i] = binomial || rows[i].metric.kind == MetricKind::log_likelihood ? link(rows[i]).to(v)
+                                                                              : objective.clamp_logit(v);
+    }
+    return out;
+  };
+  const std::vector<double> eta = linked(theta);
+  // fit variance g' C g, g by central differences
+  std::vector<double> var_fit(R, 0.0);
+  std::vector<std::vector<double>> g(P);
+  for (std::size_t k = 0; k < P; ++k) {
+    const double h = 1e-4 * std::max(1.0, std::fabs(theta[k]));
+    std::vector<double> tp = theta, tm = theta;
+    tp[k] += h;
+    tm[k] -= h;
+    const auto ep = linked(tp), em = linked(tm);
+    g[k].resize(R);
+    for (std::size_t i = 0; i < R; ++i) g[k][i] = (ep[i] - em[i]) / (2 * h);
+  }
+  for (std::size_t i = 0; i < R; ++i)
+    for (std::size_t a = 0; a < P; ++a)
+      for (std::size_t b = 0; b < P; ++b) var_fit[i] += g[a][i] * cov[a * P + b] * g[b][i];
+
+  std::vector<std::pair<double, double>> out(R, {kNaN, kNaN});
+  if (binomial) {
+    for (std::size_t i = 0; i < R; ++i)
+      if (std::isfinite(var_fit[i])) out[i] = binomial_band(eta[i], var_fit[i], *rows[i].n, level);
+    return out;
+  }
+  // Least squares: each series' own dispersion, SSE_k / dof_k, dof_k its
+  // share n_k (N - P) / N of the residual degrees of freedom.
+  std::map<std::tuple<std::string, std::string, std::string>, std::pair<double, double>> sse;  // (SSE_k, n_k)
+  auto key = [&](const Row& r) {
+    const Observation& o = obs.rows[r.obs];
+    return std::make_tuple(o.task, o.family, o.metric);
+  };
+  for (std::size_t i = 0; i < R; ++i) {
+    if (!rows[i].train) continue;
+    const double d = (rows[i].metric.kind == MetricKind::log_likelihood ? rows[i].value
+                                                                         : objective.clamp_logit(rows[i].value)) -
+                     eta[i];
+    auto& e = sse[key(rows[i])];
+    e.first += d * d;
+    e.second += 1;
+  }
+  const double share = rep.dof / static_cast<double>(rep.rows_train);
+  for (std::size_t i = 0; i < R; ++i) {
+    const Row& r = rows[i];
+    double s2 = rep.sigma * rep.sigma, dof = rep.dof;
+    if (const auto it = sse.find(key(r)); it != sse.end()) {
+      dof = it->second.second * share;
+      s2 = it->second.first / dof;
+    }
+    const double q = student_t_quantile(0.5 + level / 2, dof);
+    if (!std::isfinite(var_fit[i]) || !std::isfinite(q) || !std::isfinite(s2)) continue;
+    const double w = q * std::sqrt(var_fit[i] + s2);
+    if (r.metric.kind == MetricKind::log_likelihood) {
+      out[i] = {eta[i] - w, eta[i] + w};
+      continue;
+    }
+    // below the logit floor every score is the floor: the band reaches 0 (or 1)
+    const double lo_e = eta[i] - w, hi_e = eta[i] + w;
+    const double floor_e = objective.clamp_logit(0), ceil_e = objective.clamp_logit(1);
+    out[i] = {lo_e <= floor_e ? 0.0 : 1 / (1 + std::exp(-lo_e)), hi_e >= ceil_e ? 1.0 : 1 / (1 + std::exp(-hi_e))};
+  }
+  return out;
+}
+
 std::vector<CrossingForecast> crossing_forecasts(const Model& model, const std::vector<Row>& rows,
                                                  const FitObjective& objective, const std::vector<double>& theta,
-                                                 const std::vector<double>& cov, const std::vector<double>& grid,
-                                                 const Evaluation& on_grid, bool identified, double z) {
+                                                 const std::vector<double>& grid, const Evaluation& on_grid,
+                                                 const std::vector<char>& unconstrained_leaf, bool intervals,
+                                                 const FitReport& rep, int max_eval) {
   struct Target {
     std::size_t node;
     Metric metric;
@@ -125,52 +327,80 @@ std::vector<CrossingForecast> crossing_forecasts(const Model& model, const std::
       }
     targets.push_back({v, m});
   }
-  auto crossings_of = [&](const Evaluation& e) {
-    std::vector<std::optional<double>> out;
-    for (const auto& t : targets) {
-      std::vector<double> y(grid.size());
-      for (std::size_t j = 0; j < grid.size(); ++j) y[j] = e.metric(t.node, t.metric, j);
-      out.push_back(first_crossing_up(grid, y, model.threshold(t.node)));
+  // log10 of the first crossing of target t; beyond the grid's end when it
+  // never crosses (the profile then has no upper end in range).
+  const double l_from = std::log10(grid.front()), l_beyond = std::log10(grid.back()) + 1;
+  auto crossing_of = [&](const Evaluation& e, const Target& t) {
+    std::vector<double> y(grid.size());
+    for (std::size_t j = 0; j < grid.size(); ++j) y[j] = e.metric(t.node, t.metric, j);
+    const auto c = first_crossing_up(grid, y, model.threshold(t.node));
+    return c ? std::log10(*c) : l_beyond;
+  };
+  auto rests_on_unconstrained = [&](std::size_t v) {
+    std::vector<char> seen(model.size(), 0);
+    std::vector<std::size_t> stack{v};
+    while (!stack.empty()) {
+      const std::size_t u = stack.back();
+      stack.pop_back();
+      if (seen[u]) continue;
+      seen[u] = 1;
+      if (unconstrained_leaf[u]) return true;
+      for (std::size_t k = model.use_begin(u); k < model.use_end(u); ++k) stack.push_back(model.use_child(k));
     }
-    return out;
+    return false;
   };
-  // The other trial points evaluate the model with Overrides (no rebuild).
-  auto crossings = [&](const std::vector<double>& t) {
-    EvalOptions options;
-    options.overrides = objective.overrides(t);
-    return crossings_of(evaluate(model, grid, options));
-  };
-  const auto best = crossings_of(on_grid);
-  const std::size_t P = theta.size();
-  std::vector<CrossingForecast> forecasts;
-  std::vector<std::vector<double>> grad(targets.size(), std::vector<double>(P, kNaN));
-  for (std::size_t i = 0; i < P && identified; ++i) {
-    const double h = 1e-3 * std::max(1.0, std::fabs(theta[i]));
-    std::vector<double> tp = theta, tm = theta;
-    tp[i] += h;
-    tm[i] -= h;
-    const auto cp = crossings(tp);
-    const auto cm = crossings(tm);
-    for (std::size_t t = 0; t < targets.size(); ++t)
-      if (cp[t] && cm[t]) grad[t][i] = (std::log10(*cp[t]) - std::log10(*cm[t])) / (2 * h);
+  std::vector<double> step(theta.size());
+  for (std::size_t i = 0; i < theta.size(); ++i) {
+    const double se = std::sqrt(rep.covariance[i * theta.size() + i]);
+    step[i] = std::isfinite(se) && se > 0 ? std::min(se, 0.25) : 0.1;
   }
-  for (std::size_t t = 0; t < targets.size(); ++t) {
+  std::vector<CrossingForecast> forecasts;
+  for (const Target& t : targets) {
     CrossingForecast cf;
-    cf.task = model.node(targets[t].node).id;
-    cf.metric = metric_label(targets[t].metric);
-    cf.threshold = model.threshold(targets[t].node);
+    cf.task = model.node(t.node).id;
+    cf.metric = metric_label(t.metric);
+    cf.threshold = model.threshold(t.node);
     cf.from = grid.front();
     cf.to = grid.back();
-    cf.crossing = best[t];
-    cf.at_start = best[t] && *best[t] == grid.front();
-    if (best[t] && !cf.at_start && identified && P > 0) {
-      double var = 0;
-      for (std::size_t i = 0; i < P; ++i)
-        for (std::size_t j = 0; j < P; ++j) var += grad[t][i] * cov[i * P + j] * grad[t][j];
-      if (std::isfinite(var) && var >= 0) {
-        const double l = std::log10(*best[t]), se = std::sqrt(var);
-        cf.lo = std::pow(10.0, l - z * se);
-        cf.hi = std::pow(10.0, l + z * se);
+    cf.constrained = !rests_on_unconstrained(t.node);
+    const double best = crossing_of(on_grid, t);
+    cf.at_start = best <= l_from;
+    if (!cf.constrained || cf.at_start) {
+      forecasts.push_back(cf);
+      continue;
+    }
+    if (best < l_beyond) cf.crossing = std::pow(10.0, best);
+    if (intervals && std::isfinite(rep.lr_bound)) {
+      // The profile-likelihood interval: the extreme crossings over the
+      // parameters whose objective stays within the bound of the optimum.
+      auto crossing_at = [&](const std::vector<double>& th) {
+        EvalOptions eo;
+        eo.overrides = objective.overrides(th);
+        try {
+          return crossing_of(evaluate(model, grid, eo), t);
+        } catch (const ModelError&) {
+          return kNaN;
+        }
+      };
+      double ends[2];
+      bool ok = true;
+      for (int side = 0; side < 2 && ok; ++side) {
+        const double sign = side == 0 ? 1.0 : -1.0;
+        Objective goal = [&](const std::vector<double>& th) {
+          const double c = crossing_at(th);
+          return std::isfinite(c) ? sign * c : kHuge;
+        };
+        Objective within = [&](const std::vector<double>& th) { return objective(th) - rep.objective - rep.lr_bound; };
+        std::vector<double> th = theta;
+        ok = constrained_minimise(goal, within, th, objective, step, max_eval);
+        ends[side] = crossing_at(th);
+        if (side == 0) ends[side] = std::min(ends[side], best);
+        else ends[side] = std::max(ends[side], best);
+      }
+      if (ok) {
+        cf.interval = true;
+        if (ends[0] > l_from && ends[0] < l_beyond) cf.lo = std::pow(10.0, ends[0]);
+        if (ends[1] < l_beyond) cf.hi = std::pow(10.0, ends[1]);
       }
     }
     forecasts.push_back(cf);

@@ -45,11 +45,11 @@ void assign_families(const ObservationSet& obs, std::vector<Row>& rows, FitRepor
   for (const auto& [f, c] : count)
     if (c > most) ref = f, most = c;
   std::map<std::string, std::size_t> group;
-  rep.offsets.push_back(FamilyOffset{ref, true, 0, 0, 0, 0, 0, count[ref], 0});
+  rep.offsets.push_back(FamilyOffset{ref, true, 0, 0, 1, 1, 1, count[ref], 0});
   for (const auto& [f, c] : count)
     if (f != ref) {
       group[f] = rep.offsets.size();
-      rep.offsets.push_back(FamilyOffset{f, false, 0, 0, 0, 0, 0, c, 0});
+      rep.offsets.push_back(FamilyOffset{f, false, 0, kNaN, 1, kNaN, kNaN, c, 0});
     }
   for (Row& r : rows) {
     const auto it = group.find(obs.rows[r.obs].family);
@@ -148,7 +148,8 @@ std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, cons
 }
 
 std::vector<Param> free_parameters(const Model& model, const std::vector<Row>& rows, const FitOptions& options,
-                                   FitReport& rep) {
+                                   FitReport& rep, std::vector<char>& unconstrained_leaf) {
+  unconstrained_leaf.assign(model.size(), 0);
   std::vector<char> constrained(model.size(), 0);
   {
     std::vector<std::size_t> stack;
@@ -180,13 +181,33 @@ std::vector<Param> free_parameters(const Model& model, const std::vector<Row>& r
   } else {
     for (const auto& id : options.fit_only) chosen[leaf_index(id)] = 1;
   }
-  for (const auto& id : options.fixed) chosen[leaf_index(id)] = 0;
+  std::vector<char> fixed(model.size(), 0);
+  for (const auto& id : options.fixed) chosen[leaf_index(id)] = 0, fixed[leaf_index(id)] = 1;
+  // Skills nobody fixed that no training row lies above keep their declared
+  // curves; what rests on them is not a forecast from these data.
+  std::vector<std::string> silent;
+  for (std::size_t v = 0; v < model.size(); ++v)
+    if (!model.node(v).is_task && !constrained[v] && !fixed[v] && !chosen[v] &&
+        model.node(v).curve.kind != CurveKind::points) {
+      unconstrained_leaf[v] = 1;
+      rep.unconstrained.push_back(model.node(v).id);
+      silent.push_back(model.node(v).id);
+    }
+  if (!silent.empty()) {
+    std::string list;
+    for (const auto& id : silent) list += (list.empty() ? "`" : ", `") + id + "`";
+    rep.notes.push_back("skill(s) " + list + " not constrained: no training observation lies above them (kept as "
+                        "declared; tasks above them get no forecast)");
+  }
   std::vector<Param> params;
   for (std::size_t v = 0; v < model.size(); ++v) {
     if (!chosen[v]) continue;
     const NodeSpec& n = model.node(v);
     if (!constrained[v]) {
-      rep.notes.push_back("skill `" + n.id + "` kept as declared: no training observation lies above it");
+      rep.notes.push_back("skill `" + n.id + "` not constrained: no training observation lies above it (kept as "
+                          "declared; tasks above it get no forecast)");
+      rep.unconstrained.push_back(n.id);
+      unconstrained_leaf[v] = 1;
       continue;
     }
     switch (n.curve.kind) {

@@ -1,12 +1,17 @@
 // capgraph fit SPEC --data OBSERVATIONS.csv -o fitted.yaml — fit the spec's
 // skill curves to measured scores through the graph, report parameters with
-// standard errors, residuals and crossing forecasts; with --train-below, a
-// backtest against a per-task logistic baseline (analysis/fit.hpp).
+// intervals, residuals with prediction intervals and crossing forecasts;
+// --params/--predictions/--crossings write one tidy table each; with
+// --train-below, a backtest against a per-task logistic baseline
+// (analysis/fit.hpp). A fit that is not a result exits 4 and writes only
+// its report.
 #include <cmath>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "analysis/backtest.hpp"
 #include "analysis/fit.hpp"
@@ -29,6 +34,7 @@ struct FitOpts {
   double logit_floor = 1e-3;
   bool pool = false, backtest = false;
   std::string report;
+  std::string params_file, predictions_file, crossings_file, offsets_file;
   ObservationFlags obs;
   CommonOptions common;
 };
@@ -47,41 +53,109 @@ std::string spec_value(const analysis::FitParameter& p) {
 }
 
 std::string crossing_text(const analysis::CrossingForecast& f) {
-  if (f.at_start) return "<= " + num_short(f.from, 3);
+  if (!f.constrained) return "not constrained";
+  if (f.at_start) return "already above";
   if (!f.crossing) return "not by " + num_short(f.to, 3);
   return num_short(*f.crossing, 3);
 }
 
+std::string interval_end(const analysis::CrossingForecast& f, bool low) {
+  if (!f.interval) return "n/a";
+  const auto& v = low ? f.lo : f.hi;
+  if (v) return num_short(*v, 3);
+  return low ? "<= " + num_short(f.from, 3) : "> " + num_short(f.to, 3);
+}
+
+// A word on an interval too wide to act on.
+std::string interval_note(const analysis::CrossingForecast& f) {
+  if (!f.interval) return "";
+  if (!f.hi) return "no upper end in range: the data do not bound it";
+  if (!f.lo) return "no lower end in range";
+  const double decades = std::log10(*f.hi / *f.lo);
+  return decades >= 2 ? "wide: " + num_short(decades, 2) + " decades" : "";
+}
+
+std::string status_text(const analysis::FitParameter& p) {
+  if (p.at_bound) return "not identified (at bound)";
+  return p.identified ? "fitted" : "not identified";
+}
+
+// What the user can do about a fit that is not a result.
+std::string not_a_result(const analysis::FitReport& r) {
+  std::string s = "the fit is not a result (" + std::string(analysis::fit_status_name(r.status)) + ")";
+  if (!r.unidentified.empty()) {
+    std::string list, skills;
+    for (const auto& u : r.unidentified) {
+      list += (list.empty() ? "" : ", ") + u;
+      const std::string leaf = u.substr(0, u.rfind('.'));
+      if (skills.find(leaf) == std::string::npos) skills += (skills.empty() ? "" : ",") + leaf;
+    }
+    s += ": the data do not identify " + list + "; fix a skill (--fixed " + skills +
+         ") or add observations that separate them";
+  } else if (r.status == analysis::FitStatus::not_converged) {
+    s += ": " + std::to_string(r.starts_at_best) + " of " + std::to_string(r.starts) +
+         " optimiser starts reached the best objective; fix some skills with --fixed or add observations";
+  } else {
+    s += ": no residual degrees of freedom; add observations or fix some skills with --fixed";
+  }
+  return s + "; no forecast, no output file written";
+}
+
+std::size_t outside_band(const analysis::FitSeries& s, bool train) {
+  std::size_t n = 0;
+  for (const auto& p : s.points)
+    if (p.train == train && p.lo && (p.observed < *p.lo || p.observed > *p.hi)) ++n;
+  return n;
+}
 
 std::string table_report(const analysis::FitReport& r, const std::string& spec, const std::string& data) {
   std::ostringstream os;
+  const bool result = r.status == analysis::FitStatus::ok;
   os << "Fit of " << spec << " to " << data << ": " << r.rows_train << " observation(s)"
      << (r.train_below ? " below " + num_short(*r.train_below) + " (" + std::to_string(r.rows_used - r.rows_train) + " held out)" : "")
      << ", " << r.parameters.size() << " parameter(s), " << analysis::likelihood_name(r.likelihood) << "; objective "
      << num_short(r.objective, 6);
   if (r.likelihood == analysis::Likelihood::logit_least_squares) os << ", residual SD on the logit " << num_short(r.sigma, 3);
-  os << ", " << r.evaluations << " evaluations\n\nParameters (SE from the curvature at the optimum)\n";
-  TextTable p({"skill", "parameter", "start", "fitted", "SE", "in the spec", "note"}, "ll");
+  os << ", " << r.evaluations << " evaluations\nOptimiser: " << r.starts_at_best << " of " << r.starts
+     << " starts reached the best objective; status: " << analysis::fit_status_name(r.status) << "\n";
+  for (const auto& w : r.warnings) os << "warning: " << w << "\n";
+  if (!result) os << "error: " << not_a_result(r) << "\n";
+  os << "\nParameters (95% interval: estimate -+ "
+     << (r.likelihood == analysis::Likelihood::binomial ? "z" : "t(" + num_short(r.dof, 3) + ")") << " = "
+     << num_short(r.quantile, 4) << " SE)\n";
+  TextTable p({"skill", "parameter", "start", "fitted", "SE", "low", "high", "in the spec", "status"}, "ll");
   for (const auto& x : r.parameters)
-    p.row({x.leaf, x.name, num_short(x.start, 4), num_short(x.value, 4), se_text(x.se), spec_value(x),
-           x.at_bound ? "at bound" : ""});
-  os << p.str() << "\nResiduals per series (observed - predicted, metric units)\n";
-  TextTable s({"task", "family", "metric", "pts", "RMSE fit", "MAE held out", "worst point"}, "lll");
+    p.row({x.leaf, x.name, num_short(x.start, 4), num_short(x.value, 4), se_text(x.se), se_text(x.lo), se_text(x.hi),
+           spec_value(x), status_text(x)});
+  os << p.str();
+  for (const auto& u : r.unconstrained) os << "skill " << u << ": not constrained by the data (kept as declared)\n";
+  os << "\nResiduals per series (observed - predicted, metric units; outside: points outside their 95% "
+        "prediction interval)\n";
+  TextTable s({"task", "family", "metric", "pts", "RMSE fit", "MAE held out", "outside fit", "outside held out",
+               "worst point"},
+              "lll");
   for (const auto& x : r.series) {
     const analysis::FitPoint* worst = nullptr;
-    for (const auto& pt : x.points)
+    std::size_t held = 0;
+    for (const auto& pt : x.points) {
+      held += !pt.train;
       if (!worst || std::fabs(pt.observed - pt.predicted) > std::fabs(worst->observed - worst->predicted)) worst = &pt;
+    }
     std::string w = worst ? "x=" + num_short(worst->x, 3) + ": " + num_short(worst->observed, 3) + " vs " +
                                 num_short(worst->predicted, 3)
                           : "";
     s.row({x.task, x.family, x.metric, std::to_string(x.points.size()), num_short(x.rmse_train, 3),
-           opt_short(x.mae_test), w});
+           opt_short(x.mae_test), result ? std::to_string(outside_band(x, true)) : "n/a",
+           result && held ? std::to_string(outside_band(x, false)) + " of " + std::to_string(held) : "n/a", w});
   }
-  os << s.str() << "\nForecast threshold crossing per task (95% interval, delta method on log10 scale"
+  os << s.str();
+  if (!result) return text_of(os) + offsets_table(r);
+  os << "\nForecast threshold crossing per task (95% profile-likelihood interval"
      << (r.offsets.empty() ? "" : "; in the scale of " + r.offsets.front().family + ", the reference family") << ")\n";
-  TextTable f({"task", "metric", "threshold", "crossing", "low", "high"}, "ll");
+  TextTable f({"task", "metric", "threshold", "crossing", "low", "high", "note"}, "ll");
   for (const auto& x : r.forecasts)
-    f.row({x.task, x.metric, num_short(x.threshold), crossing_text(x), opt_short(x.lo), opt_short(x.hi)});
+    f.row({x.task, x.metric, num_short(x.threshold), crossing_text(x), x.crossing ? interval_end(x, true) : "",
+           x.crossing ? interval_end(x, false) : "", x.crossing ? interval_note(x) : ""});
   os << f.str() << offsets_table(r);
   if (!r.backtest.empty()) {
     os << "\nBacktest: fitted below " << num_short(*r.train_below)
@@ -116,40 +190,113 @@ std::string table_report(const analysis::FitReport& r, const std::string& spec, 
   return text_of(os);
 }
 
-std::string csv_report(const analysis::FitReport& r) {
+// ---- the tidy tables (docs/cli.md, "fit"): one table per file ----------------
+
+// A cell: a number, a string, or empty (blank in CSV, null in JSON).
+struct Cell {
+  std::optional<double> number;
+  std::optional<std::string> text;
+  Cell(double v) : number(v) {}  // NOLINT: cells are built from values
+  Cell(const std::optional<double>& v) : number(v) {}  // NOLINT
+  Cell(std::string t) : text(std::move(t)) {}  // NOLINT
+  Cell(const char* t) : text(t) {}  // NOLINT
+  Cell(int v) : number(v) {}  // NOLINT
+};
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Cell>> rows;
+};
+
+Cell finite(double v) { return std::isfinite(v) ? Cell(v) : Cell(std::optional<double>{}); }
+
+std::string table_csv(const Table& t) {
   std::ostringstream os;
-  os << "section,skill,parameter,start,value,se,at_bound\n";
-  for (const auto& x : r.parameters)
-    os << "parameter," << csv_field(x.leaf) << ',' << x.name << ',' << num(x.start) << ',' << num(x.value) << ','
-       << (std::isfinite(x.se) ? num(x.se) : "") << ',' << (x.at_bound ? "true" : "false") << '\n';
-  os << "\nsection,task,family,metric,line,x,observed,predicted,train\n";
-  for (const auto& s : r.series)
-    for (const auto& p : s.points)
-      os << "residual," << csv_field(s.task) << ',' << csv_field(s.family) << ',' << csv_field(s.metric) << ','
-         << p.line << ',' << num(p.x) << ',' << num(p.observed) << ',' << num(p.predicted) << ','
-         << (p.train ? "true" : "false") << '\n';
-  auto on = [](const std::optional<double>& v) { return v ? num(*v) : std::string(); };
-  os << offsets_csv(r);
-  os << "\nsection,task,metric,threshold,crossing,low,high,at_start,from,to\n";
-  for (const auto& f : r.forecasts)
-    os << "forecast," << csv_field(f.task) << ',' << csv_field(f.metric) << ',' << num(f.threshold) << ','
-       << on(f.crossing) << ',' << on(f.lo) << ',' << on(f.hi) << ',' << (f.at_start ? "true" : "false") << ','
-       << num(f.from) << ',' << num(f.to) << '\n';
-  if (!r.backtest.empty()) {
-    os << "\nsection,task,family,metric,n_train,n_test,mae_graph,mae_baseline,observed_crossing,graph_crossing,"
-          "baseline_crossing,crossed_in_training,graph_check,baseline_check\n";
-    for (const auto& b : r.backtest)
-      os << "backtest," << csv_field(b.task) << ',' << csv_field(b.family) << ',' << csv_field(b.metric) << ','
-         << b.n_train << ',' << b.n_test << ',' << on(b.mae_graph) << ',' << on(b.mae_baseline) << ','
-         << on(b.observed_crossing) << ',' << on(b.graph_crossing) << ',' << on(b.baseline_crossing) << ','
-         << (b.crossed_in_training ? "true" : "false") << ',' << analysis::crossing_check_name(b.graph_check) << ','
-         << analysis::crossing_check_name(b.baseline_check) << '\n';
+  for (std::size_t i = 0; i < t.columns.size(); ++i) os << (i ? "," : "") << t.columns[i];
+  os << '\n';
+  for (const auto& r : t.rows) {
+    for (std::size_t i = 0; i < r.size(); ++i)
+      os << (i ? "," : "") << (r[i].number ? num(*r[i].number) : r[i].text ? csv_field(*r[i].text) : "");
+    os << '\n';
   }
   return text_of(os);
 }
 
+std::string table_json(const Table& t) {
+  auto a = nlohmann::ordered_json::array();
+  for (const auto& r : t.rows) {
+    nlohmann::ordered_json o = nlohmann::ordered_json::object();
+    for (std::size_t i = 0; i < r.size(); ++i)
+      o[t.columns[i]] = r[i].number ? jnum(*r[i].number) : r[i].text ? nlohmann::ordered_json(*r[i].text) : nullptr;
+    a.push_back(std::move(o));
+  }
+  return json_text(a) + "\n";
+}
+
+const char* param_status(const analysis::FitParameter& x) {
+  return x.at_bound ? "at_bound" : x.identified ? "fitted" : "not_identified";
+}
+
+Table params_table(const analysis::FitReport& r) {
+  Table t{{"skill", "parameter", "start", "estimate", "se", "lo", "hi", "status"}, {}};
+  for (const auto& x : r.parameters)
+    t.rows.push_back({x.leaf, x.name, x.start, x.value, finite(x.se), finite(x.lo), finite(x.hi), param_status(x)});
+  const std::optional<double> none;
+  for (const auto& u : r.unconstrained) t.rows.push_back({u, none, none, none, none, none, none, "not_constrained"});
+  return t;
+}
+
+Table predictions_table(const analysis::FitReport& r, const char* x_name) {
+  Table t{{"task", "family", "metric", x_name, "split", "observed", "predicted", "lo", "hi", "line"}, {}};
+  for (const auto& s : r.series)
+    for (const auto& p : s.points)
+      t.rows.push_back({s.task, s.family, s.metric, p.x, p.train ? "train" : "test", p.observed, p.predicted, p.lo,
+                        p.hi, p.line});
+  return t;
+}
+
+std::string crossing_status(const analysis::CrossingForecast& f) {
+  if (!f.constrained) return "not_constrained";
+  if (f.at_start) return "already_above";
+  return f.crossing ? "crossing" : "not_reached";
+}
+
+Table crossings_table(const analysis::FitReport& r) {
+  Table t{{"task", "metric", "threshold", "status", "crossing", "lo", "hi", "from", "to"}, {}};
+  for (const auto& f : r.forecasts)
+    t.rows.push_back({f.task, f.metric, f.threshold, crossing_status(f), f.crossing, f.lo, f.hi, f.from, f.to});
+  return t;
+}
+
+Table offsets_tidy(const analysis::FitReport& r) {
+  Table t{{"family", "reference", "rows", "log10_offset", "se", "multiplier", "lo", "hi"}, {}};
+  for (const auto& f : r.offsets)
+    t.rows.push_back({f.family, f.reference ? "true" : "false", static_cast<int>(f.rows), f.log10_offset,
+                      f.reference ? Cell(std::optional<double>{}) : finite(f.se), f.multiplier, finite(f.lo),
+                      finite(f.hi)});
+  return t;
+}
+
+nlohmann::ordered_json params_json(const analysis::FitReport& r) {
+  auto a = nlohmann::ordered_json::array();
+  for (const auto& x : r.parameters)
+    a.push_back({{"skill", x.leaf}, {"parameter", x.name}, {"start", jnum(x.start)}, {"value", jnum(x.value)},
+                 {"se", jnum(x.se)}, {"low", jnum(x.lo)}, {"high", jnum(x.hi)}, {"at_bound", x.at_bound},
+                 {"status", param_status(x)}});
+  return a;
+}
+
+nlohmann::ordered_json crossings_json(const analysis::FitReport& r) {
+  auto a = nlohmann::ordered_json::array();
+  for (const auto& f : r.forecasts)
+    a.push_back({{"task", f.task}, {"metric", f.metric}, {"threshold", f.threshold}, {"status", crossing_status(f)},
+                 {"crossing", jopt(f.crossing)}, {"low", jopt(f.lo)}, {"high", jopt(f.hi)}, {"at_start", f.at_start},
+                 {"from", f.from}, {"to", f.to}});
+  return a;
+}
+
 std::string json_report(const analysis::FitReport& r) {
   nlohmann::ordered_json j;
+  j["status"] = analysis::fit_status_name(r.status);
   j["likelihood"] = analysis::likelihood_name(r.likelihood);
   j["objective"] = jnum(r.objective);
   if (r.likelihood == analysis::Likelihood::logit_least_squares) j["sigma_logit"] = jnum(r.sigma);
@@ -157,11 +304,14 @@ std::string json_report(const analysis::FitReport& r) {
   j["rows_train"] = r.rows_train;
   j["train_below"] = jopt(r.train_below);
   j["evaluations"] = r.evaluations;
+  j["starts"] = r.starts;
+  j["starts_at_best"] = r.starts_at_best;
   j["identified"] = r.identified;
-  j["parameters"] = nlohmann::ordered_json::array();
-  for (const auto& x : r.parameters)
-    j["parameters"].push_back({{"skill", x.leaf}, {"parameter", x.name}, {"start", jnum(x.start)},
-                               {"value", jnum(x.value)}, {"se", jnum(x.se)}, {"at_bound", x.at_bound}});
+  j["dof"] = jnum(r.dof);
+  j["quantile"] = jnum(r.quantile);
+  j["parameters"] = params_json(r);
+  j["unidentified"] = r.unidentified;
+  j["unconstrained"] = r.unconstrained;
   j["series"] = nlohmann::ordered_json::array();
   for (const auto& s : r.series) {
     nlohmann::ordered_json js{{"task", s.task}, {"family", s.family}, {"metric", s.metric}, {"node", s.node},
@@ -169,15 +319,12 @@ std::string json_report(const analysis::FitReport& r) {
     js["points"] = nlohmann::ordered_json::array();
     for (const auto& p : s.points)
       js["points"].push_back({{"line", p.line}, {"x", jnum(p.x)}, {"observed", jnum(p.observed)},
-                              {"predicted", jnum(p.predicted)}, {"train", p.train}});
+                              {"predicted", jnum(p.predicted)}, {"train", p.train}, {"lo", jopt(p.lo)},
+                              {"hi", jopt(p.hi)}});
     j["series"].push_back(std::move(js));
   }
   if (!r.offsets.empty()) j["offsets"] = offsets_json(r);
-  j["forecasts"] = nlohmann::ordered_json::array();
-  for (const auto& f : r.forecasts)
-    j["forecasts"].push_back({{"task", f.task}, {"metric", f.metric}, {"threshold", f.threshold},
-                              {"crossing", jopt(f.crossing)}, {"low", jopt(f.lo)}, {"high", jopt(f.hi)},
-                              {"at_start", f.at_start}, {"from", f.from}, {"to", f.to}});
+  j["forecasts"] = crossings_json(r);
   if (!r.backtest.empty()) {
     j["backtest"] = nlohmann::ordered_json::array();
     for (const auto& b : r.backtest)
@@ -189,6 +336,7 @@ std::string json_report(const analysis::FitReport& r) {
                                {"graph_check", analysis::crossing_check_name(b.graph_check)},
                                {"baseline_check", analysis::crossing_check_name(b.baseline_check)}});
   }
+  j["warnings"] = r.warnings;
   j["notes"] = r.notes;
   return json_text(j) + "\n";
 }
@@ -236,6 +384,14 @@ void add_fit(CLI::App& app, Action& run) {
       ->required();
   sub->add_option("-o,--output", o->common.output, "Write the fitted spec here (whole or not at all; - = standard output)");
   sub->add_option("--report", o->report, "Write the report to this file instead of standard output");
+  sub->add_option("--params", o->params_file,
+                  "Write the parameter table here (skill,parameter,start,estimate,se,lo,hi,status; - = standard output)");
+  sub->add_option("--predictions", o->predictions_file,
+                  "Write one row per observation here (task,family,metric,params,split,observed,predicted,lo,hi,line)");
+  sub->add_option("--crossings", o->crossings_file,
+                  "Write the crossing forecasts here (task,metric,threshold,status,crossing,lo,hi,from,to)");
+  sub->add_option("--offsets", o->offsets_file,
+                  "With --pool, write the family offsets here (family,reference,rows,log10_offset,se,multiplier,lo,hi)");
   sub->add_option("--family", o->family, "Use only this model family's rows (needed when the data hold several)");
   sub->add_option("--map", o->obs.maps, "Task of the data -> spec node, TASK=NODE (repeatable; default: same name)");
   sub->add_option("--fit", o->fit_only, "Fit only these skills (comma-separated; default: every skill the data constrain)");
@@ -250,7 +406,8 @@ void add_fit(CLI::App& app, Action& run) {
       ->transform(number_check(Number::real, 1e-9, 0.25))
       ->capture_default_str();
   sub->add_option("--lower-is-better", o->obs.lower_is_better, "Declare a metric lower-is-better (repeatable)");
-  sub->add_option("--format", o->common.format, "Report format")
+  sub->add_option("--format", o->common.format,
+                  "table: report as text, tables as CSV; csv: tables as CSV, no report; json: report and tables as JSON")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
   o->common.add_loading(*sub, false);
@@ -264,9 +421,21 @@ void add_fit(CLI::App& app, Action& run) {
       if (!o->train_below.empty()) fo.train_below = parse_positive("--train-below", o->train_below);
       fo.logit_floor = o->logit_floor;
       fo.pool = o->pool;
-      if (o->backtest && (fo.train_below || fo.family || !o->common.output.empty()))
-        throw Failure(kUsage, "error: --backtest chooses its own families and cuts and writes no spec: drop " +
-                                  std::string(fo.train_below ? "--train-below" : fo.family ? "--family" : "-o"));
+      if (o->backtest) {
+        const char* drop = fo.train_below                ? "--train-below"
+                           : fo.family                   ? "--family"
+                           : !o->common.output.empty()   ? "-o"
+                           : !o->params_file.empty()     ? "--params"
+                           : !o->predictions_file.empty() ? "--predictions"
+                           : !o->crossings_file.empty()  ? "--crossings"
+                           : !o->offsets_file.empty()    ? "--offsets"
+                                                         : nullptr;
+        if (drop)
+          throw Failure(kUsage, std::string("error: --backtest chooses its own families and cuts and writes only its "
+                                            "report: drop ") + drop);
+      }
+      if (!o->offsets_file.empty() && !fo.pool)
+        throw Failure(kUsage, "error: --offsets needs --pool (only a pooled fit has family offsets)");
       const analysis::ReadOptions ro = o->obs.options(o->common.max_bytes);
       const Model model = load_model(o->spec, o->common, t);
       analysis::ReadOptions ro2 = ro;
@@ -284,15 +453,36 @@ void add_fit(CLI::App& app, Action& run) {
       }
       t.stop("fit");
       for (const auto& n : rep.notes) std::cerr << "note: " << n << '\n';
+      for (const auto& w : rep.warnings) std::cerr << "warning: " << w << '\n';
+      const bool result = rep.status == analysis::FitStatus::ok;
 
       const Format fmt = o->common.fmt();
-      const std::string report = fmt == Format::json  ? json_report(rep)
-                                 : fmt == Format::csv ? csv_report(rep)
-                                                      : table_report(rep, current_spec_name(), set.file);
-      // The fitted spec and the report are committed together: both are
-      // written to temporaries, renamed only when both succeeded.
+      const char* x_name = model.spec().scale.axis == Axis::compute ? "train_flops" : "params";
+      // One table per file (docs/cli.md, "fit").
+      std::vector<std::pair<std::string, std::string>> tables;  // path, text
+      auto table = [&](const std::string& path, const Table& tb) {
+        if (!path.empty()) tables.emplace_back(path, fmt == Format::json ? table_json(tb) : table_csv(tb));
+      };
+      table(o->params_file, params_table(rep));
+      table(o->predictions_file, predictions_table(rep, x_name));
+      table(o->crossings_file, crossings_table(rep));
+      table(o->offsets_file, offsets_tidy(rep));
+      if (fmt == Format::csv && tables.empty())
+        throw Failure(kUsage, "error: --format csv writes tables, one per file: choose --params, --predictions or "
+                              "--crossings FILE (- for standard output)");
+      const bool spec_to_stdout = o->common.output == "-";
+      const bool report_wanted = fmt != Format::csv || !o->report.empty();
+      std::size_t to_stdout = spec_to_stdout;
+      for (const auto& [path, text] : tables) to_stdout += path == "-";
+      const bool report_to_stderr = report_wanted && o->report.empty() && to_stdout > 0;
+      if (to_stdout > 1) throw Failure(kUsage, "error: only one of -o, --params, --predictions, --crossings may be - (standard output)");
+      const std::string report = fmt == Format::json ? json_report(rep) : table_report(rep, current_spec_name(), set.file);
+      // The fitted spec, the tables and the report are committed together:
+      // written to temporaries, renamed only when all succeeded. A fit that
+      // is not a result writes the report only.
       std::optional<OutputStream> spec_out, report_out;
-      if (!o->common.output.empty()) {
+      std::vector<std::unique_ptr<OutputStream>> table_out;
+      if (!o->common.output.empty() && result) {
         std::ostringstream hdr;
         hdr << "Fitted by capgraph fit from " << current_spec_name() << " and " << set.file
             << (fo.pool ? " (families pooled; the curves are in the scale of " + rep.offsets.front().family +
@@ -313,13 +503,24 @@ void add_fit(CLI::App& app, Action& run) {
         spec_out.emplace(o->common.output);
         spec_out->write(spec_text);
       }
-      const bool report_to_stderr = o->report.empty() && o->common.output == "-";
-      if (!report_to_stderr) {
+      if (result)
+        for (const auto& [path, text] : tables) {
+          table_out.push_back(std::make_unique<OutputStream>(path));
+          table_out.back()->write(text);
+        }
+      if (report_wanted && !report_to_stderr) {
         report_out.emplace(o->report);
         report_out->write(report);
       }
-      OutputStream::finish_all({spec_out ? &*spec_out : nullptr, report_out ? &*report_out : nullptr});
+      OutputStream* outs[5] = {spec_out ? &*spec_out : nullptr, report_out ? &*report_out : nullptr, nullptr, nullptr,
+                               nullptr};
+      for (std::size_t i = 0; i < table_out.size(); ++i) outs[2 + i] = table_out[i].get();
+      OutputStream::finish_all({outs[0], outs[1], outs[2], outs[3], outs[4]});
       if (report_to_stderr) std::cerr << report;
+      if (!result) {
+        std::cerr << "error: " << not_a_result(rep) << '\n';
+        return kNotAResult;
+      }
       t.stop("write");
       t.print();
       return kOk;

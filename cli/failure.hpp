@@ -7,7 +7,9 @@
 
 namespace capgraph::cli {
 
-enum ExitCode : int { kOk = 0, kInvalid = 1, kUsage = 2, kIo = 3 };
+/// kNotAResult: `fit` ended without a result (not converged, or parameters
+/// the data do not identify): only the report is written.
+enum ExitCode : int { kOk = 0, kInvalid = 1, kUsage = 2, kIo = 3, kNotAResult = 4 };
 
 /// Thrown by subcommands to end with a message and an exit code.
 struct Failure : std::runtime_error {

@@ -36,18 +36,6 @@ std::string offsets_table(const analysis::FitReport& r) {
   return text_of(os) + t.str();
 }
 
-std::string offsets_csv(const analysis::FitReport& r) {
-  if (r.offsets.empty()) return "";
-  std::ostringstream os;
-  os << "\nsection,family,reference,rows,rows_train,log10_offset,se,multiplier,low,high\n";
-  auto opt = [](double v) { return std::isfinite(v) ? num(v) : std::string(); };
-  for (const auto& f : r.offsets)
-    os << "offset," << csv_field(f.family) << ',' << (f.reference ? "true" : "false") << ',' << f.rows << ','
-       << f.rows_train << ',' << num(f.log10_offset) << ',' << (f.reference ? "" : opt(f.se)) << ',' << num(f.multiplier)
-       << ',' << opt(f.lo) << ',' << opt(f.hi) << '\n';
-  return text_of(os);
-}
-
 nlohmann::ordered_json offsets_json(const analysis::FitReport& r) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const auto& f : r.offsets)
@@ -62,10 +50,11 @@ std::string backtest_report(const analysis::BacktestSuite& s, Format fmt, const 
   const auto& t = s.totals;
   std::ostringstream os;
   if (fmt == Format::csv) {
-    os << "family,task,metric,cut,n_train,n_test,mae_graph,mae_logistic,mae_flat,inside,no_interval\n";
+    os << "family,task,metric,cut,fit_status,n_train,n_test,mae_graph,mae_logistic,mae_flat,inside,no_interval\n";
     for (const auto& b : s.rows)
       os << csv_field(b.family) << ',' << csv_field(b.task) << ',' << csv_field(b.metric) << ',' << num(b.cut) << ','
-         << b.n_train << ',' << b.n_test << ',' << num(b.mae_graph) << ',' << num(b.mae_logistic) << ','
+         << analysis::fit_status_name(b.status) << ',' << b.n_train << ',' << b.n_test << ','
+         << (std::isfinite(b.mae_graph) ? num(b.mae_graph) : "") << ',' << num(b.mae_logistic) << ','
          << num(b.mae_flat) << ',' << b.inside << ',' << b.no_interval << '\n';
     return text_of(os);
   }
@@ -75,6 +64,7 @@ std::string backtest_report(const analysis::BacktestSuite& s, Format fmt, const 
     j["rows"] = nlohmann::ordered_json::array();
     for (const auto& b : s.rows)
       j["rows"].push_back({{"family", b.family}, {"task", b.task}, {"metric", b.metric}, {"cut", jnum(b.cut)},
+                           {"fit_status", analysis::fit_status_name(b.status)},
                            {"n_train", b.n_train}, {"n_test", b.n_test}, {"mae_graph", jnum(b.mae_graph)},
                            {"mae_logistic", jnum(b.mae_logistic)}, {"mae_flat", jnum(b.mae_flat)},
                            {"inside", b.inside}, {"no_interval", b.no_interval}});
@@ -84,6 +74,7 @@ std::string backtest_report(const analysis::BacktestSuite& s, Format fmt, const 
                    {"points", t.points},
                    {"inside", t.inside},
                    {"no_interval", t.no_interval},
+                   {"no_forecast", t.no_forecast},
                    {"mean_mae_graph", jnum(t.mean_mae_graph)},
                    {"mean_mae_logistic", jnum(t.mean_mae_logistic)},
                    {"mean_mae_flat", jnum(t.mean_mae_flat)}};
@@ -99,15 +90,18 @@ std::string backtest_report(const analysis::BacktestSuite& s, Format fmt, const 
                "lll");
   for (const auto& b : s.rows)
     tb.row({b.family, b.task, b.metric, std::to_string(b.n_train), std::to_string(b.n_test), num_short(b.cut, 3),
-            num_short(b.mae_graph, 3), num_short(b.mae_logistic, 3), num_short(b.mae_flat, 3),
-            b.mae_graph <= b.mae_logistic ? "win" : "loss", b.mae_graph < b.mae_flat ? "win" : "loss",
+            b.status == analysis::FitStatus::ok ? num_short(b.mae_graph, 3)
+                                                : std::string("none (") + analysis::fit_status_name(b.status) + ")",
+            num_short(b.mae_logistic, 3), num_short(b.mae_flat, 3),
+            b.mae_graph <= b.mae_logistic * (1 + 1e-9) + 1e-15 ? "win" : "loss", b.mae_graph < b.mae_flat ? "win" : "loss",
             std::to_string(b.inside) + "/" + std::to_string(b.n_test)});
   os << tb.str() << "totals over " << t.backtests << " backtests: graph MAE <= logistic's in " << t.graph_le_logistic
      << " (" << pct(t.graph_le_logistic, t.backtests) << "), < flat's in " << t.graph_lt_flat << " ("
      << pct(t.graph_lt_flat, t.backtests) << "); held-out points inside their 95% prediction interval: " << t.inside
      << "/" << t.points << " (" << pct(t.inside, t.points) << ")"
-     << (t.no_interval ? ", " + std::to_string(t.no_interval) + " without an interval" : "") << "; mean MAE graph "
-     << num_short(t.mean_mae_graph, 3) << ", logistic " << num_short(t.mean_mae_logistic, 3) << ", flat "
+     << (t.no_interval ? ", " + std::to_string(t.no_interval) + " without an interval" : "")
+     << (t.no_forecast ? "; " + std::to_string(t.no_forecast) + " backtests without a graph forecast (fit not a result), counted as losses" : "")
+     << "; mean MAE graph " << (t.no_forecast ? "(with a forecast) " : "") << fin(t.mean_mae_graph) << ", logistic " << num_short(t.mean_mae_logistic, 3) << ", flat "
      << num_short(t.mean_mae_flat, 3) << "\n";
   return text_of(os);
 }

@@ -17,7 +17,6 @@ std::string backtest_report(const analysis::BacktestSuite& s, Format fmt, const 
 
 /// "F scores like R at k times its size [lo, hi]" for each pooled family.
 std::string offsets_table(const analysis::FitReport& r);
-std::string offsets_csv(const analysis::FitReport& r);
 nlohmann::ordered_json offsets_json(const analysis::FitReport& r);
 
 }  // namespace capgraph::cli

@@ -95,7 +95,8 @@ TEST_CASE("fit: writes a spec that loads again, reports, backtests", "[cli][fit]
   const fs::path fitted = dir / "fitted.yaml";
   const Run r = run("fit " + kSpec + " --data " + kArith + " --family OPT -o '" + fitted.string() + "'");
   REQUIRE(r.code == 0);
-  CHECK(r.out.find("Parameters (SE from the curvature at the optimum)") != std::string::npos);
+  CHECK(r.out.find("Parameters (95% interval: estimate -+ t(26) = 2.056 SE)") != std::string::npos);
+  CHECK(r.out.find("Optimiser: 9 of 9 starts reached the best objective; status: ok") != std::string::npos);
   CHECK(r.out.find("digit_add") != std::string::npos);
   CHECK(r.out.find("Forecast threshold crossing per task") != std::string::npos);
   const auto back = capgraph::specs::load_spec_file(fitted.string());
@@ -121,9 +122,13 @@ TEST_CASE("fit: writes a spec that loads again, reports, backtests", "[cli][fit]
   CHECK(j["rows_train"] == 20);
   CHECK(j["rows_used"] == 32);
   for (const auto& p : j["parameters"]) CHECK(p["se"].is_number());
-  const Run csv = run("fit " + kSpec + " --data " + kArith + " --family OPT --format csv --train-below 1e10");
+  for (const char* key : {"task", "family", "metric", "n_train", "n_test", "mae_graph"})
+    CHECK(j["backtest"][0].contains(key));
+  // one table per file: --format csv alone has nothing to write
+  CHECK(run("fit " + kSpec + " --data " + kArith + " --family OPT --format csv --train-below 1e10").code == 2);
+  const Run csv = run("fit " + kSpec + " --data " + kArith + " --family OPT --format csv --train-below 1e10 --predictions -");
   REQUIRE(csv.code == 0);
-  CHECK(csv.out.find("\nsection,task,family,metric,n_train,n_test,mae_graph") != std::string::npos);
+  CHECK(csv.out.rfind("task,family,metric,params,split,observed,predicted,lo,hi,line\n", 0) == 0);
   fs::remove_all(dir);
 }
 

@@ -189,8 +189,9 @@ TEST_CASE("backtest: the logistic baseline is the least-squares line through the
 }
 
 TEST_CASE("backtest: rows of a tiny dataset, checked by hand", "[analysis][backtest]") {
-  // One skill, one task that is the skill: the graph's fit of two training
-  // points is the logistic through them, as is the baseline.
+  // One skill, one task that is the skill: least squares on the logit of
+  // a logistic in log10 x is the least-squares line through the logits,
+  // for the graph's fit and for the baseline alike.
   Builder b;
   const auto s = b.skill("s", logistic(1e9, 1.0));
   b.task("t", GateKind::all, {{s, 1}});
@@ -201,38 +202,59 @@ TEST_CASE("backtest: rows of a tiny dataset, checked by hand", "[analysis][backt
       "task,family,params,metric,score\n"
       "t,F,1e8,exact_match,0.1\n"
       "t,F,1e9,exact_match,0.3\n"
-      "t,F,1e10,exact_match,0.5\n"
+      "t,F,1e10,exact_match,0.4\n"
       "t,F,1e11,exact_match,0.6\n"
-      "t,G,1e9,exact_match,0.2\n"      // G has 3 scales: too few to backtest
+      "t,F,1e12,exact_match,0.7\n"
+      "t,G,1e9,exact_match,0.2\n"  // G: 2 training points for 2 parameters, no forecast
       "t,G,1e10,exact_match,0.4\n"
-      "t,G,1e11,exact_match,0.7\n";
+      "t,G,1e11,exact_match,0.7\n"
+      "t,G,1e12,exact_match,0.8\n"
+      "t,H,1e9,exact_match,0.2\n"  // H has 3 scales: too few to backtest
+      "t,H,1e10,exact_match,0.4\n"
+      "t,H,1e11,exact_match,0.7\n";
   const auto obs = read_observations_text(csv, "tiny.csv");
   REQUIRE(obs.ok());
   const BacktestSuite suite = run_backtests(m, obs.set, FitOptions{});
-  REQUIRE(suite.rows.size() == 1);
+  REQUIRE(suite.rows.size() == 2);
   const BacktestRow& r = suite.rows[0];
   CHECK(r.family == "F");
   CHECK(r.task == "t");
-  CHECK(r.cut == 1e10);
-  CHECK(r.n_train == 2);
+  CHECK(r.cut == 1e11);
+  CHECK(r.n_train == 3);
   CHECK(r.n_test == 2);
-  // the line through (8, logit 0.1) and (9, logit 0.3), continued to 10 and 11
-  const double l1 = logit(0.1), l2 = logit(0.3);
-  const double p10 = sigmoid(l2 + (l2 - l1)), p11 = sigmoid(l2 + 2 * (l2 - l1));
-  const double mae = (std::fabs(0.5 - p10) + std::fabs(0.6 - p11)) / 2;
+  CHECK(r.status == FitStatus::ok);
+  // the line through (8, logit 0.1), (9, logit 0.3), (10, logit 0.4): slope
+  // (L3 - L1) / 2, through the mean point (9, mean L)
+  const double L1 = logit(0.1), L2 = logit(0.3), L3 = logit(0.4);
+  const double slope = (L3 - L1) / 2, mean = (L1 + L2 + L3) / 3;
+  const double p11 = sigmoid(mean + 2 * slope), p12 = sigmoid(mean + 3 * slope);
+  CHECK(p11 == Approx(0.655).margin(1e-3));
+  CHECK(p12 == Approx(0.823).margin(1e-3));
+  const double mae = (std::fabs(0.6 - p11) + std::fabs(0.7 - p12)) / 2;
   CHECK(r.mae_logistic == Approx(mae).epsilon(1e-5));
   CHECK(r.mae_graph == Approx(mae).epsilon(1e-4));
-  CHECK(r.mae_flat == Approx((0.2 + 0.3) / 2).epsilon(1e-12));  // flat at 0.3
-  // 2 points, 2 parameters: no residual degree of freedom, no interval
-  CHECK(r.inside == 0);
-  CHECK(r.no_interval == 2);
-  CHECK(suite.totals.backtests == 1);
-  CHECK(p10 == Approx(0.623).margin(1e-3));
-  CHECK(p11 == Approx(0.864).margin(1e-3));
-  CHECK(suite.totals.graph_lt_flat == 1);  // (0.123 + 0.264) / 2 = 0.19 against 0.25 flat
-  CHECK(suite.totals.graph_le_logistic == (r.mae_graph <= r.mae_logistic ? 1u : 0u));
+  CHECK(r.mae_flat == Approx((0.2 + 0.3) / 2).epsilon(1e-12));  // flat at 0.4
+  CHECK(r.no_interval == 0);
+  const BacktestRow& g = suite.rows[1];
+  CHECK(g.family == "G");
+  CHECK(g.n_train == 2);
+  CHECK(g.status != FitStatus::ok);  // no residual degree of freedom: not a result
+  CHECK(std::isnan(g.mae_graph));
+  CHECK(g.inside == 0);
+  CHECK(g.no_interval == 2);
+  // the two-point logistic through (9, logit 0.2) and (10, logit 0.4)
+  const double q11 = sigmoid(logit(0.4) + (logit(0.4) - logit(0.2))), q12 = sigmoid(logit(0.4) + 2 * (logit(0.4) - logit(0.2)));
+  CHECK(g.mae_logistic == Approx((std::fabs(0.7 - q11) + std::fabs(0.8 - q12)) / 2).epsilon(1e-5));
+  CHECK(suite.totals.backtests == 2);
+  CHECK(suite.totals.no_forecast == 1);
+  CHECK(suite.totals.graph_lt_flat == 1);       // F: (0.055 + 0.123) / 2 against 0.25; G: no forecast, a loss
+  CHECK(suite.totals.graph_le_logistic == 1);   // F ties the baseline (the same line, to 1e-9); G: a loss
+  CHECK(suite.totals.mean_mae_graph == Approx(r.mae_graph));  // over the backtests with a forecast
+  CHECK(suite.totals.points == 4);
   REQUIRE(suite.notes.size() >= 1);
-  CHECK(suite.notes[0].find("`G`") != std::string::npos);
+  bool h_noted = false;
+  for (const auto& n : suite.notes) h_noted |= n.find("`H` left out") != std::string::npos;
+  CHECK(h_noted);
 }
 
 TEST_CASE("backtest: pooled, deterministic, coverage counted against the intervals", "[analysis][backtest]") {

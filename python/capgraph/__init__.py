@@ -716,16 +716,20 @@ class FitResult:
     Attributes
     ----------
     params : pandas.DataFrame
-        ``skill, parameter, start, value, se, low, high, at_bound``: the
-        fitted curve parameters with standard errors and the 95 % interval
-        value ± z se (NaN where the data do not identify a parameter).
+        ``skill, parameter, start, value, se, low, high, at_bound, identified``:
+        the fitted curve parameters with standard errors and the 95 % interval
+        value ± q se, q the Student t quantile with the residual degrees of
+        freedom (normal for a binomial fit); NaN where the data do not
+        identify a parameter.
     intervals : pandas.DataFrame
         ``task, metric, threshold, crossing, low, high, at_start, from, to``:
         per task, the forecast scale where its metric reaches the threshold,
-        with its 95 % interval (delta method on log10 of the scale).
+        with its 95 % profile-likelihood interval (NaN low: open below;
+        NaN high: open above or not available).
     predictions : pandas.DataFrame
-        ``task, family, metric, node, line, x, observed, predicted, n, train``:
-        every observation used, with the fitted model's value.
+        ``task, family, metric, node, line, x, observed, predicted, n, train,
+        low, high``: every observation used, with the fitted model's value
+        and its 95 % prediction interval (docs/analysis.md).
     backtest : pandas.DataFrame
         With ``train_below``: per series, the held-out errors of the graph
         and of a per-series logistic, and the crossing checks. Empty otherwise.
@@ -737,7 +741,12 @@ class FitResult:
         The objective at the optimum; the residual SD on the logit (least squares).
     identified : bool
         Whether the curvature at the optimum is positive definite.
-    notes : list of str
+    status : str
+        ``ok``, ``not converged`` or ``not identified``: only ``ok`` is a
+        result (forecasts and intervals are empty otherwise).
+    starts, starts_at_best : int
+        Optimiser starts, and how many reached the best objective.
+    warnings, notes : list of str
     """
 
     def __init__(self, d):
@@ -751,17 +760,17 @@ class FitResult:
         self.identified = d["identified"]
         self.train_below = d["train_below"]
         self.notes = list(d["notes"])
-        z = d["z"]
-        p = pd.DataFrame(d["parameters"], columns=["skill", "parameter", "start", "value", "se", "at_bound"])
-        p.insert(5, "low", p["value"] - z * p["se"])
-        p.insert(6, "high", p["value"] + z * p["se"])
-        self.params = p
+        self.warnings = list(d["warnings"])
+        self.status = d["status"]
+        self.starts, self.starts_at_best = d["starts"]
+        self.params = pd.DataFrame(d["parameters"], columns=["skill", "parameter", "start", "value", "se", "low",
+                                                             "high", "at_bound", "identified"])
         f = pd.DataFrame(d["forecasts"], columns=["task", "metric", "threshold", "crossing", "low", "high",
                                                   "at_start", "from", "to"])
         self.intervals = f.astype({c: "float64" for c in ("crossing", "low", "high")})
         pr = pd.DataFrame(d["predictions"], columns=["task", "family", "metric", "node", "line", "x", "observed",
-                                                     "predicted", "n", "train"])
-        self.predictions = pr.astype({"n": "float64"})
+                                                     "predicted", "n", "train", "low", "high"])
+        self.predictions = pr.astype({"n": "float64", "low": "float64", "high": "float64"})
         b = pd.DataFrame(d["backtest"], columns=["task", "family", "metric", "n_train", "n_test", "mae_graph",
                                                  "mae_baseline", "observed_crossing", "graph_crossing",
                                                  "baseline_crossing", "crossed_in_training", "graph_check",

@@ -719,16 +719,18 @@ py::dict fit(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const 
   d["identified"] = r.identified;
   d["train_below"] = r.train_below;
   d["notes"] = r.notes;
-  d["z"] = fo.z;
+  d["status"] = analysis::fit_status_name(r.status);
+  d["starts"] = py::make_tuple(r.starts, r.starts_at_best);
+  d["warnings"] = r.warnings;
   py::list params;
   for (const auto& p : r.parameters)
-    params.append(py::make_tuple(p.leaf, p.name, p.start, p.value, p.se, p.at_bound));
+    params.append(py::make_tuple(p.leaf, p.name, p.start, p.value, p.se, p.lo, p.hi, p.at_bound, p.identified));
   d["parameters"] = params;
   py::list preds;
   for (const auto& s : r.series)
     for (const auto& p : s.points)
       preds.append(py::make_tuple(s.task, s.family, s.metric, s.node, p.line, p.x, p.observed, p.predicted,
-                                  p.n ? py::cast(*p.n) : py::none(), p.train));
+                                  p.n ? py::cast(*p.n) : py::none(), p.train, p.lo, p.hi));
   d["predictions"] = preds;
   py::list fc;
   for (const auto& f : r.forecasts)

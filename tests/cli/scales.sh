@@ -22,8 +22,8 @@ same "render $spec --at 10G" "render $spec --at 1e10"
 same "plot $spec --from 100M --to 10T" "plot $spec --from 1e8 --to 1e13"
 same "budget --params 70B --format csv" "budget --params 7e10 --format csv"
 same "budget --compute 1e24 --data-limit 1.5T --check-bytes 180P" "budget --compute 1e24 --data-limit 1.5e12 --check-bytes 1.8e17"
-same "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 10B --format csv" \
-     "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 1e10 --format csv"
+same "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 10B --format csv --predictions -" \
+     "fit examples/arithmetic_open_models.yaml --data examples/data/arithmetic_open_models.csv --family OPT --train-below 1e10 --format csv --predictions -"
 
 for bad in 1e3B "70 B" 0 70X inf 1.5.2T; do
   "$exe" eval "$spec" --at "$bad" >"$tmp/out" 2>"$tmp/err"
