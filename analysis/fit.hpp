@@ -21,8 +21,9 @@
 //                optimum, then Sbplx. The best objective wins; the report
 //                counts the starts that reached it (relative 1e-6).
 //   status       FitStatus: converged needs two or more starts at the best
-//                objective; identified needs the Hessian positive definite
-//                and no parameter on a bound. Anything else is not a
+//                objective (when one start alone reaches it, 4 restarts
+//                jittered around it may confirm it); identified needs the
+//                Hessian positive definite and no parameter on a bound. Anything else is not a
 //                result: no forecasts, no prediction intervals (the CLI
 //                exits 4 and writes no output file).
 //   errors       covariance from the finite-difference Hessian H of the

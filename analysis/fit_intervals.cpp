@@ -1,6 +1,7 @@
 // capgraph/analysis/fit_intervals.cpp — standard errors of a fit (the
-// curvature of the objective at the optimum) and the crossing forecasts
-// with their delta-method intervals.
+// curvature of the objective at the optimum), which parameters it does not
+// identify, per-point prediction intervals, and the crossing forecasts
+// with their profile-likelihood intervals.
 #include <nlopt.h>
 
 #include <algorithm>

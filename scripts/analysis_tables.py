@@ -100,7 +100,9 @@ def goals(capgraph):
         lambda t: f"{t['graph_le_logistic']}/{t['backtests']} = {pct(t['graph_le_logistic'], t['backtests'])}")
     row("backtests where the graph's MAE < the flat forecast's", ">= 90 %",
         lambda t: f"{t['graph_lt_flat']}/{t['backtests']} = {pct(t['graph_lt_flat'], t['backtests'])}")
-    row("mean MAE: graph / logistic / flat", "",
+    row("backtests without a graph forecast (fit not a result; counted as losses)", "",
+        lambda t: f"{t['no_forecast']}/{t['backtests']}")
+    row("mean MAE: graph (with a forecast) / logistic / flat", "",
         lambda t: f"{short(t['mean_mae_graph'])} / {short(t['mean_mae_logistic'])} / {short(t['mean_mae_flat'])}")
     return "\n".join(lines)
 
