@@ -100,7 +100,10 @@ std::vector<BacktestSeries> backtest(const Model& model, const ObservationSet& o
     for (const auto& p : s.points)
       if (!p.train) ae += std::fabs(p.observed - p.predicted);
     b.mae_graph = ae / static_cast<double>(b.n_test);
-    b.observed_crossing = first_crossing_up(x, y, thr);
+    // A series at or above the threshold from its first point has no
+    // crossing to check ("already above").
+    b.above_at_start = y.front() >= thr;
+    if (!b.above_at_start) b.observed_crossing = first_crossing_up(x, y, thr);
     // graph forecast of this series' metric over the grid
     {
       const Metric m = *mi.engine;
@@ -119,10 +122,18 @@ std::vector<BacktestSeries> backtest(const Model& model, const ObservationSet& o
       for (const auto& p : s.points)
         if (!p.train) bae += std::fabs(p.observed - lg.at(p.x));
       b.mae_baseline = bae / static_cast<double>(b.n_test);
+      // A logistic stopped on a bound of its search range is no forecast.
+      const bool at_bound = t[0] <= -10 + 1e-6 || t[0] >= 40 - 1e-6 || t[1] <= 1e-3 * (1 + 1e-6) || t[1] >= 50 - 1e-6;
       const double lx = t[0] + logit(std::clamp(thr, 1e-12, 1 - 1e-12)) / t[1];
-      b.baseline_crossing = std::pow(10.0, lx);
+      if (!at_bound) b.baseline_crossing = std::pow(10.0, lx);
     }
-    if (b.observed_crossing) b.crossed_in_training = *b.observed_crossing < *options.train_below;
+    // "(train)": the first point at or above the threshold is a training row.
+    if (b.observed_crossing)
+      for (const auto& p : s.points)
+        if (p.observed >= thr) {
+          b.crossed_in_training = p.train;
+          break;
+        }
     auto check = [&](const std::optional<double>& forecast) {
       if (b.observed_crossing)
         return forecast && std::fabs(std::log10(*forecast) - std::log10(*b.observed_crossing)) <= 0.5
@@ -130,8 +141,10 @@ std::vector<BacktestSeries> backtest(const Model& model, const ObservationSet& o
                    : CrossingCheck::miss;
       return forecast && *forecast <= b.x_max / std::sqrt(10.0) ? CrossingCheck::miss : CrossingCheck::consistent;
     };
-    b.graph_check = check(b.graph_crossing);
-    if (b.mae_baseline) b.baseline_check = check(b.baseline_crossing);
+    if (!b.above_at_start) {
+      b.graph_check = check(b.graph_crossing);
+      if (b.mae_baseline) b.baseline_check = check(b.baseline_crossing);
+    }
     out.push_back(b);
   }
   return out;

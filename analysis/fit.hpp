@@ -150,9 +150,10 @@ struct BacktestSeries {
   std::size_t n_train = 0, n_test = 0;
   double x_max = 0;  ///< largest observed scale
   std::optional<double> mae_graph, mae_baseline;
-  std::optional<double> observed_crossing;  ///< from all rows (interpolated)
+  std::optional<double> observed_crossing;  ///< from all rows (interpolated); nullopt if above_at_start
+  bool above_at_start = false;  ///< the first observed point is at or above the threshold: no crossing, no check
   std::optional<double> graph_crossing, baseline_crossing;
-  bool crossed_in_training = false;  ///< the observed crossing lies below train_below
+  bool crossed_in_training = false;  ///< the first point at or above the threshold is a training row
   /// hit: forecast within half a decade of the observed crossing; miss:
   /// not (or none forecast); when the series never reaches the threshold,
   /// miss if the forecast crosses before x_max / 10^0.5, else consistent

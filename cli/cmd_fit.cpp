@@ -167,8 +167,10 @@ std::string table_report(const analysis::FitReport& r, const std::string& spec, 
     std::size_t n = 0, hg = 0, hb = 0, mg = 0, mb = 0;
     for (const auto& x : r.backtest) {
       b.row({x.task, x.family, x.metric, std::to_string(x.n_train), std::to_string(x.n_test), opt_short(x.mae_graph),
-             opt_short(x.mae_baseline), x.observed_crossing ? num_short(*x.observed_crossing, 3) + (x.crossed_in_training ? " (train)" : "")
-                                 : "not reached",
+             opt_short(x.mae_baseline),
+             x.above_at_start      ? "already above"
+             : x.observed_crossing ? num_short(*x.observed_crossing, 3) + (x.crossed_in_training ? " (train)" : "")
+                                   : "not reached",
              x.graph_crossing ? num_short(*x.graph_crossing, 3) : "none", opt_short(x.baseline_crossing),
              analysis::crossing_check_name(x.graph_check), analysis::crossing_check_name(x.baseline_check)});
       if (x.mae_graph && x.mae_baseline) {
@@ -330,7 +332,7 @@ std::string json_report(const analysis::FitReport& r) {
     for (const auto& b : r.backtest)
       j["backtest"].push_back({{"task", b.task}, {"family", b.family}, {"metric", b.metric}, {"n_train", b.n_train},
                                {"n_test", b.n_test}, {"mae_graph", jopt(b.mae_graph)},
-                               {"mae_baseline", jopt(b.mae_baseline)}, {"observed_crossing", jopt(b.observed_crossing)},
+                               {"mae_baseline", jopt(b.mae_baseline)}, {"observed_crossing", jopt(b.observed_crossing)}, {"above_at_start", b.above_at_start},
                                {"graph_crossing", jopt(b.graph_crossing)},
                                {"baseline_crossing", jopt(b.baseline_crossing)}, {"crossed_in_training", b.crossed_in_training},
                                {"graph_check", analysis::crossing_check_name(b.graph_check)},

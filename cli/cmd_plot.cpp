@@ -76,7 +76,9 @@ void add_plot(CLI::App& app, Action& run) {
   sub->add_option("--to", o->to, "Last scale point (default: the spec's range)");
   sub->add_option("--points", o->points, "Points for the emergence measures (default: the spec's)")
       ->transform(number_check(Number::integer, 2));
-  sub->add_option("--data", o->data, "Observations CSV (task,family,params,shots,metric,score,model,train_flops) to overlay");
+  sub->add_option("--data", o->data,
+                  "Observations CSV (task,family,params,shots,metric,score,model,train_flops) to overlay; a `fit "
+                  "--predictions` table draws each point with its 95% prediction interval");
   sub->add_option("--data-task", o->data_tasks, "Only observations of this task (repeatable)");
   sub->add_option("--data-family", o->data_families, "Only observations of this model family (repeatable)");
   sub->add_option("--lower-is-better", o->obs.lower_is_better, "Declare a --data metric lower-is-better (repeatable)");

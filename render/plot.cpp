@@ -152,7 +152,7 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
       const bool here = s.metric ? *s.metric == m : mi == 0;
       if (!here) continue;
       observed_used[si] = 1;
-      panel.points.push_back(PlotPoints{s.label, observed_color(si), si, s.x, s.y});
+      panel.points.push_back(PlotPoints{s.label, observed_color(si), si, s.x, s.y, s.lo, s.hi});
     }
     fig.panels.push_back(std::move(panel));
   }
@@ -162,7 +162,7 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
     const ObservedSeries& s = o.observed[si];
     result.notes.push_back("observed series `" + s.label + "`: no panel shows " + metric_label(*s.metric) +
                            "; drawn on the first panel");
-    fig.panels.front().points.push_back(PlotPoints{s.label, observed_color(si), si, s.x, s.y});
+    fig.panels.front().points.push_back(PlotPoints{s.label, observed_color(si), si, s.x, s.y, s.lo, s.hi});
   }
   result.panels = fig.panels.size();
   result.svg = write_svg_plot(fig);

@@ -40,6 +40,9 @@ struct ObservedSeries {
   /// plotted, its points take the task's line colour (marker shapes tell
   /// the series apart); otherwise a colour of their own.
   std::string node;
+  /// Per point, the 95 % prediction interval of a fit (`fit --predictions`),
+  /// drawn as a whisker; empty = none.
+  std::vector<double> lo, hi;
 };
 
 struct PlotOptions {

@@ -144,7 +144,7 @@ YRange y_range(const PlotPanel& p) {
       }
   };
   for (const PlotLine& l : p.lines) take(l.y);
-  for (const PlotPoints& pt : p.points) take(pt.y);
+  for (const PlotPoints& pt : p.points) take(pt.y), take(pt.lo), take(pt.hi);
   for (const PlotHLine& h : p.hlines) take({h.y});
   if (p.y_min) lo = std::min(*p.y_min, std::isfinite(lo) ? lo : *p.y_min);
   if (p.y_max) hi = std::max(*p.y_max, std::isfinite(hi) ? hi : *p.y_max);
@@ -350,6 +350,12 @@ std::string panel_series(const PlotFrame& fr, const PlotPanel& p, std::size_t pi
   for (const PlotPoints& pt : p.points) {
     const std::string& color = plot_palette()[pt.color % plot_palette().size()];
     s += "<g class=\"observed\">";
+    for (std::size_t i = 0; i < pt.x.size() && i < pt.lo.size() && i < pt.hi.size(); ++i)
+      if (std::isfinite(pt.lo[i]) && std::isfinite(pt.hi[i]) && pt.x[i] > 0) {
+        const double bx = fr.xpos(left, pt.x[i]);
+        s += "<line class=\"band\" x1=\"" + num(bx) + "\" y1=\"" + num(ypos(pt.lo[i])) + "\" x2=\"" + num(bx) +
+             "\" y2=\"" + num(ypos(pt.hi[i])) + "\" stroke=\"" + color + "\" stroke-width=\"5\" stroke-opacity=\"0.3\"/>";
+      }
     for (std::size_t i = 0; i < pt.x.size() && i < pt.y.size(); ++i)
       if (std::isfinite(pt.y[i]) && pt.x[i] > 0) s += marker(pt.marker, fr.xpos(left, pt.x[i]), ypos(pt.y[i]), color, true);
     s += "</g>\n";

@@ -33,6 +33,7 @@ struct PlotPoints {
   std::size_t color = 0;
   std::size_t marker = 0;            ///< 0 circle, 1 square, 2 triangle, 3 diamond, ...
   std::vector<double> x, y;
+  std::vector<double> lo, hi;        ///< per point, an interval drawn as a whisker; empty = none
 };
 
 /// A dashed horizontal reference line (a threshold).

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli_runner.hpp"
+#include "analysis/observations.hpp"
 #include "specs/load.hpp"
 
 namespace fs = std::filesystem;
@@ -129,6 +130,57 @@ TEST_CASE("fit: writes a spec that loads again, reports, backtests", "[cli][fit]
   const Run csv = run("fit " + kSpec + " --data " + kArith + " --family OPT --format csv --train-below 1e10 --predictions -");
   REQUIRE(csv.code == 0);
   CHECK(csv.out.rfind("task,family,metric,params,split,observed,predicted,lo,hi,line\n", 0) == 0);
+  // one row per observation (32), train below the cut, test above, each inside [lo, hi] or not
+  {
+    std::istringstream in(csv.out);
+    std::string line;
+    std::getline(in, line);
+    std::size_t rows = 0, test = 0;
+    while (std::getline(in, line)) {
+      const auto f = capgraph::analysis::split_csv_line(line);
+      REQUIRE(f.size() == 10);
+      ++rows;
+      const bool is_test = f[4] == "test";
+      test += is_test;
+      CHECK(is_test == (std::stod(f[3]) >= 1e10));
+      CHECK(std::stod(f[7]) <= std::stod(f[8]));
+      CHECK(std::stod(f[7]) >= 0);
+      CHECK(std::stod(f[8]) <= 1);
+    }
+    CHECK(rows == 32);
+    CHECK(test == 12);
+  }
+  // the other tables, as CSV and as JSON with the same columns
+  const fs::path tables = temp_dir("fit_tables");
+  const std::string pc = (tables / "p.csv").string(), cc = (tables / "c.csv").string(),
+                    pj = (tables / "p.json").string(), pr = (tables / "pred.csv").string();
+  REQUIRE(run("fit " + kSpec + " --data " + kArith + " --family OPT --params '" + pc + "' --crossings '" + cc +
+              "' --predictions '" + pr + "'").code == 0);
+  {
+    std::ifstream in(pc);
+    std::string head;
+    std::getline(in, head);
+    CHECK(head == "skill,parameter,start,estimate,se,lo,hi,status");
+    std::ifstream ic(cc);
+    std::getline(ic, head);
+    CHECK(head == "task,metric,threshold,status,crossing,lo,hi,from,to");
+  }
+  REQUIRE(run("fit " + kSpec + " --data " + kArith + " --family OPT --format json --params '" + pj + "' --report /dev/null").code == 0);
+  {
+    std::ifstream in(pj);
+    const auto pt = nlohmann::json::parse(in);
+    REQUIRE(pt.size() == 6);
+    CHECK(pt[0]["skill"] == "digit_add");
+    CHECK(pt[0]["status"] == "fitted");
+    CHECK(pt[0]["hi"].get<double>() > pt[0]["estimate"].get<double>());
+  }
+  // plot --data draws a predictions table with one whisker per interval
+  const Run pl = run("plot " + kSpec + " --metrics exact_match --data '" + pr + "'");
+  REQUIRE(pl.code == 0);
+  std::size_t bands = 0;
+  for (auto at = pl.out.find("class=\"band\""); at != std::string::npos; at = pl.out.find("class=\"band\"", at + 1)) ++bands;
+  CHECK(bands == 32);
+  fs::remove_all(tables);
   fs::remove_all(dir);
 }
 

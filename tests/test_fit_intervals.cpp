@@ -271,3 +271,37 @@ TEST_CASE("fit: crossings that did not happen and skills the data do not reach",
   CHECK_FALSE(r.forecasts[2].constrained);  // rests on d: not a forecast from these data
   CHECK_FALSE(r.forecasts[2].crossing);
 }
+
+TEST_CASE("fit backtest: already above has no crossing; (train) only when a training row crossed",
+          "[analysis][fit][intervals]") {
+  Builder b;
+  const auto a = b.skill("a", logistic(1e10, 1));
+  const auto early = b.skill("early", logistic(1e7, 1));
+  b.task("t", GateKind::all, {{a, 1}});
+  b.task("u", GateKind::all, {{early, 1}});
+  b.spec.scale.from = 1e8;
+  b.spec.scale.to = 1e13;
+  std::ostringstream csv;
+  csv << "task,family,params,metric,score\n";
+  for (double x : scales()) {  // noise-free: t crosses 0.5 at 3e9, between the scales 1.9e9 and 5.2e9
+    csv << "t,F," << shortest(x) << ",exact_match," << shortest(truth_at(x)) << "\n";
+    csv << "u,F," << shortest(x) << ",exact_match," << shortest(1 / (1 + std::exp(-(std::log10(x) - 7)))) << "\n";
+  }
+  for (const double cut : {4e9, 6e9}) {
+    INFO("train below " << cut);
+    FitOptions fo;
+    fo.train_below = cut;
+    const FitReport r = fit_text(b.spec, csv.str(), fo);
+    REQUIRE(r.status == FitStatus::ok);
+    REQUIRE(r.backtest.size() == 2);
+    const auto& t = r.backtest[0];
+    REQUIRE(t.observed_crossing);
+    CHECK(*t.observed_crossing < 4e9);  // interpolated below both cuts
+    // the first point at or above 0.5 (5.2e9) trains only below the 6e9 cut
+    CHECK(t.crossed_in_training == (cut > 5.2e9));
+    const auto& u = r.backtest[1];
+    CHECK(u.above_at_start);
+    CHECK_FALSE(u.observed_crossing);
+    CHECK(u.graph_check == CrossingCheck::unavailable);
+  }
+}
