@@ -160,7 +160,8 @@ std::vector<double> covariance(const FitObjective& objective, const std::vector<
     if (!binomial) rep.sigma = dof ? std::sqrt(rep.objective / static_cast<double>(dof)) : kNaN;
     if (spd_inverse(H, P, inv)) {
       const double scale = binomial ? 1.0 : 2.0 * rep.sigma * rep.sigma;
-      for (std::size_t i = 0; i < P * P; ++i) cov[i] = scale * inv[i];
+      for (std::size_t i = 0; i < P; ++i)  // symmetric to the last bit (the solves are not)
+        for (std::size_t j = 0; j < P; ++j) cov[i * P + j] = scale * (inv[i * P + j] + inv[j * P + i]) / 2;
     } else {
       rep.identified = false;
       unidentified = flat_parameters(H, P);

@@ -312,6 +312,14 @@ std::string json_report(const analysis::FitReport& r) {
   j["dof"] = jnum(r.dof);
   j["quantile"] = jnum(r.quantile);
   j["parameters"] = params_json(r);
+  // P x P, rows in the order of `parameters`: enough to draw a band for P(N)
+  j["covariance"] = nlohmann::ordered_json::array();
+  const std::size_t P = r.parameters.size();
+  for (std::size_t a = 0; a < P && r.covariance.size() == P * P; ++a) {
+    auto row = nlohmann::ordered_json::array();
+    for (std::size_t b = 0; b < P; ++b) row.push_back(jnum(r.covariance[a * P + b]));
+    j["covariance"].push_back(std::move(row));
+  }
   j["unidentified"] = r.unidentified;
   j["unconstrained"] = r.unconstrained;
   j["series"] = nlohmann::ordered_json::array();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -48,11 +49,12 @@ analysis::ObservationSet load_observations(const std::string& path, const analys
 // the first panel, with a note.
 namespace {
 
-// The first line of a file (empty if it cannot be read: the reader reports that).
+// The first line of a file, at most 64 KiB of it (empty if it cannot be
+// read: the reader reports that; bounded, so /dev/zero cannot exhaust memory).
 std::string header_of(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string line;
-  std::getline(in, line);
+  for (char c; line.size() < (std::size_t{1} << 16) && in.get(c) && c != '\n';) line += c;
   if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
@@ -62,7 +64,13 @@ std::string header_of(const std::string& path) {
 // family, metric), the observed scores with their prediction intervals.
 std::vector<render::ObservedSeries> predicted_series(const std::string& path, const std::vector<std::string>& only,
                                                      const std::vector<std::string>& families, bool compute_axis,
-                                                     std::vector<std::string>& notes) {
+                                                     std::size_t max_bytes, std::vector<std::string>& notes) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw Failure(kIo, path + ": error: cannot read");
+  if (max_bytes && size > max_bytes)
+    throw Failure(kInvalid, path + ": error: " + std::to_string(size) + " bytes, more than the limit of " +
+                                std::to_string(max_bytes) + "; raise it with --max-bytes");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Failure(kIo, path + ": error: cannot read");
   std::string line;
@@ -106,7 +114,7 @@ std::vector<render::ObservedSeries> predicted_series(const std::string& path, co
     if (it == index.end()) {
       it = index.emplace(key, out.size()).first;
       render::ObservedSeries o;
-      o.label = f[c_family] + " " + f[c_task] + " (" + f[c_metric] + "), 95% prediction interval";
+      o.label = f[c_family] + " " + f[c_task] + " (95% prediction interval)";  // the panel names the metric
       o.node = f[c_task];
       const analysis::MetricInfo mi = analysis::metric_info(f[c_metric]);
       if (mi.engine) o.metric = *mi.engine;
@@ -134,7 +142,7 @@ std::vector<render::ObservedSeries> observed_series(const std::string& path, con
     auto has = [&](const char* c) { return std::find(head.begin(), head.end(), c) != head.end(); };
     if (path != "-" && has("observed") && has("predicted") && has("lo") && has("hi") && has("split")) {
       note_input(path);
-      return predicted_series(path, only, families, compute_axis, notes);
+      return predicted_series(path, only, families, compute_axis, max_bytes, notes);
     }
   }
   analysis::ReadOptions ro = flags.options(max_bytes);

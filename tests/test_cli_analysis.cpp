@@ -224,6 +224,9 @@ TEST_CASE("fit: the numbers docs/analysis.md and the README quote", "[cli][fit]"
   CHECK(f["high"].is_null());
   CHECK(f["to"].get<double>() == 1e13);
   CHECK(p[0]["low"].get<double>() == Approx(11.309 - 2.0555 * 0.2795).margin(0.002));  // t(26)
+  REQUIRE(j["covariance"].size() == 6);
+  CHECK(j["covariance"][0][0].get<double>() == Approx(0.2795 * 0.2795).epsilon(0.01));  // SE^2 on the diagonal
+  CHECK(j["covariance"][0][1].get<double>() == j["covariance"][1][0].get<double>());
 
   auto mean_mae = [](const nlohmann::json& bt, const char* key) {
     double s = 0;

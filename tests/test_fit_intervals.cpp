@@ -272,7 +272,7 @@ TEST_CASE("fit: crossings that did not happen and skills the data do not reach",
   CHECK_FALSE(r.forecasts[2].crossing);
 }
 
-TEST_CASE("fit backtest: already above has no crossing; (train) only when a training row crossed",
+TEST_CASE("fit backtest: already above has no crossing, (train) only when a training row crossed",
           "[analysis][fit][intervals]") {
   Builder b;
   const auto a = b.skill("a", logistic(1e10, 1));
