@@ -75,7 +75,8 @@ class FitError : public std::runtime_error {
 struct FitOptions {
   std::vector<std::string> fit_only;  ///< leaves to fit; empty = every leaf the data constrain
   std::vector<std::string> fixed;     ///< leaves kept as declared
-  std::optional<std::string> family;  ///< use only this family's rows
+  std::optional<std::string> family;  ///< use only this family's rows (pooled: hold out only its rows)
+  bool pool = false;                  ///< fit every family at once, each shifted by an offset in log10 x
   std::optional<double> train_below;  ///< backtest: fit on rows with x < this
   double logit_floor = 1e-3;          ///< least squares on the logit: clamp to [f, 1 - f]
   int max_evaluations = 20000;        ///< per optimiser run
@@ -160,6 +161,16 @@ struct BacktestSeries {
   CrossingCheck graph_check = CrossingCheck::unavailable, baseline_check = CrossingCheck::unavailable;
 };
 
+/// A pooled fit's family: its effective scale is x * 10^log10_offset, i.e.
+/// it scores like the reference family at `multiplier` times its size.
+struct FamilyOffset {
+  std::string family;
+  bool reference = false;  ///< offset 0 by definition
+  double log10_offset = 0, se = 0;  ///< se NaN when not available
+  double multiplier = 1, lo = 0, hi = 0;  ///< 10^offset and its 95 % interval (NaN: not available)
+  std::size_t rows = 0, rows_train = 0;
+};
+
 struct FitReport {
   ModelSpec fitted;
   Likelihood likelihood = Likelihood::logit_least_squares;
@@ -167,6 +178,7 @@ struct FitReport {
   std::vector<FitSeries> series;
   std::vector<CrossingForecast> forecasts;
   std::vector<BacktestSeries> backtest;  ///< empty unless train_below
+  std::vector<FamilyOffset> offsets;     ///< pooled fits: reference first, then by name; else empty
   std::optional<double> train_below;
   double objective = 0;   ///< negative log-likelihood or SSE at the optimum
   double sigma = 0;       ///< least squares: residual SD on the logit scale

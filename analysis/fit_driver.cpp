@@ -108,6 +108,7 @@ std::pair<double, double> start_range(const std::string& name, const std::vector
   if (name == "slope") return {0.2, 5};
   if (name == "alpha") return {0.05, 2};
   if (name == "ln_weight") return {-5, 3};
+  if (name == kOffset) return {-2, 2};  // pooled families: within two decades of the reference
   return {-5, 5};  // logit_value
 }
 
@@ -144,8 +145,8 @@ double student_t_quantile(double p, double dof) {
 namespace {
 
 // Observed against predicted, per (task, family, metric) series.
-std::vector<FitSeries> residuals(const ObservationSet& obs, const std::vector<Row>& rows, const Evaluation& ev,
-                                 const FitObjective& objective, const std::vector<std::pair<double, double>>& band) {
+std::vector<FitSeries> residuals(const ObservationSet& obs, const std::vector<Row>& rows,
+                                 const std::vector<Prediction>& pred, const std::vector<std::pair<double, double>>& band) {
   std::vector<FitSeries> series;
   std::map<std::tuple<std::string, std::string, std::string>, std::size_t> idx;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -156,8 +157,7 @@ std::vector<FitSeries> residuals(const ObservationSet& obs, const std::vector<Ro
       it = idx.emplace(key, series.size()).first;
       series.push_back(FitSeries{o.task, o.family, o.metric, o.node, {}, 0, std::nullopt});
     }
-    FitPoint pt{o.line, rows[i].x, rows[i].value, predict(ev, rows[i], objective.point_of(i)).value, rows[i].n,
-                rows[i].train, std::nullopt, std::nullopt};
+    FitPoint pt{o.line, rows[i].x, rows[i].value, pred[i].value, rows[i].n, rows[i].train, std::nullopt, std::nullopt};
     if (i < band.size() && std::isfinite(band[i].first)) {
       pt.lo = band[i].first;
       pt.hi = band[i].second;
@@ -267,7 +267,7 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
   rep.lr_bound = binomial ? rep.quantile * rep.quantile / 2 : rep.sigma * rep.sigma * rep.quantile * rep.quantile;
   for (std::size_t i = 0; i < P; ++i) {
     FitParameter fp;
-    fp.leaf = model.node(params[i].node).id;
+    fp.leaf = params[i].name == kOffset ? rep.offsets[params[i].node].family : model.node(params[i].node).id;
     fp.name = params[i].name;
     fp.start = declared[i];
     fp.value = theta[i];
@@ -303,7 +303,19 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
   const bool result = rep.status == FitStatus::ok;
   const auto band = result ? prediction_intervals(obs, rows, objective, theta, cov, rep, options.level)
                            : std::vector<std::pair<double, double>>{};
-  rep.series = residuals(obs, rows, evaluate(fitted, objective.xs()), objective, band);
+  rep.series = residuals(obs, rows, objective.predictions(theta), band);
+  if (!rep.offsets.empty()) {
+    for (std::size_t i = 0; i < P; ++i) {
+      if (params[i].name != kOffset) continue;
+      FamilyOffset& f = rep.offsets[params[i].node];
+      f.log10_offset = theta[i];
+      f.se = rep.parameters[i].se;
+      f.multiplier = std::pow(10.0, theta[i]);
+      f.lo = std::isfinite(f.se) ? std::pow(10.0, theta[i] - rep.quantile * f.se) : kNaN;
+      f.hi = std::isfinite(f.se) ? std::pow(10.0, theta[i] + rep.quantile * f.se) : kNaN;
+    }
+    rep.offsets[0].lo = rep.offsets[0].hi = 1;
+  }
   if (!result) return rep;  // no forecast from a fit that is not a result
 
   const std::vector<double> grid = forecast_grid(model, objective.xs());

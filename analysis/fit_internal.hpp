@@ -24,7 +24,10 @@ constexpr double kHuge = 1e300;
 
 double logit(double p);
 
-// One free parameter: which leaf, which field, its bounds.
+// One free parameter: which leaf, which field, its bounds. A pooled fit's
+// family offsets (name kOffset) come after every curve parameter; their
+// `node` is the family's group (Row::group, >= 1).
+inline constexpr const char* kOffset = "log10_offset";
 struct Param {
   std::size_t node;
   std::string name;
@@ -40,6 +43,7 @@ struct Row {
   double value;
   std::optional<double> n;
   bool train = true;
+  std::size_t group = 0;  // pooled fit: the row's family (0 = reference, no offset)
 };
 
 // log of the predicted metric (exact for exact match via ln P) and the value.
@@ -68,11 +72,15 @@ class FitObjective {
   FitObjective(const Model& model, const std::vector<Row>& rows, const std::vector<Param>& params, bool binomial,
                double logit_floor);
   double operator()(const std::vector<double>& theta) const;
+  /// Every row's prediction (training and held out) at theta: the model
+  /// evaluated at each row's effective scale x * 10^offset(group).
+  std::vector<Prediction> predictions(const std::vector<double>& theta) const;
   /// The fitted leaves with their curves at theta.
   Overrides overrides(const std::vector<double>& theta) const;
   /// Parameter i as declared in the spec.
   double declared(std::size_t i) const;
-  /// The distinct scales of the rows, ascending, and row i's index in them.
+  /// The distinct scales of the rows, ascending, and row i's index in them
+  /// (pooled fits: the scales as observed, before the families' offsets).
   const std::vector<double>& xs() const { return xs_; }
   std::size_t point_of(std::size_t row) const { return xj_[row]; }
   /// logit(p) with p clamped to [f, 1 - f] (f: the logit floor).

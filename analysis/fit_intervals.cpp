@@ -239,12 +239,10 @@ std::vector<std::pair<double, double>> prediction_intervals(const ObservationSet
     return Link{r.metric.kind == MetricKind::log_likelihood, binomial ? 1e-12 : 0};
   };
   auto linked = [&](const std::vector<double>& t) {
-    EvalOptions eo;
-    eo.overrides = objective.overrides(t);
-    const Evaluation ev = evaluate(objective.model(), objective.xs(), eo);
+    const std::vector<Prediction> pred = objective.predictions(t);  // pooled: at each family's effective scale
     std::vector<double> out(R);
     for (std::size_t i = 0; i < R; ++i) {
-      const double v = predict(ev, rows[i], objective.point_of(i)).value;
+      const double v = pred[i].value;
       out[i] = binomial || rows[i].metric.kind == MetricKind::log_likelihood ? link(rows[i]).to(v)
                                                                               : objective.clamp_logit(v);
     }

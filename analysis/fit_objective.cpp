@@ -34,6 +34,30 @@ double get_param(const Curve& c, const Param& p) {
   return logit(std::clamp(c.value, 1e-12, 1 - 1e-12));
 }
 
+// A pooled fit's families: the reference (group 0) is the family with the
+// most usable rows (ties: the first by name), whose scale is measured best,
+// so the shared curves are in its units; the others follow by name.
+void assign_families(const ObservationSet& obs, std::vector<Row>& rows, FitReport& rep) {
+  std::map<std::string, std::size_t> count;
+  for (const Row& r : rows) ++count[obs.rows[r.obs].family];
+  std::string ref;
+  std::size_t most = 0;
+  for (const auto& [f, c] : count)
+    if (c > most) ref = f, most = c;
+  std::map<std::string, std::size_t> group;
+  rep.offsets.push_back(FamilyOffset{ref, true, 0, 0, 1, 1, 1, count[ref], 0});
+  for (const auto& [f, c] : count)
+    if (f != ref) {
+      group[f] = rep.offsets.size();
+      rep.offsets.push_back(FamilyOffset{f, false, 0, kNaN, 1, kNaN, kNaN, c, 0});
+    }
+  for (Row& r : rows) {
+    const auto it = group.find(obs.rows[r.obs].family);
+    r.group = it == group.end() ? 0 : it->second;
+    if (r.train) ++rep.offsets[r.group].rows_train;
+  }
+}
+
 }  // namespace
 
 Prediction predict(const Evaluation& ev, const Row& r, std::size_t j) {
@@ -59,7 +83,7 @@ std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, cons
   std::size_t other_family = 0;
   for (std::size_t i = 0; i < obs.rows.size(); ++i) {
     const Observation& o = obs.rows[i];
-    if (options.family && o.family != *options.family) {
+    if (options.family && o.family != *options.family && !options.pool) {
       ++other_family;
       continue;
     }
@@ -83,11 +107,14 @@ std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, cons
     r.x = compute_axis ? *o.train_flops : o.params;
     r.value = o.value;
     r.n = o.n;
-    r.train = !options.train_below || r.x < *options.train_below;
+    // Pooled with --family: only that family's rows at or above the cut are held out.
+    r.train = !options.train_below || r.x < *options.train_below || (options.pool && options.family && o.family != *options.family);
     families.insert(o.family);
     rows.push_back(r);
   }
-  if (options.family && other_family == obs.rows.size())
+  if (options.family && (options.pool ? std::none_of(obs.rows.begin(), obs.rows.end(),
+                                                      [&](const Observation& o) { return o.family == *options.family; })
+                                      : other_family == obs.rows.size()))
     throw FitError("no observations of family `" + *options.family + "` in " + obs.file);
   if (other_family) rep.notes.push_back(std::to_string(other_family) + " row(s) of other families not used");
   for (const auto& [task, count] : unknown_tasks) {
@@ -101,12 +128,13 @@ std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, cons
     rep.notes.push_back(std::to_string(count) + " row(s) scored with `" + metric +
                         "` not used: the graph predicts no such metric (see docs/analysis.md)");
   if (rows.empty()) throw FitError("no observation in " + obs.file + " maps to a node of the spec with a metric the graph predicts");
-  if (families.size() > 1 && !options.family) {
+  if (families.size() > 1 && !options.family && !options.pool) {
     std::string list;
     for (const auto& f : families) list += (list.empty() ? "" : ", ") + f;
     throw FitError("observations of several model families (" + list +
-                   "): a fit describes one family; choose one with --family");
+                   "): a fit describes one family; choose one with --family, or pool them with --pool");
   }
+  if (options.pool) assign_families(obs, rows, rep);
   rep.rows_used = rows.size();
   rep.rows_train = static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.train; }));
   if (options.train_below && (rep.rows_train == 0 || rep.rows_train == rows.size()))
@@ -198,6 +226,14 @@ std::vector<Param> free_parameters(const Model& model, const std::vector<Row>& r
         break;
     }
   }
+  // Pooled: one offset in log10 x per family but the reference, within
+  // five decades either way (wider than any real family difference).
+  for (std::size_t g = 1; g < rep.offsets.size(); ++g) {
+    if (rep.offsets[g].rows_train == 0)
+      throw FitError("family `" + rep.offsets[g].family +
+                     "` has no training row: its offset cannot be fitted (raise --train-below)");
+    params.push_back({g, kOffset, -5, 5});
+  }
   return params;
 }
 
@@ -214,11 +250,14 @@ FitObjective::FitObjective(const Model& model, const std::vector<Row>& rows, con
 
 double FitObjective::clamp_logit(double p) const { return logit(std::clamp(p, floor_, 1 - floor_)); }
 
-double FitObjective::declared(std::size_t i) const { return get_param(model_.node(params_[i].node).curve, params_[i]); }
+double FitObjective::declared(std::size_t i) const {
+  if (params_[i].name == kOffset) return 0;  // families start on the reference's scale
+  return get_param(model_.node(params_[i].node).curve, params_[i]);
+}
 
 Overrides FitObjective::overrides(const std::vector<double>& theta) const {
   Overrides o;
-  for (std::size_t i = 0; i < params_.size();) {  // a leaf's parameters are adjacent
+  for (std::size_t i = 0; i < params_.size() && params_[i].name != kOffset;) {  // a leaf's parameters are adjacent
     const std::size_t v = params_[i].node;
     const NodeSpec& leaf = model_.node(v);
     Curve c = leaf.curve;
@@ -239,14 +278,42 @@ double FitObjective::term(const Row& r, const Prediction& p) const {
   return d * d;
 }
 
+std::vector<Prediction> FitObjective::predictions(const std::vector<double>& theta) const {
+  EvalOptions options;
+  options.overrides = overrides(theta);
+  std::vector<Prediction> out;
+  out.reserve(rows_.size());
+  const bool pooled = !params_.empty() && params_.back().name == kOffset;
+  if (!pooled) {
+    const Evaluation ev = evaluate(model_, xs_, options);
+    for (std::size_t i = 0; i < rows_.size(); ++i) out.push_back(predict(ev, rows_[i], xj_[i]));
+    return out;
+  }
+  // Effective scale of each row: its family's offset shifts it in log10 x.
+  std::vector<double> shift(1, 0.0);
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    if (params_[i].name == kOffset) {
+      if (shift.size() <= params_[i].node) shift.resize(params_[i].node + 1, 0.0);
+      shift[params_[i].node] = theta[i];
+    }
+  std::vector<double> xe(rows_.size());
+  for (std::size_t i = 0; i < rows_.size(); ++i)
+    xe[i] = rows_[i].x * std::pow(10.0, rows_[i].group < shift.size() ? shift[rows_[i].group] : 0.0);
+  std::vector<double> xs = xe;
+  std::sort(xs.begin(), xs.end());
+  xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+  const Evaluation ev = evaluate(model_, xs, options);
+  for (std::size_t i = 0; i < rows_.size(); ++i)
+    out.push_back(predict(ev, rows_[i], static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.end(), xe[i]) - xs.begin())));
+  return out;
+}
+
 double FitObjective::operator()(const std::vector<double>& theta) const {
   try {
-    EvalOptions options;
-    options.overrides = overrides(theta);
-    const Evaluation ev = evaluate(model_, xs_, options);
+    const std::vector<Prediction> pred = predictions(theta);
     double sum = 0;
     for (std::size_t i = 0; i < rows_.size(); ++i)
-      if (rows_[i].train) sum += term(rows_[i], predict(ev, rows_[i], xj_[i]));
+      if (rows_[i].train) sum += term(rows_[i], pred[i]);
     return std::isfinite(sum) ? sum : kHuge;
   } catch (const ModelError&) {
     return kHuge;

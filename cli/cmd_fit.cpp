@@ -13,9 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/backtest.hpp"
 #include "analysis/fit.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/fit_backtest.hpp"
 #include "cli/observations_io.hpp"
 #include "specs/spec_writer.hpp"
 
@@ -30,8 +32,9 @@ struct FitOpts {
   std::string fit_only, fixed;
   std::string train_below;
   double logit_floor = 1e-3;
+  bool pool = false, backtest = false;
   std::string report;
-  std::string params_file, predictions_file, crossings_file;
+  std::string params_file, predictions_file, crossings_file, offsets_file;
   ObservationFlags obs;
   CommonOptions common;
 };
@@ -45,6 +48,7 @@ std::string spec_value(const analysis::FitParameter& p) {
   if (p.name == "log10_c") return "c = " + num_short(std::pow(10.0, p.value), 4);
   if (p.name == "ln_weight") return "weight = " + num_short(std::exp(p.value), 4);
   if (p.name == "logit_value") return "p = " + num_short(1 / (1 + std::exp(-p.value)), 4);
+  if (p.name == "log10_offset") return "x " + num_short(std::pow(10.0, p.value), 4) + " the reference's scale";
   return p.name + " = " + num_short(p.value, 4);
 }
 
@@ -145,13 +149,14 @@ std::string table_report(const analysis::FitReport& r, const std::string& spec, 
            result && held ? std::to_string(outside_band(x, false)) + " of " + std::to_string(held) : "n/a", w});
   }
   os << s.str();
-  if (!result) return text_of(os);
-  os << "\nForecast threshold crossing per task (95% profile-likelihood interval)\n";
+  if (!result) return text_of(os) + offsets_table(r);
+  os << "\nForecast threshold crossing per task (95% profile-likelihood interval"
+     << (r.offsets.empty() ? "" : "; in the scale of " + r.offsets.front().family + ", the reference family") << ")\n";
   TextTable f({"task", "metric", "threshold", "crossing", "low", "high", "note"}, "ll");
   for (const auto& x : r.forecasts)
     f.row({x.task, x.metric, num_short(x.threshold), crossing_text(x), x.crossing ? interval_end(x, true) : "",
            x.crossing ? interval_end(x, false) : "", x.crossing ? interval_note(x) : ""});
-  os << f.str();
+  os << f.str() << offsets_table(r);
   if (!r.backtest.empty()) {
     os << "\nBacktest: fitted below " << num_short(*r.train_below)
        << ", scored at and above it; baseline = a logistic in log10 x fitted to each series' own training scores\n";
@@ -264,6 +269,15 @@ Table crossings_table(const analysis::FitReport& r) {
   return t;
 }
 
+Table offsets_tidy(const analysis::FitReport& r) {
+  Table t{{"family", "reference", "rows", "log10_offset", "se", "multiplier", "lo", "hi"}, {}};
+  for (const auto& f : r.offsets)
+    t.rows.push_back({f.family, f.reference ? "true" : "false", static_cast<int>(f.rows), f.log10_offset,
+                      f.reference ? Cell(std::optional<double>{}) : finite(f.se), f.multiplier, finite(f.lo),
+                      finite(f.hi)});
+  return t;
+}
+
 nlohmann::ordered_json params_json(const analysis::FitReport& r) {
   auto a = nlohmann::ordered_json::array();
   for (const auto& x : r.parameters)
@@ -319,6 +333,7 @@ std::string json_report(const analysis::FitReport& r) {
                               {"hi", jopt(p.hi)}});
     j["series"].push_back(std::move(js));
   }
+  if (!r.offsets.empty()) j["offsets"] = offsets_json(r);
   j["forecasts"] = crossings_json(r);
   if (!r.backtest.empty()) {
     j["backtest"] = nlohmann::ordered_json::array();
@@ -348,6 +363,26 @@ bool same_curves(const ModelSpec& a, const ModelSpec& b) {
   return true;
 }
 
+ExitCode run_backtest(const Model& model, const analysis::ObservationSet& set, const analysis::FitOptions& fo,
+                 const FitOpts& o, Timings& t) {
+  analysis::BacktestSuite suite;
+  try {
+    suite = analysis::run_backtests(model, set, fo);
+  } catch (const analysis::FitError& e) {
+    const std::string what = e.what();
+    throw Failure(what.find(": error: ") != std::string::npos ? kInvalid : kUsage,
+                  what.find(": error: ") != std::string::npos ? what : "error: " + what);
+  }
+  t.stop("backtest");
+  for (const auto& n : suite.notes) std::cerr << "note: " << n << '\n';
+  OutputStream out(o.report);
+  out.write(backtest_report(suite, o.common.fmt(), current_spec_name(), set.file));
+  OutputStream::finish_all({&out});
+  t.stop("write");
+  t.print();
+  return kOk;
+}
+
 }  // namespace
 
 void add_fit(CLI::App& app, Action& run) {
@@ -365,11 +400,18 @@ void add_fit(CLI::App& app, Action& run) {
                   "Write one row per observation here (task,family,metric,params,split,observed,predicted,lo,hi,line)");
   sub->add_option("--crossings", o->crossings_file,
                   "Write the crossing forecasts here (task,metric,threshold,status,crossing,lo,hi,from,to)");
+  sub->add_option("--offsets", o->offsets_file,
+                  "With --pool, write the family offsets here (family,reference,rows,log10_offset,se,multiplier,lo,hi)");
   sub->add_option("--family", o->family, "Use only this model family's rows (needed when the data hold several)");
   sub->add_option("--map", o->obs.maps, "Task of the data -> spec node, TASK=NODE (repeatable; default: same name)");
   sub->add_option("--fit", o->fit_only, "Fit only these skills (comma-separated; default: every skill the data constrain)");
   sub->add_option("--fixed", o->fixed, "Keep these skills as declared (comma-separated)");
   sub->add_option("--train-below", o->train_below, "Backtest: fit on models below this scale, score the forecast above it");
+  sub->add_flag("--pool", o->pool,
+                "Fit every family at once: shared skill curves, each family's scale shifted by a fitted offset");
+  sub->add_flag("--backtest", o->backtest,
+                "For every family, forecast its last two models from the rest against a per-task logistic and a flat "
+                "forecast (report only)");
   sub->add_option("--logit-floor", o->logit_floor, "Least squares on the logit: clamp scores to [f, 1 - f]")
       ->transform(number_check(Number::real, 1e-9, 0.25))
       ->capture_default_str();
@@ -388,12 +430,29 @@ void add_fit(CLI::App& app, Action& run) {
       if (!o->family.empty()) fo.family = o->family;
       if (!o->train_below.empty()) fo.train_below = parse_positive("--train-below", o->train_below);
       fo.logit_floor = o->logit_floor;
+      fo.pool = o->pool;
+      if (o->backtest) {
+        const char* drop = fo.train_below                ? "--train-below"
+                           : fo.family                   ? "--family"
+                           : !o->common.output.empty()   ? "-o"
+                           : !o->params_file.empty()     ? "--params"
+                           : !o->predictions_file.empty() ? "--predictions"
+                           : !o->crossings_file.empty()  ? "--crossings"
+                           : !o->offsets_file.empty()    ? "--offsets"
+                                                         : nullptr;
+        if (drop)
+          throw Failure(kUsage, std::string("error: --backtest chooses its own families and cuts and writes only its "
+                                            "report: drop ") + drop);
+      }
+      if (!o->offsets_file.empty() && !fo.pool)
+        throw Failure(kUsage, "error: --offsets needs --pool (only a pooled fit has family offsets)");
       const analysis::ReadOptions ro = o->obs.options(o->common.max_bytes);
       const Model model = load_model(o->spec, o->common, t);
       analysis::ReadOptions ro2 = ro;
       ro2.need_train_flops = model.spec().scale.axis == Axis::compute;
       const analysis::ObservationSet set = load_observations(o->data, ro2);
       t.start();
+      if (o->backtest) return run_backtest(model, set, fo, *o, t);
       analysis::FitReport rep;
       try {
         rep = analysis::fit_model(model, set, fo);
@@ -417,6 +476,7 @@ void add_fit(CLI::App& app, Action& run) {
       table(o->params_file, params_table(rep));
       table(o->predictions_file, predictions_table(rep, x_name));
       table(o->crossings_file, crossings_table(rep));
+      table(o->offsets_file, offsets_tidy(rep));
       if (fmt == Format::csv && tables.empty())
         throw Failure(kUsage, "error: --format csv writes tables, one per file: choose --params, --predictions or "
                               "--crossings FILE (- for standard output)");
@@ -435,7 +495,10 @@ void add_fit(CLI::App& app, Action& run) {
       if (!o->common.output.empty() && result) {
         std::ostringstream hdr;
         hdr << "Fitted by capgraph fit from " << current_spec_name() << " and " << set.file
-            << (fo.family ? " (family " + *fo.family + ")" : "")
+            << (fo.pool ? " (families pooled; the curves are in the scale of " + rep.offsets.front().family +
+                              ", the reference)"
+                : fo.family ? " (family " + *fo.family + ")"
+                            : "")
             << (fo.train_below ? ", rows below " + num_short(*fo.train_below) : "") << ".\n"
             << analysis::likelihood_name(rep.likelihood) << "; parameter (fitted +- SE):";
         for (const auto& p : rep.parameters)
