@@ -64,6 +64,7 @@
 
 #include "observations.hpp"
 #include "../graph/model.hpp"
+#include "../graph/overrides.hpp"
 
 namespace capgraph::analysis {
 
@@ -204,5 +205,14 @@ struct FitReport {
 /// Fits `model`'s leaves to `obs`. The model's scale axis decides x (params
 /// or train_flops). O(evaluations * cost of one evaluate()).
 FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOptions& options = {});
+
+/// `count` draws of a fitted spec's skill curves: the parameters of its
+/// `fit` block drawn from Normal(estimate, covariance) (the fit's normal
+/// approximation; docs/spec-format.md, "fit"), each draw as the Overrides
+/// that set those curves. Deterministic for a seed (mt19937_64 and
+/// Box-Muller, the same on every platform). Empty when the spec has no
+/// `fit` block. Throws FitError when the covariance is not positive
+/// semi-definite. O(count * P^2).
+std::vector<Overrides> fit_draws(const Model& model, std::size_t count, std::uint64_t seed = 1);
 
 }  // namespace capgraph::analysis

@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "analysis/fit_internal.hpp"
+#include "graph/curve_parameters.hpp"
 
 namespace capgraph::analysis {
 
@@ -207,6 +208,23 @@ const char* fit_status_name(FitStatus s) {
 // Restarts near the best point when a single start reached it.
 constexpr int kConfirmStarts = 4;
 
+
+// The fitted spec's `fit` block: every curve parameter (not the families'
+// offsets) with its covariance, the estimates read back from the curves as
+// written, so the spec reader's check holds (docs/spec-format.md, "fit").
+FitSpec fit_block(const ModelSpec& fitted, const std::vector<Param>& params, const std::vector<double>& cov) {
+  const std::size_t P = params.size();
+  std::vector<std::size_t> keep;
+  for (std::size_t i = 0; i < P; ++i)
+    if (params[i].name != kOffset) keep.push_back(i);
+  FitSpec fit;
+  for (std::size_t i : keep)
+    fit.parameters.push_back({params[i].node, params[i].name, curve_parameter(fitted.nodes[params[i].node].curve, params[i].name)});
+  for (std::size_t a : keep)
+    for (std::size_t b : keep) fit.covariance.push_back(cov[a * P + b]);
+  return fit;
+}
+
 FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOptions& options) {
   FitReport rep;
   rep.train_below = options.train_below;
@@ -299,8 +317,9 @@ FitReport fit_model(const Model& model, const ObservationSet& obs, const FitOpti
                         std::to_string(P) + " parameters): nothing left to estimate the noise from");
 
   rep.fitted = objective.overrides(theta).apply(model.spec());
-  const Model fitted = Model::compile(rep.fitted);
   const bool result = rep.status == FitStatus::ok;
+  if (result) rep.fitted.fit = fit_block(rep.fitted, params, cov);
+  const Model fitted = Model::compile(rep.fitted);
   const auto band = result ? prediction_intervals(obs, rows, objective, theta, cov, rep, options.level)
                            : std::vector<std::pair<double, double>>{};
   rep.series = residuals(obs, rows, objective.predictions(theta), band);

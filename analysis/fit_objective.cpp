@@ -7,6 +7,7 @@
 
 #include "analysis/fit_internal.hpp"
 #include "graph/curve_eval.hpp"
+#include "graph/curve_parameters.hpp"
 #include "text/number_format.hpp"
 #include "text/suggest.hpp"
 
@@ -16,23 +17,9 @@ double logit(double p) { return std::log(p) - std::log1p(-p); }
 
 namespace {
 
-void set_param(Curve& c, const Param& p, double v) {
-  if (p.name == "log10_mid") c.mid = std::pow(10.0, v);
-  else if (p.name == "slope") c.slope = v;
-  else if (p.name == "log10_c") c.c = std::pow(10.0, v);
-  else if (p.name == "alpha") c.alpha = v;
-  else if (p.name == "ln_weight") c.weight = std::exp(v);
-  else if (p.name == "logit_value") c.value = 1.0 / (1.0 + std::exp(-v));
-}
+void set_param(Curve& c, const Param& p, double v) { set_curve_parameter(c, p.name, v); }
 
-double get_param(const Curve& c, const Param& p) {
-  if (p.name == "log10_mid") return std::log10(c.mid);
-  if (p.name == "slope") return c.slope;
-  if (p.name == "log10_c") return std::log10(c.c);
-  if (p.name == "alpha") return c.alpha;
-  if (p.name == "ln_weight") return std::log(c.weight);
-  return logit(std::clamp(c.value, 1e-12, 1 - 1e-12));
-}
+double get_param(const Curve& c, const Param& p) { return curve_parameter(c, p.name); }
 
 // A pooled fit's families: the reference (group 0) is the family with the
 // most usable rows (ties: the first by name), whose scale is measured best,

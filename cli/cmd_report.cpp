@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/observations_io.hpp"
+#include "analysis/fit.hpp"
 #include "render/report.hpp"
 
 namespace capgraph::cli {
@@ -27,6 +28,7 @@ struct ReportOpts {
   std::vector<std::string> data_tasks, data_families;
   ObservationFlags obs;
   unsigned threads = 0;
+  std::size_t band_draws = 200;
   CommonOptions common;
 };
 
@@ -56,6 +58,10 @@ void add_report(CLI::App& app, Action& run) {
   sub->add_option("--data-task", o->data_tasks, "Only observations of this task (repeatable)");
   sub->add_option("--data-family", o->data_families, "Only observations of this model family (repeatable)");
   sub->add_option("--lower-is-better", o->obs.lower_is_better, "Declare a --data metric lower-is-better (repeatable)");
+  sub->add_option("--band-draws", o->band_draws,
+                  "A fitted spec (fit -o): draws of its parameters behind the 95% bands (0 = no bands)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{100000}))
+      ->capture_default_str();
   sub->add_option("--threads", o->threads, "Worker threads for the bottleneck queries (0 = all cores)")
       ->capture_default_str();
   o->common.add_loading(*sub, true);
@@ -82,6 +88,18 @@ void add_report(CLI::App& app, Action& run) {
       if (!o->data.empty())
         ro.observed = observed_series(o->data, o->data_tasks, o->data_families, sc.axis == Axis::compute, o->obs,
                                       o->common.max_bytes, notes);
+      if (model.spec().fit && o->band_draws > 0) {
+        if (o->band_draws < 40)
+          throw Failure(kUsage, "error: --band-draws " + std::to_string(o->band_draws) +
+                                    " is too few for a 95% band (each end needs at least one draw beyond it); use "
+                                    "40 or more, or 0 for no bands");
+        try {
+          ro.band_draws = analysis::fit_draws(model, o->band_draws);
+        } catch (const analysis::FitError& e) {
+          throw Failure(kInvalid, o->spec + ": error: " + e.what() + "; write the report with --band-draws 0");
+        }
+        ro.band_source = "the fitted parameters (normal approximation, the spec's fit block)";
+      }
       t.start();
       render::ReportResult r;
       try {

@@ -108,12 +108,29 @@ struct NodeSpec {
 };
 
 /// The whole model declaration.
+/// One fitted parameter of a skill's curve (graph/curve_parameters.hpp).
+struct FitParameterSpec {
+  std::size_t node = 0;    ///< index into ModelSpec::nodes (a skill)
+  std::string parameter;   ///< log10_mid, slope, log10_c, alpha, ln_weight, logit_value
+  double estimate = 0;     ///< equals the curve's value of it
+};
+
+/// A spec written by `capgraph fit -o`: the fitted parameters and their
+/// covariance (the normal approximation at the optimum), from which the
+/// report draws uncertainty bands (docs/spec-format.md, "fit").
+struct FitSpec {
+  std::vector<FitParameterSpec> parameters;
+  std::vector<double> covariance;  ///< P x P, row-major, symmetric
+  SourceLoc loc;                   ///< of the `fit` key
+};
+
 struct ModelSpec {
   std::string name;
   std::string description;
   double threshold = 0.5;
   ScaleSpec scale;
   std::vector<NodeSpec> nodes;  ///< skills and tasks, in spec order
+  std::optional<FitSpec> fit;   ///< only in a fitted spec
 };
 
 /// Metrics reported for a task that lists none: exact match, partial credit,

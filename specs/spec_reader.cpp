@@ -14,6 +14,7 @@
 #include "specs/input_text.hpp"
 #include "specs/name_index.hpp"
 #include "specs/validate.hpp"
+#include "graph/curve_parameters.hpp"
 #include "text/number_format.hpp"
 #include "text/suggest.hpp"
 
@@ -25,9 +26,12 @@ constexpr Index kNone = std::numeric_limits<Index>::max();
 constexpr int kMaxHints = 200;  // did-you-mean scans over all ids per file
 
 // The allowed keys of each mapping, in the order the docs list them.
-constexpr std::array<std::string_view, 7> kTopKeys = {"capgraph", "name",   "description", "threshold",
-                                                      "scale",    "skills", "tasks"};
-enum TopKey { kCapgraph, kName, kDescription, kThreshold, kScale, kSkills, kTasks };
+constexpr std::array<std::string_view, 8> kTopKeys = {"capgraph", "name",   "description", "threshold",
+                                                      "scale",    "skills", "tasks",       "fit"};
+enum TopKey { kCapgraph, kName, kDescription, kThreshold, kScale, kSkills, kTasks, kFit };
+
+constexpr std::array<std::string_view, 2> kFitKeys = {"parameters", "covariance"};
+enum FitKey { kFParameters, kFCovariance };
 
 constexpr std::array<std::string_view, 6> kScaleKeys = {"axis",           "range",      "points",
                                                         "tokens_per_param", "data_limit", "law"};
@@ -220,6 +224,9 @@ class SpecReader {
   bool read_refs(NodeSpec& n, GateKind gate, std::string_view gate_name, Index key, Index list);
   std::optional<std::size_t> resolve(const NodeSpec& n, Index ref);
   void read_metrics(NodeSpec& n, Index v);
+  void read_fit(Index key, Index v);
+  void read_fit_parameters(FitSpec& fit, Index list);
+  void read_covariance(FitSpec& fit, Index rows);
 
   const YamlTree& t_;
   const LoadOptions& opt_;
@@ -412,6 +419,117 @@ void SpecReader::read() {
 
   // The whole: cycles.
   validate_model(spec_, d_);
+  // A fitted spec's parameters, read against the curves above.
+  if (f.has(kFit) && !is_null(f.value[kFit]) && !ids_incomplete_) read_fit(f.key[kFit], f.value[kFit]);
+}
+
+// --- fit (a spec written by `capgraph fit -o`) -----------------------------
+
+void SpecReader::read_fit(Index key, Index v) {
+  if (!is_map(v)) {
+    d_.error(loc(v), "`fit` must be a mapping (parameters, covariance), found " + found(v));
+    return;
+  }
+  const auto f = fields(v, kFitKeys, Where{"fit", ""});
+  if (f.missing(kFParameters) || f.missing(kFCovariance)) {
+    d_.error(loc(v), std::string("`fit` needs both `parameters` and `covariance`"),
+             "it is written by `capgraph fit -o`; delete the whole block to drop the fit's uncertainty");
+    return;
+  }
+  if (!f.has(kFParameters) || !f.has(kFCovariance)) return;
+  FitSpec fit;
+  fit.loc = loc(key);
+  const std::size_t errors = d_.size();
+  read_fit_parameters(fit, f.value[kFParameters]);
+  if (d_.size() != errors) return;
+  read_covariance(fit, f.value[kFCovariance]);
+  if (d_.size() == errors) spec_.fit = std::move(fit);
+}
+
+// Each parameter is [skill, parameter, estimate]; the estimate must be the
+// curve's own value (to 1e-9 relative), or the fit describes another curve.
+void SpecReader::read_fit_parameters(FitSpec& fit, Index list) {
+  if (!is_seq(list) || at(list).count() == 0) {
+    d_.error(loc(list), "`parameters` must be a non-empty list of [skill, parameter, estimate], found " + found(list));
+    return;
+  }
+  for (std::uint32_t i = 0; i < at(list).count(); ++i) {
+    const Index item = t_.child(list, i);
+    if (!is_seq(item) || at(item).count() != 3) {
+      d_.error(loc(item), "each fitted parameter is [skill, parameter, estimate], found " + found(item));
+      continue;
+    }
+    const Index id = t_.child(item, 0), name = t_.child(item, 1);
+    const std::optional<std::uint32_t> node = is_scalar(id) ? ids_.find(text(id)) : std::nullopt;
+    if (!node || spec_.nodes[*node].is_task) {
+      d_.error(loc(id), "`fit` names " + (node ? "the task " : std::string("an unknown skill ")) + quote(text(id)),
+               "a fitted parameter belongs to a skill of this spec");
+      continue;
+    }
+    const NodeSpec& skill = spec_.nodes[*node];
+    if (!is_scalar(name) || !is_curve_parameter(skill.curve.kind, text(name))) {
+      std::string names;
+      for (std::string_view n : curve_parameter_names(skill.curve.kind)) names += (names.empty() ? "" : ", ") + std::string(n);
+      d_.error(loc(name), found(name) + " is not a parameter of " + quote(skill.id) + "'s " +
+                              curve_kind_name(skill.curve.kind) + " curve",
+               names.empty() ? "a `points` curve has no fitted parameters" : "its parameters: " + names);
+      continue;
+    }
+    const auto estimate = number(t_.child(item, 2), "estimate");
+    if (!estimate) continue;
+    const double declared = curve_parameter(skill.curve, text(name));
+    if (!(std::abs(*estimate - declared) <= 1e-9 * std::max(1.0, std::abs(declared)))) {
+      d_.error(loc(t_.child(item, 2)),
+               "the fitted " + std::string(text(name)) + " of " + quote(skill.id) + " is " +
+                   std::string(text(t_.child(item, 2))) + " but its curve gives " + format_number(declared),
+               "the curve was edited after the fit: delete the `fit` block, or fit again");
+      continue;
+    }
+    for (const FitParameterSpec& q : fit.parameters)
+      if (q.node == *node && q.parameter == text(name))
+        d_.error(loc(item), quote(skill.id) + " " + std::string(text(name)) + " is listed twice in `fit`");
+    fit.parameters.push_back({*node, std::string(text(name)), *estimate});
+  }
+}
+
+// P rows of P numbers, symmetric (to 1e-9 relative) with a positive diagonal.
+void SpecReader::read_covariance(FitSpec& fit, Index rows) {
+  const std::size_t n = fit.parameters.size();
+  if (!is_seq(rows) || at(rows).count() != n) {
+    d_.error(loc(rows), "`covariance` must be " + std::to_string(n) + " rows of " + std::to_string(n) +
+                            " numbers (one per fitted parameter), found " + found(rows));
+    return;
+  }
+  fit.covariance.assign(n * n, 0.0);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const Index row = t_.child(rows, i);
+    if (!is_seq(row) || at(row).count() != n) {
+      d_.error(loc(row), "row " + std::to_string(i + 1) + " of `covariance` must hold " + std::to_string(n) +
+                             " numbers, found " + found(row));
+      return;
+    }
+    for (std::uint32_t j = 0; j < n; ++j) {
+      const auto x = number(t_.child(row, j), "covariance");
+      if (!x) return;
+      fit.covariance[i * n + j] = *x;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(fit.covariance[i * n + i] >= 0)) {
+      d_.error(loc(t_.child(t_.child(rows, static_cast<std::uint32_t>(i)), static_cast<std::uint32_t>(i))),
+               "a variance on the diagonal of `covariance` must be >= 0");
+      return;
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      const double a = fit.covariance[i * n + j], b = fit.covariance[j * n + i];
+      if (!(std::abs(a - b) <= 1e-9 * std::max({std::abs(a), std::abs(b), 1e-300}))) {
+        d_.error(loc(t_.child(t_.child(rows, static_cast<std::uint32_t>(i)), static_cast<std::uint32_t>(j))),
+                 "`covariance` is not symmetric: rows " + std::to_string(i + 1) + " and " + std::to_string(j + 1) +
+                     " differ");
+        return;
+      }
+    }
+  }
 }
 
 bool SpecReader::count_nodes(Index skills, Index tasks) {

@@ -184,6 +184,27 @@ void task(YAML::Emitter& out, const ModelSpec& spec, const NodeSpec& n) {
   out << YAML::EndMap;
 }
 
+// The fitted parameters and their covariance, one flow list per row.
+void fit_block(YAML::Emitter& out, const ModelSpec& spec, const FitSpec& fit) {
+  const std::size_t n = fit.parameters.size();
+  if (fit.covariance.size() != n * n) throw std::logic_error("spec writer: covariance is not P x P");
+  out << YAML::Key << "fit" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "parameters" << YAML::Value << YAML::BeginSeq;
+  for (const FitParameterSpec& p : fit.parameters) {
+    out << YAML::Flow << YAML::BeginSeq;
+    id(out, spec.nodes.at(p.node).id);
+    out << p.parameter << num(p.estimate) << YAML::EndSeq;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "covariance" << YAML::Value << YAML::BeginSeq;
+  for (std::size_t i = 0; i < n; ++i) {
+    out << YAML::Flow << YAML::BeginSeq;
+    for (std::size_t j = 0; j < n; ++j) out << num(fit.covariance[i * n + j]);
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string write_spec(const ModelSpec& spec, const std::string& header_comment) {
@@ -207,6 +228,7 @@ std::string write_spec(const ModelSpec& spec, const std::string& header_comment)
       if (n.is_task) task(out, spec, n);
     out << YAML::EndMap;
   }
+  if (spec.fit) fit_block(out, spec, *spec.fit);
   out << YAML::EndMap;
   if (!out.good()) throw std::logic_error("spec writer: " + out.GetLastError());
   return std::string(out.c_str(), out.size()) + "\n";

@@ -3,7 +3,7 @@
 // Format v1 (docs/spec-format.md) through yaml-cpp's emitter (reading stays
 // on libyaml, docs/decisions.md): the same ModelSpec always gives the same
 // bytes, in a fixed key order (header comment, capgraph, name, description,
-// threshold, scale, skills, tasks; nodes in spec order); numbers are written
+// threshold, scale, skills, tasks, fit; nodes in spec order); numbers are written
 // in their shortest form that reads back as the same double, so
 // load(write(spec)) evaluates bit for bit as the spec. Comments and the
 // layout of an original file are not kept. Used by `capgraph fit -o`.
