@@ -46,6 +46,110 @@ std::string si_bytes(double b) {
   return num_short(b, 3) + " " + units[i];
 }
 
+// The budget's input from the options; a usage error for a bad pair.
+BudgetInput budget_input(const BudgetOpts& o) {
+  if (o.params.empty() == o.compute.empty())
+    throw Failure(kUsage, "error: budget needs exactly one of --params N or --compute C");
+  BudgetInput in;
+  in.from_compute = o.params.empty();
+  in.law = *law_by_name(o.law);
+  in.tokens_per_param = o.tokens_per_param;
+  if (!o.data_limit.empty()) in.data_limit = parse_positive("--data-limit", o.data_limit);
+  in.bytes_per_token = o.bytes_per_token;
+  in.stock_tokens = o.stock_tokens;
+  if (!o.check_bytes.empty()) in.claimed_bytes = parse_positive("--check-bytes", o.check_bytes);
+  const ScaleSpec ss = budget_scale(in);
+  in.x = in.from_compute ? parse_scale("--compute", o.compute, &ss) : parse_scale("--params", o.params, &ss);
+  return in;
+}
+
+void write_json(std::ostream& os, const BudgetInput& in, const Budget& b) {
+  const ScalePoint& pt = b.point;
+  nlohmann::ordered_json j;
+  j["law"] = in.law.name;
+  j["rule"] = budget_rule_name(b.rule);
+  j["params"] = pt.N;
+  j["tokens"] = pt.D;
+  j["data_limited"] = pt.data_limited;
+  j["tokens_per_param"] = b.tokens_per_param;
+  j["bytes_per_token"] = in.bytes_per_token;
+  j["text_bytes"] = b.text_bytes;
+  j["compute_flop"] = pt.C;
+  j["loss_nats_per_token"] = b.loss;
+  j["stock_tokens"] = in.stock_tokens;
+  j["tokens_over_stock"] = b.tokens_over_stock;
+  if (in.claimed_bytes) {
+    j["claimed_bytes"] = *in.claimed_bytes;
+    j["claimed_bytes_implied_bytes_per_token"] = *b.implied_bytes_per_token;
+  }
+  os << json_text(j) << '\n';
+}
+
+// One budget, one row: the JSON's keys as columns.
+void write_csv(std::ostream& os, const BudgetInput& in, const Budget& b) {
+  const ScalePoint& pt = b.point;
+  auto opt = [](const std::optional<double>& v) { return v ? num(*v) : std::string(); };
+  os << "law,rule,params,tokens,data_limited,tokens_per_param,bytes_per_token,text_bytes,compute_flop,"
+        "loss_nats_per_token,stock_tokens,tokens_over_stock,claimed_bytes,claimed_bytes_implied_bytes_per_token\n"
+     << in.law.name << ',' << budget_rule_name(b.rule) << ',' << num(pt.N) << ',' << num(pt.D) << ','
+     << (pt.data_limited ? "true" : "false") << ',' << num(b.tokens_per_param) << ',' << num(in.bytes_per_token)
+     << ',' << num(b.text_bytes) << ',' << num(pt.C) << ',' << num(b.loss) << ',' << num(in.stock_tokens) << ','
+     << num(b.tokens_over_stock) << ',' << opt(in.claimed_bytes) << ',' << opt(b.implied_bytes_per_token) << '\n';
+}
+
+void write_table(std::ostream& os, const BudgetInput& in, const Budget& b) {
+  const ScalePoint& pt = b.point;
+  const char* rule = budget_rule_name(b.rule);
+  const std::string law_name = in.law.name == "chinchilla" ? "Chinchilla (Hoffmann et al. 2022)"
+                                                           : "Epoch replication (Besiroglu et al. 2024)";
+  const bool ratio_given = in.tokens_per_param.has_value();
+  const std::string R = num_short(b.rule == BudgetRule::fixed_ratio && !pt.data_limited ? b.tokens_per_param
+                                                                                         : in.tokens_per_param.value_or(20));
+  os << "budget under " << law_name << "\n\n";
+  TextTable t({"quantity", "value", "how"}, "lrl");
+  std::string how_n = "given";
+  if (in.from_compute)
+    how_n = (ratio_given ? "fixed ratio: sqrt(C / (6 R))" : std::string("compute-optimal: G (C/6)^a")) +
+            (pt.data_limited ? ", then C/(6D)" : "");
+  t.row({"parameters N", num_short(pt.N, 4), how_n});
+  t.row({"training tokens D", num_short(pt.D, 4),
+         pt.data_limited ? "capped by --data-limit"
+         : b.rule == BudgetRule::fixed_ratio ? "R x N, R = " + R + " tokens/param"
+                                             : "compute-optimal: (C/6)^b / G"});
+  t.row({"tokens per param", num_short(b.tokens_per_param, 4),
+         std::string("D / N (rule: ") + rule + (ratio_given ? ", --tokens-per-param" : "") + ")"});
+  t.row({"text", si_bytes(b.text_bytes), num_short(in.bytes_per_token) + " bytes/token x D"});
+  t.row({"training compute C", num_short(pt.C, 4) + " FLOP", "6 N D"});
+  t.row({"loss L(N, D)", num_short(b.loss, 4) + " nats/token", "E + A/N^alpha + B/D^beta"});
+  t.row({"public text stock", num_short(in.stock_tokens, 3) + " tokens", "Villalobos et al. 2024 (--stock-tokens)"});
+  t.row({"D / stock", num_short(b.tokens_over_stock, 3) + "x",
+         b.tokens_over_stock > 1 ? "needs more text than the estimated stock" : "within the estimated stock"});
+  if (in.claimed_bytes)
+    t.row({"claimed text", si_bytes(*in.claimed_bytes), "implies " + num_short(*b.implied_bytes_per_token, 3) + " bytes/token"});
+  os << t.str();
+  os << "\nrules: --params uses a fixed R (20 tokens/param, Chinchilla's rule of thumb); --compute splits C at\n"
+        "the fitted law's optimum, whose D/N grows with C (about 98 at 1e24 FLOP under chinchilla);\n"
+        "--tokens-per-param R fixes the ratio for both.\n";
+}
+
+int run_budget(const BudgetOpts& o) {
+  const BudgetInput in = budget_input(o);
+  const Budget b = compute_budget(in);
+  const ScalePoint& pt = b.point;
+  if (!(std::isnormal(pt.N) && std::isnormal(pt.D) && std::isfinite(pt.C)))
+    throw Failure(kUsage, "error: --compute " + o.compute + " with --tokens-per-param " + num_short(*in.tokens_per_param) +
+                              " gives N = " + num_short(pt.N) + ", D = " + num_short(pt.D) +
+                              ", outside the numbers a budget can state (docs/measures.md §1)");
+  std::ostringstream os;
+  switch (o.common.fmt()) {
+    case Format::json: write_json(os, in, b); break;
+    case Format::csv: write_csv(os, in, b); break;
+    case Format::table: write_table(os, in, b); break;
+  }
+  write_output(text_of(os), o.common);
+  return kOk;
+}
+
 }  // namespace
 
 void add_budget(CLI::App& app, Action& run) {
@@ -71,99 +175,7 @@ void add_budget(CLI::App& app, Action& run) {
   sub->add_option("--check-bytes", o->check_bytes,
                   "A claimed text size in bytes to check: prints the bytes per token it implies");
   o->common.add_to(*sub, true, 0);  // reads no spec: no limits apply
-  sub->callback([o, &run] {
-    run = [o] {
-      if (o->params.empty() == o->compute.empty())
-        throw Failure(kUsage, "error: budget needs exactly one of --params N or --compute C");
-      BudgetInput in;
-      in.from_compute = o->params.empty();
-      in.law = *law_by_name(o->law);
-      in.tokens_per_param = o->tokens_per_param;
-      if (!o->data_limit.empty()) in.data_limit = parse_positive("--data-limit", o->data_limit);
-      in.bytes_per_token = o->bytes_per_token;
-      in.stock_tokens = o->stock_tokens;
-      if (!o->check_bytes.empty()) in.claimed_bytes = parse_positive("--check-bytes", o->check_bytes);
-      const ScaleSpec ss = budget_scale(in);
-      in.x = in.from_compute ? parse_scale("--compute", o->compute, &ss) : parse_scale("--params", o->params, &ss);
-      const Budget b = compute_budget(in);
-      const ScalePoint& pt = b.point;
-      if (!(std::isnormal(pt.N) && std::isnormal(pt.D) && std::isfinite(pt.C)))
-        throw Failure(kUsage, "error: --compute " + o->compute + " with --tokens-per-param " + num_short(*in.tokens_per_param) +
-                                  " gives N = " + num_short(pt.N) + ", D = " + num_short(pt.D) +
-                                  ", outside the numbers a budget can state (docs/measures.md §1)");
-      const char* rule = budget_rule_name(b.rule);
-      auto opt = [](const std::optional<double>& v) { return v ? num(*v) : std::string(); };
-
-      std::ostringstream os;
-      const std::string law_name = in.law.name == "chinchilla" ? "Chinchilla (Hoffmann et al. 2022)"
-                                                               : "Epoch replication (Besiroglu et al. 2024)";
-      switch (o->common.fmt()) {
-        case Format::json: {
-          nlohmann::ordered_json j;
-          j["law"] = in.law.name;
-          j["rule"] = rule;
-          j["params"] = pt.N;
-          j["tokens"] = pt.D;
-          j["data_limited"] = pt.data_limited;
-          j["tokens_per_param"] = b.tokens_per_param;
-          j["bytes_per_token"] = in.bytes_per_token;
-          j["text_bytes"] = b.text_bytes;
-          j["compute_flop"] = pt.C;
-          j["loss_nats_per_token"] = b.loss;
-          j["stock_tokens"] = in.stock_tokens;
-          j["tokens_over_stock"] = b.tokens_over_stock;
-          if (in.claimed_bytes) {
-            j["claimed_bytes"] = *in.claimed_bytes;
-            j["claimed_bytes_implied_bytes_per_token"] = *b.implied_bytes_per_token;
-          }
-          os << json_text(j) << '\n';
-          break;
-        }
-        case Format::csv:
-          // One budget, one row: the JSON's keys as columns.
-          os << "law,rule,params,tokens,data_limited,tokens_per_param,bytes_per_token,text_bytes,compute_flop,"
-                "loss_nats_per_token,stock_tokens,tokens_over_stock,claimed_bytes,claimed_bytes_implied_bytes_per_token\n"
-             << in.law.name << ',' << rule << ',' << num(pt.N) << ',' << num(pt.D) << ','
-             << (pt.data_limited ? "true" : "false") << ',' << num(b.tokens_per_param) << ',' << num(in.bytes_per_token)
-             << ',' << num(b.text_bytes) << ',' << num(pt.C) << ',' << num(b.loss) << ',' << num(in.stock_tokens) << ','
-             << num(b.tokens_over_stock) << ',' << opt(in.claimed_bytes) << ',' << opt(b.implied_bytes_per_token) << '\n';
-          break;
-        case Format::table: {
-          const bool ratio_given = in.tokens_per_param.has_value();
-          const std::string R = num_short(b.rule == BudgetRule::fixed_ratio && !pt.data_limited ? b.tokens_per_param
-                                                                                                 : in.tokens_per_param.value_or(20));
-          os << "budget under " << law_name << "\n\n";
-          TextTable t({"quantity", "value", "how"}, "lrl");
-          std::string how_n = "given";
-          if (in.from_compute)
-            how_n = (ratio_given ? "fixed ratio: sqrt(C / (6 R))" : std::string("compute-optimal: G (C/6)^a")) +
-                    (pt.data_limited ? ", then C/(6D)" : "");
-          t.row({"parameters N", num_short(pt.N, 4), how_n});
-          t.row({"training tokens D", num_short(pt.D, 4),
-                 pt.data_limited ? "capped by --data-limit"
-                 : b.rule == BudgetRule::fixed_ratio ? "R x N, R = " + R + " tokens/param"
-                                                     : "compute-optimal: (C/6)^b / G"});
-          t.row({"tokens per param", num_short(b.tokens_per_param, 4),
-                 std::string("D / N (rule: ") + rule + (ratio_given ? ", --tokens-per-param" : "") + ")"});
-          t.row({"text", si_bytes(b.text_bytes), num_short(in.bytes_per_token) + " bytes/token x D"});
-          t.row({"training compute C", num_short(pt.C, 4) + " FLOP", "6 N D"});
-          t.row({"loss L(N, D)", num_short(b.loss, 4) + " nats/token", "E + A/N^alpha + B/D^beta"});
-          t.row({"public text stock", num_short(in.stock_tokens, 3) + " tokens", "Villalobos et al. 2024 (--stock-tokens)"});
-          t.row({"D / stock", num_short(b.tokens_over_stock, 3) + "x",
-                 b.tokens_over_stock > 1 ? "needs more text than the estimated stock" : "within the estimated stock"});
-          if (in.claimed_bytes)
-            t.row({"claimed text", si_bytes(*in.claimed_bytes), "implies " + num_short(*b.implied_bytes_per_token, 3) + " bytes/token"});
-          os << t.str();
-          os << "\nrules: --params uses a fixed R (20 tokens/param, Chinchilla's rule of thumb); --compute splits C at\n"
-                "the fitted law's optimum, whose D/N grows with C (about 98 at 1e24 FLOP under chinchilla);\n"
-                "--tokens-per-param R fixes the ratio for both.\n";
-          break;
-        }
-      }
-      write_output(text_of(os), o->common);
-      return kOk;
-    };
-  });
+  sub->callback([o, &run] { run = [o] { return run_budget(*o); }; });
 }
 
 }  // namespace capgraph::cli

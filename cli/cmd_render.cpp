@@ -71,6 +71,101 @@ std::string small_label_hint(double pt, bool groups, const std::string& page) {
          (groups ? "--split-groups (one page per group) or " : "") + "--focus NODE (one node's prerequisites)";
 }
 
+// The map options taken from the flags once the model is loaded (the page
+// and aspect are parsed before loading, so that their errors come first).
+void set_map_options(render::MapOptions& mo, const RenderOpts& o, const Model& model, const std::string& format) {
+  mo.format = *render::parse_map_format(format);
+  mo.direction = *render::parse_map_direction(o.direction);
+  mo.focus_depth = o.depth;
+  // The hard limit below the soft one must still apply (map.hpp checks
+  // max_nodes only once the large-map strategy has started).
+  mo.node_limit = std::min(o.node_limit, o.max_map_nodes);
+  mo.max_nodes = o.max_map_nodes;
+  mo.dot_work_limit = o.dot_work_limit;
+  mo.max_skill_row = o.max_skill_row;
+  mo.busy_edges = o.busy_edges;
+  mo.dpi = o.dpi;
+  mo.style.wrap_chars = o.wrap;
+  mo.clusters = !o.no_clusters;
+  mo.legend = !o.no_legend;
+  mo.title = o.title;
+  mo.evaluation = o.common.engine();
+  if (!o.focus.empty()) mo.focus = resolve_ids(model, {o.focus}, false).front();
+}
+
+render::MapResult draw_map(const Model& model, double x, const render::MapOptions& options) {
+  try {
+    return render::render_map(model, x, options);
+  } catch (const render::MapTooLarge& e) {
+    throw Failure(kInvalid, std::string("error: ") + e.what() + "; or raise the limit with --max-map-nodes");
+  } catch (const render::GraphvizError& e) {
+    throw Failure(kIo, std::string("error: ") + e.what());
+  }
+}
+
+// One map, to -o or standard output.
+int write_map(const Model& model, double x, const render::MapOptions& mo, const RenderOpts& o, bool grouped, Timings& t) {
+  const render::MapResult r = draw_map(model, x, mo);
+  t.stop("render");
+  for (const auto& note : r.notes) std::cerr << "note: " << note << '\n';
+  if (r.smallest_label_at_page > 0 && r.smallest_label_at_page < 6)
+    std::cerr << "note: " << small_label_hint(r.smallest_label_at_page, grouped, o.page) << '\n';
+  write_output(r.data, o.common);
+  t.stop("write");
+  t.print();
+  return kOk;
+}
+
+// --split-groups: one page per group. Every page is drawn before any file
+// is written: an error leaves no partial set.
+int write_group_pages(const Model& model, double x, render::MapOptions mo, const RenderOpts& o, const std::string& format,
+                      const std::vector<std::string>& groups, Timings& t) {
+  std::vector<std::pair<std::string, std::string>> pages;  // file, bytes
+  std::vector<std::string> taken;
+  for (const std::string& group : groups) {
+    mo.group = group;
+    render::MapResult r = draw_map(model, x, mo);
+    const std::string file = page_file(o.common.output, format, group, taken);
+    for (const auto& note : r.notes) std::cerr << "note: " << file << ": " << note << '\n';
+    if (r.smallest_label_at_page > 0 && r.smallest_label_at_page < 6)
+      std::cerr << "note: " << file << ": " << small_label_hint(r.smallest_label_at_page, false, o.page) << '\n';
+    pages.emplace_back(file, std::move(r.data));
+  }
+  t.stop("render");
+  for (const auto& [file, bytes] : pages) write_output(bytes, file);
+  t.stop("write");
+  t.print();
+  return kOk;
+}
+
+int run_render(const RenderOpts& o) {
+  Timings t(o.common.timings);
+  parse_scale("--at", o.at);  // checked before loading
+  const std::string format = output_format(o.format, o.common.output, {"svg", "pdf", "png", "dot"});
+  if (o.split_groups && (o.common.output.empty() || o.common.output == "-"))
+    throw Failure(kUsage, "error: --split-groups writes one file per group; name them with -o map." + format);
+  if (o.split_groups && !o.focus.empty())
+    throw Failure(kUsage, "error: --split-groups and --focus draw different parts; use one of them");
+  refuse_binary_to_terminal(format, o.common.output, "map");
+  render::MapOptions mo;
+  std::tie(mo.page_width, mo.page_height) = parse_page(o.page);
+  if (!o.aspect.empty()) mo.aspect = parse_positive("--aspect", o.aspect);
+  const Model model = load_model(o.spec, o.common, t);
+  const double x = parse_scale("--at", o.at, &model.spec().scale);
+  set_map_options(mo, o, model, format);
+  t.start();
+  if (!o.task.empty()) {
+    const std::size_t task = resolve_ids(model, {o.task}, true).front();
+    const auto measure = *render::parse_bottleneck_measure(o.measure);
+    mo.overlay = render::overlay_from_importance(importance(model, task, x, ImportanceOrder::potential, mo.evaluation),
+                                                 measure, model.size());
+  }
+  const std::vector<std::string> groups = render::map_groups(model);
+  const bool grouped = !groups.empty() && !groups.front().empty();
+  if (!o.split_groups) return write_map(model, x, mo, o, grouped, t);
+  return write_group_pages(model, x, mo, o, format, groups, t);
+}
+
 }  // namespace
 
 void add_render(CLI::App& app, Action& run) {
@@ -111,86 +206,7 @@ void add_render(CLI::App& app, Action& run) {
                 "One map per group, written to <output>-<group>.<ext> (the nodes without a group: -ungrouped)");
   sub->add_option("--title", o->title, "Title above the map (default: spec name and scale)");
   o->common.add_loading(*sub, true);
-  sub->callback([o, &run] {
-    run = [o] {
-      Timings t(o->common.timings);
-      parse_scale("--at", o->at);  // checked before loading
-      const std::string format = output_format(o->format, o->common.output, {"svg", "pdf", "png", "dot"});
-      if (o->split_groups && (o->common.output.empty() || o->common.output == "-"))
-        throw Failure(kUsage, "error: --split-groups writes one file per group; name them with -o map." + format);
-      if (o->split_groups && !o->focus.empty())
-        throw Failure(kUsage, "error: --split-groups and --focus draw different parts; use one of them");
-      refuse_binary_to_terminal(format, o->common.output, "map");
-      render::MapOptions mo;
-      std::tie(mo.page_width, mo.page_height) = parse_page(o->page);
-      if (!o->aspect.empty()) mo.aspect = parse_positive("--aspect", o->aspect);
-      const Model model = load_model(o->spec, o->common, t);
-      const double x = parse_scale("--at", o->at, &model.spec().scale);
-      mo.format = *render::parse_map_format(format);
-      mo.direction = *render::parse_map_direction(o->direction);
-      mo.focus_depth = o->depth;
-      // The hard limit below the soft one must still apply (map.hpp checks
-      // max_nodes only once the large-map strategy has started).
-      mo.node_limit = std::min(o->node_limit, o->max_map_nodes);
-      mo.max_nodes = o->max_map_nodes;
-      mo.dot_work_limit = o->dot_work_limit;
-      mo.max_skill_row = o->max_skill_row;
-      mo.busy_edges = o->busy_edges;
-      mo.dpi = o->dpi;
-      mo.style.wrap_chars = o->wrap;
-      mo.clusters = !o->no_clusters;
-      mo.legend = !o->no_legend;
-      mo.title = o->title;
-      mo.evaluation = o->common.engine();
-      if (!o->focus.empty()) mo.focus = resolve_ids(model, {o->focus}, false).front();
-      t.start();
-      if (!o->task.empty()) {
-        const std::size_t task = resolve_ids(model, {o->task}, true).front();
-        const auto measure = *render::parse_bottleneck_measure(o->measure);
-        mo.overlay = render::overlay_from_importance(importance(model, task, x, ImportanceOrder::potential, mo.evaluation),
-                                                     measure, model.size());
-      }
-      auto draw = [&](const render::MapOptions& options) {
-        try {
-          return render::render_map(model, x, options);
-        } catch (const render::MapTooLarge& e) {
-          throw Failure(kInvalid, std::string("error: ") + e.what() + "; or raise the limit with --max-map-nodes");
-        } catch (const render::GraphvizError& e) {
-          throw Failure(kIo, std::string("error: ") + e.what());
-        }
-      };
-      const std::vector<std::string> groups = render::map_groups(model);
-      const bool grouped = !groups.empty() && !groups.front().empty();
-      if (!o->split_groups) {
-        const render::MapResult r = draw(mo);
-        t.stop("render");
-        for (const auto& note : r.notes) std::cerr << "note: " << note << '\n';
-        if (r.smallest_label_at_page > 0 && r.smallest_label_at_page < 6)
-          std::cerr << "note: " << small_label_hint(r.smallest_label_at_page, grouped, o->page) << '\n';
-        write_output(r.data, o->common);
-        t.stop("write");
-        t.print();
-        return kOk;
-      }
-      // Every page is drawn before any file is written: an error leaves no partial set.
-      std::vector<std::pair<std::string, std::string>> pages;  // file, bytes
-      std::vector<std::string> taken;
-      for (const std::string& group : groups) {
-        mo.group = group;
-        render::MapResult r = draw(mo);
-        const std::string file = page_file(o->common.output, format, group, taken);
-        for (const auto& note : r.notes) std::cerr << "note: " << file << ": " << note << '\n';
-        if (r.smallest_label_at_page > 0 && r.smallest_label_at_page < 6)
-          std::cerr << "note: " << file << ": " << small_label_hint(r.smallest_label_at_page, false, o->page) << '\n';
-        pages.emplace_back(file, std::move(r.data));
-      }
-      t.stop("render");
-      for (const auto& [file, bytes] : pages) write_output(bytes, file);
-      t.stop("write");
-      t.print();
-      return kOk;
-    };
-  });
+  sub->callback([o, &run] { run = [o] { return run_render(*o); }; });
 }
 
 }  // namespace capgraph::cli

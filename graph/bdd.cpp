@@ -581,23 +581,25 @@ void eval_diagram(const Model& model, const DiagramPlan& plan, std::size_t v, do
 
 // ---- bottleneck measures ----------------------------------------------------
 
-// Long by design: one forward and one reverse pass over the same diagram share their arrays.
-DiagramImportance diagram_importance(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
-                                     const std::vector<double>& lp, std::size_t max_items, const PartialsFn& partials) {
-  const std::size_t n = model.size();
-  Diagram d(model, max_items, /*collapse=*/false);
-  std::vector<std::size_t> up(cone);  // children first
-  std::sort(up.begin(), up.end(), [&](std::size_t a, std::size_t b) { return detail::program(model).pos[a] < detail::program(model).pos[b]; });
-  for (const std::size_t v : up) d.build(v);
-  d.build(task);
-  const std::uint32_t root = d.root(task);
+namespace {
 
+// The state the importance passes share: T's diagram over the cone, ln P by
+// item at the point, and the scratch rows a gate item's kernel reads.
+struct ImportancePass {
+  const Model& model;
+  const std::vector<double>& lp;
+  const PartialsFn& partials;
+  Diagram d;
   Workspace ws;
-  std::vector<double> stage(n, 0.0), lp_pos(n, 0.0), stage_pos(n, 0.0), part;
-  for (const std::size_t v : cone) lp_pos[detail::program(model).pos[v]] = lp[v];
-  std::vector<double> val;  // ln P by item
+  std::vector<double> stage, stage_pos, part;
+  std::vector<double> val;     // ln P by item
+  std::vector<double> d1, d2;  // tangents along P(i|a) += 1 and += 1 - P(i|a)
+
+  ImportancePass(const Model& m, const std::vector<double>& lp_, std::size_t max_items, const PartialsFn& p)
+      : model(m), lp(lp_), partials(p), d(m, max_items, /*collapse=*/false), stage(m.size(), 0.0), stage_pos(m.size(), 0.0) {}
+
   // Evaluates items [from, size) at the point.
-  auto evaluate_items = [&](std::size_t from) {
+  void evaluate_items(std::size_t from) {
     const auto& items = d.items();
     val.resize(items.size());
     for (std::size_t id = from; id < items.size(); ++id) {
@@ -623,25 +625,20 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
         }
       }
     }
-  };
-  // ln dP_x/dP_c per use of gate item `id`, at its terminals' values.
-  auto gate_partials = [&](const Diagram::Item& it) {
+  }
+
+  // ln dP_x/dP_c per use of gate item `it`, at its terminals' values, into part.
+  void gate_partials(const Diagram::Item& it) {
     const std::size_t ub = model.use_begin(it.node);
     for (std::size_t i = 0; i < it.b - it.a; ++i)
       stage_pos[detail::program(model).pos[model.use_child(ub + i)]] = val[d.kids()[it.a + i]];
     partials(it.node, stage_pos.data(), part);
-  };
-  evaluate_items(0);
-  const double p_task = std::exp(val[root]);
-
-  DiagramImportance out;
-  out.birnbaum.assign(n, 0.0);
-  out.p_if_one.assign(n, -1.0);
+  }
 
   // Adjoint over the items (linear: every weight is a probability or a
   // local partial): decisions give the shared skills' B = P(T|s=1) -
   // P(T|s=0); rows seed the part of the cone that shares nothing.
-  {
+  void reverse(std::uint32_t root, std::vector<double>& birnbaum) {
     const auto& items = d.items();
     std::vector<double> adj(items.size(), 0.0);
     adj[root] = 1;
@@ -655,7 +652,7 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
           adj[it.b] += p * a;
           adj[it.a] += (1 - p) * a;
           const double b = a * (std::exp(val[it.b]) - std::exp(val[it.a]));
-          out.birnbaum[it.node] += b;
+          birnbaum[it.node] += b;
           // A module's variable: P_T is linear in its P, and the chain rule
           // goes on into the module's own diagram.
           if (model.node(it.node).is_task) adj[d.root(it.node)] += b;
@@ -667,7 +664,7 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
           break;
         case Diagram::Kind::row:
           if (d.has_shared_below(it.node)) adj[d.root(it.node)] += a;  // a module's value: on into its diagram
-          else out.birnbaum[it.node] += a;
+          else birnbaum[it.node] += a;
           break;
         case Diagram::Kind::join: {
           const double f = std::exp(val[it.a]), r = std::exp(val[it.b]);
@@ -679,17 +676,78 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
       }
     }
   }
+
   // The part without shared skills: the ordinary chain rule, parents first.
-  std::vector<std::size_t> down(up.rbegin(), up.rend());
-  for (const std::size_t v : down) {
-    if (d.has_shared_below(v) || !model.node(v).is_task || out.birnbaum[v] == 0) continue;
-    partials(v, lp_pos.data(), part);
-    for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u)
-      out.birnbaum[model.use_child(u)] += out.birnbaum[v] * std::exp(part[u - model.use_begin(v)]);
+  void chain_rule(const std::vector<std::size_t>& down, const std::vector<std::size_t>& cone, std::vector<double>& birnbaum) {
+    std::vector<double> lp_pos(model.size(), 0.0);
+    for (const std::size_t v : cone) lp_pos[detail::program(model).pos[v]] = lp[v];
+    for (const std::size_t v : down) {
+      if (d.has_shared_below(v) || !model.node(v).is_task || birnbaum[v] == 0) continue;
+      partials(v, lp_pos.data(), part);
+      for (std::size_t u = model.use_begin(v); u < model.use_end(v); ++u)
+        birnbaum[model.use_child(u)] += birnbaum[v] * std::exp(part[u - model.use_begin(v)]);
+    }
   }
 
-  // Uses of every node in one instance of T (docs/measures.md §6).
-  std::vector<double> uses(n, 0.0);
+  // B_i (and, with one use, IP_i) of a node with a shared skill below, by
+  // forward derivatives through T's diagram rebuilt with i's ancestors
+  // (`ancestor`) new: tangent items start them.
+  void forward(std::size_t task, std::size_t i, const std::vector<char>& ancestor, bool one_use, double p_task,
+               DiagramImportance& out) {
+    const std::size_t mark = d.checkpoint();
+    const std::uint32_t r = d.build_replaced(task, i, false, ancestor);
+    evaluate_items(mark);
+    const auto& items = d.items();
+    d1.resize(items.size(), 0.0);  // zero below mark: the items there do not move
+    d2.resize(items.size(), 0.0);
+    for (std::size_t id = mark; id < items.size(); ++id) {
+      const Diagram::Item& it = items[id];
+      if (it.kind == Diagram::Kind::tangent) {
+        d1[id] = 1;
+        d2[id] = -std::expm1(val[it.node]);
+      } else if (it.kind == Diagram::Kind::decision) {
+        const double p = std::exp(lp[it.node]);
+        d1[id] = p * d1[it.b] + (1 - p) * d1[it.a];
+        d2[id] = p * d2[it.b] + (1 - p) * d2[it.a];
+      } else if (it.kind == Diagram::Kind::join) {
+        const double pf = std::exp(val[it.a]), pr = std::exp(val[it.b]);
+        const double wf = it.node == 0 ? pr : 1 - pr, wr = it.node == 0 ? pf : 1 - pf;
+        d1[id] = wf * d1[it.a] + wr * d1[it.b];
+        d2[id] = wf * d2[it.a] + wr * d2[it.b];
+      } else if (it.kind == Diagram::Kind::gate) {
+        bool moves = false;
+        for (std::size_t k = it.a; k < it.b && !moves; ++k) moves = d1[d.kids()[k]] != 0 || d2[d.kids()[k]] != 0;
+        if (!moves) continue;
+        gate_partials(it);
+        for (std::size_t k = 0; k < it.b - it.a; ++k) {
+          const double w = std::exp(part[k]);
+          d1[id] += w * d1[d.kids()[it.a + k]];
+          d2[id] += w * d2[d.kids()[it.a + k]];
+        }
+      }
+    }
+    out.birnbaum[i] = std::max(0.0, d1[r]);
+    if (one_use) out.p_if_one[i] = p_task + std::max(0.0, d2[r]);
+    d1.resize(mark);
+    d2.resize(mark);
+    d.rollback(mark);
+  }
+
+  // P_T with P_i := 1 by evaluating T's diagram rebuilt with i forced.
+  double forced(std::size_t task, std::size_t i, const std::vector<char>& ancestor) {
+    const std::size_t mark = d.checkpoint();
+    const std::uint32_t r = d.build_replaced(task, i, true, ancestor);
+    evaluate_items(mark);
+    const double p = std::exp(val[r]);
+    d.rollback(mark);
+    return p;
+  }
+};
+
+// Uses of every node in one instance of T (docs/measures.md §6); `down`:
+// the cone, parents first.
+std::vector<double> uses_per_instance(const Model& model, std::size_t task, const std::vector<std::size_t>& down) {
+  std::vector<double> uses(model.size(), 0.0);
   uses[task] = 1;
   for (const std::size_t v : down) {
     const NodeSpec& node = model.node(v);
@@ -699,11 +757,52 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
       uses[model.use_child(u)] += uses[v] * times;
     }
   }
+  return uses;
+}
+
+// Marks in `ancestor` the nodes of `up` (children first) that reach i.
+void mark_ancestors(const Model& model, const std::vector<std::size_t>& up, std::size_t i, std::vector<char>& ancestor) {
+  for (const std::size_t v : up) {
+    if (v == i) continue;
+    bool mark = false;
+    for (std::size_t u = model.use_begin(v); u < model.use_end(v) && !mark; ++u) {
+      const std::size_t c = model.use_child(u);
+      mark = c == i || ancestor[c];
+    }
+    ancestor[v] = mark;
+  }
+}
+
+}  // namespace
+
+// Phases: build T's diagram, evaluate it, the reverse pass (shared skills,
+// then the chain rule below), then per node the shortcut, forward tangents
+// or a rebuild with the node forced.
+DiagramImportance diagram_importance(const Model& model, std::size_t task, const std::vector<std::size_t>& cone,
+                                     const std::vector<double>& lp, std::size_t max_items, const PartialsFn& partials) {
+  const std::size_t n = model.size();
+  ImportancePass pass(model, lp, max_items, partials);
+  Diagram& d = pass.d;
+  std::vector<std::size_t> up(cone);  // children first
+  std::sort(up.begin(), up.end(), [&](std::size_t a, std::size_t b) { return detail::program(model).pos[a] < detail::program(model).pos[b]; });
+  for (const std::size_t v : up) d.build(v);
+  d.build(task);
+  const std::uint32_t root = d.root(task);
+
+  pass.evaluate_items(0);
+  const double p_task = std::exp(pass.val[root]);
+
+  DiagramImportance out;
+  out.birnbaum.assign(n, 0.0);
+  out.p_if_one.assign(n, -1.0);
+  pass.reverse(root, out.birnbaum);
+  const std::vector<std::size_t> down(up.rbegin(), up.rend());
+  pass.chain_rule(down, cone, out.birnbaum);
+  const std::vector<double> uses = uses_per_instance(model, task, down);
 
   // The rest by rebuilding T's diagram with one node replaced: the shared
   // sub-diagrams are reused, only the node's ancestors are new.
   std::vector<char> ancestor(n, 0);
-  std::vector<double> d1, d2;  // tangents along P(i|a) += 1 and += 1 - P(i|a)
   for (const std::size_t i : cone) {
     if (i == task) continue;
     const NodeSpec& node = model.node(i);
@@ -716,63 +815,9 @@ DiagramImportance diagram_importance(const Model& model, std::size_t task, const
       out.p_if_one[i] = p_task + -std::expm1(lp[i]) * out.birnbaum[i];
       continue;
     }
-    for (const std::size_t v : up) {
-      if (v == i) continue;
-      bool mark = false;
-      for (std::size_t u = model.use_begin(v); u < model.use_end(v) && !mark; ++u) {
-        const std::size_t c = model.use_child(u);
-        mark = c == i || ancestor[c];
-      }
-      ancestor[v] = mark;
-    }
-    if (affected) {
-      // B_i (and, with one use, IP_i) by forward derivatives through the
-      // rebuilt ancestors: tangent items start them.
-      const std::size_t mark = d.checkpoint();
-      const std::uint32_t r = d.build_replaced(task, i, false, ancestor);
-      evaluate_items(mark);
-      const auto& items = d.items();
-      d1.resize(items.size(), 0.0);  // zero below mark: the items there do not move
-      d2.resize(items.size(), 0.0);
-      for (std::size_t id = mark; id < items.size(); ++id) {
-        const Diagram::Item& it = items[id];
-        if (it.kind == Diagram::Kind::tangent) {
-          d1[id] = 1;
-          d2[id] = -std::expm1(val[it.node]);
-        } else if (it.kind == Diagram::Kind::decision) {
-          const double p = std::exp(lp[it.node]);
-          d1[id] = p * d1[it.b] + (1 - p) * d1[it.a];
-          d2[id] = p * d2[it.b] + (1 - p) * d2[it.a];
-        } else if (it.kind == Diagram::Kind::join) {
-          const double pf = std::exp(val[it.a]), pr = std::exp(val[it.b]);
-          const double wf = it.node == 0 ? pr : 1 - pr, wr = it.node == 0 ? pf : 1 - pf;
-          d1[id] = wf * d1[it.a] + wr * d1[it.b];
-          d2[id] = wf * d2[it.a] + wr * d2[it.b];
-        } else if (it.kind == Diagram::Kind::gate) {
-          bool moves = false;
-          for (std::size_t k = it.a; k < it.b && !moves; ++k) moves = d1[d.kids()[k]] != 0 || d2[d.kids()[k]] != 0;
-          if (!moves) continue;
-          gate_partials(it);
-          for (std::size_t k = 0; k < it.b - it.a; ++k) {
-            const double w = std::exp(part[k]);
-            d1[id] += w * d1[d.kids()[it.a + k]];
-            d2[id] += w * d2[d.kids()[it.a + k]];
-          }
-        }
-      }
-      out.birnbaum[i] = std::max(0.0, d1[r]);
-      if (uses[i] == 1.0) out.p_if_one[i] = p_task + std::max(0.0, d2[r]);
-      d1.resize(mark);
-      d2.resize(mark);
-      d.rollback(mark);
-    }
-    if (out.p_if_one[i] < 0) {
-      const std::size_t mark = d.checkpoint();
-      const std::uint32_t r = d.build_replaced(task, i, true, ancestor);
-      evaluate_items(mark);
-      out.p_if_one[i] = std::exp(val[r]);
-      d.rollback(mark);
-    }
+    mark_ancestors(model, up, i, ancestor);
+    if (affected) pass.forward(task, i, ancestor, uses[i] == 1.0, p_task, out);
+    if (out.p_if_one[i] < 0) out.p_if_one[i] = pass.forced(task, i, ancestor);
     for (const std::size_t v : up) ancestor[v] = 0;
   }
   return out;

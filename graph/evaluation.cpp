@@ -165,6 +165,8 @@ void at_least_by_groups(const EvalOp& op, std::size_t nu, const double* count, C
 
 // ln P of a task over one block of len points into out[0, len). Use i
 // (0 <= i < nu) has count[i] and its child's values at child(i)[0, len).
+// One function by design: the per-node hot path, every gate's loop inlined
+// into one switch so the evaluation pass pays no call per node.
 template <class Child>
 [[gnu::always_inline]] inline void task_kernel(const EvalOp& op, std::size_t nu, const double* count, Child child, double* out, std::size_t len,
                  Workspace& ws) {

@@ -1020,10 +1020,10 @@ MapResult render_map(const Model& model, double x, const MapOptions& options) {
   return render_map(ev, 0, options);
 }
 
-// One pass from options to bytes (checks, the large-map strategy, layout,
-// legend), each step a call or a few lines: longer than most, kept whole so
-// the order of the steps reads at once.
-MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
+namespace {
+
+// The request's own consistency: a wrong index or overlay is a caller's bug.
+void check_request(const Evaluation& ev, std::size_t j, const MapOptions& o) {
   const Model& m = ev.model();
   if (j >= ev.num_points()) throw std::invalid_argument("render_map: scale point index out of range");
   if (o.focus && *o.focus >= m.size()) throw std::invalid_argument("render_map: focus node out of range");
@@ -1040,79 +1040,81 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
     for (std::size_t v : ov.critical_path)
       if (v >= m.size()) throw std::invalid_argument("render_map: critical path node out of range");
   }
+}
 
-  MapResult result;
-  const std::string scale = scale_text(m, ev.points()[j]);
-  std::vector<std::size_t> hidden;
-  const std::vector<char> sel = select_nodes(m, o, hidden);
-  std::size_t selected = 0;
-  for (char c : sel) selected += c != 0;
-
-  Scene scene = full_scene(m, sel, hidden);
-  std::string engine = "dot";
-  std::vector<std::string> legend_notes;
-  const std::size_t work = dot_work(scene);
-  if (selected > o.node_limit || work > o.dot_work_limit) {
-    const std::string why = selected > o.node_limit
-                                ? std::to_string(selected) + " nodes exceed the node limit of " +
-                                      std::to_string(o.node_limit)
-                                : "the layered layout of " + std::to_string(selected) + " nodes (estimated work " +
-                                      std::to_string(work) + " > " + std::to_string(o.dot_work_limit) +
-                                      ") would take too long";
-    bool done = false;
+// The large-map strategy, for `selected` nodes over the node limit or a
+// layered layout too costly: collapse the groups, else lay out with sfdp,
+// else refuse (MapTooLarge). Updates the scene and engine, and says what it
+// did in the result's notes and the legend's.
+void fit_large_map(const Model& m, const std::vector<char>& sel, const std::vector<std::size_t>& hidden, const MapOptions& o,
+                   std::size_t selected, std::size_t work, Scene& scene, std::string& engine,
+                   std::vector<std::string>& legend_notes, MapResult& result) {
+  const std::string why = selected > o.node_limit
+                              ? std::to_string(selected) + " nodes exceed the node limit of " +
+                                    std::to_string(o.node_limit)
+                              : "the layered layout of " + std::to_string(selected) + " nodes (estimated work " +
+                                    std::to_string(work) + " > " + std::to_string(o.dot_work_limit) +
+                                    ") would take too long";
+  bool done = false;
+  if (has_groups(m, sel)) {
+    Scene c = collapsed_scene(m, sel, hidden);
+    if (c.boxes.size() <= o.node_limit && dot_work(c) <= o.dot_work_limit) {
+      result.notes.push_back(why + ": collapsed each group into one node (" + std::to_string(selected) +
+                             " nodes drawn as " + std::to_string(c.boxes.size()) +
+                             "); use --focus TASK --depth K to see a part in full");
+      if (o.overlay) result.notes.push_back("the bottleneck overlay is not drawn on a collapsed map; add --focus TASK");
+      legend_notes.push_back("groups collapsed: " + std::to_string(selected) + " nodes drawn as " +
+                             std::to_string(c.boxes.size()));
+      scene = std::move(c);
+      result.collapsed_groups = true;
+      done = true;
+    }
+  }
+  if (!done && selected > o.max_nodes) {
     if (has_groups(m, sel)) {
       Scene c = collapsed_scene(m, sel, hidden);
-      if (c.boxes.size() <= o.node_limit && dot_work(c) <= o.dot_work_limit) {
+      if (c.boxes.size() <= o.max_nodes) {
+        engine = "sfdp";
         result.notes.push_back(why + ": collapsed each group into one node (" + std::to_string(selected) +
                                " nodes drawn as " + std::to_string(c.boxes.size()) +
-                               "); use --focus TASK --depth K to see a part in full");
-        if (o.overlay) result.notes.push_back("the bottleneck overlay is not drawn on a collapsed map; add --focus TASK");
-        legend_notes.push_back("groups collapsed: " + std::to_string(selected) + " nodes drawn as " +
-                               std::to_string(c.boxes.size()));
+                               ") and laid out with sfdp; use --focus TASK --depth K to see a part in full");
+        legend_notes.push_back("groups collapsed, force-directed layout (sfdp)");
         scene = std::move(c);
         result.collapsed_groups = true;
         done = true;
       }
     }
-    if (!done && selected > o.max_nodes) {
-      if (has_groups(m, sel)) {
-        Scene c = collapsed_scene(m, sel, hidden);
-        if (c.boxes.size() <= o.max_nodes) {
-          engine = "sfdp";
-          result.notes.push_back(why + ": collapsed each group into one node (" + std::to_string(selected) +
-                                 " nodes drawn as " + std::to_string(c.boxes.size()) +
-                                 ") and laid out with sfdp; use --focus TASK --depth K to see a part in full");
-          legend_notes.push_back("groups collapsed, force-directed layout (sfdp)");
-          scene = std::move(c);
-          result.collapsed_groups = true;
-          done = true;
-        }
-      }
-      if (!done)
-        throw MapTooLarge("the map would have " + std::to_string(selected) + " nodes, more than can be laid out in "
-                          "reasonable time (limit " + std::to_string(o.max_nodes) +
-                          "); draw a part with --focus TASK --depth K, or give nodes groups to collapse");
-    }
-    if (!done) {
-      engine = "sfdp";
-      result.notes.push_back(why + ": laid out with sfdp (force-directed; no ranks or group boxes) instead of dot; "
-                             "use --focus TASK --depth K for a layered map of a part");
-      legend_notes.push_back("force-directed layout (sfdp): " + std::to_string(selected) + " nodes");
-    }
+    if (!done)
+      throw MapTooLarge("the map would have " + std::to_string(selected) + " nodes, more than can be laid out in "
+                        "reasonable time (limit " + std::to_string(o.max_nodes) +
+                        "); draw a part with --focus TASK --depth K, or give nodes groups to collapse");
   }
+  if (!done) {
+    engine = "sfdp";
+    result.notes.push_back(why + ": laid out with sfdp (force-directed; no ranks or group boxes) instead of dot; "
+                           "use --focus TASK --depth K for a layered map of a part");
+    legend_notes.push_back("force-directed layout (sfdp): " + std::to_string(selected) + " nodes");
+  }
+}
 
+std::string map_title(const Model& m, const MapOptions& o, const std::string& scale) {
   std::string title = o.title.empty() ? m.spec().name + " \u2014 P at " + scale : o.title;
   if (o.title.empty() && o.group)
     title = m.spec().name + " \u2014 " + (o.group->empty() ? std::string("nodes without a group") : *o.group) +
             " \u2014 P at " + scale;
-  const Context cx{ev, j, o, scale};
+  return title;
+}
+
+// Lays out and renders the built graph (an SVG reuses the calibration's
+// layout), retrying without group boxes where dot's ranking fails on them.
+GvRendered lay_out(Built& built, const Context& cx, const Scene& scene, const std::string& engine, const std::string& title,
+                   MapResult& result) {
+  const MapOptions& o = cx.o;
   const bool svg = o.format == MapFormat::svg;
   const GvOutput out = svg                             ? GvOutput::svg
                        : o.format == MapFormat::png ? GvOutput::png
                        : o.format == MapFormat::pdf ? GvOutput::pdf
                                                     : GvOutput::dot;
-
-  Built built = build_graph(cx, scene, engine, o.legend && !svg, title);
   std::optional<GvRendered> laid_out =
       o.format == MapFormat::dot ? std::nullopt : calibrate(built, cx, scene, engine, o.legend && !svg, title);
   if (o.format == MapFormat::png) built.graph.graph_attrs.emplace_back("dpi", fixed(o.dpi, 0));
@@ -1128,9 +1130,13 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
     result.notes.push_back(std::string("group boxes dropped: ") + e.what());
     r = graphviz_render(built.graph, engine, out);
   }
-  for (const std::string& w : r.warnings) result.notes.push_back("graphviz: " + w);
+  return r;
+}
 
-  if (svg && o.legend) {
+// An SVG's legend, and the smallest label's size once fitted to the page.
+void finish_svg(std::string& data, const Model& m, const MapOptions& o, const std::string& scale, const Scene& scene,
+                const std::vector<std::string>& legend_notes, MapResult& result) {
+  if (o.legend) {
     LegendFacts facts;
     if (o.overlay && !scene.collapsed) facts.overlay_task = m.node(o.overlay->task).display_name();
     facts.busy = scene.links.size() > o.busy_edges;
@@ -1141,19 +1147,47 @@ MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
     }
     double lw = 0, lh = 0;
     const std::string frag = legend_fragment(o, scale, facts, legend_notes, lw, lh);
-    r.data = add_svg_legend(r.data, frag, lw, lh);
+    data = add_svg_legend(data, frag, lw, lh);
   }
-  if (svg) {
-    std::size_t p0, e0;
-    double w = 0, h = 0;
-    const std::size_t at = r.data.find("<svg ");
-    if (at != std::string::npos && read_attr_number(r.data, at, "width", w, p0, e0) &&
-        read_attr_number(r.data, at, "height", h, p0, e0) && w > 0 && h > 0) {
-      const double fit = std::max(std::min(o.page_width / w, o.page_height / h),
-                                  std::min(o.page_height / w, o.page_width / h));
-      result.smallest_label_at_page = o.style.font_size * std::min(1.0, fit);
-    }
+  std::size_t p0, e0;
+  double w = 0, h = 0;
+  const std::size_t at = data.find("<svg ");
+  if (at != std::string::npos && read_attr_number(data, at, "width", w, p0, e0) &&
+      read_attr_number(data, at, "height", h, p0, e0) && w > 0 && h > 0) {
+    const double fit = std::max(std::min(o.page_width / w, o.page_height / h),
+                                std::min(o.page_height / w, o.page_width / h));
+    result.smallest_label_at_page = o.style.font_size * std::min(1.0, fit);
   }
+}
+
+}  // namespace
+
+// One pass from options to bytes: checks, the large-map strategy, layout,
+// legend.
+MapResult render_map(const Evaluation& ev, std::size_t j, const MapOptions& o) {
+  check_request(ev, j, o);
+  const Model& m = ev.model();
+  MapResult result;
+  const std::string scale = scale_text(m, ev.points()[j]);
+  std::vector<std::size_t> hidden;
+  const std::vector<char> sel = select_nodes(m, o, hidden);
+  std::size_t selected = 0;
+  for (char c : sel) selected += c != 0;
+
+  Scene scene = full_scene(m, sel, hidden);
+  std::string engine = "dot";
+  std::vector<std::string> legend_notes;
+  const std::size_t work = dot_work(scene);
+  if (selected > o.node_limit || work > o.dot_work_limit)
+    fit_large_map(m, sel, hidden, o, selected, work, scene, engine, legend_notes, result);
+
+  const std::string title = map_title(m, o, scale);
+  const Context cx{ev, j, o, scale};
+  const bool svg = o.format == MapFormat::svg;
+  Built built = build_graph(cx, scene, engine, o.legend && !svg, title);
+  GvRendered r = lay_out(built, cx, scene, engine, title, result);
+  for (const std::string& w : r.warnings) result.notes.push_back("graphviz: " + w);
+  if (svg) finish_svg(r.data, m, o, scale, scene, legend_notes, result);
   result.data = std::move(r.data);
   result.engine = engine;
   result.nodes = scene.boxes.size();

@@ -53,6 +53,105 @@ std::vector<double> metric_row(const Evaluation& ev, std::size_t v, const Metric
   return y;
 }
 
+// The panels' metrics: those given, else every metric of the tasks, in order.
+std::vector<Metric> plot_metrics(const Model& model, const std::vector<std::size_t>& tasks, const PlotOptions& o) {
+  std::vector<Metric> metrics = o.metrics;
+  if (metrics.empty())
+    for (std::size_t t : tasks)
+      for (const Metric& m : model.metrics(t))
+        if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
+  return metrics;
+}
+
+// The figure's frame: title, panel size, and an x axis wide enough for the
+// observed points too.
+PlotFigure plot_frame(const Model& model, const PlotOptions& o, double from, double to) {
+  PlotFigure fig;
+  fig.title = o.title.empty() ? model.spec().name : o.title;
+  fig.panel_width = o.panel_width;
+  fig.panel_height = o.panel_height;
+  fig.x_min = from;
+  fig.x_max = to;
+  for (const ObservedSeries& s : o.observed)
+    for (double x : s.x)
+      if (x > 0 && std::isfinite(x)) {
+        fig.x_min = std::min(fig.x_min, x);
+        fig.x_max = std::max(fig.x_max, x);
+      }
+  if (model.axis().spec().axis == Axis::compute) {
+    fig.x_label = "training compute C (FLOPs)";
+    const ScaleAxis& axis = model.axis();
+    fig.secondary = [&axis](double c) { return axis.at(c).N; };
+    fig.secondary_label = "N =";
+  } else {
+    fig.x_label = "parameters N";
+  }
+  return fig;
+}
+
+// An observed series of a plotted task shares that task's colour.
+std::size_t observed_color(const Model& model, const std::vector<std::size_t>& tasks, const PlotOptions& o, std::size_t si) {
+  const std::string& id = o.observed[si].node;
+  for (std::size_t ti = 0; ti < tasks.size() && !id.empty(); ++ti)
+    if (model.node(tasks[ti]).id == id) return ti;
+  return tasks.size() + si;
+}
+
+// What every metric's panel reads: the tasks, the options, and the
+// evaluations at the measured points (xs) and the denser drawn ones (xd).
+struct PlotCurves {
+  const Model& model;
+  const std::vector<std::size_t>& tasks;
+  const PlotOptions& o;
+  bool explicit_metrics;
+  const std::vector<double>& xs;
+  const std::vector<double>& xd;
+  const Evaluation& ev;
+  const Evaluation& evd;
+};
+
+// One metric's panel: a line per task that has the metric, with its
+// emergence measures, and the thresholds met along the way.
+PlotPanel metric_panel(const PlotCurves& c, const Metric& m, PlotResult& result) {
+  const PlotOptions& o = c.o;
+  const bool prob = metric_is_probability(m);
+  PlotPanel panel;
+  panel.title = metric_title(m, o.log_likelihood_per_step);
+  panel.y_label = prob ? "score" : (o.log_likelihood_per_step ? "ln P / step (nats)" : "ln P (nats)");
+  if (prob) {
+    panel.y_min = 0;
+    panel.y_max = 1;
+  }
+  std::vector<double> thresholds;
+  for (std::size_t ti = 0; ti < c.tasks.size(); ++ti) {
+    const std::size_t t = c.tasks[ti];
+    if (!c.explicit_metrics) {
+      const auto& own = c.model.metrics(t);
+      if (std::find(own.begin(), own.end(), m) == own.end()) continue;
+    }
+    const std::vector<double> ym = metric_row(c.ev, t, m, o.log_likelihood_per_step);
+    const std::optional<double> thr = prob ? std::optional<double>(c.model.threshold(t)) : std::nullopt;
+    const EmergenceSummary sum = analyze_emergence(c.xs, ym, thr);
+    PlotLine line;
+    line.label = c.model.node(t).display_name();
+    line.detail = measures_text(sum, thr);
+    line.color = ti;
+    line.x = c.xd;
+    line.y = metric_row(c.evd, t, m, o.log_likelihood_per_step);
+    if (std::any_of(line.y.begin(), line.y.end(), [](double y) { return !std::isfinite(y); }))
+      result.notes.push_back(line.label + ": " + panel.title + " is -inf (P = 0) at some points; not drawn there");
+    if (thr && sum.crossing && !sum.threshold_reached_at_start) {
+      line.crossing = sum.crossing;
+      line.crossing_y = *thr;
+    }
+    if (thr && std::find(thresholds.begin(), thresholds.end(), *thr) == thresholds.end()) thresholds.push_back(*thr);
+    panel.lines.push_back(std::move(line));
+    ++result.lines;
+  }
+  for (double t : thresholds) panel.hlines.push_back(PlotHLine{t, "threshold " + text::compact(t, 3)});
+  return panel;
+}
+
 }  // namespace
 
 PlotResult render_plot(const Model& model, const PlotOptions& o) {
@@ -69,90 +168,24 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
     throw std::invalid_argument("the plot range must satisfy 0 < from < to");
   if (points < 2) throw std::invalid_argument("the plot needs at least 2 points");
 
-  std::vector<Metric> metrics = o.metrics;
-  const bool explicit_metrics = !metrics.empty();
-  if (!explicit_metrics)
-    for (std::size_t t : tasks)
-      for (const Metric& m : model.metrics(t))
-        if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
-
+  const std::vector<Metric> metrics = plot_metrics(model, tasks, o);
   const std::vector<double> xs = ScaleAxis::log_spaced(from, to, points);
   const std::vector<double> xd = ScaleAxis::log_spaced(from, to, std::max(points, 241));
   const Evaluation ev = evaluate(model, xs, o.evaluation);
   const Evaluation evd = evaluate(model, xd, o.evaluation);
 
-  PlotFigure fig;
-  fig.title = o.title.empty() ? model.spec().name : o.title;
-  fig.panel_width = o.panel_width;
-  fig.panel_height = o.panel_height;
-  fig.x_min = from;
-  fig.x_max = to;
-  for (const ObservedSeries& s : o.observed)
-    for (double x : s.x)
-      if (x > 0 && std::isfinite(x)) {
-        fig.x_min = std::min(fig.x_min, x);
-        fig.x_max = std::max(fig.x_max, x);
-      }
-  if (sc.axis == Axis::compute) {
-    fig.x_label = "training compute C (FLOPs)";
-    const ScaleAxis& axis = model.axis();
-    fig.secondary = [&axis](double c) { return axis.at(c).N; };
-    fig.secondary_label = "N =";
-  } else {
-    fig.x_label = "parameters N";
-  }
-
+  PlotFigure fig = plot_frame(model, o, from, to);
+  const PlotCurves curves{model, tasks, o, !o.metrics.empty(), xs, xd, ev, evd};
   std::vector<char> observed_used(o.observed.size(), 0);
-  // An observed series of a plotted task shares that task's colour.
-  auto observed_color = [&](std::size_t si) {
-    const std::string& id = o.observed[si].node;
-    for (std::size_t ti = 0; ti < tasks.size() && !id.empty(); ++ti)
-      if (model.node(tasks[ti]).id == id) return ti;
-    return tasks.size() + si;
-  };
   for (std::size_t mi = 0; mi < metrics.size(); ++mi) {
     const Metric& m = metrics[mi];
-    const bool prob = metric_is_probability(m);
-    PlotPanel panel;
-    panel.title = metric_title(m, o.log_likelihood_per_step);
-    panel.y_label = prob ? "score" : (o.log_likelihood_per_step ? "ln P / step (nats)" : "ln P (nats)");
-    if (prob) {
-      panel.y_min = 0;
-      panel.y_max = 1;
-    }
-    std::vector<double> thresholds;
-    for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
-      const std::size_t t = tasks[ti];
-      if (!explicit_metrics) {
-        const auto& own = model.metrics(t);
-        if (std::find(own.begin(), own.end(), m) == own.end()) continue;
-      }
-      const std::vector<double> ym = metric_row(ev, t, m, o.log_likelihood_per_step);
-      const std::optional<double> thr = prob ? std::optional<double>(model.threshold(t)) : std::nullopt;
-      const EmergenceSummary sum = analyze_emergence(xs, ym, thr);
-      PlotLine line;
-      line.label = model.node(t).display_name();
-      line.detail = measures_text(sum, thr);
-      line.color = ti;
-      line.x = xd;
-      line.y = metric_row(evd, t, m, o.log_likelihood_per_step);
-      if (std::any_of(line.y.begin(), line.y.end(), [](double y) { return !std::isfinite(y); }))
-        result.notes.push_back(line.label + ": " + panel.title + " is -inf (P = 0) at some points; not drawn there");
-      if (thr && sum.crossing && !sum.threshold_reached_at_start) {
-        line.crossing = sum.crossing;
-        line.crossing_y = *thr;
-      }
-      if (thr && std::find(thresholds.begin(), thresholds.end(), *thr) == thresholds.end()) thresholds.push_back(*thr);
-      panel.lines.push_back(std::move(line));
-      ++result.lines;
-    }
-    for (double t : thresholds) panel.hlines.push_back(PlotHLine{t, "threshold " + text::compact(t, 3)});
+    PlotPanel panel = metric_panel(curves, m, result);
     for (std::size_t si = 0; si < o.observed.size(); ++si) {
       const ObservedSeries& s = o.observed[si];
       const bool here = s.metric ? *s.metric == m : mi == 0;
       if (!here) continue;
       observed_used[si] = 1;
-      panel.points.push_back(PlotPoints{s.label, observed_color(si), si, s.x, s.y, s.lo, s.hi});
+      panel.points.push_back(PlotPoints{s.label, observed_color(model, tasks, o, si), si, s.x, s.y, s.lo, s.hi});
     }
     fig.panels.push_back(std::move(panel));
   }
@@ -162,7 +195,7 @@ PlotResult render_plot(const Model& model, const PlotOptions& o) {
     const ObservedSeries& s = o.observed[si];
     result.notes.push_back("observed series `" + s.label + "`: no panel shows " + metric_label(*s.metric) +
                            "; drawn on the first panel");
-    fig.panels.front().points.push_back(PlotPoints{s.label, observed_color(si), si, s.x, s.y, s.lo, s.hi});
+    fig.panels.front().points.push_back(PlotPoints{s.label, observed_color(model, tasks, o, si), si, s.x, s.y, s.lo, s.hi});
   }
   result.panels = fig.panels.size();
   result.svg = write_svg_plot(fig);

@@ -219,6 +219,9 @@ class SpecReader {
   void register_ids(Index map, bool tasks);
   void read_skill(NodeSpec& n, Index body);
   void read_curve(NodeSpec& n, Index v);
+  std::optional<std::size_t> curve_kind(const NodeSpec& n, Index v, Index& params);
+  void read_curve_params(NodeSpec& n, Index params);
+  void read_curve_points(Curve& c, Index params);
   void read_task(NodeSpec& n, Index body);
   void read_gate(NodeSpec& n, std::size_t gate, Index key, Index v);
   bool read_refs(NodeSpec& n, GateKind gate, std::string_view gate_name, Index key, Index list);
@@ -740,7 +743,19 @@ void SpecReader::read_curve(NodeSpec& n, Index v) {
              one_of(kCurveKinds));
     return;
   }
-  Index kind_key = kNone, params = kNone;
+  Index params = kNone;
+  const std::optional<std::size_t> kind = curve_kind(n, v, params);
+  if (!kind) return;
+  Curve& c = n.curve;
+  c.kind = kCurveKindValues[*kind];
+  if (c.kind == CurveKind::points) read_curve_points(c, params);
+  else read_curve_params(n, params);
+}
+
+// The one kind key of curve mapping v (its index in kCurveKinds) and its
+// value in `params`; none, with the errors said, where there is no valid one.
+std::optional<std::size_t> SpecReader::curve_kind(const NodeSpec& n, Index v, Index& params) {
+  Index kind_key = kNone;
   std::size_t kind = 0;
   for (std::uint32_t p = 0; p < pairs(v); ++p) {
     const Index k = key_of(v, p);
@@ -761,10 +776,13 @@ void SpecReader::read_curve(NodeSpec& n, Index v) {
     params = value_of(v, p);
     kind = static_cast<std::size_t>(it - kCurveKinds.begin());
   }
-  if (kind_key == kNone) return;
+  if (kind_key == kNone) return std::nullopt;
+  return kind;
+}
 
+// The parameters of a logistic, power_law, chinchilla or constant curve.
+void SpecReader::read_curve_params(NodeSpec& n, Index params) {
   Curve& c = n.curve;
-  c.kind = kCurveKindValues[kind];
   auto param_map = [&](Index pv, std::string_view name) {
     if (is_map(pv)) return true;
     d_.error(loc(pv), "the " + std::string(name) + " curve takes a mapping, found " + found(pv));
@@ -808,40 +826,42 @@ void SpecReader::read_curve(NodeSpec& n, Index v) {
       }
       break;
     }
-    case CurveKind::points: {
-      if (!is_seq(params) || at(params).count() == 0) {
-        d_.error(loc(params), "`points` must be a non-empty list of [N, p] pairs, found " + found(params));
-        return;
-      }
-      c.knots.reserve(at(params).count());
-      double last_n = 0;
-      Index last_node = kNone;  // the previous valid N, if any
-      for (std::uint32_t i = 0; i < at(params).count(); ++i) {
-        const Index pair = t_.child(params, i);
-        if (!is_seq(pair) || at(pair).count() != 2) {
-          d_.error(loc(pair), "each point is a pair [N, p], found " + found(pair));
-          continue;
-        }
-        auto x = number_in(t_.child(pair, 0), "N", Domain::positive);
-        auto p = number_in(t_.child(pair, 1), "p", Domain::open_unit);
-        if (x && last_node != kNone && *x <= last_n) {
-          d_.error(loc(t_.child(pair, 0)),
-                   "N values in `points` must be strictly increasing; " + std::string(text(t_.child(pair, 0))) +
-                       " follows " + std::string(text(last_node)),
-                   "sort the points by N");
-        }
-        if (x) {
-          last_n = *x;
-          last_node = t_.child(pair, 0);
-        }
-        if (x && p) c.knots.emplace_back(*x, *p);
-      }
-      break;
-    }
+    case CurveKind::points: break;  // read_curve_points
     case CurveKind::constant: {
       if (auto x = number_in(params, "constant", Domain::unit)) c.value = *x;
       break;
     }
+  }
+}
+
+// A `points` curve: [N, p] pairs, N strictly increasing.
+void SpecReader::read_curve_points(Curve& c, Index params) {
+  if (!is_seq(params) || at(params).count() == 0) {
+    d_.error(loc(params), "`points` must be a non-empty list of [N, p] pairs, found " + found(params));
+    return;
+  }
+  c.knots.reserve(at(params).count());
+  double last_n = 0;
+  Index last_node = kNone;  // the previous valid N, if any
+  for (std::uint32_t i = 0; i < at(params).count(); ++i) {
+    const Index pair = t_.child(params, i);
+    if (!is_seq(pair) || at(pair).count() != 2) {
+      d_.error(loc(pair), "each point is a pair [N, p], found " + found(pair));
+      continue;
+    }
+    auto x = number_in(t_.child(pair, 0), "N", Domain::positive);
+    auto p = number_in(t_.child(pair, 1), "p", Domain::open_unit);
+    if (x && last_node != kNone && *x <= last_n) {
+      d_.error(loc(t_.child(pair, 0)),
+               "N values in `points` must be strictly increasing; " + std::string(text(t_.child(pair, 0))) +
+                   " follows " + std::string(text(last_node)),
+               "sort the points by N");
+    }
+    if (x) {
+      last_n = *x;
+      last_node = t_.child(pair, 0);
+    }
+    if (x && p) c.knots.emplace_back(*x, *p);
   }
 }
 
