@@ -31,6 +31,7 @@ SRC = pathlib.Path(sys.argv[2] if len(sys.argv) > 2 else pathlib.Path(__file__).
 EMOJI = "examples/emoji_movie.yaml"
 ARITH = "examples/data/arithmetic_open_models.csv"
 IPA = "examples/data/ipa_transliteration_open_models.csv"
+FIT_SPEC = "examples/arithmetic_open_models.yaml"
 
 # command -> (key columns, [argument lists of its CSV runs])
 CSV_RUNS = {
@@ -82,6 +83,25 @@ CSV_RUNS = {
         ["budget", "--compute", "1e24", "--tokens-per-param", "20", "--data-limit", "1T"],
         ["budget", "--compute", "1e26", "--law", "epoch2024"],
     ]),
+    # fit writes each table to its own file (here standard output, `-`)
+    "fit --params": (["skill", "parameter"], [
+        ["fit", FIT_SPEC, "--data", ARITH, "--family", "OPT", "--params", "-"],
+        ["fit", FIT_SPEC, "--data", ARITH, "--family", "Pythia", "--train-below", "1e10", "--params", "-"],
+    ]),
+    "fit --predictions": (["line"], [
+        ["fit", FIT_SPEC, "--data", ARITH, "--family", "OPT", "--train-below", "1e10", "--predictions", "-"],
+        ["fit", FIT_SPEC, "--data", ARITH, "--pool", "--predictions", "-"],
+    ]),
+    "fit --crossings": (["task", "metric"], [
+        ["fit", FIT_SPEC, "--data", ARITH, "--family", "OPT", "--crossings", "-"],
+    ]),
+    "fit --offsets": (["family"], [
+        ["fit", FIT_SPEC, "--data", ARITH, "--pool", "--offsets", "-"],
+    ]),
+    "fit --backtest": (["family", "task", "metric"], [
+        ["fit", FIT_SPEC, "--data", ARITH, "--pool", "--backtest"],
+        ["fit", FIT_SPEC, "--data", ARITH, "--backtest"],
+    ]),
 }
 
 # schema -> [argument lists of its JSON runs]
@@ -92,6 +112,10 @@ JSON_RUNS = {
     "bottleneck_over": CSV_RUNS["bottleneck --over"][1],
     "analyze": CSV_RUNS["analyze"][1],
     "budget": CSV_RUNS["budget"][1],
+    "fit": [["fit", FIT_SPEC, "--data", ARITH, "--family", "OPT"],
+            ["fit", FIT_SPEC, "--data", ARITH, "--family", "OPT", "--train-below", "1e10"],
+            ["fit", FIT_SPEC, "--data", ARITH, "--pool", "--family", "Pythia", "--train-below", "1e10"]],
+    "fit_backtest": CSV_RUNS["fit --backtest"][1],
 }
 
 failures = []
