@@ -12,8 +12,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
+# The Python tests read pandas and jsonschema from Debian's interpreter, as
+# the Release build's do (quickstart.sh), not from a python3 earlier on PATH.
+python=()
+[ -x /usr/bin/python3 ] && python=(-DPython3_EXECUTABLE=/usr/bin/python3)
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
-  -DCAPGRAPH_SANITIZE=ON -DCAPGRAPH_BUILD_BENCH=OFF >/dev/null
+  -DCAPGRAPH_SANITIZE=ON -DCAPGRAPH_BUILD_BENCH=OFF "${python[@]}" >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
