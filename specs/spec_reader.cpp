@@ -435,7 +435,7 @@ void SpecReader::read_fit(Index key, Index v) {
   }
   const auto f = fields(v, kFitKeys, Where{"fit", ""});
   if (f.missing(kFParameters) || f.missing(kFCovariance)) {
-    d_.error(loc(v), std::string("`fit` needs both `parameters` and `covariance`"),
+    d_.error(loc(v), "`fit` needs both `parameters` and `covariance`",
              "it is written by `capgraph fit -o`; delete the whole block to drop the fit's uncertainty");
     return;
   }

@@ -349,27 +349,24 @@ namespace {
 std::vector<char> modules_by_definition(const std::vector<std::vector<std::uint32_t>>& kids,
                                         const std::vector<std::uint32_t>& roots) {
   const std::size_t n = kids.size();
-  std::vector<char> reached(n, 0);
-  std::vector<std::uint32_t> todo(roots.begin(), roots.end());
-  while (!todo.empty()) {
-    const std::uint32_t v = todo.back();
-    todo.pop_back();
-    if (reached[v]) continue;
-    reached[v] = 1;
-    for (const std::uint32_t c : kids[v]) todo.push_back(c);
-  }
+  // The nodes reached from `from` (themselves included) along kids.
+  auto reach = [&](const std::vector<std::uint32_t>& from) {
+    std::vector<char> seen(n, 0);
+    std::vector<std::uint32_t> todo(from);
+    while (!todo.empty()) {
+      const std::uint32_t v = todo.back();
+      todo.pop_back();
+      if (seen[v]) continue;
+      seen[v] = 1;
+      for (const std::uint32_t c : kids[v]) todo.push_back(c);
+    }
+    return seen;
+  };
+  const std::vector<char> reached = reach(roots);
   std::vector<char> out(n, 0);
   for (std::size_t v = 0; v < n; ++v) {
     if (!reached[v]) continue;
-    std::vector<char> below(n, 0);
-    std::vector<std::uint32_t> stack(kids[v].begin(), kids[v].end());
-    while (!stack.empty()) {
-      const std::uint32_t c = stack.back();
-      stack.pop_back();
-      if (below[c]) continue;
-      below[c] = 1;
-      for (const std::uint32_t d : kids[c]) stack.push_back(d);
-    }
+    const std::vector<char> below = reach(kids[v]);
     bool module = !below[v];
     for (std::size_t p = 0; p < n && module; ++p)
       if (reached[p] && p != v && !below[p])

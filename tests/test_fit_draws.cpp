@@ -59,30 +59,24 @@ TEST_CASE("fit block: read, written and read back the same", "[specs][fit]") {
 }
 
 TEST_CASE("fit block: each mistake is one positioned error", "[specs][fit]") {
+  // kGood with one piece of text replaced
+  auto edited = [](const std::string& from, const std::string& to) {
+    std::string block = kGood;
+    REQUIRE(block.find(from) != std::string::npos);
+    return fitted_spec(block.replace(block.find(from), from.size(), to));
+  };
   // the estimate disagrees with the curve (edited after the fit)
-  std::string bad = kGood;
-  bad.replace(bad.find("[a, slope, 1.5]"), 15, "[a, slope, 1.7]");
-  CHECK_THAT(first_error(fitted_spec(bad)), Catch::Contains("f.yaml:11:18:") && Catch::Contains("curve gives 1.5") &&
-                                                Catch::Contains("delete the `fit` block, or fit again"));
-  bad = kGood;
-  bad.replace(bad.find("[b, log10_mid, 11]"), 18, "[c, log10_mid, 11]");
-  CHECK_THAT(first_error(fitted_spec(bad)), Catch::Contains("unknown skill `c`"));
-  bad = kGood;
-  bad.replace(bad.find("[b, log10_mid, 11]"), 18, "[t, log10_mid, 11]");
-  CHECK_THAT(first_error(fitted_spec(bad)), Catch::Contains("the task `t`"));
-  bad = kGood;
-  bad.replace(bad.find("[a, slope, 1.5]"), 15, "[a, alpha, 1.5]");
-  CHECK_THAT(first_error(fitted_spec(bad)), Catch::Contains("not a parameter of `a`'s logistic curve") &&
-                                                Catch::Contains("log10_mid, slope"));
-  bad = kGood;
-  bad.replace(bad.find("[0, 0.02, 0.25]"), 15, "[0.01, 0.02, 0.25]");
-  CHECK_THAT(first_error(fitted_spec(bad)), Catch::Contains("not symmetric"));
-  bad = kGood;
-  bad.replace(bad.find("[0, 0.02, 0.25]"), 15, "[0, 0.02]");
-  CHECK_THAT(first_error(fitted_spec(bad)), Catch::Contains("row 3 of `covariance` must hold 3 numbers"));
-  bad = kGood;
-  bad.replace(bad.find("[0.04, -0.01, 0]"), 16, "[-0.04, -0.01, 0]");
-  CHECK_THAT(first_error(fitted_spec(bad)), Catch::Contains("variance on the diagonal"));
+  CHECK_THAT(first_error(edited("[a, slope, 1.5]", "[a, slope, 1.7]")),
+             Catch::Contains("f.yaml:11:18:") && Catch::Contains("curve gives 1.5") &&
+                 Catch::Contains("delete the `fit` block, or fit again"));
+  CHECK_THAT(first_error(edited("[b, log10_mid, 11]", "[c, log10_mid, 11]")), Catch::Contains("unknown skill `c`"));
+  CHECK_THAT(first_error(edited("[b, log10_mid, 11]", "[t, log10_mid, 11]")), Catch::Contains("the task `t`"));
+  CHECK_THAT(first_error(edited("[a, slope, 1.5]", "[a, alpha, 1.5]")),
+             Catch::Contains("not a parameter of `a`'s logistic curve") && Catch::Contains("log10_mid, slope"));
+  CHECK_THAT(first_error(edited("[0, 0.02, 0.25]", "[0.01, 0.02, 0.25]")), Catch::Contains("not symmetric"));
+  CHECK_THAT(first_error(edited("[0, 0.02, 0.25]", "[0, 0.02]")),
+             Catch::Contains("row 3 of `covariance` must hold 3 numbers"));
+  CHECK_THAT(first_error(edited("[0.04, -0.01, 0]", "[-0.04, -0.01, 0]")), Catch::Contains("variance on the diagonal"));
   CHECK_THAT(first_error(fitted_spec("fit:\n  parameters:\n    - [a, slope, 1.5]\n")),
              Catch::Contains("needs both `parameters` and `covariance`"));
   CHECK_THAT(first_error(fitted_spec("fit: 3\n")), Catch::Contains("`fit` must be a mapping"));

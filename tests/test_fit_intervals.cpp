@@ -6,7 +6,6 @@
 // statuses of fits that are not a result.
 #include "test_paths.hpp"
 #include <catch2/catch.hpp>
-#include <charconv>
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -15,19 +14,16 @@
 #include "analysis/observations.hpp"
 #include "graph/evaluation.hpp"
 #include "model_builder.hpp"
+#include "text/number_format.hpp"
 #include "specs/load.hpp"
 
 using namespace capgraph;
 using namespace capgraph::analysis;
 using capgraph::testing::Builder;
 using capgraph::testing::logistic;
+using capgraph::text::shortest;
 
 namespace {
-
-std::string shortest(double v) {
-  char buf[64];
-  return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
 
 // One task = one logistic skill (mid 3e9, slope 1.5): its 0.5 crossing is
 // the mid exactly. Eight scales 1e8 .. 1e11 (log-spaced).

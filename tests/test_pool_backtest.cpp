@@ -4,7 +4,6 @@
 // closed-form least-squares line, backtest rows of a tiny dataset checked
 // by hand, determinism.
 #include <catch2/catch.hpp>
-#include <charconv>
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -14,18 +13,15 @@
 #include "analysis/observations.hpp"
 #include "graph/evaluation.hpp"
 #include "model_builder.hpp"
+#include "text/number_format.hpp"
 
 using namespace capgraph;
 using namespace capgraph::analysis;
 using capgraph::testing::Builder;
 using capgraph::testing::logistic;
+using capgraph::text::shortest;
 
 namespace {
-
-std::string shortest(double v) {
-  char buf[64];
-  return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
 
 double sigmoid(double z) { return 1 / (1 + std::exp(-z)); }
 double logit(double p) { return std::log(p / (1 - p)); }
