@@ -25,7 +25,7 @@ std::map<std::string, std::vector<double>> family_scales(const Model& model, con
   all.train_below.reset();
   FitReport scratch;
   std::map<std::string, std::set<double>> xs;
-  for (const auto& r : detail::usable_rows(model, obs, all, scratch)) xs[obs.rows[r.obs].family].insert(r.x);
+  for (const auto& r : detail::usable_rows(model, obs, all, scratch, true)) xs[obs.rows[r.obs].family].insert(r.x);
   std::map<std::string, std::vector<double>> out;
   for (const auto& [f, s] : xs) out[f] = std::vector<double>(s.begin(), s.end());
   return out;

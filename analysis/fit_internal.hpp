@@ -55,7 +55,11 @@ Prediction predict(const Evaluation& ev, const Row& r, std::size_t j);
 
 /// The observations the fit can use; fills rep's notes, rows_used,
 /// rows_train and likelihood. Throws FitError when none is usable.
-std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, const FitOptions& options, FitReport& rep);
+/// Pooled, a family whose training scores all sit at the floor or ceiling
+/// is left out (with a note) unless it is options.family or
+/// every_family is set (listing the families a backtest runs over).
+std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, const FitOptions& options, FitReport& rep,
+                             bool every_family = false);
 
 /// The parameters to fit: those of the chosen leaves that some training
 /// row lies above. The others chosen are kept as declared, marked in

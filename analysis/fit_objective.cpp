@@ -45,6 +45,37 @@ void assign_families(const ObservationSet& obs, std::vector<Row>& rows, FitRepor
   }
 }
 
+// A pooled family none of whose training scores says where it stands:
+// every one at or below the logit floor (or at or above its ceiling; with
+// item counts, exactly 0 or 1). Its offset is then bounded from one side
+// only, so no value of it is a result, and it would make the whole pooled
+// fit not identified for every other family. Such a family is left out of
+// the pool (named in a note), unless it is the --family being forecast.
+void leave_out_floored_families(const ObservationSet& obs, const FitOptions& options, bool binomial,
+                                std::vector<Row>& rows, FitReport& rep) {
+  const double f = binomial ? 0 : std::clamp(options.logit_floor, 1e-12, 0.49);
+  std::map<std::string, std::size_t> train_rows, placed;
+  for (const Row& r : rows) {
+    if (!r.train) continue;
+    const std::string& family = obs.rows[r.obs].family;
+    ++train_rows[family];
+    if (r.metric.kind == MetricKind::log_likelihood || (r.value > f && r.value < 1 - f)) ++placed[family];
+  }
+  std::set<std::string> out;
+  for (const auto& [family, count] : train_rows) {
+    if (placed[family] > 0 || (options.family && family == *options.family)) continue;
+    out.insert(family);
+    rep.notes.push_back("family `" + family + "` left out of the pool: none of its " + std::to_string(count) +
+                        " training score(s) lies " +
+                        "strictly between " + (binomial ? std::string("0 and 1") : "the logit floor " + text::shortest(f) +
+                                                                                   " and " + text::shortest(1 - f)) +
+                        ", so they bound its offset from one side only (not identified); its rows are not used");
+  }
+  if (out.empty()) return;
+  std::erase_if(rows, [&](const Row& r) { return out.count(obs.rows[r.obs].family) > 0; });
+  if (rows.empty()) throw FitError("no family left in the pool: every family's training scores lie at the floor or ceiling");
+}
+
 }  // namespace
 
 Prediction predict(const Evaluation& ev, const Row& r, std::size_t j) {
@@ -62,7 +93,8 @@ Prediction predict(const Evaluation& ev, const Row& r, std::size_t j) {
   return p;
 }
 
-std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, const FitOptions& options, FitReport& rep) {
+std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, const FitOptions& options, FitReport& rep,
+                             bool every_family) {
   const bool compute_axis = model.spec().scale.axis == Axis::compute;
   std::map<std::string, std::size_t> unknown_tasks, unfittable_metrics;
   std::set<std::string> families;
@@ -121,13 +153,17 @@ std::vector<Row> usable_rows(const Model& model, const ObservationSet& obs, cons
     throw FitError("observations of several model families (" + list +
                    "): a fit describes one family; choose one with --family, or pool them with --pool");
   }
-  if (options.pool) assign_families(obs, rows, rep);
+  const bool all_n = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.n.has_value(); });
+  if (options.pool) {
+    if (!every_family) leave_out_floored_families(obs, options, all_n, rows, rep);
+    assign_families(obs, rows, rep);
+  }
   rep.rows_used = rows.size();
   rep.rows_train = static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.train; }));
   if (options.train_below && (rep.rows_train == 0 || rep.rows_train == rows.size()))
     throw FitError("--train-below " + text::fixed(*options.train_below, 6) + " leaves " +
                    (rep.rows_train == 0 ? "no row to fit on" : "no row to test on"));
-  const bool binomial = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.n.has_value(); });
+  const bool binomial = all_n;
   rep.likelihood = binomial ? Likelihood::binomial : Likelihood::logit_least_squares;
   if (!binomial && std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.n.has_value(); }))
     rep.notes.push_back("some rows give n and some do not: least squares on the logit for all");

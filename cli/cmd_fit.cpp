@@ -84,14 +84,20 @@ std::string status_text(const analysis::FitParameter& p) {
 std::string not_a_result(const analysis::FitReport& r) {
   std::string s = "the fit is not a result (" + std::string(analysis::fit_status_name(r.status)) + ")";
   if (!r.unidentified.empty()) {
-    std::string list, skills;
+    // A pooled family's offset is not a skill: --fixed cannot hold it.
+    std::string list, skills, families;
     for (const auto& u : r.unidentified) {
       list += (list.empty() ? "" : ", ") + u;
       const std::string leaf = u.substr(0, u.rfind('.'));
-      if (skills.find(leaf) == std::string::npos) skills += (skills.empty() ? "" : ",") + leaf;
+      std::string& names = u.ends_with(".log10_offset") ? families : skills;
+      if (names.find(leaf) == std::string::npos) names += (names.empty() ? "" : ",") + leaf;
     }
-    s += ": the data do not identify " + list + "; fix a skill (--fixed " + skills +
-         ") or add observations that separate them";
+    s += ": the data do not identify " + list + ";";
+    if (!skills.empty()) s += " fix a skill (--fixed " + skills + ") or add observations that separate them";
+    if (!skills.empty() && !families.empty()) s += ";";
+    if (!families.empty())
+      s += " add observations of family " + families +
+           " that move with scale (scores off the floor), or leave it out of the data";
   } else if (r.status == analysis::FitStatus::not_converged) {
     s += ": " + std::to_string(r.starts_at_best) + " of " + std::to_string(r.starts) +
          " optimiser starts reached the best objective; fix some skills with --fixed or add observations";

@@ -100,7 +100,7 @@ std::string backtest_report(const analysis::BacktestSuite& s, Format fmt, const 
      << pct(t.graph_lt_flat, t.backtests) << "); held-out points inside their 95% prediction interval: " << t.inside
      << "/" << t.points << " (" << pct(t.inside, t.points) << ")"
      << (t.no_interval ? ", " + std::to_string(t.no_interval) + " without an interval" : "")
-     << (t.no_forecast ? "; " + std::to_string(t.no_forecast) + " backtests without a graph forecast (fit not a result), counted as losses" : "")
+     << (t.no_forecast ? "; " + std::to_string(t.no_forecast) + (t.no_forecast == 1 ? " backtest" : " backtests") + " without a graph forecast (fit not a result), counted as losses" : "")
      << "; mean MAE graph " << (t.no_forecast ? "(with a forecast) " : "") << fin(t.mean_mae_graph) << ", logistic " << num_short(t.mean_mae_logistic, 3) << ", flat "
      << num_short(t.mean_mae_flat, 3) << "\n";
   return text_of(os);

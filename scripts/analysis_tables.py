@@ -36,6 +36,8 @@ SPEC = "examples/arithmetic_open_models.yaml"
 ARITH = "examples/data/arithmetic_open_models.csv"
 IPA = "examples/data/ipa_transliteration_open_models.csv"
 ANU = "tests/data/observations_anu_pythia_acc_brier.csv"
+WORDS_SPEC = "examples/word_unscrambling_open_models.yaml"
+WORDS = "examples/data/word_unscrambling_open_models.csv"
 
 
 def run(capgraph, args):
@@ -80,18 +82,20 @@ def offsets_table(capgraph):
     return "\n".join(lines)
 
 
-def backtest_json(capgraph, pool):
-    args = ["fit", SPEC, "--data", ARITH, "--backtest", "--format", "json"] + (["--pool"] if pool else [])
+def backtest_json(capgraph, pool, spec=SPEC, data=ARITH):
+    args = ["fit", spec, "--data", data, "--backtest", "--format", "json"] + (["--pool"] if pool else [])
     return json.loads(run(capgraph, args))
 
 
 def goals(capgraph):
     """The goals of issue 23, as measured, beside the goal."""
-    lines = ["| measure | goal | `--backtest --pool` | `--backtest` (one family per fit) |", "|---|---|---|---|"]
+    lines = ["| measure | goal | arithmetic, `--backtest --pool` | arithmetic, `--backtest` (one family per fit) "
+             "| word unscrambling, `--backtest --pool` |", "|---|---|---|---|---|"]
     p, s = backtest_json(capgraph, True)["totals"], backtest_json(capgraph, False)["totals"]
+    w = backtest_json(capgraph, True, WORDS_SPEC, WORDS)["totals"]
 
     def row(name, goal, f):
-        lines.append(f"| {name} | {goal} | {f(p)} | {f(s)} |")
+        lines.append(f"| {name} | {goal} | {f(p)} | {f(s)} | {f(w)} |")
 
     row("held-out points inside their 95 % prediction interval", "90-97 %",
         lambda t: f"{t['inside']}/{t['points']} = {pct(t['inside'], t['points'])}"
@@ -118,6 +122,7 @@ def blocks(capgraph):
         "pool-offsets": lambda: offsets_table(capgraph),
         "backtest-pool": lambda: code(run(capgraph, fit + ["--backtest", "--pool"])),
         "backtest-single": lambda: code(run(capgraph, fit + ["--backtest"])),
+        "backtest-words": lambda: code(run(capgraph, ["fit", WORDS_SPEC, "--data", WORDS, "--backtest", "--pool"])),
         "goals": lambda: goals(capgraph),
     }
     for fam, cut in (("OPT", "1e10"), ("Pythia", "1e10"), ("GPT-Neo/J", "1e10")):

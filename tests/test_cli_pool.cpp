@@ -122,3 +122,20 @@ TEST_CASE("fit --backtest: usage errors", "[cli][backtest]") {
   CHECK(e.code == 2);
   CHECK(e.out.find("or pool them with --pool") != std::string::npos);
 }
+
+TEST_CASE("fit --pool: a family at the floor is left out, and forecast alone it is not a result", "[cli][pool]") {
+  const std::string words =
+      "fit examples/word_unscrambling_open_models.yaml --data examples/data/word_unscrambling_open_models.csv ";
+  const Run all = run(words + "--pool"), notes = run(words + "--pool", true);
+  REQUIRE(all.code == 0);
+  CHECK(notes.out.find("note: family `XGLM` left out of the pool: none of its 4 training score(s) lies strictly "
+                     "between the logit floor 0.001 and 0.999") != std::string::npos);
+  CHECK(all.out.find("XGLM scores like") == std::string::npos);
+  CHECK(all.out.find("Pythia scores like OPT at ") != std::string::npos);
+  // XGLM's own forecast: its offset is not identified; the hint is about data, not --fixed
+  const Run x = run(words + "--pool --family XGLM --train-below 4.5e9", true);
+  CHECK(x.code == 4);
+  CHECK(x.out.find("the data do not identify XGLM.log10_offset; add observations of family XGLM") !=
+        std::string::npos);
+  CHECK(x.out.find("--fixed XGLM") == std::string::npos);
+}

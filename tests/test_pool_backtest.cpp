@@ -4,6 +4,7 @@
 // closed-form least-squares line, backtest rows of a tiny dataset checked
 // by hand, determinism.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -151,6 +152,41 @@ TEST_CASE("pool: with --family and --train-below only that family's rows are hel
   } catch (const FitError& e) {
     CHECK(std::string(e.what()).find("--pool") != std::string::npos);
   }
+}
+
+TEST_CASE("pool: a family at the floor is left out, and the fit is the one without it", "[analysis][pool]") {
+  const Pooled d = pooled_data(0.3, 0, 1);
+  // family Z: every score at or below the logit floor (0 and 5e-4 < 1e-3)
+  std::string with_z = d.csv;
+  for (const char* t : {"t1", "t2", "t3"})
+    for (int j = 0; j < 4; ++j)
+      with_z += std::string(t) + ",Z," + shortest(std::pow(10.0, 8 + j)) + ",exact_match," + (j % 2 ? "0.0005" : "0") + "\n";
+  const auto obs = read_observations_text(with_z, "pooled.csv");
+  const auto obs_without = read_observations_text(d.csv, "pooled.csv");
+  REQUIRE(obs.ok());
+  REQUIRE(obs_without.ok());
+  FitOptions o;
+  o.pool = true;
+  const FitReport r = fit_model(start_from(d.truth), obs.set, o);
+  const FitReport rw = fit_model(start_from(d.truth), obs_without.set, o);
+  CHECK(r.status == FitStatus::ok);
+  CHECK(r.rows_used == rw.rows_used);
+  REQUIRE(r.offsets.size() == 2);
+  for (const auto& f : r.offsets) CHECK(f.family != "Z");
+  CHECK(offset_of(r, "B").log10_offset == offset_of(rw, "B").log10_offset);
+  REQUIRE(r.parameters.size() == rw.parameters.size());
+  for (std::size_t i = 0; i < r.parameters.size(); ++i) CHECK(r.parameters[i].value == rw.parameters[i].value);
+  const auto note = std::find_if(r.notes.begin(), r.notes.end(),
+                                 [](const std::string& n) { return n.find("family `Z` left out") != std::string::npos; });
+  REQUIRE(note != r.notes.end());
+  CHECK(note->find("12 training score(s)") != std::string::npos);
+  CHECK(note->find("logit floor 0.001") != std::string::npos);
+  // the same family forecast: kept, and its offset is not identified
+  o.family = "Z";
+  o.train_below = 1e10;
+  const FitReport rz = fit_model(start_from(d.truth), obs.set, o);
+  CHECK(rz.status == FitStatus::not_identified);
+  CHECK(std::find(rz.unidentified.begin(), rz.unidentified.end(), "Z.log10_offset") != rz.unidentified.end());
 }
 
 TEST_CASE("backtest: the logistic baseline is the least-squares line through the logits", "[analysis][backtest]") {
