@@ -73,7 +73,11 @@ void leave_out_floored_families(const ObservationSet& obs, const FitOptions& opt
   }
   if (out.empty()) return;
   std::erase_if(rows, [&](const Row& r) { return out.count(obs.rows[r.obs].family) > 0; });
-  if (rows.empty()) throw FitError("no family left in the pool: every family's training scores lie at the floor or ceiling");
+  if (rows.empty())
+    throw FitError("no family left in the pool of " + obs.file + ": no training score of any family lies strictly between " +
+                   (binomial ? std::string("0 and 1") : "the logit floor " + text::shortest(f) + " and " + text::shortest(1 - f)) +
+                   ", so nothing places the curves; fit scores that rise off the floor" +
+                   (binomial ? "" : ", or lower --logit-floor below the smallest nonzero score"));
 }
 
 }  // namespace

@@ -187,6 +187,20 @@ TEST_CASE("pool: a family at the floor is left out, and the fit is the one witho
   const FitReport rz = fit_model(start_from(d.truth), obs.set, o);
   CHECK(rz.status == FitStatus::not_identified);
   CHECK(std::find(rz.unidentified.begin(), rz.unidentified.end(), "Z.log10_offset") != rz.unidentified.end());
+  // nothing but floored families: refused, with the way out
+  std::string only_z = "task,family,params,metric,score\n";
+  for (int j = 0; j < 4; ++j) only_z += "t1,Z," + shortest(std::pow(10.0, 8 + j)) + ",exact_match,0\n";
+  const auto obs_z = read_observations_text(only_z, "z.csv");
+  REQUIRE(obs_z.ok());
+  FitOptions oz;
+  oz.pool = true;
+  try {
+    fit_model(start_from(d.truth), obs_z.set, oz);
+    FAIL("expected a FitError");
+  } catch (const FitError& e) {
+    CHECK(std::string(e.what()).find("no family left in the pool of z.csv") != std::string::npos);
+    CHECK(std::string(e.what()).find("--logit-floor") != std::string::npos);
+  }
 }
 
 TEST_CASE("backtest: the logistic baseline is the least-squares line through the logits", "[analysis][backtest]") {
