@@ -16,6 +16,7 @@ Scales are numbers (``1e10``) or strings as people write them (``"70B"``,
 docs/measures.md for what each number means.
 """
 
+import functools
 import os
 import threading
 
@@ -242,13 +243,31 @@ class Model:
 
     def __init__(self, core):
         self._m = core
-        self.nodes = list(core.ids)
-        is_task = core.is_task
-        self.tasks = [n for n, t in zip(self.nodes, is_task) if t]
-        self.skills = [n for n, t in zip(self.nodes, is_task) if not t]
         self.name = core.name
         self.axis = core.axis
         self.scale_range = tuple(core.scale_range)
+
+    # The id lists are made when first asked for: 100,000 ids are a good
+    # part of the time an evaluation takes, and most calls do not need them.
+    @functools.cached_property
+    def nodes(self):
+        """Every node id, in spec order (skills, then tasks)."""
+        return list(self._m.ids)
+
+    @functools.cached_property
+    def tasks(self):
+        """The tasks, in spec order."""
+        return [n for n, t in zip(self.nodes, self._m.is_task) if t]
+
+    @functools.cached_property
+    def skills(self):
+        """The skills (leaves), in spec order."""
+        return [n for n, t in zip(self.nodes, self._m.is_task) if not t]
+
+    @functools.cached_property
+    def _node_dtype(self):
+        """The ``node`` column's categorical dtype (every node, spec order), shared by evaluations."""
+        return pd.CategoricalDtype(self.nodes)
 
     def __repr__(self):
         return f"<capgraph.Model {self.name!r}: {len(self.skills)} skills, {len(self.tasks)} tasks, axis {self.axis}>"
@@ -372,28 +391,23 @@ class Model:
         xs = _scales(at)
         ids = _unique(nodes, "node")
         wanted = _ids(metrics)
-        node_i, point_j, metric_c, value, labels = _core.evaluate_long(
+        node_c, kind_c, kinds, at_col, metric_c, labels, value = _core.evaluate_long(
             self._m, xs, ids, wanted, threads, *self._limits(max_shared_expanded, max_shared_work))
         if wanted is not None:
             unknown = [w for w in wanted if w not in labels]
             if unknown:
                 raise ValueError(f"no node reports {', '.join(unknown)}")
-        names = self.nodes if ids is None else ids
-        kinds = self._m.kinds
-        if ids is not None:
-            position = {n: i for i, n in enumerate(self.nodes)}
-            node_kind = [kinds[position[n]] for n in names]
-        else:
-            node_kind = kinds
-        kind_names = sorted(set(node_kind))
-        kind_code = np.array([kind_names.index(k) for k in node_kind], dtype=np.int32)
+        # The engine hands each column over in the dtype it keeps, and
+        # copy=False keeps pandas from copying the two float columns into one
+        # block: the frame holds the engine's arrays themselves.
+        node_dtype = self._node_dtype if ids is None else pd.CategoricalDtype(ids)
         return pd.DataFrame({
-            "node": pd.Categorical.from_codes(node_i, categories=names),
-            "kind": pd.Categorical.from_codes(kind_code[node_i] if len(node_i) else node_i, categories=kind_names),
-            "at": xs[point_j],
+            "node": pd.Categorical.from_codes(node_c, dtype=node_dtype),
+            "kind": pd.Categorical.from_codes(kind_c, categories=kinds),
+            "at": at_col,
             "metric": pd.Categorical.from_codes(metric_c, categories=labels),
             "value": value,
-        })
+        }, copy=False)
 
     def sweep(self, start=None, stop=None, points=None, tasks=None, *, threads=0,
               max_shared_expanded=0, max_shared_work=2e9):

@@ -62,6 +62,43 @@ def test_evaluate_several_points_match_one_cli_run(cli, src):
     assert same(got["at"], want["at"]) and same(got["value"], want["value"])
 
 
+def wide_spec(skills, tasks):
+    """A spec of `skills` skills and `tasks` tasks, task t reporting pass_at:t: tasks + 5 metric labels
+    (p, log_p, partial_credit, steps, exact_match and each pass_at:t)."""
+    lines = ["capgraph: 1", "name: wide", "scale: {axis: params, range: [1e8, 1e13], points: 5}", "skills:"]
+    for i in range(skills):
+        lines.append(f"  s{i}: {{curve: {{logistic: {{mid: {1e8 * (1 + i % 97):g}, slope: {0.5 + (i % 7) / 10}}}}}}}")
+    lines.append("tasks:")
+    for t in range(1, tasks + 1):
+        lines.append(f"  t{t}: {{all: [s{t % skills}, s{(t + 1) % skills}], metrics: [exact_match, {{pass_at: {t}}}]}}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("skills,tasks", [(200, 150), (33000, 3)])
+def test_evaluate_wide_models_match_cli(cli, tmp_path, skills, tasks):
+    # The node and metric columns are handed over as categorical codes of
+    # the width pandas keeps (int8 / int16 / int32 by the number of
+    # categories): over 127 metric labels, over 32,767 nodes.
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(wide_spec(skills, tasks))
+    m = capgraph.load(spec)
+    want = read_csv(cli("eval", spec, "--at", "1e10,3e11", "--format", "csv")[0])
+    got = m.evaluate([1e10, 3e11])
+    assert list(got.columns) == list(want.columns)
+    assert list(got.node.astype(str)) == list(want.node) and list(got.kind.astype(str)) == list(want.kind)
+    assert list(got.metric.astype(str)) == list(want.metric)
+    assert same(got["at"], want["at"]) and same(got["value"], want["value"])
+    assert list(got.node.cat.categories) == m.nodes
+    assert len(got.metric.cat.categories) == tasks + 5
+    # pandas takes the engine's code arrays as they are (no conversion).
+    node_c, kind_c, kinds, at_col, metric_c, labels, value = capgraph._core.evaluate_long(
+        m._m, np.array([1e10, 3e11]), None, None, 0, 0, 2e9)
+    assert node_c.dtype.itemsize == (2 if skills + tasks < 32767 else 4)
+    assert metric_c.dtype.itemsize == (2 if tasks + 5 >= 127 else 1)
+    for codes, categories in ((node_c, m.nodes), (kind_c, kinds), (metric_c, labels)):
+        assert np.shares_memory(pd.Categorical.from_codes(codes, categories=categories).codes, codes)
+
+
 def test_evaluate_several_points_and_filters(src):
     m = capgraph.load(src / "examples/emoji_movie.yaml")
     xs = [1e9, 1e10, 1e11]
