@@ -26,8 +26,8 @@ import pandas as pd
 from . import _core
 
 __all__ = [
-    "Model", "Map", "Plot", "FitResult", "SpecError", "DataError", "ModelError", "FitError",
-    "load", "loads", "parse_scale", "analyze", "fit", "budget",
+    "Model", "Map", "Plot", "FitResult", "Backtest", "SpecError", "DataError", "ModelError", "FitError",
+    "load", "loads", "parse_scale", "analyze", "fit", "backtest", "budget",
 ]
 
 __version__ = "0.1.0"
@@ -768,6 +768,13 @@ class FitResult:
     backtest : pandas.DataFrame
         With ``train_below``: per series, the held-out errors of the graph
         and of a per-series logistic, and the crossing checks. Empty otherwise.
+    offsets : pandas.DataFrame
+        With ``pool=True``: ``family, reference, rows, rows_train,
+        log10_offset, se, multiplier, low, high``, one row per family, the
+        reference first (offset 0, ``se`` NaN), then by name. A family at
+        scale x scores like the reference at x times ``multiplier``
+        (10^log10_offset), with its 95 % interval ``low``-``high``
+        (docs/analysis.md, "Families pooled"). Empty otherwise.
     model : Model
         The spec with the fitted curves, compiled.
     likelihood : str
@@ -812,13 +819,17 @@ class FitResult:
                                                  "baseline_check"])
         self.backtest = b.astype({c: "float64" for c in ("mae_graph", "mae_baseline", "observed_crossing",
                                                          "graph_crossing", "baseline_crossing")})
+        o = pd.DataFrame(d["offsets"], columns=["family", "reference", "rows", "rows_train", "log10_offset", "se",
+                                                "multiplier", "low", "high"])
+        self.offsets = o.astype({"reference": "bool", "rows": "int64", "rows_train": "int64"} |
+                                {c: "float64" for c in ("log10_offset", "se", "multiplier", "low", "high")})
 
     def __repr__(self):
         return (f"<capgraph.FitResult: {len(self.params)} parameter(s), {self.rows_train} observation(s), "
                 f"{self.likelihood}, objective {self.objective:.6g}>")
 
 
-def fit(model, df_or_path, *, family=None, fit_only=None, fixed=None, train_below=None, logit_floor=1e-3,
+def fit(model, df_or_path, *, family=None, pool=False, fit_only=None, fixed=None, train_below=None, logit_floor=1e-3,
         max_evaluations=20000, map=None, lower_is_better=()):
     """Fit a model's skill curves to observations through the graph (as ``capgraph fit``).
 
@@ -828,7 +839,13 @@ def fit(model, df_or_path, *, family=None, fit_only=None, fixed=None, train_belo
     df_or_path : pandas.DataFrame, str or os.PathLike
         Observations, as for :func:`analyze`.
     family : str, optional
-        Use only this model family's rows (needed when the data hold several).
+        Use only this model family's rows (needed when the data hold several
+        and ``pool`` is not set). With ``pool``, hold out only this family's
+        rows at or above ``train_below``; every other family's rows train.
+    pool : bool, optional
+        Fit every family at once (the CLI's ``--pool``): shared skill curves,
+        each family's scale shifted by a fitted offset in log10 x, reported in
+        :attr:`FitResult.offsets`.
     fit_only, fixed : sequence of str, optional
         Fit only these skills; keep these as declared.
     train_below : float or str, optional
@@ -853,10 +870,97 @@ def fit(model, df_or_path, *, family=None, fit_only=None, fixed=None, train_belo
         The observations do not read.
     """
     obs = _observations(df_or_path, map, lower_is_better, model.axis == "compute")
-    d = _core.fit(model._m, obs, _ids(fit_only) or [], _ids(fixed) or [], family,
+    d = _core.fit(model._m, obs, _ids(fit_only) or [], _ids(fixed) or [], family, bool(pool),
                   None if train_below is None else parse_scale(train_below), float(logit_floor),
                   int(max_evaluations))
     return FitResult(d)
+
+
+class Backtest:
+    """What :func:`backtest` found: every family's last two models forecast from the rest.
+
+    Attributes
+    ----------
+    rows : pandas.DataFrame
+        One row per (family, task, metric) series, by family, task, metric:
+        ``family, task, metric, cut, fit_status, n_train, n_test, mae_graph,
+        mae_logistic, mae_flat, inside, no_interval`` (the columns of ``fit
+        --backtest --format csv``). ``cut``: the family's rows at or above it
+        are held out; ``mae_*``: mean absolute error on the held-out points of
+        the graph, of a logistic in log10 x fitted to the series' training
+        points and of a flat forecast (its last training score);
+        ``mae_graph`` is NaN when the family's fit is not a result
+        (``fit_status`` not ``ok``); ``inside``: held-out points inside their
+        95 % prediction interval, ``no_interval``: those without one.
+    totals : dict
+        ``backtests, graph_le_logistic, graph_lt_flat, points, inside,
+        no_interval, no_forecast, mean_mae_graph, mean_mae_logistic,
+        mean_mae_flat``, the CLI's JSON ``totals`` (``mean_mae_graph`` over
+        the backtests with a forecast, NaN when none has one).
+    notes : list of str
+        Families and series left out, and why; fits that are not a result.
+    pool : bool
+        Whether every other family's rows trained too.
+    """
+
+    def __init__(self, d):
+        self.pool = d["pool"]
+        r = pd.DataFrame(d["rows"], columns=["family", "task", "metric", "cut", "fit_status", "n_train", "n_test",
+                                             "mae_graph", "mae_logistic", "mae_flat", "inside", "no_interval"])
+        self.rows = r.astype({"cut": "float64", "n_train": "int64", "n_test": "int64", "mae_graph": "float64",
+                              "mae_logistic": "float64", "mae_flat": "float64", "inside": "int64",
+                              "no_interval": "int64"})
+        self.totals = dict(d["totals"])
+        self.notes = list(d["notes"])
+
+    def __repr__(self):
+        t = self.totals
+        return (f"<capgraph.Backtest{' (pooled)' if self.pool else ''}: {t['backtests']} backtest(s), graph MAE <= "
+                f"logistic's in {t['graph_le_logistic']}, < flat's in {t['graph_lt_flat']}; "
+                f"{t['inside']}/{t['points']} held-out points inside their 95% interval>")
+
+
+def backtest(model, df_or_path, *, pool=False, fit_only=None, fixed=None, logit_floor=1e-3, max_evaluations=20000,
+             map=None, lower_is_better=()):
+    """Forecast every family's last two models from the rest (as ``capgraph fit --backtest``).
+
+    For each family with at least 4 model scales, its rows at or above its
+    second-largest scale are held out, the graph is fitted to the rest, and
+    each (task, metric) series is scored on the held-out models against a
+    per-series logistic in log10 x and a flat forecast fitted to the same
+    training points (docs/analysis.md, "Backtest of every family").
+
+    Parameters
+    ----------
+    model : Model
+    df_or_path : pandas.DataFrame, str or os.PathLike
+        Observations, as for :func:`analyze`.
+    pool : bool, optional
+        Every other family's rows train as well (the CLI's ``--pool``), each
+        family shifted by its own offset; else one family per fit.
+    fit_only, fixed, logit_floor, max_evaluations, map, lower_is_better : optional
+        As for :func:`fit`.
+
+    Returns
+    -------
+    Backtest
+        ``.rows`` (DataFrame), ``.totals`` (dict), ``.notes``.
+
+    Raises
+    ------
+    FitError
+        The backtest cannot run as asked (e.g. an unknown skill).
+    DataError
+        The observations do not read.
+
+    Examples
+    --------
+    >>> b = capgraph.backtest(m, "examples/data/arithmetic_open_models.csv", pool=True)   # doctest: +SKIP
+    >>> b.totals["graph_le_logistic"], b.rows.groupby("family").mae_graph.mean()          # doctest: +SKIP
+    """
+    obs = _observations(df_or_path, map, lower_is_better, model.axis == "compute")
+    return Backtest(_core.backtest(model._m, obs, _ids(fit_only) or [], _ids(fixed) or [], bool(pool),
+                                   float(logit_floor), int(max_evaluations)))
 
 
 # ---- budget ----------------------------------------------------------------

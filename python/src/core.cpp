@@ -28,6 +28,7 @@
 #include <malloc.h>
 #endif
 
+#include "analysis/backtest.hpp"
 #include "analysis/fit.hpp"
 #include "analysis/observations.hpp"
 #include "analysis/series_analysis.hpp"
@@ -731,16 +732,23 @@ py::list analyze(const std::shared_ptr<Observations>& obs, double threshold, boo
   return out;
 }
 
-py::dict fit(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const std::vector<std::string>& fit_only,
-             const std::vector<std::string>& fixed, const std::optional<std::string>& family,
-             std::optional<double> train_below, double logit_floor, int max_evaluations) {
+analysis::FitOptions fit_options(const std::vector<std::string>& fit_only, const std::vector<std::string>& fixed,
+                                 bool pool, double logit_floor, int max_evaluations) {
   analysis::FitOptions fo;
   fo.fit_only = fit_only;
   fo.fixed = fixed;
-  fo.family = family;
-  fo.train_below = train_below;
+  fo.pool = pool;
   fo.logit_floor = logit_floor;
   fo.max_evaluations = max_evaluations;
+  return fo;
+}
+
+py::dict fit(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const std::vector<std::string>& fit_only,
+             const std::vector<std::string>& fixed, const std::optional<std::string>& family, bool pool,
+             std::optional<double> train_below, double logit_floor, int max_evaluations) {
+  analysis::FitOptions fo = fit_options(fit_only, fixed, pool, logit_floor, max_evaluations);
+  fo.family = family;
+  fo.train_below = train_below;
   analysis::FitReport r;
   ModelPtr fitted;
   {
@@ -783,6 +791,46 @@ py::dict fit(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const 
                              analysis::crossing_check_name(b.graph_check),
                              analysis::crossing_check_name(b.baseline_check)));
   d["backtest"] = bt;
+  // As `fit --pool --format json` "offsets" (cli/fit_backtest.cpp): the
+  // reference first, its se not available.
+  py::list off;
+  for (const auto& f : r.offsets)
+    off.append(py::make_tuple(f.family, f.reference, f.rows, f.rows_train, f.log10_offset,
+                              f.reference ? std::nan("") : f.se, f.multiplier, f.lo, f.hi));
+  d["offsets"] = off;
+  return d;
+}
+
+// `fit --backtest [--pool]`: rows, totals and notes as its JSON has them.
+py::dict backtest(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const std::vector<std::string>& fit_only,
+                  const std::vector<std::string>& fixed, bool pool, double logit_floor, int max_evaluations) {
+  const analysis::FitOptions fo = fit_options(fit_only, fixed, pool, logit_floor, max_evaluations);
+  analysis::BacktestSuite s;
+  {
+    py::gil_scoped_release nogil;
+    s = analysis::run_backtests(*m, obs->set, fo);
+  }
+  py::list rows;
+  for (const auto& b : s.rows)
+    rows.append(py::make_tuple(b.family, b.task, b.metric, b.cut, analysis::fit_status_name(b.status), b.n_train,
+                               b.n_test, b.mae_graph, b.mae_logistic, b.mae_flat, b.inside, b.no_interval));
+  const auto& t = s.totals;
+  py::dict totals;
+  totals["backtests"] = t.backtests;
+  totals["graph_le_logistic"] = t.graph_le_logistic;
+  totals["graph_lt_flat"] = t.graph_lt_flat;
+  totals["points"] = t.points;
+  totals["inside"] = t.inside;
+  totals["no_interval"] = t.no_interval;
+  totals["no_forecast"] = t.no_forecast;
+  totals["mean_mae_graph"] = t.mean_mae_graph;
+  totals["mean_mae_logistic"] = t.mean_mae_logistic;
+  totals["mean_mae_flat"] = t.mean_mae_flat;
+  py::dict d;
+  d["pool"] = s.pool;
+  d["rows"] = rows;
+  d["totals"] = totals;
+  d["notes"] = s.notes;
   return d;
 }
 
@@ -887,4 +935,5 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("read_observations", &read_observations);
   mod.def("analyze", &analyze);
   mod.def("fit", &fit);
+  mod.def("backtest", &backtest);
 }

@@ -300,3 +300,80 @@ def test_evaluation_in_threads_gives_the_same_bits(src):
     with ThreadPoolExecutor(4) as ex:
         outs = list(ex.map(lambda _: m.p(xs, threads=1), range(8)))
     assert all(same(o, ref) for o in outs)
+
+
+def nan_none(values):
+    return [np.nan if v is None else v for v in values]
+
+
+def test_pooled_fit_matches_cli(cli, src):
+    spec, data = "examples/arithmetic_open_models.yaml", "examples/data/arithmetic_open_models.csv"
+    want = json.loads(cli("fit", spec, "--data", data, "--pool", "--format", "json")[0])
+    r = capgraph.fit(capgraph.load(src / spec), src / data, pool=True)
+    assert r.status == want["status"] and r.evaluations == want["evaluations"]
+    assert same(r.objective, want["objective"])
+    assert [(p.skill, p.parameter) for p in r.params.itertuples()] == \
+        [(p["skill"], p["parameter"]) for p in want["parameters"]]
+    assert same(r.params.value, [p["value"] for p in want["parameters"]])
+    assert same(r.params.se, nan_none(p["se"] for p in want["parameters"]))
+    # The offsets table, column for column as the JSON's "offsets".
+    off = want["offsets"]
+    assert list(r.offsets.columns) == list(off[0].keys())
+    assert len(off) == 5 and off[0]["reference"] and r.offsets.reference.tolist() == [o["reference"] for o in off]
+    assert r.offsets.family.tolist() == [o["family"] for o in off]
+    assert r.offsets.rows.tolist() == [o["rows"] for o in off]
+    assert r.offsets.rows_train.tolist() == [o["rows_train"] for o in off]
+    for col in ("log10_offset", "se", "multiplier", "low", "high"):
+        assert same(r.offsets[col], nan_none(o[col] for o in off)), col
+    assert np.isnan(r.offsets.se[0]) and r.offsets.log10_offset[0] == 0
+    # The offset is a fitted parameter; the multiplier is 10 to its power.
+    fitted = r.params[r.params.parameter == "log10_offset"]
+    assert same(fitted.value, r.offsets.log10_offset[1:]) and fitted.skill.tolist() == r.offsets.family[1:].tolist()
+    assert np.allclose(r.offsets.multiplier, 10.0 ** r.offsets.log10_offset, rtol=1e-14, atol=0)  # pow's last bit
+    assert same(r.intervals.crossing, nan_none(f["crossing"] for f in want["forecasts"]))
+    # Not pooled: no offsets, the same columns.
+    single = capgraph.fit(capgraph.load(src / spec), src / data, family="OPT")
+    assert single.offsets.empty and list(single.offsets.columns) == list(r.offsets.columns)
+
+
+BACKTEST_COLUMNS = ["family", "task", "metric", "cut", "fit_status", "n_train", "n_test", "mae_graph",
+                    "mae_logistic", "mae_flat", "inside", "no_interval"]
+
+
+def test_pooled_backtest_matches_cli_json(cli, src):
+    spec, data = "examples/arithmetic_open_models.yaml", "examples/data/arithmetic_open_models.csv"
+    out, err = cli("fit", spec, "--data", data, "--backtest", "--pool", "--format", "json")
+    want = json.loads(out)
+    b = capgraph.backtest(capgraph.load(src / spec), src / data, pool=True)
+    assert b.pool is True and want["pool"] is True
+    assert list(b.rows.columns) == BACKTEST_COLUMNS == list(want["rows"][0].keys())
+    assert len(b.rows) == len(want["rows"]) == 20
+    for col in BACKTEST_COLUMNS:
+        got, exp = b.rows[col].tolist(), [w[col] for w in want["rows"]]
+        if col in ("cut", "mae_graph", "mae_logistic", "mae_flat"):
+            assert same(got, nan_none(exp)), col
+        else:
+            assert got == exp, col
+    assert b.totals.keys() == want["totals"].keys()
+    for k, v in want["totals"].items():
+        assert same(b.totals[k], np.nan if v is None else v), k
+    assert b.notes == want["notes"]
+
+
+def test_backtest_one_family_per_fit_matches_cli_csv(cli, src):
+    spec, data = "examples/arithmetic_open_models.yaml", "examples/data/arithmetic_open_models.csv"
+    out, err = cli("fit", spec, "--data", data, "--backtest", "--format", "csv")
+    want = read_csv(out)
+    df = pd.read_csv(src / data)
+    b = capgraph.backtest(capgraph.load(src / spec), df)  # a DataFrame reads as the file does
+    assert b.pool is False
+    assert list(b.rows.columns) == list(want.columns)
+    for col in BACKTEST_COLUMNS:
+        if col in ("cut", "mae_graph", "mae_logistic", "mae_flat"):
+            assert same(b.rows[col], want[col]), col
+        else:
+            assert b.rows[col].tolist() == want[col].tolist(), col
+    # Fits that are not a result: no graph forecast, every held-out point outside.
+    lost = b.rows[b.rows.fit_status != "ok"]
+    assert len(lost) == b.totals["no_forecast"] > 0 and lost.mae_graph.isna().all() and (lost.inside == 0).all()
+    assert [f"note: {n}" for n in b.notes] == [line for line in err.splitlines() if line.startswith("note: ")]
