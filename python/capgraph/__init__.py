@@ -269,6 +269,14 @@ class Model:
         """The ``node`` column's categorical dtype (every node, spec order), shared by evaluations."""
         return pd.CategoricalDtype(self.nodes)
 
+    @functools.cached_property
+    def _task_dtype(self):
+        """The ``task`` column's categorical dtype (every task, spec order), shared by sweeps."""
+        return pd.CategoricalDtype(self.tasks)
+
+    def _tasks_dtype(self, tasks):
+        return self._task_dtype if tasks is None else pd.CategoricalDtype(tasks)
+
     def __repr__(self):
         return f"<capgraph.Model {self.name!r}: {len(self.skills)} skills, {len(self.tasks)} tasks, axis {self.axis}>"
 
@@ -436,7 +444,8 @@ class Model:
         n_series, n_points = values.shape
         pts = d["points"]
         return pd.DataFrame({
-            "task": pd.Categorical.from_codes(np.repeat(d["series_task"], n_points), categories=d["tasks"]),
+            "task": pd.Categorical.from_codes(np.repeat(d["series_task"], n_points),
+                                              dtype=self._tasks_dtype(d["tasks"])),
             "metric": pd.Categorical.from_codes(np.repeat(d["series_metric"], n_points),
                                                 categories=d["metric_labels"]),
             "at": np.tile(pts["x"], n_series),
@@ -469,14 +478,14 @@ class Model:
         xs = self._range(start, stop, points)
         d = _core.sweep(self._m, xs, _unique(tasks, "task"), False, True, threads,
                         *self._limits(max_shared_expanded, max_shared_work))
-        df = pd.DataFrame({
-            "task": pd.Categorical.from_codes(d["series_task"], categories=d["tasks"]),
+        columns = {
+            "task": pd.Categorical.from_codes(d["series_task"], dtype=self._tasks_dtype(d["tasks"])),
             "metric": pd.Categorical.from_codes(d["series_metric"], categories=d["metric_labels"]),
-        })
+        }
         for col in ("min", "max", "breakthroughness", "x10", "x90", "transition_width_decades", "threshold",
                     "crossing", "reached_at_start"):
-            df[col] = d[col]
-        return _Table(df)
+            columns[col] = d[col]
+        return _Table(columns, copy=False)
 
     def bottleneck(self, task, at, *, by="potential", skills=False, top=None, threads=0,
                    max_shared_expanded=0, max_shared_work=2e9):

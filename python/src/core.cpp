@@ -418,9 +418,14 @@ py::dict sweep(const ModelPtr& m, const std::vector<double>& xs, const std::opti
     }
   }
   py::dict d;
-  py::list ids;
-  for (std::size_t t : idx) ids.append(m->node(t).id);
-  d["tasks"] = ids;
+  // The ids of the tasks asked for; every task (None) is the Model's own list.
+  if (tasks) {
+    py::list ids;
+    for (std::size_t t : idx) ids.append(m->node(t).id);
+    d["tasks"] = ids;
+  } else {
+    d["tasks"] = py::none();
+  }
   d["series_task"] = py::array_t<std::int32_t>(s_task.size(), s_task.data());
   std::vector<std::string> labels;
   std::vector<std::int32_t> codes(s_metric.size());

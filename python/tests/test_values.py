@@ -377,3 +377,22 @@ def test_backtest_one_family_per_fit_matches_cli_csv(cli, src):
     lost = b.rows[b.rows.fit_status != "ok"]
     assert len(lost) == b.totals["no_forecast"] > 0 and lost.mae_graph.isna().all() and (lost.inside == 0).all()
     assert [f"note: {n}" for n in b.notes] == [line for line in err.splitlines() if line.startswith("note: ")]
+
+
+def test_sweep_and_emergence_of_some_tasks_match_cli(cli, src):
+    spec = "examples/mirage.yaml"
+    m = capgraph.load(src / spec)
+    tasks = ["answer_7", "answer_2"]  # out of spec order: the CLI keeps the order given
+    want = read_csv(cli("sweep", spec, "--points", 9, "--tasks", ",".join(tasks), "--format", "csv")[0])
+    got = m.sweep(points=9, tasks=tasks)
+    assert list(got.task.cat.categories) == tasks
+    assert list(got.task.astype(str)) == list(want.task) and list(got.metric.astype(str)) == list(want.metric)
+    assert same(got["value"], want["value"])
+    want = read_csv(cli("sweep", spec, "--tasks", ",".join(tasks), "--format", "csv", "--summary")[0])
+    got = m.emergence(tasks=tasks)
+    assert list(got.task.cat.categories) == tasks
+    assert list(got.task.astype(str)) == list(want.task) and list(got.metric.astype(str)) == list(want.metric)
+    for col in ("min", "max", "breakthroughness", "crossing"):
+        assert same(got[col], want[col].astype("float64")), col
+    # Every task: the categories are the Model's tasks, in spec order.
+    assert list(m.emergence(points=9).task.cat.categories) == m.tasks
