@@ -17,11 +17,12 @@ fresh process (medians reported):
 
 Each Python run reports the whole process (interpreter, `import capgraph`
 with numpy and pandas, the work) and, inside it, the time from load() to the
-result; each CLI run the whole process. Wall time and CPU time (user +
-system, from getrusage: what the process itself used, whatever else the
-machine runs). The ratios are Python / CLI: whole processes, and Python's
-work alone against the CLI's whole process (whose start-up is a few
-milliseconds). Prints a Markdown table.
+result (wall and CPU); each CLI run the whole process. Wall time and CPU
+time (user + system, from getrusage: what the process itself used, whatever
+else the machine runs, so the CPU ratios move less with the load). The
+ratios are Python / CLI: whole processes, and Python's work alone against
+the CLI's whole process (whose start-up is a few milliseconds). Prints a
+Markdown table.
 """
 
 import argparse
@@ -41,6 +42,7 @@ import sys, time, json
 t0 = time.perf_counter()
 import capgraph
 t1 = time.perf_counter()
+c1 = time.process_time()
 kind, spec, points = sys.argv[1], sys.argv[2], int(sys.argv[3])
 m = capgraph.load(spec)
 if kind == "eval":
@@ -50,7 +52,8 @@ else:
     out = m.emergence(points=points)
     rows = len(out)
 t2 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "work": t2 - t1, "rows": rows}))
+c2 = time.process_time()
+print(json.dumps({"import": t1 - t0, "work": t2 - t1, "work_cpu": c2 - c1, "rows": rows}))
 """
 
 
@@ -95,10 +98,10 @@ def main():
     print(f"{a.nodes:,}-node spec (bench/gen_spec.py --seed 1), {a.points} points, median of {a.repeat} "
           f"runs each; load average at start {load[0]:.2f}; {os.cpu_count()} cores\n")
     print("| case | CLI wall | Python wall | Python: import | Python: work | wall ratio | work / CLI wall "
-          "| CLI CPU | Python CPU | CPU ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| CLI CPU | Python CPU | Python: work CPU | CPU ratio | work CPU / CLI CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in only:
-        cli_t, cli_c, py_t, py_c, imp_t, work_t = [], [], [], [], [], []
+        cli_t, cli_c, py_t, py_c, imp_t, work_t, work_c = [], [], [], [], [], [], []
         for _ in range(a.repeat):  # alternate, so that a change of load hits both
             dt, cpu, _out = timed(list(map(str, cases[name])))
             cli_t.append(dt)
@@ -109,9 +112,10 @@ def main():
             py_c.append(cpu)
             imp_t.append(r["import"])
             work_t.append(r["work"])
-        c, p, i, w, cc, pc = (statistics.median(x) for x in (cli_t, py_t, imp_t, work_t, cli_c, py_c))
+            work_c.append(r["work_cpu"])
+        c, p, i, w, cc, pc, wc = (statistics.median(x) for x in (cli_t, py_t, imp_t, work_t, cli_c, py_c, work_c))
         print(f"| {name} | {c:.3f} s | {p:.3f} s | {i:.3f} s | {w:.3f} s | {p / c:.2f} | {w / c:.2f} "
-              f"| {cc:.3f} s | {pc:.3f} s | {pc / cc:.2f} |")
+              f"| {cc:.3f} s | {pc:.3f} s | {wc:.3f} s | {pc / cc:.2f} | {wc / cc:.2f} |")
 
 if __name__ == "__main__":
     main()

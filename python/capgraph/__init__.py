@@ -16,6 +16,7 @@ Scales are numbers (``1e10``) or strings as people write them (``"70B"``,
 docs/measures.md for what each number means.
 """
 
+import functools
 import os
 import threading
 
@@ -25,8 +26,8 @@ import pandas as pd
 from . import _core
 
 __all__ = [
-    "Model", "Map", "Plot", "FitResult", "SpecError", "DataError", "ModelError", "FitError",
-    "load", "loads", "parse_scale", "analyze", "fit", "budget",
+    "Model", "Map", "Plot", "FitResult", "Backtest", "SpecError", "DataError", "ModelError", "FitError",
+    "load", "loads", "parse_scale", "analyze", "fit", "backtest", "budget",
 ]
 
 __version__ = "0.1.0"
@@ -242,13 +243,39 @@ class Model:
 
     def __init__(self, core):
         self._m = core
-        self.nodes = list(core.ids)
-        is_task = core.is_task
-        self.tasks = [n for n, t in zip(self.nodes, is_task) if t]
-        self.skills = [n for n, t in zip(self.nodes, is_task) if not t]
         self.name = core.name
         self.axis = core.axis
         self.scale_range = tuple(core.scale_range)
+
+    # The id lists are made when first asked for: 100,000 ids are a good
+    # part of the time an evaluation takes, and most calls do not need them.
+    @functools.cached_property
+    def nodes(self):
+        """Every node id, in spec order (skills, then tasks)."""
+        return list(self._m.ids)
+
+    @functools.cached_property
+    def tasks(self):
+        """The tasks, in spec order."""
+        return [n for n, t in zip(self.nodes, self._m.is_task) if t]
+
+    @functools.cached_property
+    def skills(self):
+        """The skills (leaves), in spec order."""
+        return [n for n, t in zip(self.nodes, self._m.is_task) if not t]
+
+    @functools.cached_property
+    def _node_dtype(self):
+        """The ``node`` column's categorical dtype (every node, spec order), shared by evaluations."""
+        return pd.CategoricalDtype(self.nodes)
+
+    @functools.cached_property
+    def _task_dtype(self):
+        """The ``task`` column's categorical dtype (every task, spec order), shared by sweeps."""
+        return pd.CategoricalDtype(self.tasks)
+
+    def _tasks_dtype(self, tasks):
+        return self._task_dtype if tasks is None else pd.CategoricalDtype(tasks)
 
     def __repr__(self):
         return f"<capgraph.Model {self.name!r}: {len(self.skills)} skills, {len(self.tasks)} tasks, axis {self.axis}>"
@@ -372,28 +399,23 @@ class Model:
         xs = _scales(at)
         ids = _unique(nodes, "node")
         wanted = _ids(metrics)
-        node_i, point_j, metric_c, value, labels = _core.evaluate_long(
+        node_c, kind_c, kinds, at_col, metric_c, labels, value = _core.evaluate_long(
             self._m, xs, ids, wanted, threads, *self._limits(max_shared_expanded, max_shared_work))
         if wanted is not None:
             unknown = [w for w in wanted if w not in labels]
             if unknown:
                 raise ValueError(f"no node reports {', '.join(unknown)}")
-        names = self.nodes if ids is None else ids
-        kinds = self._m.kinds
-        if ids is not None:
-            position = {n: i for i, n in enumerate(self.nodes)}
-            node_kind = [kinds[position[n]] for n in names]
-        else:
-            node_kind = kinds
-        kind_names = sorted(set(node_kind))
-        kind_code = np.array([kind_names.index(k) for k in node_kind], dtype=np.int32)
+        # The engine hands each column over in the dtype it keeps, and
+        # copy=False keeps pandas from copying the two float columns into one
+        # block: the frame holds the engine's arrays themselves.
+        node_dtype = self._node_dtype if ids is None else pd.CategoricalDtype(ids)
         return pd.DataFrame({
-            "node": pd.Categorical.from_codes(node_i, categories=names),
-            "kind": pd.Categorical.from_codes(kind_code[node_i] if len(node_i) else node_i, categories=kind_names),
-            "at": xs[point_j],
+            "node": pd.Categorical.from_codes(node_c, dtype=node_dtype),
+            "kind": pd.Categorical.from_codes(kind_c, categories=kinds),
+            "at": at_col,
             "metric": pd.Categorical.from_codes(metric_c, categories=labels),
             "value": value,
-        })
+        }, copy=False)
 
     def sweep(self, start=None, stop=None, points=None, tasks=None, *, threads=0,
               max_shared_expanded=0, max_shared_work=2e9):
@@ -422,7 +444,8 @@ class Model:
         n_series, n_points = values.shape
         pts = d["points"]
         return pd.DataFrame({
-            "task": pd.Categorical.from_codes(np.repeat(d["series_task"], n_points), categories=d["tasks"]),
+            "task": pd.Categorical.from_codes(np.repeat(d["series_task"], n_points),
+                                              dtype=self._tasks_dtype(d["tasks"])),
             "metric": pd.Categorical.from_codes(np.repeat(d["series_metric"], n_points),
                                                 categories=d["metric_labels"]),
             "at": np.tile(pts["x"], n_series),
@@ -455,14 +478,14 @@ class Model:
         xs = self._range(start, stop, points)
         d = _core.sweep(self._m, xs, _unique(tasks, "task"), False, True, threads,
                         *self._limits(max_shared_expanded, max_shared_work))
-        df = pd.DataFrame({
-            "task": pd.Categorical.from_codes(d["series_task"], categories=d["tasks"]),
+        columns = {
+            "task": pd.Categorical.from_codes(d["series_task"], dtype=self._tasks_dtype(d["tasks"])),
             "metric": pd.Categorical.from_codes(d["series_metric"], categories=d["metric_labels"]),
-        })
+        }
         for col in ("min", "max", "breakthroughness", "x10", "x90", "transition_width_decades", "threshold",
                     "crossing", "reached_at_start"):
-            df[col] = d[col]
-        return _Table(df)
+            columns[col] = d[col]
+        return _Table(columns, copy=False)
 
     def bottleneck(self, task, at, *, by="potential", skills=False, top=None, threads=0,
                    max_shared_expanded=0, max_shared_work=2e9):
@@ -754,6 +777,13 @@ class FitResult:
     backtest : pandas.DataFrame
         With ``train_below``: per series, the held-out errors of the graph
         and of a per-series logistic, and the crossing checks. Empty otherwise.
+    offsets : pandas.DataFrame
+        With ``pool=True``: ``family, reference, rows, rows_train,
+        log10_offset, se, multiplier, low, high``, one row per family, the
+        reference first (offset 0, ``se`` NaN), then by name. A family at
+        scale x scores like the reference at x times ``multiplier``
+        (10^log10_offset), with its 95 % interval ``low``-``high``
+        (docs/analysis.md, "Families pooled"). Empty otherwise.
     model : Model
         The spec with the fitted curves, compiled.
     likelihood : str
@@ -798,13 +828,17 @@ class FitResult:
                                                  "baseline_check"])
         self.backtest = b.astype({c: "float64" for c in ("mae_graph", "mae_baseline", "observed_crossing",
                                                          "graph_crossing", "baseline_crossing")})
+        o = pd.DataFrame(d["offsets"], columns=["family", "reference", "rows", "rows_train", "log10_offset", "se",
+                                                "multiplier", "low", "high"])
+        self.offsets = o.astype({"reference": "bool", "rows": "int64", "rows_train": "int64"} |
+                                {c: "float64" for c in ("log10_offset", "se", "multiplier", "low", "high")})
 
     def __repr__(self):
         return (f"<capgraph.FitResult: {len(self.params)} parameter(s), {self.rows_train} observation(s), "
                 f"{self.likelihood}, objective {self.objective:.6g}>")
 
 
-def fit(model, df_or_path, *, family=None, fit_only=None, fixed=None, train_below=None, logit_floor=1e-3,
+def fit(model, df_or_path, *, family=None, pool=False, fit_only=None, fixed=None, train_below=None, logit_floor=1e-3,
         max_evaluations=20000, map=None, lower_is_better=()):
     """Fit a model's skill curves to observations through the graph (as ``capgraph fit``).
 
@@ -814,7 +848,13 @@ def fit(model, df_or_path, *, family=None, fit_only=None, fixed=None, train_belo
     df_or_path : pandas.DataFrame, str or os.PathLike
         Observations, as for :func:`analyze`.
     family : str, optional
-        Use only this model family's rows (needed when the data hold several).
+        Use only this model family's rows (needed when the data hold several
+        and ``pool`` is not set). With ``pool``, hold out only this family's
+        rows at or above ``train_below``; every other family's rows train.
+    pool : bool, optional
+        Fit every family at once (the CLI's ``--pool``): shared skill curves,
+        each family's scale shifted by a fitted offset in log10 x, reported in
+        :attr:`FitResult.offsets`.
     fit_only, fixed : sequence of str, optional
         Fit only these skills; keep these as declared.
     train_below : float or str, optional
@@ -839,10 +879,97 @@ def fit(model, df_or_path, *, family=None, fit_only=None, fixed=None, train_belo
         The observations do not read.
     """
     obs = _observations(df_or_path, map, lower_is_better, model.axis == "compute")
-    d = _core.fit(model._m, obs, _ids(fit_only) or [], _ids(fixed) or [], family,
+    d = _core.fit(model._m, obs, _ids(fit_only) or [], _ids(fixed) or [], family, bool(pool),
                   None if train_below is None else parse_scale(train_below), float(logit_floor),
                   int(max_evaluations))
     return FitResult(d)
+
+
+class Backtest:
+    """What :func:`backtest` found: every family's last two models forecast from the rest.
+
+    Attributes
+    ----------
+    rows : pandas.DataFrame
+        One row per (family, task, metric) series, by family, task, metric:
+        ``family, task, metric, cut, fit_status, n_train, n_test, mae_graph,
+        mae_logistic, mae_flat, inside, no_interval`` (the columns of ``fit
+        --backtest --format csv``). ``cut``: the family's rows at or above it
+        are held out; ``mae_*``: mean absolute error on the held-out points of
+        the graph, of a logistic in log10 x fitted to the series' training
+        points and of a flat forecast (its last training score);
+        ``mae_graph`` is NaN when the family's fit is not a result
+        (``fit_status`` not ``ok``); ``inside``: held-out points inside their
+        95 % prediction interval, ``no_interval``: those without one.
+    totals : dict
+        ``backtests, graph_le_logistic, graph_lt_flat, points, inside,
+        no_interval, no_forecast, mean_mae_graph, mean_mae_logistic,
+        mean_mae_flat``, the CLI's JSON ``totals`` (``mean_mae_graph`` over
+        the backtests with a forecast, NaN when none has one).
+    notes : list of str
+        Families and series left out, and why; fits that are not a result.
+    pool : bool
+        Whether every other family's rows trained too.
+    """
+
+    def __init__(self, d):
+        self.pool = d["pool"]
+        r = pd.DataFrame(d["rows"], columns=["family", "task", "metric", "cut", "fit_status", "n_train", "n_test",
+                                             "mae_graph", "mae_logistic", "mae_flat", "inside", "no_interval"])
+        self.rows = r.astype({"cut": "float64", "n_train": "int64", "n_test": "int64", "mae_graph": "float64",
+                              "mae_logistic": "float64", "mae_flat": "float64", "inside": "int64",
+                              "no_interval": "int64"})
+        self.totals = dict(d["totals"])
+        self.notes = list(d["notes"])
+
+    def __repr__(self):
+        t = self.totals
+        return (f"<capgraph.Backtest{' (pooled)' if self.pool else ''}: {t['backtests']} backtest(s), graph MAE <= "
+                f"logistic's in {t['graph_le_logistic']}, < flat's in {t['graph_lt_flat']}; "
+                f"{t['inside']}/{t['points']} held-out points inside their 95% interval>")
+
+
+def backtest(model, df_or_path, *, pool=False, fit_only=None, fixed=None, logit_floor=1e-3, max_evaluations=20000,
+             map=None, lower_is_better=()):
+    """Forecast every family's last two models from the rest (as ``capgraph fit --backtest``).
+
+    For each family with at least 4 model scales, its rows at or above its
+    second-largest scale are held out, the graph is fitted to the rest, and
+    each (task, metric) series is scored on the held-out models against a
+    per-series logistic in log10 x and a flat forecast fitted to the same
+    training points (docs/analysis.md, "Backtest of every family").
+
+    Parameters
+    ----------
+    model : Model
+    df_or_path : pandas.DataFrame, str or os.PathLike
+        Observations, as for :func:`analyze`.
+    pool : bool, optional
+        Every other family's rows train as well (the CLI's ``--pool``), each
+        family shifted by its own offset; else one family per fit.
+    fit_only, fixed, logit_floor, max_evaluations, map, lower_is_better : optional
+        As for :func:`fit`.
+
+    Returns
+    -------
+    Backtest
+        ``.rows`` (DataFrame), ``.totals`` (dict), ``.notes``.
+
+    Raises
+    ------
+    FitError
+        The backtest cannot run as asked (e.g. an unknown skill).
+    DataError
+        The observations do not read.
+
+    Examples
+    --------
+    >>> b = capgraph.backtest(m, "examples/data/arithmetic_open_models.csv", pool=True)   # doctest: +SKIP
+    >>> b.totals["graph_le_logistic"], b.rows.groupby("family").mae_graph.mean()          # doctest: +SKIP
+    """
+    obs = _observations(df_or_path, map, lower_is_better, model.axis == "compute")
+    return Backtest(_core.backtest(model._m, obs, _ids(fit_only) or [], _ids(fixed) or [], bool(pool),
+                                   float(logit_floor), int(max_evaluations)))
 
 
 # ---- budget ----------------------------------------------------------------

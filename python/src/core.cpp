@@ -11,15 +11,24 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include "analysis/backtest.hpp"
 #include "analysis/fit.hpp"
 #include "analysis/observations.hpp"
 #include "analysis/series_analysis.hpp"
@@ -109,6 +118,8 @@ std::size_t node_index(const Model& m, const std::string& id, bool tasks_only) {
   if (tasks_only && !m.node(*v).is_task) throw py::value_error("`" + id + "` is a skill, not a task");
   return *v;
 }
+
+std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gate) : "skill"; }
 
 std::vector<std::size_t> node_indices(const Model& m, const std::optional<std::vector<std::string>>& ids,
                                       bool tasks_only) {
@@ -229,13 +240,40 @@ class QuantityCodes {
   std::vector<std::pair<NodeQuantity, std::int32_t>> known_;
 };
 
-// Long form: (node position, point, label code, value) arrays and the labels,
-// written straight into the arrays.
+// Categorical codes in the integer width pandas keeps for `categories`
+// categories (pandas.core.dtypes.cast.coerce_indexer_dtype: int8 below 127,
+// and so on), so that Categorical.from_codes takes the array as it is.
+py::dtype code_dtype(std::size_t categories) {
+  if (categories < 127) return py::dtype::of<std::int8_t>();
+  if (categories < 32767) return py::dtype::of<std::int16_t>();
+  return py::dtype::of<std::int32_t>();
+}
+
+// Writes codes[i] into `a` (made by code_dtype for at most that many categories).
+template <class Code>
+void fill_codes(py::array& a, std::size_t rows, Code&& code) {
+  auto fill = [&](auto* out) {
+    for (std::size_t r = 0; r < rows; ++r) out[r] = static_cast<std::remove_pointer_t<decltype(out)>>(code(r));
+  };
+  switch (a.itemsize()) {
+    case 1: fill(static_cast<std::int8_t*>(a.mutable_data())); break;
+    case 2: fill(static_cast<std::int16_t*>(a.mutable_data())); break;
+    default: fill(static_cast<std::int32_t*>(a.mutable_data())); break;
+  }
+}
+
+// Long form, one array per column of the DataFrame, each in the dtype it
+// keeps there, so that pandas takes them without a copy: node codes
+// (positions in the node list), kind codes with the sorted kind labels, the
+// scale point, metric codes with the labels, and the value; rows by node,
+// quantity, then point. About 22 bytes a row: a 100,000-node evaluation is
+// 580,000 rows, and fresh memory costs more than the copying itself.
 py::tuple evaluate_long(const ModelPtr& m, const py::array_t<double, py::array::c_style | py::array::forcecast>& at,
                         const std::optional<std::vector<std::string>>& nodes,
                         const std::optional<std::vector<std::string>>& metrics, unsigned threads, int mse, double msw) {
   const auto idx = node_indices(*m, nodes, false);
-  auto h = run(m, scales(at), nodes ? std::optional(idx) : std::nullopt, engine(threads, mse, msw));
+  const std::vector<double> xs = scales(at);
+  auto h = run(m, xs, nodes ? std::optional(idx) : std::nullopt, engine(threads, mse, msw));
   const Evaluation& ev = h->ev;
   const std::size_t np = ev.num_points();
   QuantityCodes codes(metrics);
@@ -255,31 +293,59 @@ py::tuple evaluate_long(const ModelPtr& m, const py::array_t<double, py::array::
     }
     q.code = remap[q.code];
   }
+  // Kinds ("skill" or the gate), sorted by name; one code per node.
+  constexpr std::size_t n_keys = 6;  // skill, then the five gates
+  auto key_of = [&](std::size_t v) {
+    const NodeSpec& n = m->node(v);
+    return n.is_task ? 1 + static_cast<std::size_t>(n.gate) : 0;
+  };
+  std::array<bool, n_keys> seen{};
+  std::array<std::string, n_keys> key_label;
+  for (std::size_t v : idx) {
+    const std::size_t k = key_of(v);
+    if (!seen[k]) key_label[k] = kind_of(m->node(v));
+    seen[k] = true;
+  }
+  std::vector<std::string> kinds;
+  for (std::size_t k = 0; k < n_keys; ++k)
+    if (seen[k]) kinds.push_back(key_label[k]);
+  std::sort(kinds.begin(), kinds.end());
+  std::array<std::int8_t, n_keys> key_code{};
+  for (std::size_t k = 0; k < n_keys; ++k)
+    if (seen[k]) key_code[k] = static_cast<std::int8_t>(std::find(kinds.begin(), kinds.end(), key_label[k]) - kinds.begin());
+
   const std::size_t rows = qs.size() * np;
-  py::array_t<std::int32_t> node_col(rows), point_col(rows), metric_col(rows);
-  py::array_t<double> value_col(rows);
-  std::int32_t* nc = node_col.mutable_data();
-  std::int32_t* pc = point_col.mutable_data();
-  std::int32_t* mc = metric_col.mutable_data();
+  const auto row_count = static_cast<py::ssize_t>(rows);
+  py::array node_col(code_dtype(idx.size()), row_count);
+  py::array metric_col(code_dtype(labels.size()), row_count);
+  py::array_t<std::int8_t> kind_col(row_count);
+  py::array_t<double> at_col(row_count), value_col(row_count);
+  std::int8_t* kc = kind_col.mutable_data();
+  double* ac = at_col.mutable_data();
   double* vc = value_col.mutable_data();
   {
     py::gil_scoped_release nogil;
+    // Row r's node and quantity: r / np is the quantity's place in qs.
+    std::vector<std::int32_t> row_node(qs.size());
+    for (std::size_t i = 0; i < idx.size(); ++i)
+      for (std::size_t qi = q_begin[i]; qi < q_begin[i + 1]; ++qi) row_node[qi] = static_cast<std::int32_t>(i);
+    fill_codes(node_col, rows, [&](std::size_t r) { return row_node[r / np]; });
+    fill_codes(metric_col, rows, [&](std::size_t r) { return qs[r / np].code; });
     std::size_t r = 0;
     for (std::size_t i = 0; i < idx.size(); ++i) {
       const std::size_t v = idx[i];
+      const std::int8_t kind = key_code[key_of(v)];
       for (std::size_t qi = q_begin[i]; qi < q_begin[i + 1]; ++qi) {
         const Quantity& q = qs[qi];
         for (std::size_t j = 0; j < np; ++j, ++r) {
-          const double val = quantity_value(ev, v, q.q, j);
-          nc[r] = static_cast<std::int32_t>(i);
-          pc[r] = static_cast<std::int32_t>(j);
-          mc[r] = q.code;
-          vc[r] = val;
+          kc[r] = kind;
+          ac[r] = xs[j];
+          vc[r] = quantity_value(ev, v, q.q, j);
         }
       }
     }
   }
-  return py::make_tuple(node_col, point_col, metric_col, value_col, labels);
+  return py::make_tuple(node_col, kind_col, kinds, at_col, metric_col, labels, value_col);
 }
 
 // The scale points themselves: x, N, D, C, data_limited.
@@ -352,9 +418,14 @@ py::dict sweep(const ModelPtr& m, const std::vector<double>& xs, const std::opti
     }
   }
   py::dict d;
-  py::list ids;
-  for (std::size_t t : idx) ids.append(m->node(t).id);
-  d["tasks"] = ids;
+  // The ids of the tasks asked for; every task (None) is the Model's own list.
+  if (tasks) {
+    py::list ids;
+    for (std::size_t t : idx) ids.append(m->node(t).id);
+    d["tasks"] = ids;
+  } else {
+    d["tasks"] = py::none();
+  }
   d["series_task"] = py::array_t<std::int32_t>(s_task.size(), s_task.data());
   std::vector<std::string> labels;
   std::vector<std::int32_t> codes(s_metric.size());
@@ -402,8 +473,6 @@ ImportanceOrder order_of(const std::string& by) {
   if (by == "drive") return ImportanceOrder::drive;
   throw py::value_error("by must be one of potential, birnbaum, criticality, drive; got `" + by + "`");
 }
-
-std::string kind_of(const NodeSpec& n) { return n.is_task ? gate_kind_name(n.gate) : "skill"; }
 
 ImportanceTable table(const Model& m, std::size_t task, double x, const std::string& by, bool skills,
                       const EvalOptions& eo) {
@@ -668,16 +737,23 @@ py::list analyze(const std::shared_ptr<Observations>& obs, double threshold, boo
   return out;
 }
 
-py::dict fit(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const std::vector<std::string>& fit_only,
-             const std::vector<std::string>& fixed, const std::optional<std::string>& family,
-             std::optional<double> train_below, double logit_floor, int max_evaluations) {
+analysis::FitOptions fit_options(const std::vector<std::string>& fit_only, const std::vector<std::string>& fixed,
+                                 bool pool, double logit_floor, int max_evaluations) {
   analysis::FitOptions fo;
   fo.fit_only = fit_only;
   fo.fixed = fixed;
-  fo.family = family;
-  fo.train_below = train_below;
+  fo.pool = pool;
   fo.logit_floor = logit_floor;
   fo.max_evaluations = max_evaluations;
+  return fo;
+}
+
+py::dict fit(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const std::vector<std::string>& fit_only,
+             const std::vector<std::string>& fixed, const std::optional<std::string>& family, bool pool,
+             std::optional<double> train_below, double logit_floor, int max_evaluations) {
+  analysis::FitOptions fo = fit_options(fit_only, fixed, pool, logit_floor, max_evaluations);
+  fo.family = family;
+  fo.train_below = train_below;
   analysis::FitReport r;
   ModelPtr fitted;
   {
@@ -720,12 +796,76 @@ py::dict fit(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const 
                              analysis::crossing_check_name(b.graph_check),
                              analysis::crossing_check_name(b.baseline_check)));
   d["backtest"] = bt;
+  // As `fit --pool --format json` "offsets" (cli/fit_backtest.cpp): the
+  // reference first, its se not available.
+  py::list off;
+  for (const auto& f : r.offsets)
+    off.append(py::make_tuple(f.family, f.reference, f.rows, f.rows_train, f.log10_offset,
+                              f.reference ? std::nan("") : f.se, f.multiplier, f.lo, f.hi));
+  d["offsets"] = off;
   return d;
+}
+
+// `fit --backtest [--pool]`: rows, totals and notes as its JSON has them.
+py::dict backtest(const ModelPtr& m, const std::shared_ptr<Observations>& obs, const std::vector<std::string>& fit_only,
+                  const std::vector<std::string>& fixed, bool pool, double logit_floor, int max_evaluations) {
+  const analysis::FitOptions fo = fit_options(fit_only, fixed, pool, logit_floor, max_evaluations);
+  analysis::BacktestSuite s;
+  {
+    py::gil_scoped_release nogil;
+    s = analysis::run_backtests(*m, obs->set, fo);
+  }
+  py::list rows;
+  for (const auto& b : s.rows)
+    rows.append(py::make_tuple(b.family, b.task, b.metric, b.cut, analysis::fit_status_name(b.status), b.n_train,
+                               b.n_test, b.mae_graph, b.mae_logistic, b.mae_flat, b.inside, b.no_interval));
+  const auto& t = s.totals;
+  py::dict totals;
+  totals["backtests"] = t.backtests;
+  totals["graph_le_logistic"] = t.graph_le_logistic;
+  totals["graph_lt_flat"] = t.graph_lt_flat;
+  totals["points"] = t.points;
+  totals["inside"] = t.inside;
+  totals["no_interval"] = t.no_interval;
+  totals["no_forecast"] = t.no_forecast;
+  totals["mean_mae_graph"] = t.mean_mae_graph;
+  totals["mean_mae_logistic"] = t.mean_mae_logistic;
+  totals["mean_mae_flat"] = t.mean_mae_flat;
+  py::dict d;
+  d["pool"] = s.pool;
+  d["rows"] = rows;
+  d["totals"] = totals;
+  d["notes"] = s.notes;
+  return d;
+}
+
+// glibc gives every freed block of 128 KiB or more back to the kernel until
+// a large block is freed; then it raises that threshold to the block's size
+// (at most 32 MiB) and keeps up to twice that free at the top of the heap.
+// Loading a spec frees its YAML tree and then builds the model, and each
+// evaluation makes large arrays: memory given back is fresh memory to fault
+// in again, which on the VMs measured costs about as much as the copying
+// itself (loading the 100,000-node spec and evaluating it into a DataFrame:
+// 41,000 page faults -> 30,600, the evaluation 0.17 -> 0.08 s). So the
+// thresholds start where glibc's own adaptation ends rather than at its
+// start: at most 64 MiB kept, not the CLI's "never trim" (cli/main.cpp),
+// which suits a short process but not a notebook. Left alone when the user
+// tunes malloc through the environment.
+void tune_malloc() {
+#if defined(__GLIBC__)
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
+      (tunables && std::strstr(tunables, "glibc.malloc.") != nullptr))
+    return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
 }
 
 }  // namespace
 
 PYBIND11_MODULE(_core, mod) {
+  tune_malloc();
   mod.doc() = "capgraph's compiled core (use the `capgraph` package, not this module)";
   static py::exception<ModelError> model_error(mod, "ModelError", PyExc_ValueError);
   static py::exception<analysis::FitError> fit_error(mod, "FitError", PyExc_ValueError);
@@ -800,4 +940,5 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("read_observations", &read_observations);
   mod.def("analyze", &analyze);
   mod.def("fit", &fit);
+  mod.def("backtest", &backtest);
 }

@@ -68,3 +68,11 @@ def test_public_api_is_documented():
     for name in dir(capgraph.Model):
         if not name.startswith("_"):
             assert getattr(capgraph.Model, name).__doc__, name
+
+
+def test_backtest_error(src):
+    m = capgraph.load(src / "examples/arithmetic_open_models.yaml")
+    df = pd.read_csv(src / "examples/data/arithmetic_open_models.csv")
+    few = df[df.params <= sorted(set(df.params))[2]]  # three model scales: a backtest needs 4
+    with pytest.raises(capgraph.FitError, match="no family has enough points"):
+        capgraph.backtest(m, few)

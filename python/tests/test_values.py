@@ -62,6 +62,43 @@ def test_evaluate_several_points_match_one_cli_run(cli, src):
     assert same(got["at"], want["at"]) and same(got["value"], want["value"])
 
 
+def wide_spec(skills, tasks):
+    """A spec of `skills` skills and `tasks` tasks, task t reporting pass_at:t: tasks + 5 metric labels
+    (p, log_p, partial_credit, steps, exact_match and each pass_at:t)."""
+    lines = ["capgraph: 1", "name: wide", "scale: {axis: params, range: [1e8, 1e13], points: 5}", "skills:"]
+    for i in range(skills):
+        lines.append(f"  s{i}: {{curve: {{logistic: {{mid: {1e8 * (1 + i % 97):g}, slope: {0.5 + (i % 7) / 10}}}}}}}")
+    lines.append("tasks:")
+    for t in range(1, tasks + 1):
+        lines.append(f"  t{t}: {{all: [s{t % skills}, s{(t + 1) % skills}], metrics: [exact_match, {{pass_at: {t}}}]}}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("skills,tasks", [(200, 150), (33000, 3)])
+def test_evaluate_wide_models_match_cli(cli, tmp_path, skills, tasks):
+    # The node and metric columns are handed over as categorical codes of
+    # the width pandas keeps (int8 / int16 / int32 by the number of
+    # categories): over 127 metric labels, over 32,767 nodes.
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(wide_spec(skills, tasks))
+    m = capgraph.load(spec)
+    want = read_csv(cli("eval", spec, "--at", "1e10,3e11", "--format", "csv")[0])
+    got = m.evaluate([1e10, 3e11])
+    assert list(got.columns) == list(want.columns)
+    assert list(got.node.astype(str)) == list(want.node) and list(got.kind.astype(str)) == list(want.kind)
+    assert list(got.metric.astype(str)) == list(want.metric)
+    assert same(got["at"], want["at"]) and same(got["value"], want["value"])
+    assert list(got.node.cat.categories) == m.nodes
+    assert len(got.metric.cat.categories) == tasks + 5
+    # pandas takes the engine's code arrays as they are (no conversion).
+    node_c, kind_c, kinds, at_col, metric_c, labels, value = capgraph._core.evaluate_long(
+        m._m, np.array([1e10, 3e11]), None, None, 0, 0, 2e9)
+    assert node_c.dtype.itemsize == (2 if skills + tasks < 32767 else 4)
+    assert metric_c.dtype.itemsize == (2 if tasks + 5 >= 127 else 1)
+    for codes, categories in ((node_c, m.nodes), (kind_c, kinds), (metric_c, labels)):
+        assert np.shares_memory(pd.Categorical.from_codes(codes, categories=categories).codes, codes)
+
+
 def test_evaluate_several_points_and_filters(src):
     m = capgraph.load(src / "examples/emoji_movie.yaml")
     xs = [1e9, 1e10, 1e11]
@@ -263,3 +300,99 @@ def test_evaluation_in_threads_gives_the_same_bits(src):
     with ThreadPoolExecutor(4) as ex:
         outs = list(ex.map(lambda _: m.p(xs, threads=1), range(8)))
     assert all(same(o, ref) for o in outs)
+
+
+def nan_none(values):
+    return [np.nan if v is None else v for v in values]
+
+
+def test_pooled_fit_matches_cli(cli, src):
+    spec, data = "examples/arithmetic_open_models.yaml", "examples/data/arithmetic_open_models.csv"
+    want = json.loads(cli("fit", spec, "--data", data, "--pool", "--format", "json")[0])
+    r = capgraph.fit(capgraph.load(src / spec), src / data, pool=True)
+    assert r.status == want["status"] and r.evaluations == want["evaluations"]
+    assert same(r.objective, want["objective"])
+    assert [(p.skill, p.parameter) for p in r.params.itertuples()] == \
+        [(p["skill"], p["parameter"]) for p in want["parameters"]]
+    assert same(r.params.value, [p["value"] for p in want["parameters"]])
+    assert same(r.params.se, nan_none(p["se"] for p in want["parameters"]))
+    # The offsets table, column for column as the JSON's "offsets".
+    off = want["offsets"]
+    assert list(r.offsets.columns) == list(off[0].keys())
+    assert len(off) == 5 and off[0]["reference"] and r.offsets.reference.tolist() == [o["reference"] for o in off]
+    assert r.offsets.family.tolist() == [o["family"] for o in off]
+    assert r.offsets.rows.tolist() == [o["rows"] for o in off]
+    assert r.offsets.rows_train.tolist() == [o["rows_train"] for o in off]
+    for col in ("log10_offset", "se", "multiplier", "low", "high"):
+        assert same(r.offsets[col], nan_none(o[col] for o in off)), col
+    assert np.isnan(r.offsets.se[0]) and r.offsets.log10_offset[0] == 0
+    # The offset is a fitted parameter; the multiplier is 10 to its power.
+    fitted = r.params[r.params.parameter == "log10_offset"]
+    assert same(fitted.value, r.offsets.log10_offset[1:]) and fitted.skill.tolist() == r.offsets.family[1:].tolist()
+    assert np.allclose(r.offsets.multiplier, 10.0 ** r.offsets.log10_offset, rtol=1e-14, atol=0)  # pow's last bit
+    assert same(r.intervals.crossing, nan_none(f["crossing"] for f in want["forecasts"]))
+    # Not pooled: no offsets, the same columns.
+    single = capgraph.fit(capgraph.load(src / spec), src / data, family="OPT")
+    assert single.offsets.empty and list(single.offsets.columns) == list(r.offsets.columns)
+
+
+BACKTEST_COLUMNS = ["family", "task", "metric", "cut", "fit_status", "n_train", "n_test", "mae_graph",
+                    "mae_logistic", "mae_flat", "inside", "no_interval"]
+
+
+def test_pooled_backtest_matches_cli_json(cli, src):
+    spec, data = "examples/arithmetic_open_models.yaml", "examples/data/arithmetic_open_models.csv"
+    out, err = cli("fit", spec, "--data", data, "--backtest", "--pool", "--format", "json")
+    want = json.loads(out)
+    b = capgraph.backtest(capgraph.load(src / spec), src / data, pool=True)
+    assert b.pool is True and want["pool"] is True
+    assert list(b.rows.columns) == BACKTEST_COLUMNS == list(want["rows"][0].keys())
+    assert len(b.rows) == len(want["rows"]) == 20
+    for col in BACKTEST_COLUMNS:
+        got, exp = b.rows[col].tolist(), [w[col] for w in want["rows"]]
+        if col in ("cut", "mae_graph", "mae_logistic", "mae_flat"):
+            assert same(got, nan_none(exp)), col
+        else:
+            assert got == exp, col
+    assert b.totals.keys() == want["totals"].keys()
+    for k, v in want["totals"].items():
+        assert same(b.totals[k], np.nan if v is None else v), k
+    assert b.notes == want["notes"]
+
+
+def test_backtest_one_family_per_fit_matches_cli_csv(cli, src):
+    spec, data = "examples/arithmetic_open_models.yaml", "examples/data/arithmetic_open_models.csv"
+    out, err = cli("fit", spec, "--data", data, "--backtest", "--format", "csv")
+    want = read_csv(out)
+    df = pd.read_csv(src / data)
+    b = capgraph.backtest(capgraph.load(src / spec), df)  # a DataFrame reads as the file does
+    assert b.pool is False
+    assert list(b.rows.columns) == list(want.columns)
+    for col in BACKTEST_COLUMNS:
+        if col in ("cut", "mae_graph", "mae_logistic", "mae_flat"):
+            assert same(b.rows[col], want[col]), col
+        else:
+            assert b.rows[col].tolist() == want[col].tolist(), col
+    # Fits that are not a result: no graph forecast, every held-out point outside.
+    lost = b.rows[b.rows.fit_status != "ok"]
+    assert len(lost) == b.totals["no_forecast"] > 0 and lost.mae_graph.isna().all() and (lost.inside == 0).all()
+    assert [f"note: {n}" for n in b.notes] == [line for line in err.splitlines() if line.startswith("note: ")]
+
+
+def test_sweep_and_emergence_of_some_tasks_match_cli(cli, src):
+    spec = "examples/mirage.yaml"
+    m = capgraph.load(src / spec)
+    tasks = ["answer_7", "answer_2"]  # out of spec order: the CLI keeps the order given
+    want = read_csv(cli("sweep", spec, "--points", 9, "--tasks", ",".join(tasks), "--format", "csv")[0])
+    got = m.sweep(points=9, tasks=tasks)
+    assert list(got.task.cat.categories) == tasks
+    assert list(got.task.astype(str)) == list(want.task) and list(got.metric.astype(str)) == list(want.metric)
+    assert same(got["value"], want["value"])
+    want = read_csv(cli("sweep", spec, "--tasks", ",".join(tasks), "--format", "csv", "--summary")[0])
+    got = m.emergence(tasks=tasks)
+    assert list(got.task.cat.categories) == tasks
+    assert list(got.task.astype(str)) == list(want.task) and list(got.metric.astype(str)) == list(want.metric)
+    for col in ("min", "max", "breakthroughness", "crossing"):
+        assert same(got[col], want[col].astype("float64")), col
+    # Every task: the categories are the Model's tasks, in spec order.
+    assert list(m.emergence(points=9).task.cat.categories) == m.tasks
