@@ -845,8 +845,9 @@ py::dict backtest(const ModelPtr& m, const std::shared_ptr<Observations>& obs, c
 // Loading a spec frees its YAML tree and then builds the model, and each
 // evaluation makes large arrays: memory given back is fresh memory to fault
 // in again, which on the VMs measured costs about as much as the copying
-// itself (loading the 100,000-node spec and evaluating it into a DataFrame:
-// 41,000 page faults -> 30,600, the evaluation 0.17 -> 0.08 s). So the
+// itself (loading the 100,000-node spec and evaluating it into a DataFrame
+// faults in 41,000 pages with glibc's starting thresholds, 30,600 with
+// these; docs/python.md). So the
 // thresholds start where glibc's own adaptation ends rather than at its
 // start: at most 64 MiB kept, not the CLI's "never trim" (cli/main.cpp),
 // which suits a short process but not a notebook. Left alone when the user
