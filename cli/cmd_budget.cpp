@@ -16,6 +16,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -64,37 +66,33 @@ BudgetInput budget_input(const BudgetOpts& o) {
 }
 
 void write_json(std::ostream& os, const BudgetInput& in, const Budget& b) {
-  const ScalePoint& pt = b.point;
   nlohmann::ordered_json j;
-  j["law"] = in.law.name;
-  j["rule"] = budget_rule_name(b.rule);
-  j["params"] = pt.N;
-  j["tokens"] = pt.D;
-  j["data_limited"] = pt.data_limited;
-  j["tokens_per_param"] = b.tokens_per_param;
-  j["bytes_per_token"] = in.bytes_per_token;
-  j["text_bytes"] = b.text_bytes;
-  j["compute_flop"] = pt.C;
-  j["loss_nats_per_token"] = b.loss;
-  j["stock_tokens"] = in.stock_tokens;
-  j["tokens_over_stock"] = b.tokens_over_stock;
-  if (in.claimed_bytes) {
-    j["claimed_bytes"] = *in.claimed_bytes;
-    j["claimed_bytes_implied_bytes_per_token"] = *b.implied_bytes_per_token;
-  }
+  for (const BudgetField& f : budget_fields(in, b))
+    std::visit(
+        [&](const auto& v) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) j[f.key] = v;
+        },
+        f.value);
   os << json_text(j) << '\n';
 }
 
-// One budget, one row: the JSON's keys as columns.
+// One budget, one row: the JSON's keys as columns (an absent field empty).
 void write_csv(std::ostream& os, const BudgetInput& in, const Budget& b) {
-  const ScalePoint& pt = b.point;
-  auto opt = [](const std::optional<double>& v) { return v ? num(*v) : std::string(); };
-  os << "law,rule,params,tokens,data_limited,tokens_per_param,bytes_per_token,text_bytes,compute_flop,"
-        "loss_nats_per_token,stock_tokens,tokens_over_stock,claimed_bytes,claimed_bytes_implied_bytes_per_token\n"
-     << in.law.name << ',' << budget_rule_name(b.rule) << ',' << num(pt.N) << ',' << num(pt.D) << ','
-     << (pt.data_limited ? "true" : "false") << ',' << num(b.tokens_per_param) << ',' << num(in.bytes_per_token)
-     << ',' << num(b.text_bytes) << ',' << num(pt.C) << ',' << num(b.loss) << ',' << num(in.stock_tokens) << ','
-     << num(b.tokens_over_stock) << ',' << opt(in.claimed_bytes) << ',' << opt(b.implied_bytes_per_token) << '\n';
+  const std::vector<BudgetField> fields = budget_fields(in, b);
+  std::string head, row;
+  for (const BudgetField& f : fields) {
+    head += (head.empty() ? "" : ",") + std::string(f.key);
+    if (&f != &fields.front()) row += ',';
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, bool>) row += v ? "true" : "false";
+          else if constexpr (std::is_same_v<T, double>) row += num(v);
+          else if constexpr (std::is_same_v<T, std::string>) row += v;
+        },
+        f.value);
+  }
+  os << head << '\n' << row << '\n';
 }
 
 void write_table(std::ostream& os, const BudgetInput& in, const Budget& b) {

@@ -13,6 +13,28 @@ const char* budget_rule_name(BudgetRule rule) {
   return rule == BudgetRule::fixed_ratio ? "fixed_ratio" : "compute_optimal";
 }
 
+std::vector<BudgetField> budget_fields(const BudgetInput& in, const Budget& b) {
+  const ScalePoint& pt = b.point;
+  auto opt = [](const std::optional<double>& v) -> decltype(BudgetField::value) {
+    if (v) return *v;
+    return std::monostate{};
+  };
+  return {{"law", in.law.name},
+          {"rule", std::string(budget_rule_name(b.rule))},
+          {"params", pt.N},
+          {"tokens", pt.D},
+          {"data_limited", pt.data_limited},
+          {"tokens_per_param", b.tokens_per_param},
+          {"bytes_per_token", in.bytes_per_token},
+          {"text_bytes", b.text_bytes},
+          {"compute_flop", pt.C},
+          {"loss_nats_per_token", b.loss},
+          {"stock_tokens", in.stock_tokens},
+          {"tokens_over_stock", b.tokens_over_stock},
+          {"claimed_bytes", opt(in.claimed_bytes)},
+          {"claimed_bytes_implied_bytes_per_token", opt(b.implied_bytes_per_token)}};
+}
+
 ScaleSpec budget_scale(const BudgetInput& in) {
   ScaleSpec ss;
   ss.law = in.law;

@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "model_spec.hpp"
 #include "scale_axis.hpp"
@@ -44,6 +46,18 @@ struct Budget {
 
 /// The budget of one model size or compute budget. O(1).
 Budget compute_budget(const BudgetInput& in);
+
+/// One field of a budget as the outputs name it. monostate: absent (the
+/// claimed-bytes pair without --claimed-bytes): JSON and Python leave it
+/// out, the CSV writes an empty cell.
+struct BudgetField {
+  const char* key;
+  std::variant<std::monostate, bool, double, std::string> value;
+};
+
+/// The budget's fields in output order: the keys of `budget --format json`,
+/// the CSV's columns and the Python dict's keys (docs/json.md).
+std::vector<BudgetField> budget_fields(const BudgetInput& in, const Budget& b);
 
 /// The ScaleSpec that derives `in`'s point from x on the compute-optimal or
 /// the params axis (for the accepted-scale checks of docs/measures.md §1).

@@ -630,24 +630,13 @@ py::dict budget(bool from_compute, double x, std::optional<double> tokens_per_pa
   in.stock_tokens = stock_tokens;
   in.claimed_bytes = claimed_bytes;
   const Budget b = compute_budget(in);
-  const ScalePoint& pt = b.point;
   py::dict d;
-  d["law"] = in.law.name;
-  d["rule"] = budget_rule_name(b.rule);
-  d["params"] = pt.N;
-  d["tokens"] = pt.D;
-  d["data_limited"] = pt.data_limited;
-  d["tokens_per_param"] = b.tokens_per_param;
-  d["bytes_per_token"] = in.bytes_per_token;
-  d["text_bytes"] = b.text_bytes;
-  d["compute_flop"] = pt.C;
-  d["loss_nats_per_token"] = b.loss;
-  d["stock_tokens"] = in.stock_tokens;
-  d["tokens_over_stock"] = b.tokens_over_stock;
-  if (claimed_bytes) {
-    d["claimed_bytes"] = *claimed_bytes;
-    d["claimed_bytes_implied_bytes_per_token"] = *b.implied_bytes_per_token;
-  }
+  for (const BudgetField& f : budget_fields(in, b))
+    std::visit(
+        [&](const auto& v) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) d[f.key] = v;
+        },
+        f.value);
   return d;
 }
 
