@@ -40,7 +40,13 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 # The Python package is built for Debian's interpreter, where apt puts numpy
 # and pandas (not for another python3 that may come first on PATH).
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
+# Repeated builds come from ccache where it is installed (it is optional);
+# a launcher given in the environment (CMAKE_CXX_COMPILER_LAUNCHER) wins.
+launcher=()
+if [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ] && command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 "${launcher[@]}" >/dev/null
 cmake --build build -j"$jobs"
 # Installs the package `capgraph` into /usr/bin/python3's dist-packages
 # (/usr/local/lib/python3.X/dist-packages), so that `python3 -c "import

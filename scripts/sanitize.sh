@@ -16,8 +16,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # the Release build's do (quickstart.sh), not from a python3 earlier on PATH.
 python=()
 [ -x /usr/bin/python3 ] && python=(-DPython3_EXECUTABLE=/usr/bin/python3)
+# Repeated builds come from ccache where it is installed (it is optional);
+# a launcher given in the environment (CMAKE_CXX_COMPILER_LAUNCHER) wins.
+launcher=()
+if [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ] && command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
-  -DCAPGRAPH_SANITIZE=ON -DCAPGRAPH_BUILD_BENCH=OFF "${python[@]}" >/dev/null
+  -DCAPGRAPH_SANITIZE=ON -DCAPGRAPH_BUILD_BENCH=OFF "${python[@]}" "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
