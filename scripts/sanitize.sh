@@ -5,9 +5,9 @@
 #
 # Kept fast enough for CI: -O1 (ASan's recommended level: full reports,
 # a third of -O2's compile time here), no benchmarks, and ctest skips the
-# valgrind and install tests in this build (tests/CMakeLists.txt). Leak
-# checking is left to the valgrind test of the map renderer (Graphviz 2.42
-# leaks by design in places). Assertions stay on (no NDEBUG).
+# valgrind and install tests and the whole-binary Catch2 run in this build
+# (tests/CMakeLists.txt). Leak checking is left to the valgrind test of the
+# map renderer (Graphviz 2.42 leaks by design in places). Assertions stay on (no NDEBUG).
 # Needs only the quick start's packages (g++ has ASan/UBSan built in).
 set -euo pipefail
 cd "$(dirname "$0")/.."
