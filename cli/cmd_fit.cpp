@@ -369,15 +369,21 @@ bool same_curves(const ModelSpec& a, const ModelSpec& b) {
   return true;
 }
 
+// A FitError as the command's failure: one that names its file and line is
+// bad data (exit 1), any other a choice of options the data cannot serve (2).
+Failure fit_failure(const analysis::FitError& e) {
+  const std::string what = e.what();
+  const bool positioned = what.find(": error: ") != std::string::npos;
+  return Failure(positioned ? kInvalid : kUsage, positioned ? what : "error: " + what);
+}
+
 ExitCode run_backtest(const Model& model, const analysis::ObservationSet& set, const analysis::FitOptions& fo,
                  const FitOpts& o, Timings& t) {
   analysis::BacktestSuite suite;
   try {
     suite = analysis::run_backtests(model, set, fo);
   } catch (const analysis::FitError& e) {
-    const std::string what = e.what();
-    throw Failure(what.find(": error: ") != std::string::npos ? kInvalid : kUsage,
-                  what.find(": error: ") != std::string::npos ? what : "error: " + what);
+    throw fit_failure(e);
   }
   t.stop("backtest");
   for (const auto& n : suite.notes) std::cerr << "note: " << n << '\n';
@@ -463,9 +469,7 @@ void add_fit(CLI::App& app, Action& run) {
       try {
         rep = analysis::fit_model(model, set, fo);
       } catch (const analysis::FitError& e) {
-        const std::string what = e.what();
-        throw Failure(what.find(": error: ") != std::string::npos ? kInvalid : kUsage,
-                      what.find(": error: ") != std::string::npos ? what : "error: " + what);
+        throw fit_failure(e);
       }
       t.stop("fit");
       for (const auto& n : rep.notes) std::cerr << "note: " << n << '\n';
