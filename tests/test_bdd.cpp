@@ -352,13 +352,13 @@ std::vector<char> modules_by_definition(const std::vector<std::vector<std::uint3
   // The nodes reached from `from` (themselves included) along kids.
   auto reach = [&](const std::vector<std::uint32_t>& from) {
     std::vector<char> seen(n, 0);
-    std::vector<std::uint32_t> todo(from);
-    while (!todo.empty()) {
-      const std::uint32_t v = todo.back();
-      todo.pop_back();
+    std::vector<std::uint32_t> stack(from);
+    while (!stack.empty()) {
+      const std::uint32_t v = stack.back();
+      stack.pop_back();
       if (seen[v]) continue;
       seen[v] = 1;
-      for (const std::uint32_t c : kids[v]) todo.push_back(c);
+      for (const std::uint32_t c : kids[v]) stack.push_back(c);
     }
     return seen;
   };

@@ -81,6 +81,16 @@ const FamilyOffset& offset_of(const FitReport& r, const std::string& f) {
   return r.offsets.front();
 }
 
+// One skill s (logistic, mid 1e9, slope 1) and one task t that is the skill.
+Model one_logistic_task() {
+  Builder b;
+  const auto s = b.skill("s", logistic(1e9, 1.0));
+  b.task("t", GateKind::all, {{s, 1}});
+  b.spec.scale.from = 1e7;
+  b.spec.scale.to = 1e13;
+  return Model::compile(b.spec);
+}
+
 }  // namespace
 
 TEST_CASE("pool: the family offset of noise-free data comes back exactly", "[analysis][pool]") {
@@ -238,12 +248,7 @@ TEST_CASE("backtest: rows of a tiny dataset, checked by hand", "[analysis][backt
   // One skill, one task that is the skill: least squares on the logit of
   // a logistic in log10 x is the least-squares line through the logits,
   // for the graph's fit and for the baseline alike.
-  Builder b;
-  const auto s = b.skill("s", logistic(1e9, 1.0));
-  b.task("t", GateKind::all, {{s, 1}});
-  b.spec.scale.from = 1e7;
-  b.spec.scale.to = 1e13;
-  const Model m = Model::compile(b.spec);
+  const Model m = one_logistic_task();
   const std::string csv =
       "task,family,params,metric,score\n"
       "t,F,1e8,exact_match,0.1\n"
@@ -337,12 +342,7 @@ TEST_CASE("prediction intervals: a single logistic is linear regression on the l
   // logit(y) = s log10 x - s m, a straight line in log10 x. The delta-method
   // interval with the residual variance is then the textbook prediction
   // interval  yhat0 -+ t(0.975, n - 2) sigma sqrt(1 + 1/n + (l0 - lbar)^2 / Sxx).
-  Builder b;
-  const auto s = b.skill("s", logistic(1e9, 1.0));
-  b.task("t", GateKind::all, {{s, 1}});
-  b.spec.scale.from = 1e7;
-  b.spec.scale.to = 1e13;
-  const Model m = Model::compile(b.spec);
+  const Model m = one_logistic_task();
   const std::vector<double> x{1e8, 3e8, 1e9, 3e9, 1e10, 3e10, 1e11, 3e11};
   const std::vector<double> y{0.02, 0.05, 0.09, 0.3, 0.41, 0.77, 0.8, 0.93};
   std::ostringstream csv;
